@@ -1,0 +1,25 @@
+"""reviewkit: business reviews (复盘) and next-year plans in Excel.
+
+The analysis functions are plain pandas (DataFrames in, DataFrames out) so they work the
+same from Jupyter, the CLI, the batch runner and the in-workbook button.
+"""
+from __future__ import annotations
+
+from .errors import ReviewkitError
+
+__version__ = "0.1.0"
+
+_ANALYSIS = ("compare", "rank", "breakdown", "drilldown", "headroom", "conclusions", "closed_loop",
+             "cross_metric")
+
+
+def __getattr__(name: str):
+    # The analysis engine is imported lazily so `import reviewkit` stays fast for the CLI.
+    if name in _ANALYSIS:
+        from . import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'reviewkit' has no attribute {name!r}")
+
+
+__all__ = ["ReviewkitError", "__version__", *_ANALYSIS]

@@ -1,0 +1,195 @@
+"""Shared argument handling for the analysis functions.
+
+Every public function validates its inputs here once, so error messages look the same
+everywhere: they name the table, the column, the value found and what was expected.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from reviewkit.errors import InputError
+
+DIRECTIONS = ("higher", "lower", "range")
+AGGREGATIONS = ("sum", "average", "last", "ratio")
+STATUSES = ("green", "amber", "red", "grey", "neutral")
+
+#: numeric columns of the scorecard, in order
+SCORE_NUMBERS = ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
+                 "industry_top")
+BENCHMARKS = ("industry_avg", "competitor", "industry_top")
+
+_KPI_DEFAULTS: dict[str, object] = {
+    "name": None, "unit": "", "direction": "higher", "aggregation": "sum", "measure": "",
+    "numerator": "", "denominator": "", "green": 1.0, "amber": 0.9, "neutral_band": np.nan,
+    "range_low": np.nan, "range_high": np.nan, "number_format": "", "weight": 1.0,
+    "is_percent": None, "cap": np.nan,
+}
+_KPI_FLOATS = ("green", "amber", "neutral_band", "range_low", "range_high", "weight", "cap")
+_KPI_TEXTS = ("name", "unit", "direction", "aggregation", "measure", "numerator", "denominator",
+              "number_format")
+
+#: rounding applied before comparing an achievement with a threshold, so 1080/1200 counts as 0.9
+THRESHOLD_DIGITS = 9
+
+
+def require_frame(df: object, table: str, required: Iterable[str]) -> pd.DataFrame:
+    """Check ``df`` is a DataFrame holding ``required`` columns; return a copy-safe reference."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"table '{table}' must be a pandas DataFrame", value=type(df).__name__,
+                         expected="a DataFrame")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputError(f"table '{table}' lacks column(s) {', '.join(missing)}",
+                         value=list(map(str, df.columns)),
+                         expected=f"columns {', '.join(required)}")
+    return df
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NA and strings that are empty after stripping."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def text(value: object) -> str:
+    """Plain stripped text; blank values become ''."""
+    return "" if is_blank(value) else str(value).strip()
+
+
+def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
+    """Coerce a column to float64, raising InputError naming the first bad value."""
+    if series.dtype.kind in "fiu":
+        return series.astype("float64")
+    cleaned = series.map(lambda v: np.nan if is_blank(v) else
+                         (str(v).replace(",", "").strip() if isinstance(v, str) else v))
+    out = pd.to_numeric(cleaned, errors="coerce")
+    bad = out.isna() & cleaned.notna()
+    if bad.any():
+        first = series[bad].iloc[0]
+        raise InputError(f"table '{table}' column '{column}' holds a non-numeric value",
+                         value=first, expected="a number or a blank cell")
+    if out.dtype == bool:
+        raise InputError(f"table '{table}' column '{column}' holds booleans",
+                         value=series.iloc[0], expected="numbers")
+    return out.astype("float64")
+
+
+def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Validate the KPI table, fill the documented defaults; index is the KPI key."""
+    require_frame(kpis, "kpis", ["key"])
+    k = kpis.copy()
+    keys = k["key"].map(text)
+    if (keys == "").any():
+        raise InputError("table 'kpis' has a row without a key", expected="a unique KPI key per row")
+    dup = keys[keys.duplicated()]
+    if len(dup):
+        raise InputError("table 'kpis' has a duplicate key", value=dup.iloc[0],
+                         expected="each KPI key once")
+    k["key"] = keys
+    for col, default in _KPI_DEFAULTS.items():
+        if col not in k.columns:
+            k[col] = default
+    for col in _KPI_TEXTS:
+        k[col] = k[col].map(text).astype(object)
+    k["name"] = [n if n else key for n, key in zip(k["name"], k["key"])]
+    k["direction"] = k["direction"].str.lower().replace("", "higher")
+    k["aggregation"] = k["aggregation"].str.lower().replace("", "sum")
+    for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
+        bad = k[~k[col].isin(allowed)]
+        if len(bad):
+            raise InputError(f"KPI '{bad['key'].iloc[0]}' has an unknown {col}",
+                             value=bad[col].iloc[0], expected=" | ".join(allowed))
+    for col in _KPI_FLOATS:
+        k[col] = to_float(k[col], "kpis", col)
+    k["green"] = k["green"].fillna(1.0)
+    k["amber"] = k["amber"].fillna(0.9)
+    k["weight"] = k["weight"].fillna(1.0)
+    if (k["weight"] < 0).any():
+        bad = k[k["weight"] < 0]
+        raise InputError(f"KPI '{bad['key'].iloc[0]}' has a negative weight",
+                         value=float(bad["weight"].iloc[0]), expected="a weight >= 0")
+    bad = k[k["amber"] > k["green"]]
+    if len(bad):
+        raise InputError(f"KPI '{bad['key'].iloc[0]}' has an amber threshold above green",
+                         value=float(bad["amber"].iloc[0]), expected=f"amber <= green "
+                         f"({float(bad['green'].iloc[0])})")
+    pct = [(bool(p) if not is_blank(p) else u == "%") for p, u in zip(k["is_percent"], k["unit"])]
+    k["is_percent"] = pd.Series(pct, index=k.index, dtype=bool)
+    rng = k[(k["direction"] == "range") & k["range_low"].isna() & k["range_high"].isna()]
+    if len(rng):
+        raise InputError(f"KPI '{rng['key'].iloc[0]}' has direction 'range' but no range_low "
+                         "or range_high", expected="at least one bound of the target band")
+    return k.set_index("key", drop=False)
+
+
+def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
+    """Accept a KPI key (with the kpis table) or a KPI row (Series/Mapping); return a full row."""
+    if isinstance(kpi, (pd.Series, Mapping)):
+        row = pd.DataFrame([dict(kpi)])
+        if "key" not in row.columns:
+            row["key"] = row.get("name", pd.Series(["kpi"]))
+        return kpi_table(row).iloc[0]
+    if kpis is None:
+        raise InputError("a KPI key needs the kpis table to look it up", value=kpi,
+                         expected="kpis=<DataFrame> or a KPI row")
+    table = kpis if kpis.index.name == "key" and "cap" in kpis.columns else kpi_table(kpis)
+    key = text(kpi)
+    if key not in table.index:
+        raise InputError("unknown KPI key", value=kpi,
+                         expected="one of " + ", ".join(map(str, table.index[:20])))
+    return table.loc[key]
+
+
+def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+    """Validate the scorecard against the (validated) KPI table; numbers become float64."""
+    require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
+    s = scorecard.copy()
+    for col in SCORE_NUMBERS:
+        s[col] = to_float(s[col], "scorecard", col) if col in s.columns else np.nan
+    s["unit"] = s["unit"].map(text).astype(object)
+    s["kpi"] = s["kpi"].map(text).astype(object)
+    if (s["unit"] == "").any():
+        raise InputError("table 'scorecard' has a row without a unit",
+                         expected="a department, region or person in column 'unit'")
+    unknown = s.loc[~s["kpi"].isin(kpis.index), "kpi"]
+    if len(unknown):
+        raise InputError("table 'scorecard' names a KPI that is not in table 'kpis'",
+                         value=unknown.iloc[0], expected="one of " + ", ".join(kpis.index[:20]))
+    dup = s[s.duplicated(["unit", "kpi"])]
+    if len(dup):
+        raise InputError("table 'scorecard' has the same unit and KPI twice",
+                         value=f"{dup['unit'].iloc[0]} / {dup['kpi'].iloc[0]}",
+                         expected="one row per unit and KPI")
+    return s.reset_index(drop=True)
+
+
+def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    out = list(value)
+    if not all(isinstance(v, str) for v in out):
+        raise InputError(f"{what} must be column names", value=out, expected="a list of strings")
+    return out
+
+
+def safe_div(num: np.ndarray | pd.Series, den: np.ndarray | pd.Series,
+             *, positive_only: bool = False) -> np.ndarray:
+    """num/den with NaN where den is 0 or NaN (or <= 0 when positive_only); never warns."""
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    ok = (den > 0) if positive_only else (den != 0)
+    ok &= ~np.isnan(den)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=ok)
+    return out

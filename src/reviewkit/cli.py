@@ -1,0 +1,105 @@
+"""The ``reviewkit`` command line: parse, call the library, print. No logic lives here."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ReviewkitError
+
+LANG = click.Choice(["zh", "en"])
+
+
+class ReviewkitClickError(click.ClickException):
+    """A ReviewkitError shown as one line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file=None):  # one line, no "Error:" noise doubled
+        click.echo(f"reviewkit: {self.message}", err=True)
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except ReviewkitError as exc:
+        raise ReviewkitClickError(str(exc)) from exc
+
+
+@click.group()
+@click.version_option(package_name="reviewkit")
+def main() -> None:
+    """Business reviews (复盘) and next-year plans in Excel."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--preset", default="sales", show_default=True,
+              help="KPI preset: sales, membership, saas, product or blank.")
+@click.option("--lang", type=LANG, default="zh", show_default=True)
+@click.option("--macro/--no-macro", default=False, help="Write an .xlsm with a Refresh button (xlwings).")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def new(path: Path, preset: str, lang: str, macro: bool, force: bool) -> None:
+    """Write a ready-to-fill review workbook to PATH."""
+    from .templates import build_template
+
+    out = _run(build_template, path, preset=preset, lang=lang, macro=macro, overwrite=force)
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Read workbooks and report every problem at once (exit 1 if any)."""
+    from .reader import check_files
+
+    problems = _run(check_files, list(files))
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        click.echo(f"{p.severity}: {p}")
+    if errors:
+        click.echo(f"{len(errors)} problem(s) in {len({p.file for p in errors})} file(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(files)} file(s) checked, no problems")
+
+
+@main.command()
+@click.argument("directory", required=False, default="reviewkit-demo",
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", type=LANG, default=None, help="Only this language (default: both).")
+def demo(directory: Path, lang: str | None) -> None:
+    """Build sample review workbooks on built-in data, fill them, and say what to open."""
+    from .demo import run_demo
+
+    report = _run(run_demo, directory, langs=(lang,) if lang else ("zh", "en"))
+    click.echo(report)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the filled workbook here instead of in place.")
+@click.option("--as-of", default=None, help="Date for overdue checks (YYYY-MM-DD); default today.")
+def fill(path: Path, out: Path | None, as_of: str | None) -> None:
+    """Compute the analysis and write it back into the workbook (atomic, lossless)."""
+    from .fill import fill_workbook
+
+    result = _run(fill_workbook, path, out=out, as_of=as_of)
+    click.echo(str(result))
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pdf", "as_pdf", is_flag=True, default=True, help="Export to PDF (LibreOffice).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+def export(path: Path, as_pdf: bool, out: Path | None) -> None:
+    """Export a workbook to PDF for the review meeting (needs LibreOffice)."""
+    from .export import export_pdf
+
+    pdf = _run(export_pdf, path, out)
+    click.echo(f"wrote {pdf}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,34 @@
+"""Shared fixtures: LibreOffice availability and a corpus path."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reviewkit.libreoffice import find_soffice
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "excel-made"
+
+
+def require_libreoffice() -> str:
+    """Skip (or fail in CI, where REVIEWKIT_REQUIRE_LIBREOFFICE=1) when soffice is missing."""
+    path = find_soffice()
+    if path:
+        return path
+    if os.environ.get("REVIEWKIT_REQUIRE_LIBREOFFICE") == "1":
+        pytest.fail("LibreOffice is required (REVIEWKIT_REQUIRE_LIBREOFFICE=1) but soffice was not found")
+    pytest.skip("LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui")
+
+
+@pytest.fixture
+def soffice() -> str:
+    return require_libreoffice()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the Excel-made corpus is not at {CORPUS}")
+    return CORPUS
