@@ -442,6 +442,31 @@ def choice_key(column: Column, value: object) -> str | None:
 
 
 # --- the in-memory review -----------------------------------------------------------
+@dataclass(frozen=True)
+class TableLayout:
+    """Where a table sits in its worksheet, so ``fill`` can write beside rows and errors name cells.
+
+    Rows are 1-based worksheet rows. ``columns`` maps canonical keys (computed ones and, for
+    Facts, dimension/measure names too) to column letters; ``rows[i]`` is the worksheet row of
+    DataFrame row ``i`` (blank rows inside the table are skipped, so they may not be contiguous).
+    """
+
+    table: str
+    sheet: str
+    ref: str  # e.g. "B4:F20", header row included
+    header_row: int
+    first_row: int  # first data row (header_row + 1)
+    last_row: int  # last data row, totals row excluded; == header_row when there are none
+    columns: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # canonical key -> header text found
+    rows: tuple[int, ...] = ()
+
+    def cell(self, key: str, index: int | None = None) -> str:
+        """A1 reference of column ``key`` in DataFrame row ``index`` (the header when None)."""
+        row = self.header_row if index is None else self.rows[index]
+        return f"{self.columns[key]}{row}"
+
+
 @dataclass
 class Review:
     """A review workbook as plain pandas: one DataFrame per table, columns by canonical key.
@@ -456,6 +481,7 @@ class Review:
     source: str | None = None
     dimensions: list[str] = field(default_factory=list)  # fact columns that are dimensions
     measures: list[str] = field(default_factory=list)  # fact columns that are numeric measures
+    layouts: dict[str, TableLayout] = field(default_factory=dict)  # table name -> where it sits
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:
