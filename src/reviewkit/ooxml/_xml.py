@@ -1,0 +1,143 @@
+"""Namespaces, a hardened XML parser and small lxml helpers shared by every part editor."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lxml import etree
+
+from ..errors import UnsafeWorkbookError, WorkbookFormatError
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+STRICT_REL_PREFIX = "http://purl.oclc.org/ooxml/"
+
+RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+RT_OFFICE_DOCUMENT = RT + "officeDocument"
+RT_WORKSHEET = RT + "worksheet"
+RT_STYLES = RT + "styles"
+RT_CALC_CHAIN = RT + "calcChain"
+RT_DRAWING = RT + "drawing"
+RT_CHART = RT + "chart"
+RT_CUSTOM_PROPS = RT + "custom-properties"
+
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
+CT_CHART = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+CT_CUSTOM_PROPS = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CT_CALC_CHAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"
+CT_WORKBOOK_MAIN = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+CT_XLSB = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+
+_PARSER = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False,
+                          remove_blank_text=False)
+_DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def q(tag: str, ns: str = MAIN) -> str:
+    """Clark notation: ``q("row")`` -> ``{main-ns}row``."""
+    return f"{{{ns}}}{tag}"
+
+
+def check_no_dtd(data: bytes, file: str, part: str) -> None:
+    """Refuse a DTD or entity declaration in the prolog (billion laughs, external entities)."""
+    root_at = _first_element_start(data)
+    if _DTD_RE.search(data, 0, root_at if root_at >= 0 else len(data)):
+        raise UnsafeWorkbookError(f"part {part} declares a DTD or XML entities", file=file,
+                                  expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")
+
+
+def _first_element_start(data: bytes) -> int:
+    """Offset of the root element's '<', skipping the declaration, comments, PIs and a DOCTYPE."""
+    i = 0
+    n = len(data)
+    while i < n:
+        j = data.find(b"<", i)
+        if j < 0 or j + 1 >= n:
+            return -1
+        nxt = data[j + 1:j + 2]
+        if nxt in (b"?", b"!"):
+            if data.startswith(b"<!--", j):
+                end = data.find(b"-->", j)
+                i = (end + 3) if end >= 0 else n
+                continue
+            if data[j + 2:j + 9].upper() == b"DOCTYPE":
+                return j  # the caller reports it
+            end = data.find(b">", j)
+            i = (end + 1) if end >= 0 else n
+            continue
+        return j
+    return -1
+
+
+def parse(data: bytes, file: str, part: str) -> etree._Element:
+    """Parse one package part with entities and DTDs refused; errors name the file and part."""
+    check_no_dtd(data, file, part)
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookFormatError(f"part {part} is not well-formed XML: {exc}", file=file,
+                                  expected="well-formed XML in every part") from exc
+
+
+def serialize(root: etree._Element) -> bytes:
+    """The root element with Excel's usual XML declaration."""
+    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+def local(tag: object) -> str:
+    """Local name of an element's tag ('' for comments and PIs)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequence[str]) -> None:
+    """Insert ``child`` where a schema sequence ``order`` (local names) puts it.
+
+    It goes after the last existing sibling whose name comes no later in ``order``; siblings
+    that ``order`` does not know (mc:AlternateContent, other vendors' elements) are stepped over.
+    """
+    rank = {name: i for i, name in enumerate(order)}
+    mine = rank[local(child.tag)]
+    after = None
+    for i, sib in enumerate(parent):
+        r = rank.get(local(sib.tag))
+        if r is not None and r <= mine:
+            after = i
+    if after is None:
+        # before the first known sibling that must come later
+        for i, sib in enumerate(parent):
+            r = rank.get(local(sib.tag))
+            if r is not None and r > mine:
+                parent.insert(i, child)
+                return
+        parent.append(child)
+    else:
+        parent.insert(after + 1, child)
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPED_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def excel_text(text: str) -> str:
+    """Text as Excel stores it: control characters become ``_xHHHH_``, literal ``_xHHHH_`` is escaped."""
+    text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def esc(text: str) -> str:
+    """Escape text for element content or a double-quoted attribute."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))

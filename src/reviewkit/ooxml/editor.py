@@ -1,0 +1,379 @@
+"""``WorkbookEditor``: open an existing .xlsx/.xlsm, change a few things, save losslessly."""
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import InputError, WorkbookFormatError
+from . import _xml
+from ._xml import (CT_CHART, CT_DRAWING, CT_CUSTOM_PROPS, CT_WORKBOOK_MAIN, CT_WORKSHEET, CT_XLSB, MAIN, REL_NS,
+                   RT_CALC_CHAIN, RT_CHART, RT_CUSTOM_PROPS, RT_DRAWING, RT_OFFICE_DOCUMENT, RT_STYLES, RT_WORKSHEET,
+                   STRICT_MAIN, STRICT_REL_PREFIX, q)
+from .custom_props import PART as CUSTOM_PART
+from .custom_props import CustomProperties
+from .package import Limits, Package, Relationship, rels_name, resolve_target
+from .render import render_sheet
+from .spec import SheetSpec
+from .styles import StylesPart
+from .worksheet import WorksheetEditor
+
+WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+                  "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+                  "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+                  "fileRecoveryPr", "webPublishObjects", "extLst")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+class SheetNotFoundError(InputError, KeyError):
+    """No sheet of that name; the message lists the sheets that exist."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args else ""
+
+
+class WorkbookEditor:
+    """An open workbook package. Use ``WorkbookEditor.open(path)``, ideally as a context manager."""
+
+    def __init__(self, pkg: Package):
+        self._pkg = pkg
+        self.path = pkg.path
+        self._closed = False
+        self._find_workbook()
+        self._editors: dict[str, WorksheetEditor] = {}
+        self._owned: dict[str, tuple[SheetSpec, int | None]] = {}
+        self._styles: StylesPart | None = None
+        self._custom: CustomProperties | None = None
+        self._wb_changed = False
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, limits: Limits | None = None) -> WorkbookEditor:
+        """Open and validate ``path``; raises WorkbookFormatError / UnsafeWorkbookError for bad files."""
+        return cls(Package.open(path, limits))
+
+    def __enter__(self) -> WorkbookEditor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _fail(self, message: str, **kw) -> WorkbookFormatError:
+        return WorkbookFormatError(message, file=str(self.path), **kw)
+
+    def _find_workbook(self) -> None:
+        pkg = self._pkg
+        root_rels = pkg.rels("")
+        if any(r.type.startswith(STRICT_REL_PREFIX) for r in root_rels):
+            raise self._fail("the workbook is saved as Strict Open XML", value="purl.oclc.org namespaces",
+                             expected="an .xlsx saved as 'Excel Workbook' (transitional), not 'Strict Open XML'")
+        main = [r for r in root_rels if r.type == RT_OFFICE_DOCUMENT and not r.external]
+        if not main:
+            raise self._fail("no workbook part in the package", expected="an .xlsx/.xlsm with xl/workbook.xml")
+        self.workbook_part = resolve_target("", main[0].target)
+        ct = pkg.content_types.get(self.workbook_part)
+        if ct == CT_XLSB:
+            raise self._fail("this is a binary workbook (.xlsb)", expected="an .xlsx/.xlsm")
+        if ct not in CT_WORKBOOK_MAIN:
+            raise self._fail("the main part is not a SpreadsheetML workbook", value=ct,
+                             expected="an .xlsx/.xlsm/.xltx/.xltm workbook")
+        self._wb = pkg.read_xml(self.workbook_part)
+        if self._wb.tag == q("workbook", STRICT_MAIN):
+            raise self._fail("the workbook is saved as Strict Open XML",
+                             expected="an .xlsx saved as 'Excel Workbook' (transitional)")
+        if self._wb.tag != q("workbook"):
+            raise self._fail("the workbook part has an unexpected root element", value=self._wb.tag)
+        wbpr = self._wb.find(q("workbookPr"))
+        self.date1904 = wbpr is not None and wbpr.get("date1904", "0").lower() in ("1", "true")
+
+    def _sheets(self) -> list[tuple[etree._Element, str | None]]:
+        """(``<sheet>`` element, its part name or None) in tab order."""
+        rels = {r.id: r for r in self._pkg.rels(self.workbook_part)}
+        out = []
+        sheets = self._wb.find(q("sheets"))
+        for el in (sheets if sheets is not None else []):
+            if el.tag != q("sheet"):
+                continue
+            rel = rels.get(el.get(q("id", REL_NS)))
+            out.append((el, resolve_target(self.workbook_part, rel.target) if rel else None))
+        return out
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [el.get("name", "") for el, _ in self._sheets()]
+
+    def _lookup(self, name: str) -> tuple[etree._Element, str | None] | None:
+        for el, part in self._sheets():
+            if el.get("name", "").lower() == name.lower():
+                return el, part
+        return None
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise InputError("the workbook editor is closed", file=str(self.path))
+
+    # -- sheets --------------------------------------------------------------------------
+    def sheet(self, name: str) -> WorksheetEditor:
+        """The existing worksheet ``name`` (case-insensitive, as in Excel)."""
+        self._check_usable()
+        found = self._lookup(name)
+        if found is None:
+            raise SheetNotFoundError("no such sheet", file=str(self.path), value=name,
+                                     expected="one of " + ", ".join(repr(n) for n in self.sheet_names))
+        el, part = found
+        real = el.get("name")
+        if real in self._owned:
+            raise InputError("this sheet is rebuilt by replace_sheet; put its cells in the SheetSpec",
+                             file=str(self.path), sheet=real)
+        ct = self._pkg.content_types.get(part) if part else None
+        if part is None or not self._pkg.exists(part):
+            raise self._fail("the sheet's part is missing", sheet=real, value=part)
+        if ct != CT_WORKSHEET:
+            raise InputError("only worksheets can be written", file=str(self.path), sheet=real, value=ct,
+                             expected="a worksheet (not a chartsheet, dialog or macro sheet)")
+        if real not in self._editors:
+            self._editors[real] = WorksheetEditor(self, real, part)
+        return self._editors[real]
+
+    def replace_sheet(self, name: str, spec: SheetSpec | Callable[[], SheetSpec], *,
+                      position: int | None = None) -> None:
+        """Create sheet ``name`` or rebuild it from scratch from ``spec`` (a SheetSpec or a callable
+        returning one). A new sheet is appended, or inserted at 0-based ``position``."""
+        self._check_usable()
+        if callable(spec) and not isinstance(spec, SheetSpec):
+            spec = spec()
+        if not isinstance(spec, SheetSpec):
+            raise InputError("replace_sheet needs a SheetSpec", sheet=name, value=type(spec).__name__)
+        _check_sheet_name(name)
+        found = self._lookup(name)
+        real = found[0].get("name") if found else name
+        if found:
+            part = found[1]
+            if part is None or self._pkg.content_types.get(part) != CT_WORKSHEET:
+                raise InputError("a sheet of that name exists and is not a worksheet", file=str(self.path),
+                                 sheet=real, expected="a new name, or the name of a worksheet reviewkit owns")
+        self._editors.pop(real, None)
+        self._owned[real] = (spec, position)
+
+    # -- custom properties ----------------------------------------------------------------
+    def _custom_props(self) -> CustomProperties:
+        if self._custom is None:
+            part = self._custom_part()
+            data = self._pkg.read(part) if part and self._pkg.exists(part) else None
+            self._custom = CustomProperties(data, str(self.path), part or CUSTOM_PART)
+        return self._custom
+
+    def _custom_part(self) -> str | None:
+        for r in self._pkg.rels(""):
+            if r.type == RT_CUSTOM_PROPS and not r.external:
+                return resolve_target("", r.target)
+        return None
+
+    def set_custom_property(self, name: str, value: str | int | float | bool) -> None:
+        self._check_usable()
+        self._custom_props().set(name, value)
+
+    def get_custom_property(self, name: str, default=None):
+        return self._custom_props().get(name, default)
+
+    # -- saving --------------------------------------------------------------------------
+    def styles(self) -> StylesPart:
+        if self._styles is None:
+            part = None
+            for r in self._pkg.rels(self.workbook_part):
+                if r.type == RT_STYLES and not r.external:
+                    part = resolve_target(self.workbook_part, r.target)
+            if part is None:
+                part = posixpath.join(posixpath.dirname(self.workbook_part), "styles.xml")
+                self._pkg.add_rel(self.workbook_part, RT_STYLES, part)
+                self._styles = StylesPart(None, str(self.path), part)
+            else:
+                self._styles = StylesPart(self._pkg.read(part), str(self.path), part)
+        return self._styles
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the workbook (to ``path`` or over the original) atomically; returns the path written."""
+        self._check_usable()
+        target = Path(path) if path is not None else self.path
+        from .package import lock_file_for
+        from ..errors import WorkbookLockedError
+        lock = lock_file_for(target)
+        if lock is not None:
+            raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
+                                      file=str(target), expected="the workbook closed in Excel before saving")
+        self._apply()
+        return self._pkg.save(target)
+
+    def to_bytes(self) -> bytes:
+        """The edited package as bytes (what ``save`` would write)."""
+        self._apply()
+        return self._pkg.to_bytes()
+
+    def _apply(self) -> None:
+        pkg = self._pkg
+        cells_changed = bool(self._owned) or any(e._writes for e in self._editors.values())
+        formulas = any(e.has_formula for e in self._editors.values()) or any(
+            c.formula is not None for spec, _ in self._owned.values() for c in spec.cells)
+        for name, (spec, position) in self._owned.items():
+            self._build_owned(name, spec, position)
+        for editor in self._editors.values():
+            if editor.dirty:
+                new = editor.render(pkg.read(editor.part), self.styles(), self.date1904)
+                if new != pkg.read(editor.part):
+                    pkg.set(editor.part, new)
+        if cells_changed:
+            self._drop_calc_chain()
+        if formulas:
+            self._request_full_calc()
+        if self._styles is not None:
+            data = self._styles.to_bytes()
+            if data is not None:
+                pkg.set(self._styles.part, data, "application/vnd.openxmlformats-officedocument."
+                                                 "spreadsheetml.styles+xml")
+                self._styles.changed = False
+        if self._custom is not None and self._custom.changed:
+            part = self._custom_part()
+            if part is None:
+                part = CUSTOM_PART
+                pkg.add_rel("", RT_CUSTOM_PROPS, part)
+            pkg.set(part, self._custom.to_bytes(), CT_CUSTOM_PROPS)
+            self._custom.changed = False
+        if self._wb_changed:
+            pkg.set(self.workbook_part, _xml.serialize(self._wb))
+            self._wb_changed = False
+        # pending edits are now in the package; a second save writes the same bytes
+        self._owned.clear()
+        self._editors.clear()
+
+    def _drop_calc_chain(self) -> None:
+        rels = self._pkg.rels(self.workbook_part)
+        for r in list(rels):
+            if r.type == RT_CALC_CHAIN:
+                self._pkg.remove(resolve_target(self.workbook_part, r.target))
+                rels.remove(r)
+                self._pkg.touch_rels(self.workbook_part)
+
+    def _request_full_calc(self) -> None:
+        calc = self._wb.find(q("calcPr"))
+        if calc is None:
+            calc = etree.Element(q("calcPr"))
+            _xml.insert_in_order(self._wb, calc, WORKBOOK_ORDER)
+            self._wb_changed = True
+        if calc.get("fullCalcOnLoad") != "1":
+            calc.set("fullCalcOnLoad", "1")
+            self._wb_changed = True
+
+    def _build_owned(self, name: str, spec: SheetSpec, position: int | None) -> None:
+        pkg = self._pkg
+        found = self._lookup(name)
+        if found:
+            part = found[1]
+            self._remove_dependants(part)
+        else:
+            part = pkg.unique_name("xl/worksheets/sheet{}.xml")
+            rid = pkg.add_rel(self.workbook_part, RT_WORKSHEET, part)
+            self._insert_sheet_entry(name, rid, position)
+        drawing_rid = "rId1" if spec.charts else None
+        rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904)
+        pkg.set(part, rendered.sheet_xml, CT_WORKSHEET)
+        sheet_rels = pkg.rels(part)
+        sheet_rels.clear()
+        pkg.touch_rels(part)
+        if rendered.drawing_xml is not None:
+            drawing = pkg.unique_name("xl/drawings/drawing{}.xml")
+            pkg.set(drawing, rendered.drawing_xml, CT_DRAWING)
+            sheet_rels.append(Relationship("rId1", RT_DRAWING, pkg.relative_target(part, drawing)))
+            drawing_rels = pkg.rels(drawing)
+            drawing_rels.clear()
+            pkg.touch_rels(drawing)
+            for i, chart_xml in enumerate(rendered.charts_xml, start=1):
+                chart = pkg.unique_name("xl/charts/chart{}.xml")
+                pkg.set(chart, chart_xml, CT_CHART)
+                drawing_rels.append(Relationship(f"rId{i}", RT_CHART, pkg.relative_target(drawing, chart)))
+
+    def _remove_dependants(self, part: str) -> None:
+        """Remove the parts only ``part`` refers to (its drawing, charts, comments...), recursively."""
+        pkg = self._pkg
+        doomed: list[str] = []
+        stack = [part]
+        while stack:
+            src = stack.pop()
+            for r in pkg.rels(src):
+                if r.external:
+                    continue
+                tgt = resolve_target(src, r.target)
+                if pkg.exists(tgt) and tgt not in doomed and tgt != part:
+                    doomed.append(tgt)
+                    stack.append(tgt)
+        if not doomed:
+            pkg.remove(rels_name(part))
+            pkg.rels(part).clear()
+            return
+        # keep anything another (surviving) part still refers to
+        still_used: set[str] = set()
+        for name in pkg.names():
+            if not name.endswith(".rels"):
+                continue
+            src = _source_of(name)
+            if src == part or src in doomed:
+                continue
+            for r in pkg.rels(src):
+                if not r.external:
+                    still_used.add(resolve_target(src, r.target).lower())
+        for tgt in doomed:
+            if tgt.lower() not in still_used:
+                pkg.remove(tgt)
+        pkg.remove(rels_name(part))
+        pkg.rels(part).clear()
+
+    def _insert_sheet_entry(self, name: str, rid: str, position: int | None) -> None:
+        sheets = self._wb.find(q("sheets"))
+        if sheets is None:
+            sheets = etree.Element(q("sheets"))
+            _xml.insert_in_order(self._wb, sheets, WORKBOOK_ORDER)
+        entries = [el for el in sheets if el.tag == q("sheet")]
+        ids = [int(el.get("sheetId", "0")) for el in entries if el.get("sheetId", "0").isdigit()]
+        new = etree.Element(q("sheet"), name=name, sheetId=str(max([0, *ids]) + 1))
+        new.set(q("id", REL_NS), rid)
+        self._wb_changed = True
+        if position is None or position >= len(entries):
+            if entries:
+                entries[-1].addnext(new)
+            else:
+                sheets.append(new)
+            return
+        position = max(0, position)
+        entries[position].addprevious(new)
+        # sheet indexes after the insertion point move by one
+        for dn in self._wb.iter(q("definedName")):
+            lid = dn.get("localSheetId")
+            if lid is not None and lid.isdigit() and int(lid) >= position:
+                dn.set("localSheetId", str(int(lid) + 1))
+        for view in self._wb.iter(q("workbookView")):
+            for attr in ("activeTab", "firstSheet"):
+                v = view.get(attr)
+                if v is not None and v.isdigit() and int(v) >= position and not (attr == "firstSheet" and int(v) == 0):
+                    view.set(attr, str(int(v) + 1))
+        self._wb_changed = True
+
+    def __repr__(self) -> str:
+        return f"<WorkbookEditor {self.path.name}>"
+
+
+def _source_of(rels_part: str) -> str:
+    d, f = posixpath.split(rels_part)
+    return posixpath.join(posixpath.dirname(d), f[:-len(".rels")])
+
+
+def _check_sheet_name(name: str) -> None:
+    if not isinstance(name, str) or not 1 <= len(name) <= 31 or _BAD_SHEET_CHARS.search(name) \
+            or name.startswith("'") or name.endswith("'") or name.lower() == "history":
+        raise InputError("invalid sheet name", value=name,
+                         expected="1-31 characters, none of [ ] : * ? / \\, not starting or ending with '")

@@ -1,0 +1,523 @@
+"""The OPC package: a zip of parts, their content types and relationships.
+
+``Package`` reads a workbook once, checks it is safe to edit, and keeps every zip entry as it
+was. Editors replace whole parts (``set``) or remove them; ``write`` then emits untouched entries
+by copying their compressed bytes (no recompression, same CRC, same timestamps) and deflates only
+the parts that changed. Saving is atomic: a temporary file in the target's directory, fsync,
+``os.replace``.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import struct
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from lxml import etree
+
+from ..errors import UnsafeWorkbookError, WorkbookFormatError, WorkbookLockedError
+from . import _xml
+from ._xml import CT_NS, PKG_REL, q
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a workbook may declare before it is refused as a possible zip bomb."""
+
+    max_total_uncompressed: int = 2 * 1024**3   # all parts together
+    max_part_uncompressed: int = 1024**3        # any one part
+    max_ratio: float = 200.0                    # uncompressed/compressed for parts above ratio_floor
+    ratio_floor: int = 8 * 1024**2
+    max_entries: int = 20_000
+
+
+@dataclass
+class Relationship:
+    id: str
+    type: str
+    target: str
+    external: bool = False
+
+
+def lock_file_for(path: Path) -> Path | None:
+    """Excel's owner file beside ``path`` (``~$name``; Excel drops two characters of long names)."""
+    for name in ("~$" + path.name, "~$" + path.name[2:]):
+        candidate = path.with_name(name)
+        if len(path.name) > 2 and candidate.exists():
+            return candidate
+    return None
+
+
+class Package:
+    """Zip entries by name, in their original order, with tombstones for removed parts."""
+
+    def __init__(self, path: Path, data: bytes, zf: zipfile.ZipFile, limits: Limits):
+        self.path = path
+        self._data = data
+        self._zip = zf
+        self.limits = limits
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._order: list[str] = []
+        self._new: dict[str, bytes] = {}       # name -> new content (changed or added)
+        self._removed: set[str] = set()
+        self._lower: dict[str, str] = {}
+        for info in zf.infolist():
+            self._infos[info.filename] = info
+            self._order.append(info.filename)
+            self._lower[info.filename.lower()] = info.filename
+        self.content_types = ContentTypes(self)
+        self._rels_cache: dict[str, list[Relationship]] = {}
+        self._rels_dirty: set[str] = set()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, limits: Limits | None = None) -> Package:
+        path = Path(path)
+        limits = limits or Limits()
+        name = str(path)
+        if not path.is_file():
+            raise WorkbookFormatError("no such workbook", file=name, expected="an existing .xlsx/.xlsm file")
+        data = path.read_bytes()
+        if data[:8] == OLE_MAGIC:
+            if any(marker in data for marker in _ENCRYPTION_MARKERS):
+                raise WorkbookFormatError("the workbook is encrypted (password to open)", file=name,
+                                          value="OLE compound file with EncryptionInfo",
+                                          expected="an unencrypted .xlsx/.xlsm; remove the password in Excel first")
+            raise WorkbookFormatError("this is a legacy binary workbook (.xls, OLE compound file)", file=name,
+                                      expected="an .xlsx/.xlsm; save it from Excel as .xlsx first")
+        if not data.startswith(b"PK"):
+            raise WorkbookFormatError("not a zip package", file=name, value=data[:8],
+                                      expected="an .xlsx/.xlsm (a zip starting with 'PK')")
+        try:
+            zf = zipfile.ZipFile(_BytesReader(data))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise WorkbookFormatError(f"the zip is damaged or truncated ({exc})", file=name,
+                                      expected="a complete .xlsx/.xlsm; re-save or re-download it") from exc
+        pkg = cls(path, data, zf, limits)
+        pkg._check_entries()
+        return pkg
+
+    def _check_entries(self) -> None:
+        name = str(self.path)
+        infos = self._zip.infolist()
+        lim = self.limits
+        if len(infos) > lim.max_entries:
+            raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
+                                      expected=f"at most {lim.max_entries}")
+        if len(self._infos) != len(infos) or len(self._lower) != len(infos):
+            raise UnsafeWorkbookError("duplicate part names in the zip", file=name,
+                                      expected="each part stored once")
+        total = 0
+        for info in infos:
+            fn = info.filename
+            if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn:
+                raise UnsafeWorkbookError("unsafe part name in the zip", file=name, value=fn,
+                                          expected="relative names inside the package")
+            if info.flag_bits & 0x1:
+                raise WorkbookFormatError("a zip entry is encrypted", file=name, value=fn,
+                                          expected="an unencrypted package")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise WorkbookFormatError("unsupported zip compression", file=name, value=info.compress_type,
+                                          expected="stored or deflated entries")
+            total += info.file_size
+            if info.file_size > lim.max_part_uncompressed:
+                raise UnsafeWorkbookError(f"part {fn} is too large when uncompressed", file=name,
+                                          value=info.file_size, expected=f"at most {lim.max_part_uncompressed} bytes")
+            if (info.file_size > lim.ratio_floor
+                    and info.file_size > lim.max_ratio * max(info.compress_size, 1)):
+                raise UnsafeWorkbookError(f"part {fn} expands suspiciously (possible zip bomb)", file=name,
+                                          value=f"{info.compress_size} -> {info.file_size} bytes",
+                                          expected=f"a compression ratio below {lim.max_ratio:g}")
+            # the local header and data must lie inside the file (truncation, overlap)
+            off = info.header_offset
+            if off + 30 > len(self._data) or self._data[off:off + 4] != b"PK\x03\x04":
+                raise WorkbookFormatError(f"zip entry {fn} is damaged or truncated", file=name,
+                                          expected="a complete .xlsx/.xlsm; re-save or re-download it")
+            n, m = struct.unpack("<HH", self._data[off + 26:off + 30])
+            if off + 30 + n + m + info.compress_size > len(self._data):
+                raise WorkbookFormatError(f"zip entry {fn} is truncated", file=name,
+                                          expected="a complete .xlsx/.xlsm; re-save or re-download it")
+        if total > lim.max_total_uncompressed:
+            raise UnsafeWorkbookError("the package is too large when uncompressed", file=name, value=total,
+                                      expected=f"at most {lim.max_total_uncompressed} bytes")
+        if "[Content_Types].xml" not in self._infos:
+            raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
+                                      expected="an Office Open XML package")
+
+    # -- parts ---------------------------------------------------------------------------
+    def resolve_name(self, name: str) -> str | None:
+        """Actual zip name for a part name (OPC names compare case-insensitively)."""
+        name = name.lstrip("/")
+        if name in self._new:
+            return name
+        if name in self._removed:
+            return None
+        actual = self._lower.get(name.lower())
+        if actual is None or actual in self._removed:
+            return None
+        return actual
+
+    def exists(self, name: str) -> bool:
+        return self.resolve_name(name) is not None
+
+    def read(self, name: str) -> bytes:
+        actual = self.resolve_name(name)
+        if actual is None:
+            raise WorkbookFormatError(f"part {name} is missing", file=str(self.path),
+                                      expected="every part the relationships point to")
+        if actual in self._new:
+            return self._new[actual]
+        info = self._infos[actual]
+        try:
+            with self._zip.open(info) as fh:
+                data = fh.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise WorkbookFormatError(f"part {actual} cannot be decompressed ({exc})", file=str(self.path),
+                                      expected="an undamaged package") from exc
+        if len(data) > info.file_size:
+            raise UnsafeWorkbookError(f"part {actual} is larger than its zip header says", file=str(self.path),
+                                      expected="sizes that match the zip directory")
+        return data
+
+    def read_xml(self, name: str) -> etree._Element:
+        return _xml.parse(self.read(name), str(self.path), name)
+
+    def set(self, name: str, data: bytes, content_type: str | None = None) -> None:
+        name = name.lstrip("/")
+        actual = self._lower.get(name.lower(), name)
+        self._removed.discard(actual)
+        self._new[actual] = data
+        if content_type:
+            self.content_types.want(actual, content_type)
+
+    def remove(self, name: str) -> None:
+        actual = self.resolve_name(name)
+        if actual is None:
+            return
+        self._new.pop(actual, None)
+        if actual in self._infos:
+            self._removed.add(actual)
+        rels = rels_name(actual)
+        if self.exists(rels):
+            self.remove(rels)
+        self._rels_cache.pop(actual, None)
+        self._rels_dirty.discard(actual)
+
+    def names(self) -> list[str]:
+        """Current part names, original ones first in zip order, then added ones."""
+        out = [n for n in self._order if n not in self._removed]
+        out += [n for n in self._new if n not in self._infos]
+        return out
+
+    def changed(self, name: str) -> bool:
+        return name in self._new
+
+    def unique_name(self, pattern: str) -> str:
+        """Lowest free ``pattern.format(n)`` for n >= 1, e.g. ``xl/worksheets/sheet{}.xml``."""
+        n = 1
+        while self.exists(pattern.format(n)):
+            n += 1
+        return pattern.format(n)
+
+    # -- relationships -------------------------------------------------------------------
+    def rels(self, source: str) -> list[Relationship]:
+        """Relationships of part ``source`` ('' for the package). Mutable; call ``touch_rels`` after."""
+        if source in self._rels_cache:
+            return self._rels_cache[source]
+        name = rels_name(source)
+        out: list[Relationship] = []
+        if self.exists(name):
+            root = self.read_xml(name)
+            for el in root.iter(q("Relationship", PKG_REL)):
+                out.append(Relationship(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
+                                        el.get("TargetMode") == "External"))
+        self._rels_cache[source] = out
+        return out
+
+    def touch_rels(self, source: str) -> None:
+        self._rels_dirty.add(source)
+
+    def resolve_target(self, source: str, rel: Relationship) -> str:
+        return resolve_target(source, rel.target)
+
+    def relative_target(self, source: str, target_part: str) -> str:
+        base = posixpath.dirname(source)
+        return quote(posixpath.relpath(target_part, base or "."), safe="/._-~")
+
+    def add_rel(self, source: str, rel_type: str, target_part: str) -> str:
+        rels = self.rels(source)
+        ids = {r.id for r in rels}
+        n = 1
+        while f"rId{n}" in ids:
+            n += 1
+        rid = f"rId{n}"
+        rels.append(Relationship(rid, rel_type, self.relative_target(source, target_part)))
+        self.touch_rels(source)
+        return rid
+
+    def _flush_rels(self) -> None:
+        for source in sorted(self._rels_dirty):
+            rels = self._rels_cache[source]
+            name = rels_name(source)
+            if not rels and not self.exists(name):
+                continue
+            root = etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL})
+            for r in rels:
+                el = etree.SubElement(root, q("Relationship", PKG_REL), Id=r.id, Type=r.type, Target=r.target)
+                if r.external:
+                    el.set("TargetMode", "External")
+            data = _xml.serialize(root)
+            if self.exists(name) and self.read(name) == data:
+                continue
+            self.set(name, data)
+        self._rels_dirty.clear()
+
+    # -- writing -------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        self._flush_rels()
+        self.content_types.flush()
+        out = bytearray()
+        central = bytearray()
+        names = self.names()
+        for name in names:
+            offset = len(out)
+            info = self._infos.get(name)
+            if name in self._new:
+                local, cen = _deflated_entry(name, self._new[name], info, offset)
+                out += local
+            else:
+                local, cen = self._copied_entry(info, offset)
+                out += local
+            central += cen
+        cd_offset = len(out)
+        out += central
+        comment = self._zip.comment or b""
+        out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(names), len(names), len(central),
+                           cd_offset, len(comment))
+        out += comment
+        return bytes(out)
+
+    def _copied_entry(self, info: zipfile.ZipInfo, offset: int) -> tuple[bytes, bytes]:
+        """Local header + compressed data copied from the source, and a central record for it."""
+        off = info.header_offset
+        n, m = struct.unpack("<HH", self._data[off + 26:off + 30])
+        start = off + 30 + n + m
+        payload = self._data[start:start + info.compress_size]
+        if info.flag_bits & 0x08 or info.file_size >= 0xFFFFFFFF or info.compress_size >= 0xFFFFFFFF:
+            # a data descriptor or zip64 sizes: write a plain local header carrying the sizes
+            local = _local_header(info, info.flag_bits & ~0x08, _raw_name(info), b"")
+            flags = info.flag_bits & ~0x08
+            extra = _strip_zip64(info.extra)
+        else:
+            local = self._data[off:start]
+            flags = info.flag_bits
+            extra = info.extra
+        cen = _central_record(info, flags, _raw_name(info), extra, offset)
+        return local + payload, cen
+
+    def save(self, target: str | os.PathLike | None = None) -> Path:
+        target = Path(target) if target is not None else self.path
+        lock = lock_file_for(target)
+        if lock is not None:
+            raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
+                                      file=str(target), expected="the workbook closed in Excel before saving")
+        data = self.to_bytes()
+        atomic_write(target, data)
+        return target
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``target``, fsync it, then ``os.replace``."""
+    directory = target.resolve().parent
+    fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem[:40]}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        except FileNotFoundError:
+            pass
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable where the platform allows it
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+class ContentTypes:
+    """[Content_Types].xml; overrides for new parts are reconciled once, at save."""
+
+    NAME = "[Content_Types].xml"
+
+    def __init__(self, pkg: Package):
+        self._pkg = pkg
+        self._root: etree._Element | None = None
+        self._wanted: dict[str, str] = {}
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:
+            self._root = self._pkg.read_xml(self.NAME)
+        return self._root
+
+    def get(self, name: str) -> str | None:
+        part = "/" + name.lstrip("/")
+        if name.lstrip("/") in self._wanted:
+            return self._wanted[name.lstrip("/")]
+        for el in self.root.iter(q("Override", CT_NS)):
+            if unquote(el.get("PartName", "")).lower() == part.lower():
+                return el.get("ContentType")
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        for el in self.root.iter(q("Default", CT_NS)):
+            if el.get("Extension", "").lower() == ext:
+                return el.get("ContentType")
+        return None
+
+    def want(self, name: str, content_type: str) -> None:
+        self._wanted[name.lstrip("/")] = content_type
+
+    def flush(self) -> None:
+        root = self.root
+        before = etree.tostring(root)
+        existing = set(self._pkg.names())
+        gone = {n.lower() for n in self._pkg._removed} - {n.lower() for n in existing}
+        for el in list(root.iter(q("Override", CT_NS))):
+            part = unquote(el.get("PartName", "")).lstrip("/")
+            if part.lower() in gone:
+                root.remove(el)
+        for name, ct in self._wanted.items():
+            if name not in existing:
+                continue
+            for el in root.iter(q("Override", CT_NS)):
+                if unquote(el.get("PartName", "")).lstrip("/").lower() == name.lower():
+                    if el.get("ContentType") != ct:
+                        el.set("ContentType", ct)
+                    break
+            else:
+                etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
+        if etree.tostring(root) != before:
+            self._pkg.set(self.NAME, _xml.serialize(root))
+
+
+def rels_name(source: str) -> str:
+    """``xl/workbook.xml`` -> ``xl/_rels/workbook.xml.rels``; '' -> ``_rels/.rels``."""
+    source = source.lstrip("/")
+    d, f = posixpath.split(source)
+    return posixpath.join(d, "_rels", f + ".rels")
+
+
+def resolve_target(source: str, target: str) -> str:
+    """Part name a relationship target points to, relative to its source part."""
+    target = unquote(target.split("#", 1)[0])
+    if target.startswith("/"):
+        return posixpath.normpath(target).lstrip("/")
+    base = posixpath.dirname(source.lstrip("/"))
+    return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
+
+
+class _BytesReader:
+    """A seekable read-only view for zipfile without copying the bytes again."""
+
+    def __init__(self, data: bytes):
+        self._mv = memoryview(data)
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._mv) if n is None or n < 0 else min(len(self._mv), self._pos + n)
+        out = bytes(self._mv[self._pos:end])
+        self._pos = end
+        return out
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: len(self._mv)}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    if info.flag_bits & 0x800:
+        return info.filename.encode("utf-8")
+    try:
+        return info.orig_filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.orig_filename.encode("utf-8")
+
+
+def _strip_zip64(extra: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack("<HH", extra[i:i + 4])
+        if tag != 0x0001:
+            out += extra[i:i + 4 + size]
+        i += 4 + size
+    return bytes(out)
+
+
+def _dos_time(date_time: tuple) -> tuple[int, int]:
+    y, mo, d, h, mi, s = date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+def _local_header(info, flags: int, name: bytes, extra: bytes) -> bytes:
+    t, d = _dos_time(info.date_time)
+    return struct.pack("<4s5H3L2H", b"PK\x03\x04", max(info.extract_version, 20), flags, info.compress_type,
+                       t, d, info.CRC, info.compress_size, info.file_size, len(name), len(extra)) + name + extra
+
+
+def _central_record(info, flags: int, name: bytes, extra: bytes, offset: int) -> bytes:
+    t, d = _dos_time(info.date_time)
+    comment = info.comment or b""
+    return struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (info.create_system << 8) | info.create_version,
+                       max(info.extract_version, 20), flags, info.compress_type, t, d, info.CRC,
+                       info.compress_size, info.file_size, len(name), len(extra), len(comment), 0,
+                       info.internal_attr, info.external_attr, offset) + name + extra + comment
+
+
+def _deflated_entry(name: str, data: bytes, original: zipfile.ZipInfo | None, offset: int) -> tuple[bytes, bytes]:
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    payload = co.compress(data) + co.flush()
+    info = zipfile.ZipInfo(name, date_time=original.date_time if original else _FIXED_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.CRC = zlib.crc32(data)
+    info.compress_size = len(payload)
+    info.file_size = len(data)
+    info.create_system = 0
+    info.create_version = 20
+    info.extract_version = 20
+    info.external_attr = 0
+    flags = 0x800 if not name.isascii() else 0
+    raw = name.encode("utf-8")
+    return _local_header(info, flags, raw, b"") + payload, _central_record(info, flags, raw, b"", offset)

@@ -1,0 +1,204 @@
+"""Render a ``SheetSpec`` to a worksheet part, and its charts to drawing + chart parts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
+from .cellref import cell_name, parse_cell, parse_range
+from .cells import CellWrite, cell_xml, number_text
+from .rules import conditional_formatting_elements, data_validations_element
+from .spec import Chart, SheetSpec
+from .styles import CellStyle, StylesPart, argb
+
+from lxml import etree
+
+C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+XDR_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+_PALETTE = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E")
+
+
+@dataclass
+class RenderedSheet:
+    sheet_xml: bytes
+    drawing_xml: bytes | None
+    charts_xml: list[bytes]
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_rid: str | None,
+                 date1904: bool = False) -> RenderedSheet:
+    rows: dict[int, dict[int, str]] = {}
+    values: dict[tuple[int, int], object] = {}
+    for c in spec.cells:
+        r, col = parse_cell(c.ref)
+        style = styles.xf_index(c.style) if c.style is not None else None
+        if style is None and c.value is not None and hasattr(c.value, "year") and c.formula is None:
+            style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
+        rows.setdefault(r, {})[col] = cell_xml(cell_name(r, col), CellWrite(c.value, c.formula), style, date1904)
+        values[(r, col)] = c.value
+    parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
+    if spec.tab_color:
+        parts.append(f'<sheetPr><tabColor rgb="{argb(spec.tab_color)}"/></sheetPr>')
+    if rows:
+        allc = [c for cols in rows.values() for c in cols]
+        parts.append(f'<dimension ref="{cell_name(min(rows), min(allc))}:{cell_name(max(rows), max(allc))}"/>')
+    else:
+        parts.append('<dimension ref="A1"/>')
+    view = '<sheetView workbookViewId="0"' + ('' if spec.show_grid_lines else ' showGridLines="0"')
+    if spec.freeze and spec.freeze != "A1":
+        fr, fc = parse_cell(spec.freeze)
+        xs, ys = fc - 1, fr - 1
+        pane = "bottomRight" if xs and ys else ("bottomLeft" if ys else "topRight")
+        attrs = (f' xSplit="{xs}"' if xs else "") + (f' ySplit="{ys}"' if ys else "")
+        view += (f'><pane{attrs} topLeftCell="{spec.freeze}" activePane="{pane}" state="frozen"/>'
+                 f'<selection pane="{pane}" activeCell="{spec.freeze}" sqref="{spec.freeze}"/></sheetView>')
+    else:
+        view += "/>"
+    parts.append(f"<sheetViews>{view}</sheetViews>")
+    parts.append('<sheetFormatPr defaultRowHeight="15"/>')
+    if spec.col_widths:
+        parts.append("<cols>" + "".join(
+            f'<col min="{c}" max="{c}" width="{number_text(w)}" customWidth="1"/>'
+            for c, w in sorted(spec.col_widths.items())) + "</cols>")
+    parts.append("<sheetData>")
+    for r in sorted(rows):
+        parts.append(f'<row r="{r}">' + "".join(rows[r][c] for c in sorted(rows[r])) + "</row>")
+    parts.append("</sheetData>")
+    if spec.merged:
+        parts.append(f'<mergeCells count="{len(spec.merged)}">'
+                     + "".join(f'<mergeCell ref="{esc(m)}"/>' for m in spec.merged) + "</mergeCells>")
+    for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
+        parts.append(_fragment(el))
+    if spec.data_validations:
+        parts.append(_fragment(data_validations_element(spec.data_validations)))
+    parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    if drawing_rid:
+        parts.append(f'<drawing r:id="{drawing_rid}"/>')
+    parts.append("</worksheet>")
+    xml = "".join(parts)
+    sheet_xml = XML_DECLARATION + xml.encode("utf-8")
+    drawing = None
+    charts = []
+    if spec.charts:
+        drawing = render_drawing(spec.charts)
+        charts = [render_chart(ch, sheet_name, values) for ch in spec.charts]
+    return RenderedSheet(sheet_xml, drawing, charts)
+
+
+def _fragment(el: etree._Element) -> str:
+    """An lxml element in the main namespace as text without its own namespace declaration."""
+    wrap = etree.Element(f"{{{MAIN}}}w", nsmap={None: MAIN})
+    wrap.append(el)
+    return etree.tostring(el, encoding="unicode").replace(f' xmlns="{MAIN}"', "")
+
+
+def render_drawing(charts: tuple[Chart, ...]) -> bytes:
+    out = [f'<xdr:wsDr xmlns:xdr="{XDR_NS}" xmlns:a="{A_NS}">']
+    for i, ch in enumerate(charts, start=1):
+        r, c = parse_cell(ch.anchor)
+        w, h = ch.size
+        out.append(
+            f"<xdr:twoCellAnchor><xdr:from><xdr:col>{c - 1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{r - 1}"
+            f"</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:to><xdr:col>{c - 1 + w}</xdr:col><xdr:colOff>0"
+            f"</xdr:colOff><xdr:row>{r - 1 + h}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>"
+            f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{i + 1}" name="Chart {i}"/>'
+            "<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr><xdr:xfrm><a:off x=\"0\" y=\"0\"/>"
+            "<a:ext cx=\"0\" cy=\"0\"/></xdr:xfrm><a:graphic><a:graphicData "
+            f'uri="{C_NS}"><c:chart xmlns:c="{C_NS}" xmlns:r="{REL_NS}" r:id="rId{i}"/>'
+            "</a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/></xdr:twoCellAnchor>")
+    out.append("</xdr:wsDr>")
+    return XML_DECLARATION + "".join(out).encode("utf-8")
+
+
+def _abs_ref(sheet: str, ref: str) -> str:
+    r1, c1, r2, c2 = parse_range(ref)
+    a = f"${cell_name(r1, c1)[:len(cell_name(r1, c1)) - len(str(r1))]}${r1}"
+    b = f"${cell_name(r2, c2)[:len(cell_name(r2, c2)) - len(str(r2))]}${r2}"
+    return f"{quote_sheet(sheet)}!{a}" + ("" if (r1, c1) == (r2, c2) else f":{b}")
+
+
+def _points(ref: str, values: dict) -> list[object]:
+    r1, c1, r2, c2 = parse_range(ref)
+    return [values.get((r, c)) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def _str_ref(sheet: str, ref: str, values: dict) -> str:
+    pts = _points(ref, values)
+    body = "".join(f'<c:pt idx="{i}"><c:v>{esc(str(v))}</c:v></c:pt>' for i, v in enumerate(pts) if v is not None)
+    return (f"<c:strRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:strCache><c:ptCount val=\"{len(pts)}\"/>"
+            f"{body}</c:strCache></c:strRef>")
+
+
+def _num_ref(sheet: str, ref: str, values: dict) -> str:
+    pts = _points(ref, values)
+    body = "".join(f'<c:pt idx="{i}"><c:v>{number_text(v)}</c:v></c:pt>' for i, v in enumerate(pts)
+                   if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return (f"<c:numRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:numCache><c:formatCode>General</c:formatCode>"
+            f"<c:ptCount val=\"{len(pts)}\"/>{body}</c:numCache></c:numRef>")
+
+
+def _sp_pr(color: str | None, invisible: bool, line: bool) -> str:
+    if invisible:
+        return "<c:spPr><a:noFill/><a:ln><a:noFill/></a:ln></c:spPr>"
+    if color is None:
+        return ""
+    rgb = argb(color)[2:]
+    if line:
+        return f'<c:spPr><a:ln w="28575"><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill></a:ln></c:spPr>'
+    return f'<c:spPr><a:solidFill><a:srgbClr val="{rgb}"/></a:solidFill></c:spPr>'
+
+
+def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
+    line = ch.kind == "line"
+    sers = []
+    for i, s in enumerate(ch.series):
+        color = s.color or _PALETTE[i % len(_PALETTE)]
+        tx = f"<c:tx><c:v>{esc(s.name)}</c:v></c:tx>" if s.name else ""
+        cat = f"<c:cat>{_str_ref(sheet, ch.categories, values)}</c:cat>" if ch.categories else ""
+        val = f"<c:val>{_num_ref(sheet, s.values, values)}</c:val>"
+        sp = _sp_pr(color, s.invisible, line)
+        if line:
+            sers.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{tx}{sp}<c:marker><c:symbol val="none"/>'
+                        f'</c:marker>{cat}{val}<c:smooth val="0"/></c:ser>')
+        else:
+            sers.append(f'<c:ser><c:idx val="{i}"/><c:order val="{i}"/>{tx}{sp}<c:invertIfNegative val="0"/>'
+                        f"{cat}{val}</c:ser>")
+    if line:
+        plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{"".join(sers)}'
+                '<c:marker val="1"/><c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>')
+    else:
+        stacked = ch.kind in ("stacked_column", "waterfall")
+        bar_dir = "bar" if ch.kind == "bar" else "col"
+        plot = (f'<c:barChart><c:barDir val="{bar_dir}"/><c:grouping val="{"stacked" if stacked else "clustered"}"/>'
+                f'<c:varyColors val="0"/>{"".join(sers)}<c:gapWidth val="{50 if ch.kind == "waterfall" else 150}"/>'
+                + ('<c:overlap val="100"/>' if stacked else "")
+                + '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>')
+    cat_pos, val_pos = ("l", "b") if ch.kind == "bar" else ("b", "l")
+    fmt = (f'<c:numFmt formatCode="{esc(ch.y_num_format)}" sourceLinked="0"/>' if ch.y_num_format
+           else '<c:numFmt formatCode="General" sourceLinked="1"/>')
+    axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+            f'<c:delete val="0"/><c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="1"/>'
+            '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
+            '<c:crossAx val="500000002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
+            '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
+            f'<c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+            f'<c:delete val="0"/><c:axPos val="{val_pos}"/><c:majorGridlines/>{fmt}<c:majorTickMark val="out"/>'
+            '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="500000001"/>'
+            '<c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>')
+    title = ""
+    if ch.title:
+        title = (f'<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>{esc(ch.title)}</a:t></a:r></a:p>'
+                 '</c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>')
+    else:
+        title = '<c:autoTitleDeleted val="1"/>'
+    legend = ""
+    if ch.legend and not (ch.kind == "waterfall" and len(ch.series) <= 2):
+        legend = '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>'
+    xml = (f'<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{REL_NS}"><c:roundedCorners val="0"/>'
+           f"<c:chart>{title}<c:plotArea><c:layout/>{plot}{axes}</c:plotArea>{legend}"
+           '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
+    return XML_DECLARATION + xml.encode("utf-8")

@@ -1,0 +1,405 @@
+"""In-place edits of one existing worksheet, merged into its XML as a byte stream.
+
+Public calls only record what to change. ``render`` then walks the sheet XML once: rows that
+are not written pass through as byte slices; a written row is split into its ``<c>`` elements
+with a regular expression and only the written cells are replaced or inserted. Nothing but the
+rows' byte offsets is held per row, so a 100,000-row sheet never becomes Python objects. The
+small remainder of the sheet (everything outside ``<sheetData>``) is parsed with lxml only when
+columns, conditional formats or validations change, and its element order is kept.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+
+from lxml import etree
+
+from ..errors import InputError, WorkbookFormatError
+from . import _xml
+from ._xml import q
+from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
+from .cells import CellWrite, cell_xml
+from .rules import conditional_formatting_elements, data_validations_element
+from .styles import CellStyle, StylesPart
+
+WORKSHEET_ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr", "sheetProtection",
+    "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate", "customSheetViews",
+    "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
+    "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches",
+    "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture",
+    "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
+
+_P = rb"(?:[A-Za-z_][\w.\-]*:)?"
+SHEETDATA_OPEN = re.compile(rb"<(" + _P + rb"sheetData)\b[^>]*?(/?)>")
+ROW_RE = re.compile(rb"<" + _P + rb"row\b(?:[^>]*?/>|[^>]*>.*?</" + _P + rb"row>)", re.S)
+CELL_RE = re.compile(rb"<" + _P + rb"c\b(?:[^>]*?/>|[^>]*>.*?</" + _P + rb"c>)", re.S)
+_ROW_NUM = re.compile(rb'\sr="(\d+)"')
+_CELL_REF = re.compile(rb'\sr="\$?([A-Za-z]{1,3})\$?(\d+)"')
+_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
+_STYLE = re.compile(rb'\ss="(\d+)"')
+_DIMENSION = re.compile(rb'(<' + _P + rb'dimension\b[^>]*?\sref=")([^"]*)(")')
+_SHARED_F = re.compile(rb'<(' + _P + rb')f\b([^>]*\bt="shared"[^>]*?)(/>|>(.*?)</' + _P + rb'f>)', re.S)
+_SI = re.compile(rb'\ssi="(\d+)"')
+_REF_ATTR = re.compile(rb'\sref="([^"]+)"')
+
+
+class WorksheetEditor:
+    """Records writes to one worksheet; ``WorkbookEditor.save`` merges them into the part."""
+
+    def __init__(self, book, name: str, part: str):
+        self._book = book
+        self.name = name
+        self.part = part
+        self._writes: dict[int, dict[int, CellWrite]] = {}
+        self._widths: dict[int, float] = {}
+        self._cf: tuple[list[Box], list] | None = None
+        self._dv: tuple[list[Box], list] | None = None
+        self.has_formula = False
+
+    def __repr__(self) -> str:
+        return f"<WorksheetEditor {self.name!r} ({self.part})>"
+
+    # -- recording -----------------------------------------------------------------------
+    def _put(self, ref: str, write: CellWrite) -> None:
+        try:
+            row, col = parse_cell(ref)
+        except InputError as exc:
+            raise InputError(exc.detail, file=self._book.path, sheet=self.name, value=ref,
+                             expected=exc.expected) from None
+        if write.style is not None and not isinstance(write.style, CellStyle):
+            raise InputError("style must be a CellStyle", sheet=self.name, cell=ref, value=type(write.style).__name__)
+        # render once now so a bad value fails at the call that passed it, not at save
+        cell_xml(ref, write, None)
+        self._writes.setdefault(row, {})[col] = write
+
+    def write(self, ref: str, value: object, style: CellStyle | None = None) -> None:
+        """Store a number, text, bool, date/datetime, ErrorValue or None (clears the value).
+
+        Without ``style`` the cell keeps its current format (a template's number format stays).
+        """
+        self._put(ref, CellWrite(value=value, style=style))
+
+    def write_formula(self, ref: str, formula: str, cached: object = None, style: CellStyle | None = None) -> None:
+        """Store ``formula`` (with or without '=') and its ``cached`` result for readers that do not recalc."""
+        if not isinstance(formula, str) or not formula.strip("= "):
+            raise InputError("empty or non-text formula", sheet=self.name, cell=ref, value=formula)
+        self._put(ref, CellWrite(value=cached, formula=formula[1:] if formula.startswith("=") else formula,
+                                 style=style))
+        self.has_formula = True
+
+    def set_column_width(self, col: str | int, width: float) -> None:
+        if not isinstance(width, (int, float)) or not 0 <= width <= 255:
+            raise InputError("column width out of range", sheet=self.name, value=width, expected="0 .. 255")
+        self._widths[parse_col(col)] = float(width)
+
+    def set_conditional_formats(self, owned: Sequence[str], rules: Iterable) -> None:
+        """Replace the rules whose ranges lie inside ``owned``; other rules (incl. x14 ones) stay."""
+        self._cf = ([parse_range(r) for r in owned], list(rules))
+
+    def set_data_validations(self, owned: Sequence[str], validations: Iterable) -> None:
+        """Replace the validations whose ranges lie inside ``owned``; other validations stay."""
+        self._dv = ([parse_range(r) for r in owned], list(validations))
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._writes or self._widths or self._cf is not None or self._dv is not None)
+
+    # -- rendering -----------------------------------------------------------------------
+    def render(self, data: bytes, styles: StylesPart, date1904: bool = False) -> bytes:
+        file = str(self._book.path)
+        _xml.check_no_dtd(data, file, self.part)
+        m = SHEETDATA_OPEN.search(data)
+        if not m:
+            raise WorkbookFormatError(f"worksheet part {self.part} has no <sheetData>", file=file, sheet=self.name,
+                                      expected="a SpreadsheetML worksheet")
+        tag = m.group(1)
+        prefix = tag[:-len(b"sheetData")]
+        head = data[:m.start()]
+        if m.group(2):  # <sheetData/>
+            inner, tail = b"", data[m.end():]
+        else:
+            close = b"</" + tag + b">"
+            end = data.rfind(close)
+            if end < m.end():
+                raise WorkbookFormatError(f"worksheet part {self.part} has an unclosed <sheetData>", file=file,
+                                          sheet=self.name, expected="well-formed XML")
+            inner, tail = data[m.end():end], data[end + len(close):]
+        open_tag = m.group(0) if not m.group(2) else m.group(0)[:-2].rstrip() + b">"
+        if self._writes:
+            inner = self._merge_rows(inner, styles, prefix, date1904)
+            head = self._update_dimension(head)
+        if self._widths or self._cf is not None or self._dv is not None:
+            head, tail = self._edit_skeleton(head, tail, tag, styles)
+        if not inner and not self._writes and m.group(2):
+            return head + m.group(0) + tail
+        return head + open_tag + inner + b"</" + tag + b">" + tail
+
+    def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
+                    prefix: bytes, date1904: bool) -> bytes:
+        style = None
+        if w.style is not None:
+            style = styles.xf_index(w.style)
+        elif old is not None:
+            sm = _STYLE.search(old[:old.find(b">") + 1])
+            style = int(sm.group(1)) if sm else None
+        if w.value is not None and isinstance(w.value, (dt.date, dt.datetime)) and w.style is None and not style:
+            style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
+        text = cell_xml(cell_name(row, col), w, style, date1904).encode("utf-8")
+        return _prefixed(text, prefix)
+
+    def _merge_rows(self, inner: bytes, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
+        pending = sorted(self._writes)
+        out: list[bytes] = []
+        pos = 0
+        last_row = 0
+        i = 0
+        shared: dict[bytes, tuple[str, str, Box]] = {}   # si -> (formula, origin cell, ref box)
+        shared_end = 0
+        for m in ROW_RE.finditer(inner):
+            row_bytes = m.group(0)
+            start_tag_end = row_bytes.find(b">") + 1
+            start_tag = row_bytes[:start_tag_end]
+            rm = _ROW_NUM.search(start_tag)
+            rownum = int(rm.group(1)) if rm else last_row + 1
+            if not rm:  # give implicit rows an explicit number so inserted rows cannot shift them
+                row_bytes = _add_attr(row_bytes, b'r="%d"' % rownum)
+            last_row = rownum
+            out.append(inner[pos:m.start()])
+            pos = m.end()
+            while i < len(pending) and pending[i] < rownum:
+                out.append(self._new_row(pending[i], styles, prefix, date1904))
+                i += 1
+            if i < len(pending) and pending[i] == rownum:
+                row_bytes = self._merge_row(rownum, row_bytes, styles, prefix, date1904, shared)
+                for _si, (_f, _o, box) in shared.items():
+                    shared_end = max(shared_end, box[2])
+                i += 1
+            elif shared and rownum <= shared_end:
+                row_bytes = _unshare(row_bytes, rownum, shared)
+            out.append(row_bytes)
+            if i >= len(pending) and (not shared or rownum >= shared_end):
+                break
+        out.append(inner[pos:])
+        while i < len(pending):
+            out.append(self._new_row(pending[i], styles, prefix, date1904))
+            i += 1
+        return b"".join(out)
+
+    def _new_row(self, rownum: int, styles, prefix, date1904) -> bytes:
+        cells = self._writes[rownum]
+        body = b"".join(self._cell_bytes(rownum, c, cells[c], None, styles, prefix, date1904) for c in sorted(cells))
+        return b"<%srow r=\"%d\">%s</%srow>" % (prefix, rownum, body, prefix)
+
+    def _merge_row(self, rownum: int, row_bytes: bytes, styles, prefix, date1904, shared) -> bytes:
+        writes = self._writes[rownum]
+        start_end = row_bytes.find(b">") + 1
+        start_tag = row_bytes[:start_end]
+        if start_tag.endswith(b"/>"):
+            start_tag = start_tag[:-2].rstrip() + b">"
+            body, close = b"", b"</%srow>" % prefix
+        else:
+            close_at = row_bytes.rfind(b"</")
+            body, close = row_bytes[start_end:close_at], row_bytes[close_at:]
+        cells: list[tuple[int, bytes]] = []
+        rest: list[bytes] = []
+        pos = 0
+        last_col = 0
+        for m in CELL_RE.finditer(body):
+            rest.append(body[pos:m.start()].strip())
+            pos = m.end()
+            cb = m.group(0)
+            cm = _CELL_REF.search(cb[:cb.find(b">") + 1])
+            col = _col_num(cm.group(1)) if cm else last_col + 1
+            if not cm:
+                cb = _add_attr(cb, b'r="%s%d"' % (num_to_col(col).encode(), rownum))
+            last_col = col
+            cells.append((col, cb))
+        trailing = body[pos:]  # e.g. a row-level extLst
+        existing = dict(cells)
+        for col, w in writes.items():
+            old = existing.get(col)
+            if old is not None:
+                self._note_shared_master(old, rownum, col, shared)
+            existing[col] = self._cell_bytes(rownum, col, w, old, styles, prefix, date1904)
+        merged = b"".join(existing[c] for c in sorted(existing))
+        if shared:
+            merged = _unshare(merged, rownum, shared)
+        sp = _SPANS.search(start_tag)
+        if sp:
+            lo = min(int(sp.group(1)), *writes)
+            hi = max(int(sp.group(2)), *writes)
+            start_tag = start_tag[:sp.start()] + b' spans="%d:%d"' % (lo, hi) + start_tag[sp.end():]
+        return start_tag + merged + trailing + close
+
+    def _note_shared_master(self, old: bytes, row: int, col: int, shared: dict) -> None:
+        """Overwriting the anchor of a shared formula: its dependants get their own formula."""
+        fm = _SHARED_F.search(old)
+        if not fm or fm.group(4) is None or not fm.group(4).strip():
+            return
+        attrs = fm.group(2)
+        si, ref = _SI.search(attrs), _REF_ATTR.search(attrs)
+        if not si or not ref:
+            return
+        formula = _xml_unescape(fm.group(4).decode("utf-8"))
+        shared[si.group(1)] = (formula, cell_name(row, col), parse_range(ref.group(1).decode()))
+
+    def _update_dimension(self, head: bytes) -> bytes:
+        rows = list(self._writes)
+        cols = [c for cells in self._writes.values() for c in cells]
+        box = (min(rows), min(cols), max(rows), max(cols))
+        m = _DIMENSION.search(head)
+        if not m:
+            return head
+        try:
+            old = parse_range(m.group(2).decode())
+            box = (min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3]))
+        except InputError:
+            pass
+        return head[:m.start(2)] + box_ref(box).encode() + head[m.end(2):]
+
+    def _edit_skeleton(self, head: bytes, tail: bytes, tag: bytes, styles: StylesPart) -> tuple[bytes, bytes]:
+        """Parse everything but the rows, apply cols/CF/validation changes, split again."""
+        file = str(self._book.path)
+        root_at = _xml._first_element_start(head)
+        prolog = head[:root_at]
+        skeleton = head[root_at:] + b"<" + tag + b"/>" + tail
+        root = _xml.parse(skeleton, file, self.part)
+        if self._widths:
+            _apply_widths(root, self._widths)
+        if self._cf is not None:
+            _apply_cf(root, *self._cf, styles)
+        if self._dv is not None:
+            _apply_dv(root, *self._dv)
+        text = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+        m = re.search(rb"<" + _P + rb"sheetData\s*/>", text)
+        return prolog + text[:m.start()], text[m.end():]
+
+
+def _prefixed(text: bytes, prefix: bytes) -> bytes:
+    if not prefix:
+        return text
+    return re.sub(rb"<(/?)(c|v|f|is|t|row)\b", rb"<\1" + prefix + rb"\2", text)
+
+
+def _add_attr(element: bytes, attr: bytes) -> bytes:
+    """Insert ``attr`` right after the element's name."""
+    m = re.match(rb"<[\w.:\-]+", element)
+    return element[:m.end()] + b" " + attr + element[m.end():]
+
+
+def _col_num(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xml_unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _unshare(row_bytes: bytes, rownum: int, shared: dict) -> bytes:
+    """Give cells that followed a removed shared-formula anchor their own translated formula."""
+    from openpyxl.formula.translate import Translator
+
+    def fix(cm: re.Match) -> bytes:
+        cb = cm.group(0)
+        fm = _SHARED_F.search(cb)
+        if not fm:
+            return cb
+        si = _SI.search(fm.group(2))
+        if not si or si.group(1) not in shared:
+            return cb
+        formula, origin, _box = shared[si.group(1)]
+        ref = _CELL_REF.search(cb[:cb.find(b">") + 1])
+        if not ref:
+            return cb
+        here = ref.group(1).decode() + ref.group(2).decode()
+        if fm.group(4) and fm.group(4).strip():  # another anchor for the same si: leave it
+            return cb
+        new = Translator("=" + formula, origin=origin).translate_formula(here)[1:]
+        return cb[:fm.start()] + b"<%sf>%s</%sf>" % (fm.group(1), _xml.esc(new).encode(), fm.group(1)) + cb[fm.end():]
+
+    return CELL_RE.sub(fix, row_bytes)
+
+
+def _apply_widths(root: etree._Element, widths: dict[int, float]) -> None:
+    cols = root.find(q("cols"))
+    if cols is None:
+        cols = etree.Element(q("cols"))
+        _xml.insert_in_order(root, cols, WORKSHEET_ORDER)
+    for col, width in sorted(widths.items()):
+        for el in list(cols.findall(q("col"))):
+            lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
+            if lo <= col <= hi:
+                idx = list(cols).index(el)
+                pieces = []
+                if lo < col:
+                    a = etree.fromstring(etree.tostring(el))
+                    a.set("max", str(col - 1))
+                    pieces.append(a)
+                mid = etree.fromstring(etree.tostring(el))
+                mid.set("min", str(col))
+                mid.set("max", str(col))
+                mid.set("width", _num(width))
+                mid.set("customWidth", "1")
+                pieces.append(mid)
+                if col < hi:
+                    b = etree.fromstring(etree.tostring(el))
+                    b.set("min", str(col + 1))
+                    pieces.append(b)
+                cols.remove(el)
+                for k, p in enumerate(pieces):
+                    cols.insert(idx + k, p)
+                break
+        else:
+            new = etree.Element(q("col"), min=str(col), max=str(col), width=_num(width), customWidth="1")
+            after = [i for i, el in enumerate(cols) if el.tag == q("col") and int(el.get("max", "0")) < col]
+            cols.insert(after[-1] + 1 if after else 0, new)
+
+
+def _num(x: float) -> str:
+    return repr(float(x)).removesuffix(".0")
+
+
+def _apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: StylesPart) -> None:
+    kept_last = None
+    for el in list(root.findall(q("conditionalFormatting"))):
+        if sqref_inside(el.get("sqref", ""), owned):
+            root.remove(el)
+        else:
+            kept_last = el
+    priorities = [int(p) for el in root.iter() if _xml.local(el.tag) == "cfRule"
+                  for p in [el.get("priority")] if p and p.isdigit()]
+    new = conditional_formatting_elements(rules, styles, max(priorities, default=0) + 1)
+    for el in new:
+        if kept_last is not None:
+            kept_last.addnext(el)
+        else:
+            _xml.insert_in_order(root, el, WORKSHEET_ORDER)
+        kept_last = el
+
+
+def _apply_dv(root: etree._Element, owned: list[Box], validations: list) -> None:
+    dvs = root.find(q("dataValidations"))
+    if dvs is not None:
+        for el in list(dvs.findall(q("dataValidation"))):
+            if sqref_inside(el.get("sqref", ""), owned):
+                dvs.remove(el)
+    if validations:
+        fresh = data_validations_element(validations)
+        if dvs is None:
+            dvs = fresh
+            _xml.insert_in_order(root, dvs, WORKSHEET_ORDER)
+        else:
+            for el in list(fresh):
+                dvs.append(el)
+    if dvs is not None:
+        n = len(dvs.findall(q("dataValidation")))
+        if n == 0:
+            root.remove(dvs)
+        else:
+            dvs.set("count", str(n))
