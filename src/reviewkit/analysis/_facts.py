@@ -1,0 +1,225 @@
+"""Detail-fact preparation shared by breakdown, drilldown, headroom and the period views.
+
+Facts are turned once into numpy arrays (dimension codes via ``pd.factorize``, measure values,
+year masks) so that every later aggregation is an ``np.bincount`` instead of a pandas groupby or
+a boolean mask per segment. That is what keeps a drill-down over a million rows in the
+sub-second range.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reviewkit.errors import InputError
+
+from ._common import is_blank, require_frame, text, to_float
+
+ALL_LABEL = "全部/All"
+OTHER_LABEL = "其他/Other"
+BLANK_LABEL = "(空)/(blank)"
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """How a KPI's value is computed from facts: a sum, or numerator / denominator."""
+
+    kind: str  # "sum" | "ratio"
+    measure: str = ""
+    numerator: str = ""
+    denominator: str = ""  # "" with kind "ratio" and aggregation "average" means row count
+    key: str = ""
+    name: str = ""
+    direction: str = "higher"
+    is_percent: bool = False
+    unit: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        if self.kind == "sum":
+            return [self.measure]
+        return [c for c in (self.numerator, self.denominator) if c]
+
+
+def value_spec(kpi: pd.Series) -> ValueSpec:
+    """Read the KPI row's aggregation into a ValueSpec (InputError for "last")."""
+    agg = kpi["aggregation"]
+    common = dict(key=str(kpi["key"]), name=str(kpi["name"]), direction=str(kpi["direction"]),
+                  is_percent=bool(kpi["is_percent"]), unit=str(kpi["unit"]))
+    if agg == "sum":
+        measure = text(kpi["measure"]) or str(kpi["key"])
+        return ValueSpec("sum", measure=measure, **common)
+    if agg == "ratio":
+        if not text(kpi["numerator"]) or not text(kpi["denominator"]):
+            raise InputError(f"ratio KPI '{kpi['key']}' needs numerator and denominator columns",
+                             value=(kpi["numerator"], kpi["denominator"]),
+                             expected="two fact columns, e.g. renewed / due")
+        return ValueSpec("ratio", numerator=text(kpi["numerator"]),
+                         denominator=text(kpi["denominator"]), **common)
+    if agg == "average":
+        measure = text(kpi["measure"]) or str(kpi["key"])
+        return ValueSpec("ratio", numerator=measure, denominator="", **common)
+    raise InputError(f"KPI '{kpi['key']}' uses aggregation 'last', which cannot be broken down "
+                     "into segments", value=agg, expected="sum | ratio | average")
+
+
+_MONTH = re.compile(r"^\s*(\d{4})[-/.年](\d{1,2})月?\s*$")
+_QUARTER = re.compile(r"^\s*(\d{4})\s*[-/ ]?\s*[Qq]([1-4])\s*$")
+
+
+def period_spans(values: pd.Index | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse unique period values into (first day, last day) arrays of datetime64[D].
+
+    "2025-03" is the whole month, "2025-Q1" / "2025Q1" the quarter, a date or Timestamp one day.
+    """
+    starts, ends = [], []
+    for v in values:
+        m = _MONTH.match(v) if isinstance(v, str) else None
+        q = _QUARTER.match(v) if isinstance(v, str) else None
+        if m:
+            p = pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
+        elif q:
+            p = pd.Period(year=int(q.group(1)), quarter=int(q.group(2)), freq="Q")
+        else:
+            try:
+                ts = pd.Timestamp(v)
+            except (ValueError, TypeError):
+                ts = pd.NaT
+            if is_blank(v) or ts is pd.NaT or pd.isna(ts):
+                raise InputError("table 'facts' column 'period' holds a value that is not a "
+                                 "period", value=v, expected="'2025-03', '2025-Q1', a date or "
+                                 "a Timestamp")
+            p = pd.Period(ts, freq="D")
+        starts.append(p.start_time.to_datetime64().astype("datetime64[D]"))
+        ends.append(p.end_time.to_datetime64().astype("datetime64[D]"))
+    return np.array(starts, dtype="datetime64[D]"), np.array(ends, dtype="datetime64[D]")
+
+
+@dataclass
+class Prepared:
+    """Facts of two years as arrays; one entry per row of each year."""
+
+    spec: ValueSpec
+    base_year: int
+    current_year: int
+    num: tuple[np.ndarray, np.ndarray]  # base, current (the measure for "sum")
+    den: tuple[np.ndarray, np.ndarray] | None
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def years_of(facts: pd.DataFrame) -> np.ndarray:
+    """The ``year`` column as int, derived from ``period`` when missing."""
+    if "year" in facts.columns:
+        y = to_float(facts["year"], "facts", "year")
+        if y.isna().any():
+            raise InputError("table 'facts' has a row without a year",
+                             expected="a year (e.g. 2025) or a period to derive it from")
+        return y.to_numpy().astype("int64")
+    if "period" not in facts.columns:
+        raise InputError("table 'facts' has neither 'year' nor 'period'",
+                         value=list(map(str, facts.columns)), expected="a 'year' or 'period' column")
+    codes, uniques = pd.factorize(facts["period"], use_na_sentinel=True)
+    if (codes < 0).any():
+        raise InputError("table 'facts' has a row without a period", expected="e.g. '2025-03'")
+    starts, _ = period_spans(np.asarray(uniques, dtype=object))
+    years = starts.astype("datetime64[Y]").astype("int64") + 1970
+    return years[codes]
+
+
+def check_facts(facts: pd.DataFrame, spec: ValueSpec, dims: list[str]) -> None:
+    require_frame(facts, "facts", spec.columns + dims)
+    if facts.empty:
+        raise InputError("table 'facts' is empty: nothing to break down",
+                         expected="detail rows for the base and current year")
+
+
+def resolve_years(years: np.ndarray, base_year, current_year) -> tuple[int, int]:
+    present = sorted(set(np.unique(years).tolist()))
+    cur = int(current_year) if current_year is not None else present[-1]
+    base = int(base_year) if base_year is not None else cur - 1
+    for label, y in (("base_year", base), ("current_year", cur)):
+        if y not in present:
+            raise InputError(f"{label} {y} has no rows in table 'facts'", value=y,
+                             expected="one of " + ", ".join(map(str, present)))
+    if base == cur:
+        raise InputError("base_year and current_year are the same", value=base,
+                         expected="two different years")
+    return base, cur
+
+
+def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=None,
+            current_year=None) -> Prepared:
+    check_facts(facts, spec, dims)
+    years = years_of(facts)
+    base, cur = resolve_years(years, base_year, current_year)
+    masks = (years == base, years == cur)
+
+    def split(col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = to_float(facts[col], "facts", col).to_numpy()
+        v = np.where(np.isnan(v), 0.0, v)
+        return v[masks[0]], v[masks[1]]
+
+    if spec.kind == "sum":
+        num, den = split(spec.measure), None
+    else:
+        num = split(spec.numerator)
+        den = split(spec.denominator) if spec.denominator else (
+            np.ones(int(masks[0].sum())), np.ones(int(masks[1].sum())))
+        if (den[0] < 0).any() or (den[1] < 0).any():
+            raise InputError(f"denominator column '{spec.denominator}' has negative values",
+                             expected="counts or amounts >= 0")
+    p = Prepared(spec, base, cur, num, den)
+    for d in dims:
+        col = facts[d]
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        labels = np.array([str(u) for u in uniques], dtype=object)
+        if (codes < 0).any():
+            labels = np.append(labels, BLANK_LABEL)
+            codes = np.where(codes < 0, len(labels) - 1, codes)
+        codes = codes.astype(np.intp)
+        p.codes[d] = (codes[masks[0]], codes[masks[1]])
+        p.labels[d] = labels
+    return p
+
+
+def combine(p: Prepared, dims: list[str]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Codes for the combination of several dimensions, with " / "-joined labels."""
+    if len(dims) == 1:
+        return p.codes[dims[0]], p.labels[dims[0]]
+    both = []
+    for i in (0, 1):
+        c = np.zeros(len(p.num[i]), dtype=np.int64)
+        for d in dims:
+            c = c * len(p.labels[d]) + p.codes[d][i]
+        both.append(c)
+    allc = np.concatenate(both)
+    codes, uniques = pd.factorize(allc)
+    n0 = len(both[0])
+    parts = []
+    for d in reversed(dims):
+        k = len(p.labels[d])
+        parts.append(p.labels[d][uniques % k])
+        uniques = uniques // k
+    parts.reverse()
+    labels = np.array([" / ".join(t) for t in zip(*parts)], dtype=object) if len(codes) else \
+        np.array([], dtype=object)
+    return (codes[:n0].astype(np.intp), codes[n0:].astype(np.intp)), labels
+
+
+def aggregate(p: Prepared, codes: tuple[np.ndarray, np.ndarray], k: int,
+              masks: tuple[np.ndarray, np.ndarray] | None = None):
+    """Per-code sums: (num0, num1, den0, den1); den are None for additive KPIs."""
+    out = []
+    arrays = [p.num] + ([p.den] if p.den is not None else [])
+    for arr in arrays:
+        for i in (0, 1):
+            c, v = codes[i], arr[i]
+            if masks is not None:
+                c, v = c[masks[i]], v[masks[i]]
+            out.append(np.bincount(c, weights=v, minlength=k))
+    if p.den is None:
+        return out[0], out[1], None, None
+    return out[0], out[1], out[2], out[3]

@@ -1,0 +1,81 @@
+"""Rank units among their peers, this year and last year, per KPI and overall."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._common import kpi_table
+from .compare import _achievement, compare
+
+#: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
+OVERALL = "_overall"
+
+COLUMNS = ["unit", "kpi", "name", "value", "value_ly", "score", "score_ly", "rank", "rank_ly",
+           "rank_change", "n_units", "n_units_ly"]
+
+
+def _min_rank(key: pd.Series, groups: pd.Series) -> pd.Series:
+    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA."""
+    r = key.groupby(groups, sort=False).rank(method="min", ascending=False)
+    return r.astype("Int64")
+
+
+def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
+         cap: float | None = None) -> pd.DataFrame:
+    """Per KPI, each unit's rank among peers this year and last year; plus overall rows.
+
+    Direction-aware: "higher" ranks the largest actual first, "lower" the smallest, "range"
+    the one closest to the band. Ties share the best rank (pandas ``method="min"``), so the
+    ranks of n units are a permutation-with-ties of 1..n. ``rank_change = rank_ly - rank``
+    (positive = moved up). Overall rows (``kpi == OVERALL``) rank the weighted mean
+    achievement (weights from ``kpis``, over the KPIs a unit has); last year's overall score
+    measures last year's actuals against this year's targets, the only targets we have.
+    """
+    k = kpi_table(kpis)
+    c = compare(scorecard, kpis, lower_rule=lower_rule, cap=cap)
+    if c.empty:
+        return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
+    kk = k.loc[c["kpi"]].reset_index(drop=True)
+    direction = c["direction"].to_numpy(dtype=object)
+    a = c["actual"].to_numpy(dtype="float64")
+    ly = c["last_year"].to_numpy(dtype="float64")
+    cap_v = kk["cap"].to_numpy().copy()
+    if cap is not None:
+        cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
+    ach_ly, raw_ly = _achievement(ly, c["target"].to_numpy(dtype="float64"), direction,
+                                  lower_rule, kk["range_low"].to_numpy(),
+                                  kk["range_high"].to_numpy(), cap_v)
+    raw = c["achievement_uncapped"].to_numpy(dtype="float64")
+    # the ranking key: bigger is better
+    key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
+    key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
+    per = pd.DataFrame({"unit": c["unit"], "kpi": c["kpi"], "name": c["name"], "value": a,
+                        "value_ly": ly, "score": c["achievement"].to_numpy(dtype="float64"),
+                        "score_ly": ach_ly})
+    per["rank"] = _min_rank(pd.Series(key), per["kpi"])
+    per["rank_ly"] = _min_rank(pd.Series(key_ly), per["kpi"])
+    per["n_units"] = per.groupby("kpi", sort=False)["value"].transform("count").astype("Int64")
+    per["n_units_ly"] = per.groupby("kpi", sort=False)["value_ly"].transform("count") \
+        .astype("Int64")
+
+    w = kk["weight"].to_numpy()
+    tmp = pd.DataFrame({"unit": per["unit"],
+                        "ws": np.where(np.isnan(per["score"]), 0.0, per["score"] * w),
+                        "w": np.where(np.isnan(per["score"]), 0.0, w),
+                        "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
+                        "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
+    g = tmp.groupby("unit", sort=False).sum()
+    overall = pd.DataFrame({"unit": g.index.to_numpy(dtype=object), "kpi": OVERALL,
+                            "name": "综合得分 / overall score"})
+    overall["score"] = np.where(g["w"] > 0, g["ws"] / g["w"].where(g["w"] > 0, 1.0), np.nan)
+    overall["score_ly"] = np.where(g["w_ly"] > 0, g["ws_ly"] / g["w_ly"].where(g["w_ly"] > 0, 1.0),
+                                   np.nan)
+    overall["value"] = overall["score"]
+    overall["value_ly"] = overall["score_ly"]
+    overall["rank"] = _min_rank(overall["score"], overall["kpi"])
+    overall["rank_ly"] = _min_rank(overall["score_ly"], overall["kpi"])
+    overall["n_units"] = pd.array([overall["score"].count()] * len(overall), dtype="Int64")
+    overall["n_units_ly"] = pd.array([overall["score_ly"].count()] * len(overall), dtype="Int64")
+    out = pd.concat([per, overall[per.columns]], ignore_index=True)
+    out["rank_change"] = (out["rank_ly"] - out["rank"]).astype("Int64")
+    return out[COLUMNS]
