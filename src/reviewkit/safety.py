@@ -1,0 +1,331 @@
+"""Guards for workbooks that come from many hands.
+
+Departmental files are untrusted input: before ``split``, ``batch`` or ``rollup`` read one,
+``check_package`` refuses zip bombs (limits on entries, declared and *actual* uncompressed
+size, compression ratio), unsafe part names and XML that declares a DTD or entities (billion
+laughs, external entities), and lists external workbook links without following them.
+``text_cell`` and ``is_formula_like`` keep text copied from one file into another from becoming
+a formula; ``safe_filename`` / ``output_path`` keep a unit's name from choosing a path outside
+the output folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UnsafeWorkbookError, WorkbookFormatError
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one departmental workbook may contain before it is refused.
+
+    A departmental review is a few hundred KB; the defaults leave a wide margin (a 100,000-row
+    fact sheet is ~30 MB of XML) while refusing the classic zip bombs (42.zip expands 4.5 PB,
+    ratio > 10^6; a single deflate stream cannot exceed a ratio of ~1032).
+    """
+
+    max_entries: int = 10_000
+    max_part_uncompressed: int = 512 * 1024**2
+    max_total_uncompressed: int = 1024**3
+    max_ratio: float = 200.0  # uncompressed/compressed, for parts larger than ratio_floor
+    ratio_floor: int = 4 * 1024**2
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class PackageInfo:
+    """What ``check_package`` saw: sizes, and links it did *not* follow."""
+
+    path: Path
+    entries: int
+    compressed: int
+    uncompressed: int
+    external_links: list[str] = field(default_factory=list)  # targets of xl/externalLinks parts
+    has_macros: bool = False
+
+
+_DOCTYPE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"),
+                    "<!ENTITY".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"),
+                    "<!ENTITY".encode("utf-16-be"))
+_OVERLAP = max(len(m) for m in _DOCTYPE_MARKERS)
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_EXTERNAL_TARGET = re.compile(rb'Target="([^"]*)"[^>]*TargetMode="External"|'
+                              rb'TargetMode="External"[^>]*Target="([^"]*)"')
+
+
+def check_package(path: str | os.PathLike, limits: Limits | None = None) -> PackageInfo:
+    """Refuse a workbook that is not safe to open; otherwise say what it contains.
+
+    Raises ``WorkbookFormatError`` for files that are not an .xlsx/.xlsm package (legacy .xls,
+    encrypted, damaged) and ``UnsafeWorkbookError`` for zip bombs, unsafe part names and XML
+    with a DTD or entity declarations. Every XML part is decompressed in a stream with the
+    limits enforced on the bytes actually produced, so headers that under-declare sizes do not
+    help. External workbook links are listed in ``PackageInfo.external_links``, never opened.
+    """
+    limits = limits or DEFAULT_LIMITS
+    path = Path(path)
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise WorkbookFormatError("no such workbook", file=name, expected="an existing .xlsx/.xlsm file") from None
+    except IsADirectoryError:
+        raise WorkbookFormatError("this is a folder, not a workbook", file=name,
+                                  expected="an .xlsx/.xlsm file") from None
+    if head == OLE_MAGIC:
+        raise WorkbookFormatError("this is an encrypted or legacy binary workbook (OLE compound file)",
+                                  file=name, expected="an unencrypted .xlsx/.xlsm; save it from Excel as .xlsx")
+    if not head.startswith(b"PK"):
+        raise WorkbookFormatError("not a zip package", file=name, value=head,
+                                  expected="an .xlsx/.xlsm (a zip starting with 'PK')")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise WorkbookFormatError(f"the zip is damaged or truncated ({exc})", file=name,
+                                  expected="a complete .xlsx/.xlsm; re-save or re-download it") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
+                                      expected=f"at most {limits.max_entries}")
+        seen: set[str] = set()
+        declared = 0
+        for info in infos:
+            fn = info.filename
+            low = fn.lower()
+            if low in seen:
+                raise UnsafeWorkbookError("duplicate part names in the zip", file=name, value=fn,
+                                          expected="each part stored once")
+            seen.add(low)
+            if (fn.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", fn) or ":" in fn
+                    or "\\" in fn or any(ord(ch) < 32 for ch in fn)):
+                raise UnsafeWorkbookError("unsafe part name in the zip", file=name, value=fn,
+                                          expected="relative names inside the package")
+            if info.flag_bits & 0x1:
+                raise WorkbookFormatError("a zip entry is encrypted", file=name, value=fn,
+                                          expected="an unencrypted package")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise WorkbookFormatError("unsupported zip compression", file=name, value=info.compress_type,
+                                          expected="stored or deflated entries")
+            _check_size(name, fn, info.file_size, info.compress_size, limits)
+            declared += info.file_size
+            if declared > limits.max_total_uncompressed:
+                raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
+                                          file=name, value=declared,
+                                          expected=f"at most {limits.max_total_uncompressed} bytes")
+        if "[content_types].xml" not in seen:
+            raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
+                                      expected="an Office Open XML package (.xlsx/.xlsm)")
+        total = 0
+        external: list[str] = []
+        for info in infos:
+            fn = info.filename
+            low = fn.lower()
+            if not low.endswith(_XML_SUFFIXES):
+                continue  # images, vbaProject.bin …: copied, never parsed by us
+            data_tail = b""
+            size = 0
+            keep = low.startswith("xl/externallinks/_rels/")
+            kept = bytearray()
+            for chunk in _stream(zf, info, name, limits):
+                size += len(chunk)
+                _check_size(name, fn, size, info.compress_size, limits)
+                if total + size > limits.max_total_uncompressed:
+                    raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
+                                              file=name, value=total + size,
+                                              expected=f"at most {limits.max_total_uncompressed} bytes")
+                window = data_tail + chunk
+                for marker in _DOCTYPE_MARKERS:
+                    if marker in window:
+                        raise UnsafeWorkbookError(f"part {fn} declares a DTD or XML entities", file=name,
+                                                  value=marker.replace(b"\x00", b"").decode(),
+                                                  expected="plain Office XML without <!DOCTYPE>/<!ENTITY> "
+                                                           "(entity expansion or external entities)")
+                data_tail = window[-_OVERLAP:]
+                if keep and len(kept) < 1 << 20:
+                    kept += chunk
+            total += size
+            if keep:
+                for m in _EXTERNAL_TARGET.finditer(bytes(kept)):
+                    target = (m.group(1) or m.group(2) or b"").decode("utf-8", "replace")
+                    external.append(target)
+        return PackageInfo(path=path, entries=len(infos), compressed=sum(i.compress_size for i in infos),
+                           uncompressed=total + sum(i.file_size for i in infos
+                                                    if not i.filename.lower().endswith(_XML_SUFFIXES)),
+                           external_links=external,
+                           has_macros=any(i.filename.lower() == "xl/vbaproject.bin" for i in infos))
+
+
+def _check_size(name: str, part: str, size: int, compressed: int, limits: Limits) -> None:
+    if size > limits.max_part_uncompressed:
+        raise UnsafeWorkbookError(f"part {part} is too large when uncompressed (possible zip bomb)", file=name,
+                                  value=size, expected=f"at most {limits.max_part_uncompressed} bytes")
+    if size > limits.ratio_floor and size > limits.max_ratio * max(compressed, 1):
+        raise UnsafeWorkbookError(f"part {part} expands suspiciously (possible zip bomb)", file=name,
+                                  value=f"{compressed} -> {size}+ bytes",
+                                  expected=f"a compression ratio below {limits.max_ratio:g}")
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, chunk: int = 1 << 16):
+    """Decompress one entry chunk by chunk, never trusting its declared size."""
+    # zipfile itself stops at the declared size; read the raw stream so a lie cannot hide bytes
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise WorkbookFormatError(f"zip entry {info.filename} is damaged", file=name,
+                                  expected="a complete .xlsx/.xlsm; re-save or re-download it")
+    n = int.from_bytes(header[26:28], "little")
+    m = int.from_bytes(header[28:30], "little")
+    fp.seek(info.header_offset + 30 + n + m)
+    remaining = info.compress_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        while remaining > 0:
+            data = fp.read(min(chunk, remaining))
+            if not data:
+                raise WorkbookFormatError(f"zip entry {info.filename} is truncated", file=name,
+                                          expected="a complete .xlsx/.xlsm; re-save or re-download it")
+            remaining -= len(data)
+            yield data
+        return
+    d = zlib.decompressobj(-15)
+    while remaining > 0 and not d.eof:
+        data = fp.read(min(chunk, remaining))
+        if not data:
+            raise WorkbookFormatError(f"zip entry {info.filename} is truncated", file=name,
+                                      expected="a complete .xlsx/.xlsm; re-save or re-download it")
+        remaining -= len(data)
+        try:
+            out = d.decompress(data, chunk)
+            while True:
+                if out:
+                    yield out
+                if not d.unconsumed_tail:
+                    break
+                out = d.decompress(d.unconsumed_tail, chunk)
+        except zlib.error as exc:
+            raise WorkbookFormatError(f"zip entry {info.filename} is corrupt ({exc})", file=name,
+                                      expected="a complete .xlsx/.xlsm; re-save or re-download it") from None
+    try:
+        tail = d.flush()
+    except zlib.error as exc:  # pragma: no cover - flush rarely fails after eof
+        raise WorkbookFormatError(f"zip entry {info.filename} is corrupt ({exc})", file=name) from None
+    if tail:
+        yield tail
+
+
+# --- text that must stay text ----------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def is_formula_like(value: object) -> bool:
+    """True for text that a spreadsheet (or a careless writer) would take for a formula or DDE.
+
+    The OWASP "CSV injection" set: text starting with ``=``, ``+``, ``-``, ``@``, tab or newline.
+    Numbers are never formula-like (``-3`` is a number, ``"-3"`` as text is flagged).
+    """
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
+
+
+def text_cell(value: object) -> object:
+    """``value`` made safe to write as a text cell by a writer that guesses types.
+
+    Writers we control call ``write_string`` (XlsxWriter) or write an ``s``/``inlineStr`` cell, so
+    formula-like text is already stored as text and needs no change; this helper is for the
+    places that cannot promise that (CSV, ``worksheet.write``): it prefixes formula-like text with
+    an apostrophe, the same convention Excel shows for quote-prefixed text.
+    """
+    if is_formula_like(value):
+        return "'" + value  # type: ignore[operator]
+    return value
+
+
+# --- file names from unit names --------------------------------------------------------
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                     *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
+                     "COM¹", "COM²", "COM³", "LPT¹", "LPT²", "LPT³"}
+_BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
+MAX_NAME_BYTES = 150  # room for a suffix, a dedupe tag and ~/.~tmp prefixes under the 255-byte limit
+
+
+def safe_filename(name: object, *, max_bytes: int = MAX_NAME_BYTES, fallback: str = "unit") -> str:
+    """A file name (without suffix) made from a unit's name, safe on Windows, macOS and Linux.
+
+    Keeps Chinese and other letters readable; replaces path separators, ``:*?"<>|`` and control
+    characters with ``_``; strips leading/trailing dots and spaces (so ``..`` cannot climb);
+    prefixes Windows reserved device names (``CON``, ``nul.txt``, ``COM1``) with ``_``; cuts very
+    long names on a character boundary and adds a short hash of the full name so two long names
+    stay distinct. Never returns an empty string, ``.`` or ``..``.
+    """
+    text = unicodedata.normalize("NFC", "" if name is None else str(name))
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    text = _BAD_CHARS.sub("_", text)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"(?:(?<=_)|^)[ .]+(?=_|$)", "", text)  # dot-only path segments ("../", "./")
+    text = re.sub(r"_{2,}", "_", text).strip(" ._")
+    if not text or set(text) <= {"_", "."}:
+        text = fallback + ("_" + _short_hash(str(name)) if name not in (None, "") else "")
+    stem = text.split(".")[0].strip().upper()
+    if stem in _WINDOWS_RESERVED:
+        text = "_" + text
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        tag = "~" + _short_hash(str(name))
+        cut = encoded[: max_bytes - len(tag)].decode("utf-8", "ignore").rstrip(" .")
+        text = cut + tag
+    return text
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def unique_filenames(names, *, suffix: str = ".xlsx", max_bytes: int = MAX_NAME_BYTES) -> dict[str, str]:
+    """``{name: file name}`` for several units, distinct even on case-insensitive file systems.
+
+    ``"A/B"`` and ``"A_B"`` both clean to ``A_B``; the second one gets a hash tag. Names are
+    processed in the given order so the result is stable.
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        key = str(name)
+        if key in out:
+            continue
+        base = safe_filename(key, max_bytes=max_bytes)
+        candidate = base + suffix
+        if candidate.casefold() in used:
+            candidate = f"{base}~{_short_hash(key)}{suffix}"
+            n = 2
+            while candidate.casefold() in used:
+                candidate = f"{base}~{_short_hash(key)}-{n}{suffix}"
+                n += 1
+        used.add(candidate.casefold())
+        out[key] = candidate
+    return out
+
+
+def output_path(directory: str | os.PathLike, filename: str) -> Path:
+    """``directory / filename``, refusing anything that resolves outside ``directory``.
+
+    A last line of defence behind ``safe_filename``: symlinked sub-folders, absolute names and
+    ``..`` all raise ``UnsafeWorkbookError`` naming the file.
+    """
+    root = Path(directory).resolve()
+    candidate = (root / filename).resolve()
+    if candidate.parent != root or candidate.name in ("", ".", ".."):
+        raise UnsafeWorkbookError("a unit's name would write outside the output folder", file=filename,
+                                  value=str(candidate), expected=f"a file directly inside {root}")
+    return candidate
