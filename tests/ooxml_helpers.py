@@ -1,0 +1,115 @@
+"""Helpers for the ooxml writer tests: the corpus manifest, part comparison, rels checks."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import posixpath
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote
+
+from lxml import etree
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "excel-made"
+
+
+def manifest() -> list[dict[str, str]]:
+    path = CORPUS / "MANIFEST.tsv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def expected_refusal(row: dict[str, str]) -> str | None:
+    """Why the writer must refuse this corpus file, judged from its manifest entry."""
+    kind = row["feature_kind"].lower()
+    if "encrypted" in kind:
+        return "encrypted"
+    if "strict" in kind:
+        return "Strict Open XML"
+    return None
+
+
+def part_hashes(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: hashlib.sha256(zf.read(i)).hexdigest() for i in zf.infolist()}
+
+
+def part_bytes(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {i.filename: zf.read(i) for i in zf.infolist()}
+
+
+def raw_entries(path: Path) -> dict[str, bytes]:
+    """Each entry's compressed bytes as stored in the zip."""
+    data = path.read_bytes()
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for i in zf.infolist():
+            off = i.header_offset
+            n = int.from_bytes(data[off + 26:off + 28], "little")
+            m = int.from_bytes(data[off + 28:off + 30], "little")
+            start = off + 30 + n + m
+            out[i.filename] = data[start:start + i.compress_size]
+    return out
+
+
+def rels_source(rels_name: str) -> str:
+    d, f = posixpath.split(rels_name)
+    return posixpath.join(posixpath.dirname(d), f[:-len(".rels")])
+
+
+def unresolved_targets(path: Path) -> set[tuple[str, str]]:
+    """(rels part, target) for every internal relationship whose target part is missing."""
+    with zipfile.ZipFile(path) as zf:
+        names = {n.lower() for n in zf.namelist()}
+        missing = set()
+        for name in zf.namelist():
+            if not name.endswith(".rels"):
+                continue
+            root = etree.fromstring(zf.read(name))
+            src = rels_source(name)
+            for rel in root:
+                if rel.get("TargetMode") == "External":
+                    continue
+                target = unquote(rel.get("Target", "").split("#")[0])
+                if not target:
+                    continue
+                if target.startswith("/"):
+                    part = posixpath.normpath(target).lstrip("/")
+                else:
+                    part = posixpath.normpath(posixpath.join(posixpath.dirname(src), target))
+                if part.lower() not in names:
+                    missing.add((name, rel.get("Target")))
+        return missing
+
+
+def first_worksheet(path: Path) -> tuple[str, str] | None:
+    """(sheet name, part) of the first sheet that is a worksheet, by reading the package directly."""
+    ns_main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    ns_r = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path) as zf:
+        ct = etree.fromstring(zf.read("[Content_Types].xml"))
+        overrides = {el.get("PartName").lstrip("/").lower(): el.get("ContentType")
+                     for el in ct if el.tag.endswith("Override")}
+        root_rels = etree.fromstring(zf.read("_rels/.rels"))
+        wb_part = next(r.get("Target").lstrip("/") for r in root_rels if r.get("Type").endswith("/officeDocument"))
+        wb = etree.fromstring(zf.read(wb_part))
+        rels_name = posixpath.join(posixpath.dirname(wb_part), "_rels", posixpath.basename(wb_part) + ".rels")
+        rels = {r.get("Id"): r.get("Target") for r in etree.fromstring(zf.read(rels_name))}
+        for sheet in wb.iter(f"{{{ns_main}}}sheet"):
+            target = rels[sheet.get(f"{{{ns_r}}}id")]
+            part = (target.lstrip("/") if target.startswith("/")
+                    else posixpath.normpath(posixpath.join(posixpath.dirname(wb_part), target)))
+            if overrides.get(part.lower(), "").endswith("worksheet+xml"):
+                return sheet.get("name"), part
+    return None
+
+
+def assert_well_formed(path: Path, names: list[str]) -> None:
+    with zipfile.ZipFile(path) as zf:
+        for n in names:
+            if n.endswith((".xml", ".rels")):
+                etree.fromstring(zf.read(n))

@@ -1,0 +1,114 @@
+"""Every Excel-made workbook in the corpus: edit it, then prove nothing else changed."""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ooxml_helpers import (CORPUS, assert_well_formed, expected_refusal, first_worksheet, manifest, part_hashes,
+                           raw_entries, unresolved_targets)
+from reviewkit.errors import WorkbookFormatError
+from reviewkit.ooxml import Cell, CellStyle, Chart, Series, SheetSpec, WorkbookEditor
+
+ROWS = manifest()
+pytestmark = pytest.mark.skipif(not ROWS, reason=f"the Excel-made corpus is not at {CORPUS}")
+
+OWNED_SHEET = "reviewkit 汇总"
+STYLE = CellStyle(num_format="0.0%", fill="#E2EFDA", bold=True)
+
+
+def owned_spec() -> SheetSpec:
+    return SheetSpec(
+        cells=[Cell("A1", "Region", CellStyle(bold=True)), Cell("A2", "North"), Cell("A3", "South"),
+               Cell("B1", "Revenue"), Cell("B2", 120.5), Cell("B3", 80), Cell("C2", formula="B2/SUM(B2:B3)", value=0.601)],
+        col_widths={"A": 16}, freeze="A2",
+        charts=[Chart("column", series=[Series("B2:B3", name="Revenue")], categories="A2:A3", title="Revenue",
+                      anchor="E2")])
+
+
+def edit(src: Path, out: Path) -> str | None:
+    """The standard edit; returns the edited worksheet's part name (None if there is no worksheet)."""
+    shutil.copyfile(src, out)
+    with WorkbookEditor.open(out) as book:
+        first = first_worksheet(src)
+        if first is not None:
+            ws = book.sheet(first[0])
+            ws.write("H5", 0.9, style=STYLE)
+            ws.write("I5", "reviewkit text")
+            ws.write_formula("J5", "IF(D5=0,\"n.m.\",E5/D5-1)", cached=0.125, style=STYLE)
+        book.replace_sheet(OWNED_SHEET, owned_spec())
+        book.set_custom_property("reviewkit.fingerprint", "abc123")
+        book.save()
+    return first[1] if first else None
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory) -> dict[str, tuple[Path, object]]:
+    """Edit every corpus file once; map file name -> (output path, worksheet part or the error)."""
+    outdir = tmp_path_factory.mktemp("corpus")
+    results = {}
+    for i, row in enumerate(ROWS):
+        src = CORPUS / row["file"]
+        out = outdir / f"{i:03d}{src.suffix}"
+        try:
+            results[row["file"]] = (out, edit(src, out))
+        except WorkbookFormatError as exc:
+            results[row["file"]] = (out, exc)
+    return results
+
+
+WRITER_PARTS = {"[content_types].xml", "_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                "xl/styles.xml", "docprops/custom.xml", "xl/calcchain.xml"}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["file"] for r in ROWS])
+def test_corpus_file_edited_losslessly_or_refused(row, edited):
+    src = CORPUS / row["file"]
+    out, result = edited[row["file"]]
+    reason = expected_refusal(row)
+    if reason:
+        assert isinstance(result, WorkbookFormatError), f"{row['file']} should have been refused ({reason})"
+        assert reason.split()[0].lower() in str(result).lower() and out.name in str(result)
+        assert out.read_bytes() == src.read_bytes(), "a refused file must be left untouched"
+        return
+    assert not isinstance(result, Exception), f"{row['file']}: {result}"
+    sheet_part = result
+    before, after = part_hashes(src), part_hashes(out)
+    owned = WRITER_PARTS | ({sheet_part.lower()} if sheet_part else set())
+    raw_before, raw_after = raw_entries(src), raw_entries(out)
+    for name, digest in before.items():
+        if name.lower() in owned:
+            if name.lower() != "xl/calcchain.xml":
+                assert name in after, f"{name} vanished"
+            continue
+        assert after.get(name) == digest, f"{name} changed or vanished"
+        assert raw_after[name] == raw_before[name], f"{name} was recompressed instead of copied"
+    changed = [n for n in after if before.get(n) != after[n]]
+    assert sheet_part is None or sheet_part in changed
+    assert_well_formed(out, changed)
+    # the writer must not leave a dangling relationship the original did not have
+    assert unresolved_targets(out) <= unresolved_targets(src)
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        wb = zf.read("xl/workbook.xml").decode("utf-8")
+        assert OWNED_SHEET in wb and 'fullCalcOnLoad="1"' in wb
+        assert b"abc123" in zf.read("docProps/custom.xml")
+        # the file type stays: macro-enabled main content type, vbaProject.bin and its signature
+        assert ("macroEnabled.main" in zf.read("[Content_Types].xml").decode()) == (src.suffix == ".xlsm")
+        with zipfile.ZipFile(src) as original:
+            vba = [n for n in original.namelist() if "vbaproject" in n.lower() or "signature" in n.lower()]
+        assert all(n in zf.namelist() for n in vba)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_every_edited_file(edited, soffice, tmp_path):
+    from reviewkit.libreoffice import convert
+
+    outs = [out for name, (out, result) in edited.items() if not isinstance(result, Exception)]
+    assert len(outs) >= 100
+    converted = convert(outs, "csv", tmp_path)
+    failed = [p.name for p, c in converted.items() if c is None]
+    names = {out.name: name for name, (out, _r) in edited.items()}
+    assert not failed, "LibreOffice could not open: " + ", ".join(names[f] for f in failed)
