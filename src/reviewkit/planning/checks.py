@@ -1,0 +1,138 @@
+"""Checks of the execution plan and the follow-up actions: one owner, dates, measurable results."""
+from __future__ import annotations
+
+import pandas as pd
+
+from reviewkit.errors import InputError
+
+from ._common import (column, findings, is_blank, is_measurable, owners, require_frame, text, to_dates,
+                      to_numbers)
+
+ERROR, WARNING = "error", "warning"
+
+
+def _owner_finding(owner_cell, *, several_severity: str = ERROR) -> tuple[str, str] | None:
+    names = owners(owner_cell)
+    if not names:
+        return "no owner", ERROR
+    if len(names) > 1:
+        return (f"{len(names)} owners ({'、'.join(names)}): name exactly one person; the others "
+                "can support", several_severity)
+    return None
+
+
+def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.DataFrame:
+    """Findings on the execution plan (table ``Plan``): one row per broken rule.
+
+    Rules (``rule`` column):
+
+    * ``one_owner`` – the owner cell names exactly one person; blank fails, and so do several
+      names split by 、 , / ; & + 和 及 与 (full-width forms too).
+    * ``end_after_start`` – start and end are given and the end is not before the start (a
+      one-day task may start and end on the same day: dates are inclusive).
+    * ``measurable_acceptance`` – the acceptance criterion contains a number or a date.
+    * ``budget_nonnegative`` – no task has a negative budget.
+    * ``budget_total`` – with ``total_budget``, the tasks' budgets add up to at most the plan
+      total (one finding for the whole table, ``task_id`` None).
+
+    Returns columns ``row`` (the DataFrame index label), ``task_id``, ``column``, ``rule``,
+    ``message``, ``severity`` ("error"); empty when the plan passes.
+    """
+    require_frame(plan, "Plan", ["task_id"])
+    if total_budget is not None:
+        try:
+            total_budget = float(total_budget)
+        except (TypeError, ValueError) as exc:
+            raise InputError("total_budget is not a number", value=total_budget,
+                             expected="the plan's total budget, e.g. 50") from exc
+    start = to_dates(plan, "start", "Plan", key="task_id")
+    end = to_dates(plan, "end", "Plan", key="task_id")
+    budget = to_numbers(plan, "budget", "Plan", key="task_id")
+    acceptance = column(plan, "acceptance")
+    owner = column(plan, "owner")
+    rows: list[dict] = []
+
+    def add(idx, col, rule, message, severity=ERROR):
+        rows.append({"row": idx, "task_id": text(plan.at[idx, "task_id"]) or None, "column": col,
+                     "rule": rule, "message": message, "severity": severity})
+
+    for idx in plan.index:
+        found = _owner_finding(owner[idx])
+        if found:
+            add(idx, "owner", "one_owner", found[0], found[1])
+        s, e = start[idx], end[idx]
+        if pd.isna(s) or pd.isna(e):
+            missing = " and ".join(n for n, v in (("start", s), ("end", e)) if pd.isna(v))
+            add(idx, "start" if pd.isna(s) else "end", "end_after_start", f"{missing} date missing")
+        elif e < s:
+            add(idx, "end", "end_after_start",
+                f"ends {e:%Y-%m-%d}, before it starts {s:%Y-%m-%d}")
+        acc = acceptance[idx]
+        if is_blank(acc):
+            add(idx, "acceptance", "measurable_acceptance", "no acceptance criterion")
+        elif not is_measurable(acc):
+            add(idx, "acceptance", "measurable_acceptance",
+                f"acceptance criterion '{text(acc)}' is not measurable: add a number or a date "
+                "(e.g. '3 platform plans live, click rate ≥ 3%')")
+        if budget[idx] < 0:
+            add(idx, "budget", "budget_nonnegative", f"negative budget {budget[idx]:g}")
+    if total_budget is not None:
+        spent = float(budget.sum(skipna=True))
+        if spent > total_budget + 1e-9 * max(1.0, abs(total_budget)):
+            rows.append({"row": None, "task_id": None, "column": "budget", "rule": "budget_total",
+                         "message": f"task budgets add up to {spent:g}, above the plan total "
+                                    f"{total_budget:g} (over by {spent - total_budget:g})",
+                         "severity": ERROR})
+    return findings(rows)
+
+
+def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Findings on the follow-up actions (table ``Actions``).
+
+    * ``red_kpi_has_action`` – every row of ``compared`` (``reviewkit.analysis.compare`` output:
+      ``unit``, ``kpi``, ``status``) whose status is red is linked to at least one action with the
+      same KPI and the same unit; an action whose unit is blank covers every unit of its KPI.
+    * ``owner`` – each action has an owner (several names is a warning: name one person).
+    * ``due`` – each action has a due date.
+    * ``measurable_acceptance`` – each action's acceptance criterion holds a number or a date.
+
+    Columns as ``check_plan`` plus ``unit``, ``kpi`` and ``item``; ``task_id`` is always None.
+    """
+    require_frame(actions, "Actions", ["item"])
+    due = to_dates(actions, "due", "Actions", key="item")
+    owner = column(actions, "owner")
+    acceptance = column(actions, "acceptance")
+    a_unit = column(actions, "unit").map(text)
+    a_kpi = column(actions, "kpi").map(text)
+    rows: list[dict] = []
+
+    def add(idx, col, rule, message, severity=ERROR, unit=None, kpi=None, item=None):
+        rows.append({"row": idx, "task_id": None, "column": col, "rule": rule, "message": message,
+                     "severity": severity, "unit": unit, "kpi": kpi, "item": item})
+
+    for idx in actions.index:
+        item = text(actions.at[idx, "item"])
+        ctx = {"unit": a_unit[idx] or None, "kpi": a_kpi[idx] or None, "item": item}
+        found = _owner_finding(owner[idx], several_severity=WARNING)
+        if found:
+            add(idx, "owner", "owner", found[0], found[1], **ctx)
+        if pd.isna(due[idx]):
+            add(idx, "due", "due", "no due date", **ctx)
+        acc = acceptance[idx]
+        if is_blank(acc):
+            add(idx, "acceptance", "measurable_acceptance", "no acceptance criterion", **ctx)
+        elif not is_measurable(acc):
+            add(idx, "acceptance", "measurable_acceptance",
+                f"acceptance criterion '{text(acc)}' is not measurable: add a number or a date", **ctx)
+    if compared is not None:
+        require_frame(compared, "compared", ["unit", "kpi", "status"])
+        linked = set(zip(a_unit, a_kpi))
+        for _, r in compared.iterrows():
+            if text(r["status"]).lower() != "red":
+                continue
+            unit, kpi = text(r["unit"]), text(r["kpi"])
+            if (unit, kpi) not in linked and ("", kpi) not in linked:
+                add(None, "kpi", "red_kpi_has_action",
+                    f"red KPI {kpi} of {unit} has no follow-up action (add one with unit '{unit}' "
+                    f"and KPI '{kpi}')", unit=unit, kpi=kpi)
+    return findings(rows)
