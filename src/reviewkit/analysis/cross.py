@@ -1,0 +1,116 @@
+"""Cross-metric view: which KPIs moved together or in opposite directions.
+
+"Fewer new members but a higher average order value" is the kind of pattern this surfaces.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from reviewkit.errors import InputError
+
+from ._common import kpi_table, safe_div, scorecard_table
+from ._facts import value_spec
+from .periods import by_period
+
+COLUMNS = ["kpi_a", "kpi_b", "name_a", "name_b", "basis", "n", "corr", "strong", "relation",
+           "change_a", "change_b", "moved", "pattern", "note"]
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    x = x - x.mean()
+    y = y - y.mean()
+    den = np.sqrt((x * x).sum() * (y * y).sum())
+    return float((x * y).sum() / den) if den > 0 else np.nan
+
+
+def _arrow(v: float) -> str:
+    return "↑" if v > 0 else "↓" if v < 0 else "→" if v == 0 else "?"
+
+
+def cross_metric(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, threshold: float = 0.7,
+                 facts: pd.DataFrame | None = None, freq: str = "M",
+                 min_points: int = 3) -> pd.DataFrame:
+    """For each pair of KPIs, the correlation of their changes and the company-level pattern.
+
+    Without ``facts``: the points are units, each unit's change vs last year (relative change;
+    for percent KPIs the change in points, since relative changes of rates mislead). With
+    ``facts``: the points are periods (``freq`` "M" or "Q") of every KPI that can be computed from
+    facts, and the change is period over period. ``strong`` when |corr| >= ``threshold``;
+    ``relation`` "together" (corr > 0) or "opposite". ``change_a``/``change_b`` are company-level
+    relative changes (percent KPIs: points / 100) and ``moved`` says whether they went the same
+    way; ``pattern`` reads e.g. "新会员数↓ 客单价↑". Fewer than ``min_points`` points -> corr NaN.
+    """
+    if not 0 < threshold <= 1:
+        raise InputError("threshold must be in (0, 1]", value=threshold, expected="e.g. 0.7")
+    k = kpi_table(kpis)
+    s = scorecard_table(scorecard, k)
+    pct = k["is_percent"]
+    # company-level change per KPI
+    company = {}
+    for key, g in s.groupby("kpi", sort=False):
+        agg = k.loc[key, "aggregation"]
+        both = g.dropna(subset=["actual", "last_year"])
+        if both.empty:
+            company[key] = np.nan
+            continue
+        a, ly = (both["actual"].sum(), both["last_year"].sum()) if agg == "sum" else \
+            (both["actual"].mean(), both["last_year"].mean())
+        company[key] = (a - ly) if pct[key] else (safe_div(a - ly, ly, positive_only=True).item())
+
+    if facts is None:
+        basis = "units"
+        chg = (s["actual"] - s["last_year"]).where(s["kpi"].map(pct), safe_div(
+            s["actual"] - s["last_year"], s["last_year"], positive_only=True))
+        wide = pd.DataFrame({"unit": s["unit"], "kpi": s["kpi"], "chg": chg}) \
+            .pivot(index="unit", columns="kpi", values="chg")
+    else:
+        basis = "periods"
+        cols = {}
+        for key in k.index:
+            try:
+                cols_needed = value_spec(k.loc[key]).columns
+            except InputError:
+                continue
+            if not set(cols_needed) <= set(facts.columns):
+                continue
+            bp = by_period(facts, key, k, freq=freq).set_index("period")["value"]
+            prev = bp.shift()
+            cols[key] = bp.diff() if pct[key] else pd.Series(
+                safe_div(bp - prev, prev, positive_only=True), index=bp.index)
+        wide = pd.DataFrame(cols)
+        if wide.shape[1] < 2:
+            raise InputError("fewer than two KPIs can be computed from table 'facts'",
+                             value=list(wide.columns), expected="KPIs whose measure columns "
+                             "are in facts")
+    keys = [key for key in k.index if key in wide.columns]
+    rows = []
+    for ka, kb in itertools.combinations(keys, 2):
+        pair = wide[[ka, kb]].replace([np.inf, -np.inf], np.nan).dropna()
+        n = len(pair)
+        note = ""
+        corr = np.nan
+        if n < min_points:
+            note = f"only {n} {basis} with both changes; need {min_points}"
+        else:
+            corr = _pearson(pair[ka].to_numpy(float), pair[kb].to_numpy(float))
+            if np.isnan(corr):
+                note = "one of the KPIs did not vary"
+        strong = bool(not np.isnan(corr) and abs(corr) >= threshold)
+        ca, cb = company.get(ka, np.nan), company.get(kb, np.nan)
+        moved = "" if np.isnan(ca) or np.isnan(cb) or ca == 0 or cb == 0 else \
+            ("together" if np.sign(ca) == np.sign(cb) else "opposite")
+        rows.append(dict(kpi_a=ka, kpi_b=kb, name_a=k.loc[ka, "name"], name_b=k.loc[kb, "name"],
+                         basis=basis, n=n, corr=corr, strong=strong,
+                         relation="" if np.isnan(corr) else ("together" if corr > 0
+                                                             else "opposite"),
+                         change_a=ca, change_b=cb, moved=moved,
+                         pattern=f"{k.loc[ka, 'name']}{_arrow(ca)} {k.loc[kb, 'name']}"
+                                 f"{_arrow(cb)}", note=note))
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    if not out.empty:
+        out = out.sort_values(["strong", "corr"], key=lambda c: c.abs() if c.name == "corr"
+                              else c, ascending=False, kind="stable").reset_index(drop=True)
+    return out
