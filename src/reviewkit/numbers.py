@@ -1,0 +1,305 @@
+"""Numbers, percentages, dates and periods as Chinese finance users type them.
+
+Workbooks arrive with numbers stored as text (``"1,200"``, ``"1.2万"``, ``"（500）"``), with
+full-width digits typed through a Chinese input method, with currency marks and with a dash for
+"nothing". Every reader goes through these functions so that a value is either understood
+exactly (decimal arithmetic, so ``"1.2万"`` is exactly 12000.0) or refused with a
+``ParseError`` that says what was found and what was expected.
+
+Rules
+-----
+``parse_number``
+    * blank, ``-``, ``--``, ``—``, ``——``, ``–`` → ``None`` (nothing entered);
+    * full-width characters are folded first (``１２００``, ``１，２００``, ``１２％``, ``（５００）``);
+    * thousands separators ``,`` / ``，`` must group three digits (``1,200``; ``1,2`` is refused);
+      spaces between digit groups are dropped (``1 200``);
+    * a sign ``+``, ``-``, ``−`` (U+2212) or accounting parentheses ``(500)`` / ``（500）``
+      make a negative;
+    * currency marks ``¥``, ``￥``, ``$``, ``RMB``, ``CNY`` in front or ``元``, ``RMB``, ``CNY`` behind
+      are ignored;
+    * a trailing multiplier scales: ``百`` 1e2, ``千`` 1e3, ``万`` 1e4, ``百万`` 1e6, ``千万`` 1e7,
+      ``亿`` 1e8, ``万亿`` 1e12, ``k``/``K`` 1e3, ``w``/``W`` 1e4 (``1.2万元`` = 12000);
+    * a trailing ``%`` divides by 100, ``‰`` by 1000 (one sign only: ``12%%`` is refused);
+    * scientific notation ``1.2e3`` is accepted;
+    * anything else (``abc``, ``1.2.3``, Excel errors such as ``#N/A``, booleans, dates) is refused.
+
+``parse_percent`` (KPI thresholds, % complete)
+    ``"90%"`` → 0.9; a bare number whose absolute value is at most ``PERCENT_POINTS_ABOVE`` (1.5)
+    is already a fraction (Excel stores a cell showing 90% as 0.9) → 0.9; a bare number above
+    1.5 is read as percent points, ``90`` → 0.9. So 150% must be typed as ``150%`` or ``1.5``.
+
+``parse_date``
+    ``datetime``/``date``/``Timestamp``, Excel serial numbers (1900 date system), ``2025-03-15``,
+    ``2025/3/15``, ``2025.3.15``, ``2025年3月15日``, ``20250315``, with an optional time part.
+    Months and quarters are periods, not days: use ``parse_period`` for them.
+
+``parse_period``
+    Everything ``parse_date`` accepts (a day), plus ``2025-03`` / ``2025/3`` / ``2025年3月`` (a
+    month), ``2025Q3`` / ``2025-Q3`` / ``2025年Q3`` / ``2025年第3季度`` (a quarter) and ``2025`` /
+    ``2025年`` (a year). Returns a ``pandas.Period``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from numbers import Number
+
+import pandas as pd
+
+from .errors import InputError
+
+__all__ = ["ParseError", "parse_number", "parse_percent", "parse_date", "parse_period",
+           "PERCENT_POINTS_ABOVE", "NUMBER_EXPECTED", "DATE_EXPECTED", "PERIOD_EXPECTED",
+           "PERCENT_EXPECTED"]
+
+NUMBER_EXPECTED = "a number such as 1200, 1,200, 1.2万, 12% or (500)"
+PERCENT_EXPECTED = "a percentage such as 90%, 0.9 or 90"
+DATE_EXPECTED = "a date such as 2025-03-15, 2025/3/15 or 2025年3月15日"
+PERIOD_EXPECTED = "a period such as 2025-03, 2025Q3, 2025 or a date like 2025-03-15"
+
+#: bare numbers above this (in absolute value) are percent points in ``parse_percent``
+PERCENT_POINTS_ABOVE = 1.5
+
+_BLANKS = frozenset({"", "-", "--", "—", "——", "–", "––", "---"})
+_MULTIPLIERS = (  # longest first
+    ("万亿", 12), ("百万", 6), ("千万", 7), ("亿", 8), ("万", 4), ("千", 3), ("百", 2),
+    ("k", 3), ("K", 3), ("w", 4), ("W", 4),
+)
+_PREFIX_CURRENCY = re.compile(r"^(?:¥|\$|RMB|CNY)", re.IGNORECASE)
+_SUFFIX_CURRENCY = re.compile(r"(?:元|RMB|CNY|人民币)$", re.IGNORECASE)
+_CORE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+_SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u3000]+")
+_EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
+                 "#CALC!", "#GETTING_DATA")
+
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+_MAX_SERIAL = 2958465  # 9999-12-31
+
+
+class ParseError(InputError, ValueError):
+    """A value that is not a number, percentage, date or period. ``value`` is what was found."""
+
+    def __init__(self, message: str, *, value: object, expected: str, **where):
+        super().__init__(message, value=value, expected=expected, **where)
+
+
+# --- numbers ---------------------------------------------------------------------------
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        return value is pd.NA or value is pd.NaT
+    except TypeError:  # pragma: no cover - exotic types
+        return False
+
+
+def parse_number(value: object) -> float | None:
+    """A float from a cell value or typed text; ``None`` for blank or a dash. See module doc."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ParseError("a TRUE/FALSE value is not a number", value=value, expected=NUMBER_EXPECTED)
+    if isinstance(value, (_dt.date, _dt.datetime, _dt.time, _dt.timedelta, pd.Timestamp)):
+        raise ParseError("a date is not a number", value=_show(value), expected=NUMBER_EXPECTED)
+    if isinstance(value, Number):
+        try:
+            f = float(value)
+        except (TypeError, ValueError):  # pragma: no cover - complex numbers
+            raise ParseError("not a real number", value=value, expected=NUMBER_EXPECTED) from None
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            raise ParseError("an infinite number", value=value, expected=NUMBER_EXPECTED)
+        return f
+    if isinstance(value, str):
+        return _parse_number_text(value)
+    raise ParseError(f"a {type(value).__name__} is not a number", value=value,
+                     expected=NUMBER_EXPECTED)
+
+
+def _show(value: object) -> object:
+    if isinstance(value, (_dt.date, _dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    return value
+
+
+def _fold(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text)
+    s = s.replace("\u2212", "-").replace("\ufe63", "-").replace("\u2012", "-")
+    return _SPACES.sub("", s).strip()
+
+
+@lru_cache(maxsize=65536)
+def _parse_number_text(text: str) -> float | None:
+    s = _fold(text)
+    if s in _BLANKS:
+        return None
+    if s.upper().startswith(tuple(_EXCEL_ERRORS)):
+        raise ParseError("the cell holds an Excel error, not a number", value=text,
+                         expected=NUMBER_EXPECTED)
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1]
+    for _ in range(2):  # "-¥500" and "¥-500" are both seen in exports
+        s = _PREFIX_CURRENCY.sub("", s)
+        if s[:1] in "+-":
+            if s[:1] == "-":
+                if negative:
+                    raise ParseError("two minus signs", value=text, expected=NUMBER_EXPECTED)
+                negative = True
+            s = s[1:]
+    s = _SUFFIX_CURRENCY.sub("", s)
+    exponent = 0
+    for word, power in _MULTIPLIERS:
+        if s.endswith(word) and len(s) > len(word):
+            s, exponent = s[: -len(word)], power
+            break
+    s = _SUFFIX_CURRENCY.sub("", s)  # "1.2万元" had 元 behind the multiplier: handled above
+    if s.endswith("%") or s.endswith("‰"):
+        if exponent:
+            raise ParseError("a percentage cannot also carry 万/亿/千", value=text,
+                             expected=NUMBER_EXPECTED)
+        exponent = -2 if s.endswith("%") else -3
+        s = s[:-1]
+        if s.endswith(("%", "‰")):
+            raise ParseError("more than one percent sign", value=text, expected=NUMBER_EXPECTED)
+    if not s or not any(ch.isdigit() for ch in s) or not _CORE.match(s):
+        raise ParseError(_why_not(s), value=text, expected=NUMBER_EXPECTED)
+    try:
+        d = Decimal(s.replace(",", "")).scaleb(exponent)
+    except InvalidOperation:  # pragma: no cover - _CORE guards this
+        raise ParseError("not a number", value=text, expected=NUMBER_EXPECTED) from None
+    f = float(-d if negative else d)
+    if math.isinf(f):
+        raise ParseError("the number is too large", value=text, expected=NUMBER_EXPECTED)
+    return f
+
+
+def _why_not(core: str) -> str:
+    if core.count(".") > 1:
+        return "more than one decimal point"
+    if "," in core and re.fullmatch(r"[\d,.]+", core):
+        return "thousands separators must group three digits (1,200 or 1,200,000)"
+    if re.search(r"\d", core) and re.search(r"[^\d.,eE+\-]", core):
+        return "text mixed into a number"
+    return "not a number"
+
+
+def parse_percent(value: object) -> float | None:
+    """A fraction from ``"90%"``, ``0.9`` or ``90`` (all → 0.9); ``None`` for blank.
+
+    Text with ``%`` or ``‰`` is exact. A bare number with ``abs(x) <= 1.5`` is a fraction
+    already; above that it is percent points and is divided by 100.
+    """
+    if isinstance(value, str):
+        folded = _fold(value)
+        if folded.endswith(("%", "‰")):
+            return parse_number(value)
+    try:
+        x = parse_number(value)
+    except ParseError as exc:
+        raise ParseError(exc.detail, value=exc.value, expected=PERCENT_EXPECTED) from None
+    if x is None:
+        return None
+    if abs(x) > PERCENT_POINTS_ABOVE:
+        return float(Decimal(repr(x)).scaleb(-2))
+    return x
+
+
+# --- dates and periods ---------------------------------------------------------------------
+_YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                  r"(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_YM = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+_YQ = re.compile(r"^(\d{4})\s*(?:年)?\s*[-/ ]?\s*(?:[Qq]\s*([1-4])|第\s*([1-4一二三四])\s*季度?)$")
+_Y = re.compile(r"^(\d{4})\s*年?(?:度)?$")
+_CN_DIGIT = {"一": "1", "二": "2", "三": "3", "四": "4"}
+
+
+def _make_date(y: int, m: int, d: int, raw: object) -> _dt.date:
+    if not 1 <= m <= 12:
+        raise ParseError(f"month {m} does not exist", value=raw, expected=DATE_EXPECTED)
+    try:
+        return _dt.date(y, m, d)
+    except ValueError:
+        raise ParseError(f"day {d} does not exist in {y}-{m:02d}", value=raw,
+                         expected=DATE_EXPECTED) from None
+
+
+def _serial(x: float, raw: object) -> _dt.date:
+    if 1900 <= x <= 2200 and float(x).is_integer():
+        raise ParseError("looks like a year, not a date", value=raw, expected=DATE_EXPECTED)
+    if not 1 <= x <= _MAX_SERIAL:
+        raise ParseError("a number that is not an Excel date", value=raw, expected=DATE_EXPECTED)
+    return _EXCEL_EPOCH + _dt.timedelta(days=int(math.floor(x)))
+
+
+def parse_date(value: object) -> _dt.date | None:
+    """A ``datetime.date`` from a cell value or typed text; ``None`` for blank. See module doc."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ParseError("a TRUE/FALSE value is not a date", value=value, expected=DATE_EXPECTED)
+    if isinstance(value, Number):
+        return _serial(float(value), value)
+    if not isinstance(value, str):
+        raise ParseError(f"a {type(value).__name__} is not a date", value=value,
+                         expected=DATE_EXPECTED)
+    s = unicodedata.normalize("NFKC", value).strip()
+    if s in _BLANKS:
+        return None
+    m = _YMD.match(s) or _COMPACT.match(s)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), value)
+    if re.fullmatch(r"\d+(\.\d+)?", s):
+        return _serial(float(s), value)
+    if _YM.match(s) or _YQ.match(s) or _Y.match(s):
+        raise ParseError("a month, quarter or year, not a day", value=value, expected=DATE_EXPECTED)
+    if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", s):
+        raise ParseError("day-month order is ambiguous; write the year first", value=value,
+                         expected=DATE_EXPECTED)
+    raise ParseError("not a date", value=value, expected=DATE_EXPECTED)
+
+
+def parse_period(value: object) -> pd.Period | None:
+    """A ``pandas.Period`` (day, month, quarter or year) from a cell value; ``None`` for blank."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, pd.Period):
+        return value
+    if isinstance(value, Number) and not isinstance(value, bool):
+        x = float(value)
+        if x.is_integer() and 1900 <= x <= 2200:
+            return pd.Period(year=int(x), freq="Y")
+    if isinstance(value, str):
+        s = unicodedata.normalize("NFKC", value).strip()
+        m = _YM.match(s)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            if not 1 <= mo <= 12:
+                raise ParseError(f"month {mo} does not exist", value=value, expected=PERIOD_EXPECTED)
+            return pd.Period(year=y, month=mo, freq="M")
+        m = _YQ.match(s)
+        if m:
+            q = m.group(2) or _CN_DIGIT.get(m.group(3), m.group(3))
+            return pd.Period(year=int(m.group(1)), quarter=int(q), freq="Q")
+        m = _Y.match(s)
+        if m:
+            return pd.Period(year=int(m.group(1)), freq="Y")
+    try:
+        day = parse_date(value)
+    except ParseError as exc:
+        raise ParseError(exc.detail, value=exc.value, expected=PERIOD_EXPECTED) from None
+    return None if day is None else pd.Period(day, freq="D")

@@ -1,0 +1,305 @@
+"""Open a workbook safely and find its Excel Tables: workbook.xml → sheet rels → table parts.
+
+Nothing here trusts the file. The bytes are read once; the zip directory is checked for bombs
+(member count, total and per-member uncompressed size, compression ratio) and hostile names
+before anything is inflated; XML parts are parsed with lxml without entity resolution, DTD
+loading or network access, and a part declaring a DTD is refused. Files that are not an
+editable .xlsx/.xlsm (a legacy .xls, an encrypted workbook, Strict Open XML, .xlsb, .ods, a
+truncated download, an empty file, a folder) are refused with one clear ``WorkbookFormatError``.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import UnsafeWorkbookError, WorkbookFormatError
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_TOTAL_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
+MAX_RATIO = 250  # uncompressed / compressed, checked for members above RATIO_MIN_BYTES
+RATIO_MIN_BYTES = 1024 * 1024
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+REL_TABLE = NS_REL + "/table"
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                          huge_tree=False, remove_comments=True)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def col_letter(index: int) -> str:
+    """1 → A, 27 → AA."""
+    s = ""
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@dataclass(frozen=True)
+class TableColumnInfo:
+    name: str
+    formula: bool  # a calculated column (the user's formula, or one of reviewkit's)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """One Excel Table as declared in its table part."""
+
+    name: str  # displayName: what users see in Excel
+    sheet: str
+    ref: str
+    first_col: int  # 1-based
+    last_col: int
+    first_row: int  # the header row when header_rows == 1
+    last_row: int
+    header_rows: int
+    totals_rows: int
+    columns: tuple[TableColumnInfo, ...]
+    part: str
+
+
+@dataclass
+class Package:
+    """A checked workbook package held in memory."""
+
+    path: Path
+    data: bytes
+    zip: zipfile.ZipFile
+    sheets: list[str] = field(default_factory=list)
+    sheet_parts: dict[str, str] = field(default_factory=dict)
+    tables: list[TableInfo] = field(default_factory=list)
+
+    def table(self, name: str) -> TableInfo | None:
+        """The table named ``name`` (Excel names are case-insensitive)."""
+        low = name.lower()
+        for t in self.tables:
+            if t.name.lower() == low:
+                return t
+        return None
+
+    def error_cells(self, sheet: str) -> dict[str, str]:
+        """Cells holding an Excel error value (#N/A, #DIV/0! …) on ``sheet``: ref → error text.
+
+        Cell readers return such cells as blank; this finds them so a reader can refuse them.
+        """
+        part = self.sheet_parts.get(sheet)
+        if not part:
+            return {}
+        raw = self.zip.read(part)
+        if b't="e"' not in raw:
+            return {}
+        found: dict[str, str] = {}
+        for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', raw, re.S):
+            ref = re.search(rb'\br="([A-Z]+\d+)"', m.group(1))
+            val = re.search(rb"<v>([^<]*)</v>", m.group(2))
+            if ref:
+                found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+        return found
+
+
+def parse_ref(ref: str) -> tuple[int, int, int, int]:
+    """'C4:F10' → (first_col, first_row, last_col, last_row), 1-based."""
+    m = _REF.match(ref.strip().upper())
+    if not m:
+        raise ValueError(ref)
+    c1, r1 = col_index(m.group(1)), int(m.group(2))
+    c2, r2 = (col_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    return c1, r1, c2, r2
+
+
+def _fmt(path: Path, message: str, expected: str | None = None, *, unsafe: bool = False):
+    cls = UnsafeWorkbookError if unsafe else WorkbookFormatError
+    return cls(message, file=path, expected=expected)
+
+
+def _sniff_not_zip(path: Path, data: bytes) -> WorkbookFormatError:
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data \
+                or "EncryptedPackage".encode("utf-16-le") in data:
+            return _fmt(path, "the workbook is password-protected (encrypted), so it cannot be read",
+                        "an unencrypted .xlsx: in Excel, File > Info > Protect Workbook > "
+                        "Encrypt with Password, clear the password and save")
+        return _fmt(path, "this is a legacy Excel 97-2003 (.xls) or other OLE file, not .xlsx",
+                    "an .xlsx/.xlsm: open it in Excel and Save As 'Excel Workbook (*.xlsx)'")
+    head = data[:512].lstrip().lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<?xml", b"<table")):
+        return _fmt(path, "this is an HTML/XML file renamed to an Excel name, not an .xlsx",
+                    "an .xlsx saved by Excel, WPS or LibreOffice")
+    if data.startswith(b"PK"):
+        return _fmt(path, "the zip container is truncated or damaged (an incomplete download?)",
+                    "a complete .xlsx file; download or copy it again")
+    return _fmt(path, "not an Excel workbook (the file is not a zip package)",
+                "an .xlsx/.xlsm; CSV and text files must be pasted into the template")
+
+
+def open_package(path: str | Path) -> Package:
+    """Read and check ``path``; raise ``WorkbookFormatError``/``UnsafeWorkbookError`` if unusable."""
+    path = Path(path)
+    if not path.exists():
+        raise _fmt(path, "file not found", "an existing .xlsx/.xlsm file")
+    if path.is_dir():
+        raise _fmt(path, "this is a folder, not a workbook", "an .xlsx/.xlsm file")
+    size = path.stat().st_size
+    if size == 0:
+        raise _fmt(path, "the file is empty (0 bytes)", "an .xlsx/.xlsm saved by Excel")
+    if size > MAX_FILE_BYTES:
+        raise _fmt(path, f"the file is too large ({size} bytes)",
+                   f"at most {MAX_FILE_BYTES} bytes", unsafe=True)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fmt(path, f"cannot read the file: {exc.strerror or exc}", "a readable file") from None
+    if not data.startswith(b"PK\x03\x04") and not data.startswith(b"PK\x05\x06"):
+        raise _sniff_not_zip(path, data)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise _sniff_not_zip(path, data) from None
+    _check_zip(path, infos)
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        kind = _what_zip(zf, names)
+        raise _fmt(path, f"a zip file but not an Excel workbook ({kind})",
+                   "an .xlsx/.xlsm saved by Excel, WPS or LibreOffice")
+    pkg = Package(path=path, data=data, zip=zf)
+    _load_tables(pkg)
+    return pkg
+
+
+def _what_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
+    if "xl/workbook.bin" in names:
+        return "a binary .xlsb workbook; Save As .xlsx"
+    if "mimetype" in names:
+        try:
+            mt = zf.read("mimetype")[:100].decode("ascii", "replace")
+        except Exception:  # noqa: BLE001 - any failure just means "unknown"
+            mt = "?"
+        if "spreadsheet" in mt:
+            return "an OpenDocument .ods spreadsheet; Save As .xlsx"
+        return f"an OpenDocument file ({mt})"
+    if "word/document.xml" in names:
+        return "a Word document"
+    if "ppt/presentation.xml" in names:
+        return "a PowerPoint file"
+    return "no xl/workbook.xml inside"
+
+
+def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_MEMBERS:
+        raise _fmt(path, f"the package has {len(infos)} parts", f"at most {MAX_MEMBERS}", unsafe=True)
+    total = 0
+    for i in infos:
+        name = i.filename
+        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name or ":" in name:
+            raise _fmt(path, f"the package holds a part with an unsafe name {name!r}",
+                       "part names inside the workbook package", unsafe=True)
+        if i.flag_bits & 0x1:
+            raise _fmt(path, "the package has encrypted zip entries",
+                       "an unencrypted .xlsx", unsafe=True)
+        total += i.file_size
+        if i.file_size > RATIO_MIN_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise _fmt(path, f"part {name!r} expands {i.file_size // max(i.compress_size, 1)}x "
+                       "(a zip bomb?)", f"a compression ratio below {MAX_RATIO}", unsafe=True)
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise _fmt(path, f"the package expands to {total} bytes (a zip bomb?)",
+                   f"at most {MAX_TOTAL_UNCOMPRESSED} bytes uncompressed", unsafe=True)
+
+
+def read_xml(pkg: Package, part: str):
+    """Parse one XML part safely (no entities, no DTD, no network)."""
+    try:
+        raw = pkg.zip.read(part)
+    except KeyError:
+        raise _fmt(pkg.path, f"the package lacks part {part!r}", "a complete workbook package") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise _fmt(pkg.path, f"part {part!r} cannot be decompressed ({exc})",
+                   "an undamaged .xlsx; save it again in Excel") from None
+    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
+        raise _fmt(pkg.path, f"part {part!r} declares a DTD/entities, which workbooks never need",
+                   "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+    try:
+        return etree.fromstring(raw, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise _fmt(pkg.path, f"part {part!r} is not well-formed XML ({exc.msg})",
+                   "an undamaged .xlsx; save it again in Excel") from None
+
+
+def _rels(pkg: Package, part: str) -> dict[str, tuple[str, str]]:
+    """Relationships of ``part``: id → (type, absolute target part)."""
+    folder, base = posixpath.split(part)
+    rels_part = posixpath.join(folder, "_rels", base + ".rels")
+    if rels_part not in pkg.zip.NameToInfo:
+        return {}
+    root = read_xml(pkg, rels_part)
+    out = {}
+    for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(folder, target))
+        out[rel.get("Id", "")] = (rel.get("Type", ""), target)
+    return out
+
+
+def _load_tables(pkg: Package) -> None:
+    wb = read_xml(pkg, "xl/workbook.xml")
+    ns = etree.QName(wb).namespace
+    if ns == NS_STRICT or wb.get("conformance") == "strict":
+        raise _fmt(pkg.path, "the workbook is saved as 'Strict Open XML Spreadsheet'",
+                   "an .xlsx: in Excel, Save As 'Excel Workbook (*.xlsx)'")
+    if ns != NS_MAIN:
+        raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
+                   "a SpreadsheetML workbook")
+    wb_rels = _rels(pkg, "xl/workbook.xml")
+    for sh in wb.iter(f"{{{NS_MAIN}}}sheet"):
+        name = sh.get("name", "")
+        pkg.sheets.append(name)
+        rid = sh.get(f"{{{NS_REL}}}id")
+        rel = wb_rels.get(rid or "")
+        if not rel or rel[1] not in pkg.zip.NameToInfo:
+            continue
+        sheet_part = rel[1]
+        pkg.sheet_parts[name] = sheet_part
+        for rtype, target in _rels(pkg, sheet_part).values():
+            if rtype == REL_TABLE and target in pkg.zip.NameToInfo:
+                pkg.tables.append(_table_info(pkg, name, target))
+
+
+def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
+    root = read_xml(pkg, part)
+    ref = root.get("ref", "")
+    try:
+        c1, r1, c2, r2 = parse_ref(ref)
+    except ValueError:
+        raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
+                   "a range such as B4:F20") from None
+    cols = []
+    for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
+        formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
+        cols.append(TableColumnInfo(tc.get("name", ""), formula))
+    return TableInfo(
+        name=root.get("displayName") or root.get("name") or "", sheet=sheet, ref=ref.replace("$", ""),
+        first_col=c1, last_col=c2, first_row=r1, last_row=r2,
+        header_rows=int(root.get("headerRowCount", "1") or 1),
+        totals_rows=int(root.get("totalsRowCount", "0") or 0), columns=tuple(cols), part=part)

@@ -1,0 +1,239 @@
+"""Checks across rows and tables of a ``Review``: every problem at once, each naming its cell.
+
+Cell-level parsing problems (text in a number column, a date that is not a date, an unknown
+drop-down value) are found while reading; this module checks what only makes sense once all
+tables are read: KPI keys that the KPIs table does not define, duplicate rows, ratio KPIs whose
+columns are missing from the facts, impossible ranges and date orders, and a few warnings that
+follow the review method (a target of 0, a cause without evidence).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import model
+from ..errors import Problem
+
+_KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
+
+
+class _Checker:
+    def __init__(self, review: model.Review):
+        self.review = review
+        self.file = str(review.source or "")
+        self.lang = review.lang
+        self.problems: list[Problem] = []
+
+    def where(self, table: str, key: str | None = None, pos: int | None = None):
+        layout = self.review.layouts.get(table)
+        if layout is None:
+            return None, None
+        cell = None
+        if key is not None and key in layout.columns:
+            try:
+                cell = layout.cell(key, pos)
+            except IndexError:
+                cell = None
+        return layout.sheet, cell
+
+    def add(self, table, key, pos, message, value=None, expected=None, severity="error"):
+        sheet, cell = self.where(table, key, pos)
+        self.problems.append(Problem(self.file, sheet, cell, message, _plain(value), expected, severity))
+
+    def header(self, table: str, key: str) -> str:
+        spec = model.TABLES_BY_NAME[table]
+        layout = self.review.layouts.get(table)
+        if layout and key in layout.headers:
+            return layout.headers[key]
+        try:
+            return spec.column(key).header(self.lang)
+        except KeyError:
+            return key
+
+
+def _plain(v):
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return v
+
+
+def _blank(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def validate(review: model.Review) -> list[Problem]:
+    """Every cross-row and cross-table problem of ``review`` (errors and warnings)."""
+    ck = _Checker(review)
+    _duplicates(ck)
+    _kpi_references(ck)
+    _kpi_definitions(ck)
+    _scorecard(ck)
+    _dates_in_order(ck)
+    _progress_tasks(ck)
+    _causes(ck)
+    return ck.problems
+
+
+def _frame(review: model.Review, name: str) -> pd.DataFrame | None:
+    df = review.tables.get(name)
+    return df if df is not None and not df.empty else None
+
+
+def _duplicates(ck: _Checker) -> None:
+    for spec in model.TABLES:
+        df = _frame(ck.review, spec.name)
+        if df is None or not spec.key or not all(k in df.columns for k in spec.key):
+            continue
+        keys = df[list(spec.key)]
+        if spec.name == "Settings":  # "复盘年度" and "review_year" are the same setting
+            keys = keys.map(lambda v: model.normalize_header(v) if isinstance(v, str) else v)
+        filled = ~keys[[k for k in spec.key if spec.column(k).required] or list(spec.key)].isna().any(axis=1)
+        filled_arr = filled.to_numpy()
+        seen: dict[tuple, int] = {}
+        for pos, raw in enumerate(keys.itertuples(index=False)):
+            if not filled_arr[pos]:
+                continue
+            key = tuple(None if _blank(x) else x for x in raw)
+            if key not in seen:
+                seen[key] = pos
+                continue
+            _, first_cell = ck.where(spec.name, spec.key[-1], seen[key])
+            label = " + ".join(ck.header(spec.name, k) for k in spec.key)
+            ck.add(spec.name, spec.key[-1], pos,
+                   f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
+                   value=" + ".join(str(_plain(x)) for x in df[list(spec.key)].iloc[pos]),
+                   expected=f"one row per {label}")
+
+
+def _kpi_keys(review: model.Review) -> set[str] | None:
+    kpis = _frame(review, "KPIs")
+    if kpis is None:
+        return None
+    return {str(k) for k in kpis["key"] if not _blank(k)}
+
+
+def _kpi_references(ck: _Checker) -> None:
+    keys = _kpi_keys(ck.review)
+    if keys is None:
+        return
+    folded = {model.normalize_header(k): k for k in keys}
+    listed = ", ".join(sorted(keys)[:12]) + (" …" if len(keys) > 12 else "")
+    for table in _KPI_TABLES:
+        df = _frame(ck.review, table)
+        if df is None or "kpi" not in df.columns:
+            continue
+        for pos, v in enumerate(df["kpi"]):
+            if _blank(v) or str(v) in keys:
+                continue
+            near = folded.get(model.normalize_header(v))
+            ck.add(table, "kpi", pos, f"unknown KPI key in table '{table}'", value=v,
+                   expected=(f"'{near}' (keys are matched exactly)" if near else
+                             f"a key defined in table 'KPIs': {listed}"))
+
+
+def _kpi_definitions(ck: _Checker) -> None:
+    kpis = _frame(ck.review, "KPIs")
+    if kpis is None:
+        return
+    facts = ck.review.tables.get("Facts")
+    fact_cols = set(ck.review.measures) if facts is not None else None
+    fact_all = set(facts.columns) if facts is not None else set()
+    for pos, row in enumerate(kpis.to_dict("records")):
+        key = row.get("key")
+        agg, direction = row.get("aggregation"), row.get("direction")
+        if agg == "ratio":
+            for part in ("numerator", "denominator"):
+                if _blank(row.get(part)):
+                    ck.add("KPIs", part, pos, f"ratio KPI '{key}' has no {part} column",
+                           value=None, expected=f"the facts column holding the {part}, e.g. "
+                           + ("renewed" if part == "numerator" else "due"))
+        for part in ("measure", "numerator", "denominator"):
+            name = row.get(part)
+            if _blank(name) or fact_cols is None:
+                continue
+            if name not in fact_cols:
+                what = ("a text column, not numbers" if name in fact_all else "not a column of table 'Facts'")
+                ck.add("KPIs", part, pos, f"KPI '{key}' {part} '{name}' is {what}", value=name,
+                       expected="one of the numeric facts columns: "
+                                + (", ".join(ck.review.measures) or "(none)"))
+        low, high = row.get("range_low"), row.get("range_high")
+        if direction == "range":
+            for part, v in (("range_low", low), ("range_high", high)):
+                if _blank(v):
+                    ck.add("KPIs", part, pos, f"KPI '{key}' is 'within a range' but has no {part.replace('_', ' ')}",
+                           expected="a number")
+        if not _blank(low) and not _blank(high) and low > high:
+            ck.add("KPIs", "range_high", pos, f"KPI '{key}' range high is below range low",
+                   value=f"{_plain(low)} > {_plain(high)}", expected="range low ≤ range high")
+        green, amber = row.get("green"), row.get("amber")
+        if not _blank(green) and not _blank(amber) and amber > green:
+            ck.add("KPIs", "amber", pos, f"KPI '{key}' amber threshold is above its green threshold",
+                   value=f"{_plain(amber)} > {_plain(green)}",
+                   expected="amber at or below green (e.g. green 100%, amber 90%)", severity="warning")
+        weight = row.get("weight")
+        if not _blank(weight) and weight < 0:
+            ck.add("KPIs", "weight", pos, f"KPI '{key}' has a negative weight", value=weight,
+                   expected="a weight of 0 or more")
+
+
+def _scorecard(ck: _Checker) -> None:
+    sc = _frame(ck.review, "Scorecard")
+    if sc is None or "target" not in sc.columns:
+        return
+    for pos, (unit, kpi, target) in enumerate(zip(sc["unit"], sc["kpi"], sc["target"])):
+        if not _blank(target) and target == 0:
+            ck.add("Scorecard", "target", pos,
+                   f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
+                   value=0, expected="a non-zero target (or leave it blank)", severity="warning")
+
+
+def _dates_in_order(ck: _Checker) -> None:
+    for table, a, b in (("Plan", "start", "end"), ("Campaigns", "start", "end"),
+                        ("Progress", "planned_start", "planned_date")):
+        df = _frame(ck.review, table)
+        if df is None or a not in df.columns or b not in df.columns:
+            continue
+        start, end = pd.to_datetime(df[a]), pd.to_datetime(df[b])
+        for pos in np.flatnonzero((end < start).to_numpy()):
+            ck.add(table, b, int(pos), f"{ck.header(table, b)} is before {ck.header(table, a)}",
+                   value=f"{start.iloc[pos].date()} → {end.iloc[pos].date()}",
+                   expected=f"{ck.header(table, b)} on or after {ck.header(table, a)}")
+
+
+def _progress_tasks(ck: _Checker) -> None:
+    plan, prog = _frame(ck.review, "Plan"), _frame(ck.review, "Progress")
+    if plan is None or prog is None:
+        return
+    ids = {str(v) for v in plan["task_id"] if not _blank(v)}
+    for pos, v in enumerate(prog["task_id"]):
+        if not _blank(v) and str(v) not in ids:
+            ck.add("Progress", "task_id", pos, "task ID not found in table 'Plan'", value=v,
+                   expected="a task ID from table 'Plan': " + ", ".join(sorted(ids)[:10]))
+
+
+def _causes(ck: _Checker) -> None:
+    df = _frame(ck.review, "Causes")
+    if df is None or "evidence" not in df.columns:
+        return
+    for pos, (cause, evidence) in enumerate(zip(df["cause"], df["evidence"])):
+        if _blank(cause):
+            continue
+        if _blank(evidence) or not any(ch.isdigit() for ch in str(evidence)):
+            ck.add("Causes", "evidence", pos, "a cause without a number as evidence", value=evidence,
+                   expected="evidence with a figure, e.g. '40% of lost customers moved to a cheaper "
+                            "product'", severity="warning")
+
+
+def source_name(review: model.Review) -> str:
+    return Path(review.source).name if review.source else ""
