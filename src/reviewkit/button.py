@@ -1,0 +1,166 @@
+"""What the Refresh button runs: recompute the review inside the workbook open in Excel.
+
+The button's macro (``macros/Reviewkit.bas``) calls, through xlwings' ``RunPython``::
+
+    import reviewkit.button; reviewkit.button.refresh()
+
+:func:`refresh` takes the calling book (``xlwings.Book.caller()``), reads its tables with the
+xlwings engine into the same ``Review`` the file reader makes, builds the write plan and
+applies it to the open workbook. Errors never reach the user as a Python traceback: a
+``ReviewkitError`` is shown as the CLI's one line (``reviewkit: <file>, sheet …, cell …: …``),
+anything unexpected as one line naming a log file that holds the traceback.
+
+Without macros: the xlwings add-in's *Run main* button runs ``main()`` of a Python module
+named like the workbook and saved beside it; :func:`write_sidecar` writes that module for an
+.xlsx, and it simply calls :func:`refresh`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import keyword
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from .engines.plan import CellWrite
+from .engines.xlwings_engine import XlwingsEngine
+from .errors import InputError, MissingDependencyError, ReviewkitError
+from .model import Review
+
+SIDECAR_SOURCE = '''"""xlwings "Run main" for {name}: recompute the reviewkit review in this workbook."""
+from reviewkit.button import main  # noqa: F401  (xlwings calls main())
+'''
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    ok: bool
+    message: str  # one line, as the CLI prints it
+    cells: int = 0  # cells written
+    log: str | None = None  # traceback file of an unexpected error
+
+
+def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
+    """Recompute the review in ``book`` (default: the workbook whose button was clicked).
+
+    Returns what happened; the user sees it as the status cell / status bar and, for an
+    error, a message box. Never raises for a problem in the workbook.
+    """
+    if book is None:
+        book = _caller()
+    engine = XlwingsEngine(book)
+    try:
+        review = engine.read_review()
+        plan = write_plan(review, as_of=as_of)
+        cells = engine.apply(plan)
+        result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written", cells)
+    except ReviewkitError as exc:
+        result = RefreshResult(False, f"reviewkit: {exc}")
+    except Exception as exc:  # noqa: BLE001 - the user must see one line, not a traceback window
+        log = _log_traceback(exc)
+        result = RefreshResult(False, f"reviewkit: unexpected error ({type(exc).__name__}: {exc}); "
+                                      f"details in {log}, please report it", log=str(log))
+    engine.report(result.message, ok=result.ok)
+    return result
+
+
+def main() -> RefreshResult:
+    """xlwings add-in "Run main" entry point (see :func:`write_sidecar`)."""
+    return refresh()
+
+
+def write_plan(review: Review, *, as_of: str | None = None) -> list[CellWrite]:
+    """The cells ``fill`` would write for ``review``.
+
+    Uses ``reviewkit.fill.write_plan(review, as_of=...)`` when ``fill`` provides it; until
+    then, the scorecard's computed columns from ``reviewkit.analysis.compare`` as values.
+    """
+    try:
+        from . import fill
+    except ImportError:
+        fill = None
+    provider = getattr(fill, "write_plan", None)
+    if provider is not None:
+        return list(provider(review, as_of=as_of))
+    return scorecard_plan(review)
+
+
+# Scorecard computed column -> (column of analysis.compare, number format)
+_SCORECARD_COLUMNS = {
+    "achievement": ("achievement", "0.0%"),
+    "gap": ("gap", None),
+    "change_ly": ("change_ly", None),
+    "change_ly_pct": ("change_ly_pct", "0.0%"),
+    "change_yb_pct": ("change_2y_pct", "0.0%"),
+    "vs_industry_avg": ("gap_industry_avg", None),
+    "vs_competitor": ("gap_competitor", None),
+    "vs_industry_top": ("gap_industry_top", None),
+}
+
+
+def scorecard_plan(review: Review) -> list[CellWrite]:
+    """Computed scorecard columns (achievement, gap, changes, vs benchmarks) as cell values,
+    beside each scorecard row, for the columns the table has."""
+    layout = review.layouts.get("Scorecard")
+    if layout is None or not layout.rows:
+        return []
+    try:
+        from .analysis.compare import compare
+    except ImportError as exc:
+        raise MissingDependencyError("the analysis engine of this reviewkit installation cannot be "
+                                     "imported; reinstall reviewkit", value=str(exc)) from exc
+    sc = review.scorecard
+    result = compare(sc, review.kpis)
+    position = {(str(u), str(k)): i for i, (u, k) in enumerate(zip(sc["unit"], sc["kpi"]))}
+    plan: list[CellWrite] = []
+    for _, row in result.iterrows():
+        i = position.get((str(row["unit"]), str(row["kpi"])))
+        if i is None:
+            continue
+        for key, (source, fmt) in _SCORECARD_COLUMNS.items():
+            if key in layout.columns and source in result.columns:
+                plan.append(CellWrite(layout.sheet, layout.cell(key, i), row[source], number_format=fmt))
+    return plan
+
+
+def write_sidecar(workbook: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``<workbook stem>.py`` beside an .xlsx so the xlwings add-in's *Run main* works.
+
+    xlwings imports the module by the workbook's name, so that name must be a Python
+    identifier (``review_2026.xlsx``, not ``2026 review.xlsx``).
+    """
+    path = Path(workbook)
+    stem = path.stem
+    if not stem.isidentifier() or keyword.iskeyword(stem):
+        raise InputError("xlwings' Run main needs a workbook name that is a Python identifier", file=path,
+                         value=path.name, expected="letters, digits and _ only, not starting with a digit, "
+                                                   "e.g. review_2026.xlsx")
+    target = path.with_suffix(".py")
+    if target.exists() and not overwrite:
+        raise InputError("the Run main module already exists", file=target, expected="overwrite=True to replace it")
+    target.write_text(SIDECAR_SOURCE.format(name=path.name), encoding="utf-8")
+    return target
+
+
+def _caller():
+    try:
+        import xlwings
+    except ImportError as exc:
+        raise MissingDependencyError("the Refresh button needs xlwings: pip install xlwings") from exc
+    try:
+        return xlwings.Book.caller()
+    except Exception as exc:  # noqa: BLE001 - xlwings raises plain exceptions outside Excel
+        raise MissingDependencyError(
+            "refresh() without a book only works when Excel calls it (the Refresh button); "
+            "from Python pass the book: refresh(xlwings.Book('review.xlsm'))", value=str(exc)) from exc
+
+
+def _log_traceback(exc: BaseException) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log = Path(tempfile.gettempdir()) / f"reviewkit-refresh-{stamp}.log"
+    try:
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError:
+        pass
+    return log

@@ -1,0 +1,395 @@
+"""The xlwings engine: read a review from, and write results into, a workbook open in Excel.
+
+Used by the Refresh button (:mod:`reviewkit.button`). It finds the inputs the way the file
+reader does: by **Excel Table name** (``Scorecard``, ``KPIs`` …, case-insensitive, wherever
+the table sits) and by **header text** through :func:`reviewkit.model.match_headers`; it
+returns the same :class:`~reviewkit.model.Review`, ``layouts`` included, so ``fill`` can
+build its write plan from it unchanged. Writing applies a plan of
+:class:`~reviewkit.engines.plan.CellWrite` in as few Excel calls as possible: one per
+rectangle of values, one per rectangle of formulas, one per rectangle sharing a number
+format, with screen updating and automatic calculation off meanwhile.
+
+Only a handful of xlwings calls are used, so a small stand-in object is enough for tests:
+``book.sheets`` (iterable; items have ``.name``, ``.tables`` and ``.range(ref)``);
+tables have ``.name``, ``.range`` (with ``.address``), ``.show_headers``, ``.show_totals``;
+ranges have ``.options(ndim=2).value``, and settable ``.value``, ``.formula`` and
+``.number_format``; optionally ``book.app`` (``screen_updating``, ``calculation``,
+``status_bar``, ``alert``), ``book.names`` and ``book.fullname``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import model
+from ..errors import InputError, Problem, ReviewkitError, ValidationError
+from .plan import CellWrite, RangeWrite, col_letter, group_formats, group_writes
+
+_ADDRESS = re.compile(r"^(?:.*!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+STATUS_NAME = "ReviewkitStatus"  # a defined name for the cell that shows the last refresh
+
+
+@dataclass(frozen=True)
+class ExcelTable:
+    """One Excel Table (ListObject) of the open book, with its cells.
+
+    Same geometry as the file reader's ``TableInfo``: 1-based rows and columns, ``first_row``
+    is the header row when ``header_rows`` is 1. ``cells`` holds every row of ``ref``,
+    header and totals included, as Excel returned them.
+    """
+
+    name: str
+    sheet: str
+    ref: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    header_rows: int
+    totals_rows: int
+    cells: tuple[tuple[object, ...], ...] = field(repr=False, default=())
+
+    @property
+    def headers(self) -> list[str]:
+        if not self.header_rows or not self.cells:
+            return []
+        return ["" if h is None else str(h).strip() for h in self.cells[0]]
+
+    def letters(self) -> list[str]:
+        return [col_letter(c) for c in range(self.first_col, self.last_col + 1)]
+
+
+def parse_address(address: str) -> tuple[int, int, int, int]:
+    """'$B$4:$F$20' (or 'Sheet!B4:F20', or one cell) → (first_row, first_col, last_row, last_col)."""
+    m = _ADDRESS.match(str(address).replace("'", "").strip())
+    if not m:
+        raise InputError("not a range address", value=address, expected="an address like $B$4:$F$20")
+
+    def col(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n
+
+    c0, r0 = col(m.group(1)), int(m.group(2))
+    c1, r1 = (col(m.group(3)), int(m.group(4))) if m.group(3) else (c0, r0)
+    return r0, c0, r1, c1
+
+
+def tables_in_book(book) -> list[ExcelTable]:
+    """Every Excel Table of the book with its cells: one read per table."""
+    out: list[ExcelTable] = []
+    for sheet in book.sheets:
+        for table in sheet.tables:
+            rng = table.range
+            r0, c0, r1, c1 = parse_address(rng.address)
+            values = rng.options(ndim=2).value or []
+            out.append(ExcelTable(
+                name=str(table.name), sheet=str(sheet.name), ref=f"{col_letter(c0)}{r0}:{col_letter(c1)}{r1}",
+                first_row=r0, first_col=c0, last_row=r1, last_col=c1,
+                header_rows=1 if getattr(table, "show_headers", True) else 0,
+                totals_rows=1 if getattr(table, "show_totals", False) else 0,
+                cells=tuple(tuple(row) for row in values)))
+    return out
+
+
+# --- cells to a Review -------------------------------------------------------------------
+_NUMBER_TEXT = re.compile(r"^\(?[-+]?[\d,]*\.?\d+\)?%?$")
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
+
+
+def _to_number(v: object, kind: str) -> float:
+    """An Excel cell as a number; raises ValueError for text that is not one.
+
+    Excel hands numbers over as floats; numbers stored as text (``1,200``, ``12%``, ``(500)``)
+    are accepted too. Percent columns hold fractions (12% is 0.12).
+    """
+    if _blank(v):
+        return math.nan
+    if isinstance(v, bool):
+        raise ValueError(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    s = str(v).strip().replace("，", ",").replace("％", "%")
+    s = s.translate({ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")})
+    if not _NUMBER_TEXT.match(s):
+        raise ValueError(v)
+    negative = s.startswith("(") and s.endswith(")")
+    pct = s.endswith("%") or s.endswith("%)")
+    x = float(s.strip("()%").replace(",", ""))
+    x = -x if negative else x
+    return x / 100 if pct else x
+
+
+def _to_date(v: object):
+    if _blank(v):
+        return pd.NaT
+    if isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):  # an Excel serial date
+        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v))
+    ts = pd.to_datetime(str(v).strip().replace("/", "-").replace(".", "-"), errors="coerce")
+    if pd.isna(ts):
+        raise ValueError(v)
+    return ts
+
+
+def _to_text(v: object) -> str | None:
+    if _blank(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (_dt.datetime, pd.Timestamp)):
+        return v.date().isoformat() if v.time() == _dt.time() else v.isoformat(sep=" ")
+    return str(v).strip()
+
+
+def review_from_tables(tables: Iterable[ExcelTable], source: str | None = None) -> model.Review:
+    """Build a Review (tables by canonical key, settings, layouts) from Excel Tables' cells.
+
+    Every bad value is collected and raised at once as a ``ValidationError`` naming sheet,
+    cell, value and expectation, like the file reader does.
+    """
+    by_name = {t.name.lower(): t for t in tables}
+    review = model.Review(source=source)
+    problems: list[Problem] = []
+    langs: Counter = Counter()
+    file = source or ""
+
+    def problem(msg, sheet, cell, value=None, expected=None):
+        problems.append(Problem(file, sheet, cell, msg, value, expected))
+
+    for spec in model.TABLES:
+        t = by_name.get(spec.name.lower())
+        if t is None:
+            if spec.name in ("KPIs", "Scorecard"):
+                problem(f"the workbook has no Excel Table named '{spec.name}'", None, None,
+                        value=", ".join(sorted(x.name for x in by_name.values())) or None,
+                        expected=f"a table named '{spec.name}' (Table Design > Table Name)")
+            continue
+        if not t.header_rows:
+            problem(f"table '{t.name}' has no header row, so its columns cannot be found", t.sheet, t.ref,
+                    expected="Table Design > Header Row turned on")
+            continue
+        headers = t.headers
+        letters = t.letters()
+        found, unmatched = model.match_headers(spec, headers)
+        for key, i in found.items():
+            col = spec.column(key)
+            h = model.normalize_header(headers[i])
+            langs["zh"] += h == model.normalize_header(col.zh)
+            langs["en"] += h == model.normalize_header(col.en)
+        for c in spec.columns:
+            if c.required and c.key not in found:
+                problem(f"table '{t.name}' lacks the required column '{c.zh} / {c.en}'", t.sheet,
+                        f"{letters[0]}{t.first_row}:{letters[-1]}{t.first_row}", value=headers,
+                        expected=f"a header '{c.zh}' or '{c.en}'")
+        extras = [(i, h) for i, h in unmatched if spec.open_columns and h]
+        body = t.cells[1:len(t.cells) - t.totals_rows] if t.totals_rows else t.cells[1:]
+        input_pos = sorted({found[c.key] for c in spec.input_columns if c.key in found} | {i for i, _ in extras})
+        rows: list[int] = []
+        lines: list[tuple[object, ...]] = []
+        for offset, line in enumerate(body):
+            line = tuple(line) + (None,) * (len(headers) - len(line))
+            if input_pos and all(_blank(line[i]) for i in input_pos):
+                continue
+            rows.append(t.first_row + 1 + offset)
+            lines.append(line)
+        data: dict[str, object] = {}
+        for c in spec.input_columns:
+            if c.key not in found:
+                continue
+            i = found[c.key]
+            out = []
+            for pos, line in enumerate(lines):
+                v = line[i]
+                cell = f"{letters[i]}{rows[pos]}"
+                bad = False
+                try:
+                    if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER):
+                        out.append(_to_number(v, c.kind))
+                    elif c.kind == model.DATE:
+                        out.append(_to_date(v))
+                    elif c.kind == model.CHOICE:
+                        text = _to_text(v)
+                        key = None if text is None else model.choice_key(c, text)
+                        if text is not None and key is None:
+                            raise ValueError(v)
+                        out.append(key)
+                    else:
+                        out.append(_to_text(v))
+                except ValueError:
+                    expected = {model.DATE: "a date", model.CHOICE: "one of " + ", ".join(
+                        f"{ch.zh} / {ch.en}" for ch in c.choices)}.get(c.kind, "a number")
+                    problem(f"unusable value in column '{headers[i]}' of table '{spec.name}'", t.sheet, cell,
+                            value=v, expected=expected)
+                    out.append(None)
+                    bad = True
+                if c.required and not bad and (out[-1] is None or out[-1] is pd.NaT or _blank(out[-1])):
+                    problem(f"the required '{headers[i]}' is empty in table '{spec.name}'", t.sheet, cell,
+                            expected=f"a value for '{headers[i]}'")
+            if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER):
+                data[c.key] = np.array([np.nan if x is None else x for x in out], dtype="float64")
+            elif c.kind == model.DATE:
+                data[c.key] = pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy()
+            else:
+                data[c.key] = np.array(out, dtype=object)
+        for i, name in extras:
+            values = [line[i] for line in lines]
+            try:
+                data[name] = np.array([_to_number(v, model.NUMBER) for v in values], dtype="float64")
+                review.measures.append(name)
+            except ValueError:
+                data[name] = np.array([_to_text(v) for v in values], dtype=object)
+                review.dimensions.append(name)
+        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+        for c in spec.input_columns:
+            if c.key not in df.columns:
+                df[c.key] = np.full(len(rows), np.nan) if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER) \
+                    else np.array([None] * len(rows), dtype=object)
+        review.tables[spec.name] = df
+        columns = {k: letters[i] for k, i in found.items()}
+        columns.update({name: letters[i] for i, name in extras})
+        header_text = {k: headers[i] for k, i in found.items()}
+        header_text.update({name: headers[i] for i, name in extras})
+        review.layouts[spec.name] = model.TableLayout(
+            table=spec.name, sheet=t.sheet, ref=t.ref, header_row=t.first_row, first_row=t.first_row + 1,
+            last_row=t.last_row - t.totals_rows, columns=columns, headers=header_text, rows=tuple(rows))
+    review.lang = "en" if langs["en"] > langs["zh"] else "zh"
+    review.settings = _settings(review)
+    if problems:
+        raise ValidationError(problems)
+    return review
+
+
+def _settings(review: model.Review) -> dict[str, object]:
+    """The Settings table as canonical keys (label in either language, or the key itself)."""
+    labels = {}
+    for key, (zh, en, _default) in model.SETTING_KEYS.items():
+        for label in (key, zh, en):
+            labels[model.normalize_header(label)] = key
+    out = {key: default for key, (_zh, _en, default) in model.SETTING_KEYS.items()}
+    df = review.tables.get("Settings")
+    if df is not None:
+        for name, value in zip(df["setting"], df["value"]):
+            key = labels.get(model.normalize_header(name))
+            if key is not None and value is not None:
+                out[key] = value
+    return out
+
+
+# --- the engine -------------------------------------------------------------------------
+class XlwingsEngine:
+    """Read a review from, and apply a write plan to, an xlwings ``Book`` (or a stand-in)."""
+
+    def __init__(self, book):
+        self.book = book
+        self.calls = 0  # Excel range calls made by the last apply()
+
+    @property
+    def source(self) -> str:
+        return str(getattr(self.book, "fullname", None) or getattr(self.book, "name", "") or "")
+
+    def tables(self) -> list[ExcelTable]:
+        return tables_in_book(self.book)
+
+    def read_review(self) -> model.Review:
+        return review_from_tables(self.tables(), source=self.source)
+
+    def _sheet(self, name: str):
+        for sheet in self.book.sheets:
+            if sheet.name == name:
+                return sheet
+        raise InputError("the write plan names a sheet the workbook does not have", file=self.source or None,
+                         value=name, expected="one of " + ", ".join(s.name for s in self.book.sheets))
+
+    def apply(self, plan: Iterable[CellWrite]) -> int:
+        """Write the plan; return the number of cells written. Sheets are checked first, so
+        a plan naming a missing sheet writes nothing."""
+        plan = list(plan)
+        writes = group_writes(plan)
+        formats = group_formats(plan)
+        sheets = {name: self._sheet(name) for name in {w.sheet for w in writes + formats}}
+        app = getattr(self.book, "app", None)
+        saved = _pause(app)
+        self.calls = 0
+        try:
+            for w in writes:
+                self._write(sheets[w.sheet], w)
+            for f in formats:
+                sheets[f.sheet].range(f.ref).number_format = f.values[0][0]
+                self.calls += 1
+        finally:
+            _resume(app, saved)
+        return sum(w.cells for w in writes)
+
+    def _write(self, sheet, w: RangeWrite) -> None:
+        rng = sheet.range(w.ref)
+        data = [list(r) for r in w.values]
+        single = len(data) == 1 and len(data[0]) == 1
+        payload = data[0][0] if single else data
+        if w.kind == "formula":
+            rng.formula = payload
+        else:
+            rng.value = payload
+        self.calls += 1
+
+    def report(self, message: str, *, ok: bool) -> None:
+        """Show the outcome: the status cell (a defined name ``ReviewkitStatus``) if the book
+        has one, the status bar, and a message box for errors. Never raises."""
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        line = f"{stamp} {message}"
+        try:
+            names = getattr(self.book, "names", None)
+            if names is not None and STATUS_NAME in [n.name for n in names]:
+                names[STATUS_NAME].refers_to_range.value = line
+        except Exception:  # noqa: BLE001 - reporting must never fail the refresh
+            pass
+        app = getattr(self.book, "app", None)
+        if app is None:
+            return
+        try:
+            app.status_bar = f"reviewkit: {message}" if ok else False
+        except Exception:  # noqa: BLE001
+            pass
+        if not ok:
+            try:
+                app.alert(message, title="reviewkit", mode="critical")
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _pause(app) -> tuple | None:
+    if app is None:
+        return None
+    try:
+        saved = (app.screen_updating, app.calculation)
+        app.screen_updating = False
+        app.calculation = "manual"
+        return saved
+    except Exception:  # noqa: BLE001 - a stand-in or an Excel that refuses: write anyway
+        return None
+
+
+def _resume(app, saved) -> None:
+    if app is None or saved is None:
+        return
+    try:
+        app.calculation = saved[1]
+        app.screen_updating = saved[0]
+    except Exception:  # noqa: BLE001
+        pass
+
+
+__all__ = ["ExcelTable", "XlwingsEngine", "parse_address", "review_from_tables", "tables_in_book",
+           "STATUS_NAME", "ReviewkitError"]

@@ -1,0 +1,506 @@
+"""The xlwings engine and the Refresh entry point, without Excel.
+
+A small stand-in for an xlwings ``Book`` (``FakeBook``, loaded from a real .xlsx through
+openpyxl so tables sit where Excel would see them) implements the few calls the engine
+makes and counts them. The same contract tests run against a live Excel through xlwings
+where one is available (Windows/macOS with Excel), and are skipped elsewhere.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xlsxwriter
+
+from reviewkit import button
+from reviewkit.engines.plan import CellWrite, group_formats, group_writes, parse_cell
+from reviewkit.engines.xlwings_engine import (STATUS_NAME, XlwingsEngine, parse_address, review_from_tables,
+                                              tables_in_book)
+from reviewkit.errors import InputError, ReviewkitError, ValidationError
+
+
+# --- a stand-in for xlwings ---------------------------------------------------------------
+def _rc(ref: str) -> tuple[int, int, int, int]:
+    return parse_address(ref)
+
+
+def _addr(r0, c0, r1, c1) -> str:
+    from reviewkit.engines.plan import col_letter
+
+    a = f"${col_letter(c0)}${r0}"
+    return a if (r0, c0) == (r1, c1) else f"{a}:${col_letter(c1)}${r1}"
+
+
+class FakeRange:
+    def __init__(self, sheet: FakeSheet, ref: str):
+        self.sheet = sheet
+        self.r0, self.c0, self.r1, self.c1 = _rc(ref)
+
+    @property
+    def address(self) -> str:
+        return _addr(self.r0, self.c0, self.r1, self.c1)
+
+    def options(self, ndim=None, **_):
+        assert ndim == 2
+        return self
+
+    def _cells(self):
+        return [[(r, c) for c in range(self.c0, self.c1 + 1)] for r in range(self.r0, self.r1 + 1)]
+
+    @property
+    def value(self):
+        self.sheet.book.calls.append(("read", self.sheet.name, self.address))
+        return [[self.sheet.cells.get(rc) for rc in row] for row in self._cells()]
+
+    def _set(self, data, store, kind):
+        self.sheet.book.calls.append((kind, self.sheet.name, self.address))
+        grid = self._cells()
+        if not isinstance(data, list):
+            assert len(grid) == 1 and len(grid[0]) == 1, "scalar written to a multi-cell range"
+            data = [[data]]
+        assert [len(r) for r in data] == [len(r) for r in grid], "shape mismatch"
+        for rcs, vals in zip(grid, data):
+            for rc, v in zip(rcs, vals):
+                assert not isinstance(v, (np.generic,)), f"numpy value {v!r} sent to Excel"
+                assert not (isinstance(v, float) and math.isnan(v)), "NaN sent to Excel"
+                store(rc, v)
+
+    @value.setter
+    def value(self, data):
+        def store(rc, v):
+            self.sheet.cells[rc] = v
+            self.sheet.formulas.pop(rc, None)
+        self._set(data, store, "value")
+
+    @property
+    def formula(self):  # pragma: no cover - not used by the engine
+        raise NotImplementedError
+
+    @formula.setter
+    def formula(self, data):
+        def store(rc, v):
+            self.sheet.formulas[rc] = v
+            self.sheet.cells[rc] = None
+        self._set(data, store, "formula")
+
+    @property
+    def number_format(self):  # pragma: no cover
+        raise NotImplementedError
+
+    @number_format.setter
+    def number_format(self, fmt):
+        self.sheet.book.calls.append(("number_format", self.sheet.name, self.address))
+        for row in self._cells():
+            for rc in row:
+                self.sheet.formats[rc] = fmt
+
+
+class FakeTable:
+    def __init__(self, sheet, name, ref, show_totals=False):
+        self.name, self.show_headers, self.show_totals = name, True, show_totals
+        self.range = FakeRange(sheet, ref)
+
+
+class FakeSheet:
+    def __init__(self, book, name):
+        self.book, self.name = book, name
+        self.cells, self.formulas, self.formats = {}, {}, {}
+        self.tables: list[FakeTable] = []
+
+    def range(self, ref):
+        return FakeRange(self, ref)
+
+
+class FakeApp:
+    def __init__(self):
+        self.screen_updating, self.calculation, self.status_bar = True, "automatic", None
+        self.alerts: list[tuple] = []
+        self.during_writes: list[tuple] = []
+
+    def alert(self, prompt, title=None, buttons="ok", mode=None, callback=None):
+        self.alerts.append((prompt, title, mode))
+
+
+class FakeName:
+    def __init__(self, name, rng):
+        self.name, self.refers_to_range = name, rng
+
+
+class FakeNames(list):
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return next(n for n in self if n.name == key)
+        return super().__getitem__(key)
+
+
+class FakeBook:
+    def __init__(self, name="review.xlsm"):
+        self.name = self.fullname = name
+        self.sheets: list[FakeSheet] = []
+        self.app = FakeApp()
+        self.names = FakeNames()
+        self.calls: list[tuple] = []
+
+    @classmethod
+    def from_file(cls, path: Path) -> FakeBook:
+        """Cells, tables and defined names of a real .xlsx, as Excel would show them."""
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path)
+        book = cls(str(path))
+        for ws in wb.worksheets:
+            sheet = FakeSheet(book, ws.title)
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value is not None:
+                        sheet.cells[(c.row, c.column)] = float(c.value) if isinstance(c.value, int) \
+                            and not isinstance(c.value, bool) else c.value
+            for t in ws.tables.values():
+                sheet.tables.append(FakeTable(sheet, t.displayName, t.ref, show_totals=bool(t.totalsRowCount)))
+            book.sheets.append(sheet)
+        for name, dn in wb.defined_names.items():
+            (sheet_name, ref), = list(dn.destinations)
+            sheet = next(s for s in book.sheets if s.name == sheet_name)
+            book.names.append(FakeName(name, FakeRange(sheet, ref.replace("$", ""))))
+        return book
+
+    def sheet(self, name) -> FakeSheet:
+        return next(s for s in self.sheets if s.name == name)
+
+
+# --- a small review workbook ----------------------------------------------------------------
+SCORECARD_HEADERS = ["单位", "KPI代码", "目标", "实际", "去年", "前年", "达成率", "差额", "同比变化", "同比%", "较前年%"]
+KPI_HEADERS = ["KPI代码", "KPI名称", "单位", "方向", "汇总方式"]
+KPIS = [
+    ["sales", "销售额", "万元", "越高越好", "求和"],
+    ["new_customers", "新客户数", "个", "越高越好", "求和"],
+    ["repurchase", "大客户复购率", "%", "越高越好", "比率"],
+    ["delivery_days", "交付天数", "天", "越低越好", "平均"],
+]
+# METHOD.md's worked examples: 1,200万 plan / 1,080万 actual = 90%; 500 / 420 = 84%; 15% / 18% = 120%
+SCORECARD = [
+    ["华东", "sales", 1200, 1080, 1000, 900],
+    ["华东", "new_customers", 500, 420, 400, None],
+    None,  # a blank row inside the table is skipped
+    ["华东", "repurchase", 0.15, 0.18, 0.16, 0.14],
+    ["华北", "delivery_days", 30, 24, 28, 35],
+]
+
+
+def write_review(path: Path, *, scorecard=SCORECARD, headers=SCORECARD_HEADERS, status_cell=True) -> Path:
+    """Tables where a user might put them: KPIs at B3, the scorecard at C5 after a title."""
+    wb = xlsxwriter.Workbook(str(path))
+    guide = wb.add_worksheet("说明")
+    guide.write("A1", "复盘说明")
+    if status_cell:
+        guide.write("A3", "")
+        wb.define_name(STATUS_NAME, "=说明!$B$3")
+    kpis = wb.add_worksheet("KPI定义")
+    kpis.add_table(2, 1, 2 + len(KPIS), 1 + len(KPI_HEADERS) - 1,
+                   {"name": "KPIs", "data": KPIS, "columns": [{"header": h} for h in KPI_HEADERS]})
+    sc = wb.add_worksheet("计分卡")
+    sc.write("A1", "计分卡")
+    rows = [(r + [None] * (len(headers) - len(r))) if r else [None] * len(headers) for r in scorecard]
+    sc.add_table(4, 2, 4 + len(rows), 2 + len(headers) - 1,
+                 {"name": "Scorecard", "data": rows, "columns": [{"header": h} for h in headers]})
+    wb.close()
+    return path
+
+
+@pytest.fixture
+def review_file(tmp_path) -> Path:
+    return write_review(tmp_path / "review.xlsx")
+
+
+# --- engines: the stand-in always, Excel where there is one --------------------------------
+def _excel_available() -> bool:
+    if sys.platform not in ("win32", "darwin"):
+        return False
+    try:
+        import xlwings as xw
+
+        return bool(xw.apps.count or xw.App(visible=False, add_book=False).quit() is None)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(params=["stand-in", "excel"])
+def open_book(request):
+    """Open a review file as a book: the stand-in, or the real thing in Excel."""
+    opened = []
+
+    def open_(path: Path):
+        if request.param == "stand-in":
+            return FakeBook.from_file(path)
+        if sys.platform not in ("win32", "darwin"):
+            pytest.skip("needs Microsoft Excel (Windows or macOS) driven by xlwings; this is "
+                        f"{sys.platform}, where the stand-in book runs the same tests")
+        xw = pytest.importorskip("xlwings")
+        if not _excel_available():
+            pytest.skip("Microsoft Excel is not installed or cannot be started by xlwings")
+        app = xw.App(visible=False, add_book=False)
+        opened.append(app)
+        return app.books.open(str(path))
+
+    yield open_
+    for app in opened:
+        app.kill()
+
+
+def _value(book, sheet: str, ref: str):
+    if isinstance(book, FakeBook):
+        r, c = parse_cell(ref)
+        return book.sheet(sheet).cells.get((r, c))
+    return book.sheets[sheet].range(ref).value
+
+
+def test_tables_map_to_their_ranges_and_headers(review_file, open_book):
+    book = open_book(review_file)
+    tables = {t.name: t for t in tables_in_book(book)}
+    assert set(tables) == {"KPIs", "Scorecard"}
+    sc = tables["Scorecard"]
+    assert (sc.sheet, sc.ref, sc.first_row, sc.first_col) == ("计分卡", "C5:M10", 5, 3)
+    assert sc.headers == SCORECARD_HEADERS
+    assert tables["KPIs"].ref == "B3:F7"
+
+
+def test_review_from_the_open_book(review_file, open_book):
+    review = XlwingsEngine(open_book(review_file)).read_review()
+    sc = review.scorecard
+    assert list(sc["kpi"]) == ["sales", "new_customers", "repurchase", "delivery_days"]
+    assert list(sc["target"]) == [1200, 500, 0.15, 30]
+    assert math.isnan(sc["year_before"][1])
+    assert list(review.kpis["direction"]) == ["higher", "higher", "higher", "lower"]
+    layout = review.layouts["Scorecard"]
+    assert layout.rows == (6, 7, 9, 10)  # row 8 is blank
+    assert layout.cell("achievement", 0) == "I6" and layout.cell("gap", 3) == "J10"
+    assert layout.columns["unit"] == "C" and layout.cell("unit") == "C5"
+    assert review.lang == "zh"
+
+
+def test_refresh_writes_the_analysis_into_the_book(review_file, open_book):
+    book = open_book(review_file)
+    result = button.refresh(book)
+    assert result.ok, result.message
+    # independent expectations from METHOD.md: 1080/1200, 420/500, 0.18/0.15
+    assert _value(book, "计分卡", "I6") == pytest.approx(0.90)
+    assert _value(book, "计分卡", "I7") == pytest.approx(0.84)
+    assert _value(book, "计分卡", "I9") == pytest.approx(1.20)
+    assert _value(book, "计分卡", "J6") == pytest.approx(-120)
+    assert _value(book, "计分卡", "K6") == pytest.approx(80)  # 1080 - 1000
+    assert _value(book, "计分卡", "L6") == pytest.approx(0.08)  # +8% vs last year
+    assert _value(book, "计分卡", "M6") == pytest.approx(1080 / 900 - 1)
+    assert _value(book, "计分卡", "M7") is None  # no year-before figure: left empty
+    assert _value(book, "计分卡", "I10") > 1  # 24 days against 30, lower is better
+    assert _value(book, "计分卡", "I8") is None  # the blank row stays blank
+    assert _value(book, "计分卡", "E6") == 1200  # inputs untouched
+
+
+# --- the stand-in only: what Excel is asked to do ------------------------------------------
+def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file):
+    book = FakeBook.from_file(review_file)
+    book.calls.clear()
+    result = button.refresh(book)
+    assert result.ok
+    writes = [c for c in book.calls if c[0] in ("value", "formula")]
+    # five computed columns I:M over rows 6-7 and 9-10: two rectangles, not 20 calls;
+    # then the status cell
+    assert writes == [("value", "计分卡", "$I$6:$M$7"), ("value", "计分卡", "$I$9:$M$10"),
+                      ("value", "说明", "$B$3")]
+    sheet = book.sheet("计分卡")
+    assert sheet.formats[(6, 9)] == "0.0%" and (6, 10) not in sheet.formats  # achievement %, gap as is
+    assert (book.app.screen_updating, book.app.calculation) == (True, "automatic")
+    assert book.app.alerts == []
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d reviewkit: refreshed, 20 cells written",
+                        book.sheet("说明").cells[(3, 2)])
+
+
+def test_bad_input_reaches_the_user_as_the_cli_line_not_a_traceback(tmp_path):
+    bad = [list(r) if r else None for r in SCORECARD]
+    bad[1][3] = "四百二十"  # text where a number belongs: new_customers actual, cell F7
+    book = FakeBook.from_file(write_review(tmp_path / "bad.xlsx", scorecard=bad))
+    before = dict(book.sheet("计分卡").cells)
+    result = button.refresh(book)
+    assert not result.ok
+    assert result.message.startswith("reviewkit: ")
+    assert "sheet '计分卡'" in result.message and "cell F7" in result.message
+    assert "'四百二十'" in result.message and "expected a number" in result.message
+    assert "Traceback" not in result.message and "\n" not in result.message
+    assert book.app.alerts == [(result.message, "reviewkit", "critical")]
+    assert book.sheet("计分卡").cells == before  # nothing written
+    assert book.sheet("说明").cells[(3, 2)].endswith(result.message)
+
+
+def test_cli_and_button_show_the_same_text_for_the_same_error(tmp_path):
+    """The button's message is the CLI's line: 'reviewkit: ' + str(error)."""
+    from click.testing import CliRunner
+
+    from reviewkit.cli import ReviewkitClickError
+
+    bad = [list(r) if r else None for r in SCORECARD]
+    bad[1][3] = "四百二十"
+    book = FakeBook.from_file(write_review(tmp_path / "bad.xlsx", scorecard=bad))
+    with pytest.raises(ValidationError) as info:
+        XlwingsEngine(book).read_review()
+    runner = CliRunner()
+    exc = ReviewkitClickError(str(info.value))
+    import click
+
+    @click.command()
+    def fail():
+        raise exc
+
+    out = runner.invoke(fail, [], catch_exceptions=False)
+    assert out.exit_code == 2
+    assert out.output.strip() == button.refresh(book).message
+
+
+def test_missing_scorecard_table_is_named(tmp_path):
+    path = tmp_path / "none.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("计分卡").write("A1", "目标")
+    wb.close()
+    result = button.refresh(FakeBook.from_file(path))
+    assert not result.ok
+    assert "no Excel Table named 'KPIs'" in result.message
+    assert "and 1 more problems" in result.message  # Scorecard is missing too
+
+
+def test_missing_required_column_is_named(tmp_path):
+    headers = ["单位", "指标X", "目标", "实际"]
+    path = write_review(tmp_path / "cols.xlsx", headers=headers, scorecard=[["华东", "sales", 1, 2]])
+    result = button.refresh(FakeBook.from_file(path))
+    assert not result.ok
+    assert "lacks the required column 'KPI代码 / KPI key'" in result.message
+    assert "cell C5:F5" in result.message
+
+
+def test_unexpected_errors_become_one_line_and_a_log(tmp_path):
+    class Broken(FakeBook):
+        @property
+        def sheets(self):
+            raise RuntimeError("COM call failed")
+
+        @sheets.setter
+        def sheets(self, value):
+            pass
+
+    book = Broken()
+    result = button.refresh(book)
+    assert not result.ok
+    assert result.message.startswith("reviewkit: unexpected error (RuntimeError: COM call failed)")
+    assert "\n" not in result.message
+    assert "Traceback" in Path(result.log).read_text(encoding="utf-8")
+    assert book.app.alerts and book.app.alerts[0][2] == "critical"
+
+
+def test_synonyms_and_numbers_stored_as_text(tmp_path):
+    headers = ["部门", "指标代码", "计划", "完成", "上年"]
+    rows = [["华东", "sales", "1,200", "1080", "(1,000)"], ["华东", "repurchase", "15%", "18%", None]]
+    book = FakeBook.from_file(write_review(tmp_path / "syn.xlsx", headers=headers, scorecard=rows))
+    review = XlwingsEngine(book).read_review()
+    sc = review.scorecard
+    assert list(sc["target"]) == [1200, 0.15]
+    assert list(sc["actual"]) == [1080, 0.18]
+    assert sc["last_year"][0] == -1000
+    assert review.layouts["Scorecard"].headers["target"] == "计划"
+
+
+# --- write plans ----------------------------------------------------------------------------
+def test_group_writes_makes_rectangles_per_sheet_and_kind():
+    plan = [CellWrite("S", f"{c}{r}", r * 10 + i) for r in (2, 3, 4) for i, c in enumerate("BCD")]
+    plan += [CellWrite("S", "B6", 1), CellWrite("S", "D6", 2)]  # a gap in row 6: two pieces
+    plan += [CellWrite("S", "E2", 5, formula="=B2+C2"), CellWrite("S", "E3", 6, formula="=B3+C3")]
+    plan += [CellWrite("T", "A1", "x")]
+    got = {(w.sheet, w.ref, w.kind): w.values for w in group_writes(plan)}
+    assert got == {
+        ("S", "B2:D4", "value"): ((20, 21, 22), (30, 31, 32), (40, 41, 42)),
+        ("S", "B6", "value"): ((1,),),
+        ("S", "D6", "value"): ((2,),),
+        ("S", "E2:E3", "formula"): (("=B2+C2",), ("=B3+C3",)),
+        ("T", "A1", "value"): (("x",),),
+    }
+
+
+def test_group_writes_later_write_wins_and_values_become_plain():
+    plan = [CellWrite("S", "A1", 1), CellWrite("S", "A1", 2, formula="=1+1"),
+            CellWrite("S", "A2", np.float64(0.5)), CellWrite("S", "A3", float("nan")),
+            CellWrite("S", "A4", np.int64(3))]
+    got = {(w.ref, w.kind): w.values for w in group_writes(plan)}
+    assert got == {("A1", "formula"): (("=1+1",),), ("A2:A4", "value"): ((0.5,), (None,), (3,))}
+    assert type(got[("A2:A4", "value")][0][0]) is float and type(got[("A2:A4", "value")][2][0]) is int
+
+
+def test_group_formats_one_call_per_rectangle_and_format():
+    plan = [CellWrite("S", f"B{r}", 0.1, number_format="0.0%") for r in range(2, 12)]
+    plan += [CellWrite("S", f"C{r}", 1, number_format="#,##0") for r in range(2, 12)]
+    plan += [CellWrite("S", "D2", 1)]  # no format: not touched
+    got = sorted((w.ref, w.values[0][0]) for w in group_formats(plan))
+    assert got == [("B2:B11", "0.0%"), ("C2:C11", "#,##0")]
+
+
+def test_staircase_shapes_are_covered_exactly():
+    cells = {(r, c) for r in range(1, 8) for c in range(1, r + 1)} | {(10, 3)}
+    plan = [CellWrite("S", f"{chr(64 + c)}{r}", r * 100 + c) for r, c in cells]
+    covered = set()
+    for w in group_writes(plan):
+        r0, c0, r1, c1 = parse_address(w.ref)
+        block = {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+        assert not block & covered
+        covered |= block
+        for i, r in enumerate(range(r0, r1 + 1)):
+            assert list(w.values[i]) == [r * 100 + c for c in range(c0, c1 + 1)]
+    assert covered == cells
+
+
+def test_apply_refuses_a_plan_for_a_missing_sheet_and_writes_nothing(review_file):
+    book = FakeBook.from_file(review_file)
+    book.calls.clear()
+    with pytest.raises(InputError, match="sheet the workbook does not have.*'Nope'"):
+        XlwingsEngine(book).apply([CellWrite("计分卡", "Z1", 1), CellWrite("Nope", "A1", 1)])
+    assert [c for c in book.calls if c[0] != "read"] == []
+
+
+def test_apply_writes_formulas_as_formulas(review_file):
+    book = FakeBook.from_file(review_file)
+    n = XlwingsEngine(book).apply([CellWrite("计分卡", "I6", 0.9, formula="=IFERROR(F6/E6,\"\")"),
+                                   CellWrite("计分卡", "I7", 0.84, formula="=IFERROR(F7/E7,\"\")")])
+    assert n == 2
+    assert book.sheet("计分卡").formulas[(6, 9)] == '=IFERROR(F6/E6,"")'
+    assert book.calls[-1] == ("formula", "计分卡", "$I$6:$I$7")
+
+
+@pytest.mark.parametrize("bad", ["B", "1A", "A0", "XFE1", "A1048577", ""])
+def test_bad_cell_references_are_refused(bad):
+    with pytest.raises(InputError):
+        parse_cell(bad)
+
+
+# --- the entry point ------------------------------------------------------------------------
+def test_entry_points_accept_what_xlwings_passes():
+    params = inspect.signature(button.refresh).parameters
+    assert list(params)[0] == "book" and params["book"].default is None
+    assert inspect.signature(button.main).parameters == {}
+
+
+def test_refresh_without_a_book_outside_excel_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["pytest"])
+    with pytest.raises(ReviewkitError, match=r"pass the book: refresh\(xlwings.Book"):
+        button.refresh()
+
+
+def test_write_sidecar_for_run_main(tmp_path, review_file):
+    target = button.write_sidecar(review_file)
+    assert target == review_file.with_suffix(".py")
+    ns: dict = {}
+    exec(compile(target.read_text(encoding="utf-8"), str(target), "exec"), ns)
+    assert ns["main"] is button.main
+    with pytest.raises(InputError, match="already exists"):
+        button.write_sidecar(review_file)
+    with pytest.raises(InputError, match="Python identifier"):
+        button.write_sidecar(tmp_path / "2026 review.xlsx")
