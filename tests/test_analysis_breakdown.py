@@ -207,7 +207,7 @@ def _facts(rows):
     return f
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(segments)
 def test_property_contributions_sum_to_total_change(rows):
     f = _facts(rows)
@@ -223,7 +223,7 @@ def test_property_contributions_sum_to_total_change(rows):
         assert r["change"] == pytest.approx(seg.loc[(a, b), 2025] - seg.loc[(a, b), 2024])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(segments)
 def test_property_kitagawa_zero_residual(rows):
     f = _facts(rows)

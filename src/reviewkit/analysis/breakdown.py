@@ -188,9 +188,11 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
     """Find where a KPI's change comes from, one dimension at a time.
 
     At each level every unused dimension is split (segments under ``min_share`` of the node's
-    size grouped into "其他/Other") and scored by how far its segments' contributions are from a
-    change spread evenly (additive: in proportion to last year's value; ratio: every segment's
-    rate moving like the node's). The best-scoring dimension's segments are listed, and the
+    size grouped into "其他/Other") and scored by its most deviating segment: the largest
+    |contribution - contribution if the change were spread evenly| (additive: in proportion to
+    last year's value; ratio: every segment's rate moving like the node's). The maximum, not the
+    sum, so that a dimension with hundreds of small noisy segments (owners) does not win by
+    accumulating noise. ``dim_score`` is that deviation as a share of the node's change. The best-scoring dimension's segments are listed, and the
     drill continues into the segment that hurt most (``follow="worst"``, direction-aware) or
     that moved most in the node's direction (``follow="driver"``), until ``depth`` levels.
 
@@ -243,7 +245,7 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
                 dec = _decompose(*aggs)
             except InputError:
                 continue
-            score = float(np.abs(dec["effect"] - dec["expected"]).sum())
+            score = float(np.abs(dec["effect"] - dec["expected"]).max())
             if best is None or score > best[0] + 1e-12 * max(1.0, abs(best[0])):
                 best = (score, d, dec, labels, origin)
         if best is None:
