@@ -1,0 +1,363 @@
+"""Reading review workbooks: tables by name, localized headers, layouts, typed values.
+
+The workbooks are built here with XlsxWriter ``add_table`` (a title row and a hint row above
+each table, like the template builder writes), so every test states its input in full.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from reviewkit import model
+from reviewkit.errors import ValidationError
+from reviewkit.reader import read_review, read_with_problems
+
+# --- building workbooks -------------------------------------------------------------------
+
+
+def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, list[list]] | None = None) -> Path:
+    """Write an .xlsx with one Excel Table per entry of ``tables``.
+
+    Each entry: ``sheet``, ``headers``, ``rows`` (None = empty cell), optional ``at`` (zero-based
+    (row, col) of the header cell; default (2, 0), below a title and a hint row), ``formulas``
+    ({header: (formula, [cached value per row])}), ``totals`` (add a totals row), ``name``
+    (override the table name).
+    """
+    wb = xlsxwriter.Workbook(str(path))
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    sheets: dict[str, object] = {}
+    for name, t in tables.items():
+        ws = sheets.get(t["sheet"]) or wb.add_worksheet(t["sheet"])
+        sheets[t["sheet"]] = ws
+        r0, c0 = t.get("at", (2, 0))
+        if r0 >= 2:
+            ws.write(r0 - 2, c0, f"{name} title")
+            ws.write(r0 - 1, c0, "hint: fill the white columns")
+        rows = t["rows"]
+        formulas = t.get("formulas", {})
+        columns = []
+        for h in t["headers"]:
+            col = {"header": h}
+            if h in formulas:
+                col["formula"] = formulas[h][0]
+            columns.append(col)
+        last_row = r0 + max(len(rows), 1) + (1 if t.get("totals") else 0)
+        options = {"name": t.get("name", name), "columns": columns}
+        if t.get("totals"):
+            options["total_row"] = True
+            columns[0]["total_string"] = "合计"
+            for col in columns[1:]:
+                col["total_function"] = "sum"
+        ws.add_table(r0, c0, last_row, c0 + len(columns) - 1, options)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                h = t["headers"][j]
+                if h in formulas:
+                    ws.write_formula(r0 + 1 + i, c0 + j, formulas[h][0], None, formulas[h][1][i])
+                elif v is None:
+                    continue
+                elif isinstance(v, (dt.date, dt.datetime)):
+                    ws.write_datetime(r0 + 1 + i, c0 + j, v, date_fmt)
+                elif isinstance(v, str) and v.startswith("="):
+                    ws.write_formula(r0 + 1 + i, c0 + j, v)
+                elif isinstance(v, tuple):  # (formula, cached value) in an input column
+                    ws.write_formula(r0 + 1 + i, c0 + j, v[0], None, v[1])
+                else:
+                    ws.write(r0 + 1 + i, c0 + j, v)
+    for sheet, cells in (extra_sheets or {}).items():
+        ws = sheets.get(sheet) or wb.add_worksheet(sheet)
+        for i, row in enumerate(cells):
+            for j, v in enumerate(row):
+                if v is not None:
+                    ws.write(i, j, v)
+    wb.close()
+    return Path(path)
+
+
+HEADERS = {
+    "zh": {
+        "Settings": ["项目", "值", "说明"],
+        "KPIs": ["KPI代码", "KPI名称", "单位", "方向", "汇总方式", "明细度量", "分子", "分母", "绿灯阈值", "黄灯阈值"],
+        "Scorecard": ["单位", "KPI代码", "目标", "实际", "去年", "前年", "行业平均"],
+        "Facts": ["期间", "单位", "行业", "客户规模", "销售额", "到期数", "续约数"],
+        "Causes": ["单位", "KPI代码", "类型", "原因", "数据证据", "改进措施", "负责人", "截止日期"],
+        "Actions": ["改进事项", "具体措施", "负责人", "完成期限", "状态", "单位", "KPI代码"],
+    },
+    "en": {
+        "Settings": ["Setting", "Value", "Note"],
+        "KPIs": ["KPI key", "KPI name", "Unit", "Direction", "Aggregation", "Fact measure", "Numerator", "Denominator", "Green at", "Amber at"],
+        "Scorecard": ["Unit", "KPI key", "Target", "Actual", "Last year", "Year before", "Industry average"],
+        "Facts": ["Period", "Unit", "Industry", "Size", "Sales", "Due", "Renewed"],
+        "Causes": ["Unit", "KPI key", "Kind", "Cause", "Evidence", "Action", "Owner", "Due"],
+        "Actions": ["Improvement item", "Measure", "Owner", "Due", "Status", "Unit", "KPI key"],
+    },
+}
+SHEETS = {lang: {t.name: t.sheet(lang) for t in model.TABLES} for lang in ("zh", "en")}
+
+
+def sample_rows(lang: str = "zh") -> dict[str, list[list]]:
+    """The METHOD.md worked examples, typed the way users type them."""
+    zh = lang == "zh"
+    fact_cols = ("销售额", "到期数", "续约数") if zh else ("Sales", "Due", "Renewed")
+    return {
+        "Settings": [
+            ["复盘年度" if zh else "Review year", 2025, None],
+            ["公司" if zh else "Company", "华东科技", None],
+            ["进度偏差阈值" if zh else "Deviation threshold", "10%", None],
+            ["截止日期" if zh else "As-of date", dt.date(2025, 12, 31), None],
+        ],
+        "KPIs": [
+            ["sales", "销售额", "万元", "越高越好" if zh else "Higher is better", "求和" if zh else "Sum",
+             fact_cols[0], None, None, "100%", "90%"],
+            ["renew", "续约率", "%", "越高越好" if zh else "Higher is better", "比率" if zh else "Ratio",
+             None, fact_cols[2], fact_cols[1], 1, 0.9],
+            ["churn", "流失率", "%", "越低越好" if zh else "Lower is better", "平均" if zh else "Average",
+             None, None, None, 95, 85],
+        ],
+        "Scorecard": [
+            ["华东", "sales", "1,200万", "1,080万", "1,000万", 9000000, None],
+            ["华东", "renew", "15%", 0.18, "12%", None, "14%"],
+            ["华北", "sales", 8000000, "（500）", "-", None, None],
+        ],
+        "Facts": [
+            ["2025-03", "华东", "互联网", "<300", 1200.5, 10, 8],
+            [dt.date(2024, 3, 1), "华东", "制造", "300+", "1,000", 4, 3],
+            ["2025Q3", "华北", "互联网", "<300", "2.5万", 6, 6],
+        ],
+        "Causes": [
+            ["华东", "sales", "问题" if zh else "Problem", "预算削减", "40%流失客户转向低价产品", "推出低价套餐", "张三",
+             "2026/3/31"],
+        ],
+        "Actions": [
+            ["续约挽回", "低价套餐", "李四", dt.date(2026, 6, 30), "进行中" if zh else "In progress", "华东", "renew"],
+        ],
+    }
+
+
+def sample_book(path: Path, lang: str = "zh", **overrides) -> Path:
+    rows = sample_rows(lang)
+    tables = {name: {"sheet": SHEETS[lang][name], "headers": HEADERS[lang][name], "rows": rows[name]}
+              for name in rows}
+    for name, change in overrides.items():
+        if change is None:
+            tables.pop(name)
+        else:
+            tables[name] = {**tables.get(name, {}), **change}
+    return write_book(path, tables)
+
+
+# --- tests -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zh_book(tmp_path):
+    return sample_book(tmp_path / "复盘.xlsx", "zh")
+
+
+def test_reads_every_table_with_canonical_keys(zh_book):
+    review, problems = read_with_problems(zh_book)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert set(review.tables) == {"Settings", "KPIs", "Scorecard", "Facts", "Causes", "Actions"}
+    sc = review.scorecard
+    assert list(sc["unit"]) == ["华东", "华东", "华北"]
+    assert list(sc["kpi"]) == ["sales", "renew", "sales"]
+    # typed text numbers are parsed the way users mean them
+    assert sc["target"].tolist() == [12_000_000.0, 0.15, 8_000_000.0]
+    assert sc["actual"].tolist() == [10_800_000.0, 0.18, -500.0]
+    assert sc["last_year"].iloc[0] == 10_000_000.0 and np.isnan(sc["last_year"].iloc[2])
+    assert sc["industry_avg"].iloc[1] == pytest.approx(0.14)
+    assert sc["target"].dtype == np.float64
+    # optional columns that are absent still exist, empty
+    assert sc["competitor"].isna().all()
+
+
+def test_choices_percents_and_dates(zh_book):
+    review = read_review(zh_book, strict=False)
+    k = review.kpis.set_index("key")
+    assert k.loc["sales", "direction"] == "higher" and k.loc["churn", "direction"] == "lower"
+    assert list(k["aggregation"]) == ["sum", "ratio", "average"]
+    assert k["green"].tolist() == pytest.approx([1.0, 1.0, 0.95])
+    assert k["amber"].tolist() == pytest.approx([0.9, 0.9, 0.85])
+    causes = review.causes
+    assert causes["kind"].tolist() == ["problem"]
+    assert causes["due"].iloc[0] == pd.Timestamp("2026-03-31")
+    actions = review.table("Actions")
+    assert actions["status"].tolist() == ["in_progress"]
+    assert actions["due"].iloc[0] == pd.Timestamp("2026-06-30")
+
+
+def test_settings_become_canonical_keys_with_defaults(zh_book):
+    s = read_review(zh_book, strict=False).settings
+    assert s["review_year"] == 2025 and isinstance(s["review_year"], int)
+    assert s["company"] == "华东科技"
+    assert s["deviation_threshold"] == pytest.approx(0.10)
+    assert s["as_of"] == dt.date(2025, 12, 31)
+    assert s["max_parallel_tasks"] == 3  # not in the table: the model's default
+    assert set(s) == set(model.SETTING_KEYS)
+
+
+def test_facts_dimensions_measures_and_year(zh_book):
+    review = read_review(zh_book, strict=False)
+    f = review.facts
+    assert review.dimensions == ["行业", "客户规模"]
+    assert review.measures == ["销售额", "到期数", "续约数"]
+    assert f["销售额"].tolist() == [1200.5, 1000.0, 25000.0]
+    assert f["period"].tolist() == ["2025-03", "2024-03-01", "2025Q3"]
+    assert f["year"].tolist() == [2025, 2024, 2025]
+    assert f["year"].dtype == np.int64
+    assert f["客户规模"].tolist() == ["<300", "300+", "<300"]
+
+
+def test_english_workbook_reads_to_the_same_frames(tmp_path):
+    zh = read_review(sample_book(tmp_path / "zh.xlsx", "zh"), strict=False)
+    en = read_review(sample_book(tmp_path / "en.xlsx", "en"), strict=False)
+    assert zh.lang == "zh" and en.lang == "en"
+    for name in ("Scorecard", "KPIs", "Causes", "Actions"):
+        a, b = zh.tables[name], en.tables[name]
+        assert list(a.columns) == list(b.columns)
+        pd.testing.assert_frame_equal(a.drop(columns=["measure", "numerator", "denominator"], errors="ignore"),
+                                      b.drop(columns=["measure", "numerator", "denominator"], errors="ignore"))
+    assert en.measures == ["Sales", "Due", "Renewed"]
+    assert en.settings["review_year"] == 2025
+
+
+def test_synonyms_reordered_columns_and_a_moved_table(tmp_path):
+    headers = ["Plan", "部门", "完成值", "指标代码"]  # synonyms, mixed languages, any order
+    rows = [[1200, "华东", 1080, "sales"], [500, "华北", 420, "new_customers"]]
+    path = write_book(tmp_path / "moved.xlsx", {
+        "KPIs": {"sheet": "KPI", "headers": ["代码", "指标名称", "指标方向"],
+                 "rows": [["sales", "销售额", "正向"], ["new_customers", "新客户数", "higher"]]},
+        "Scorecard": {"sheet": "Data", "headers": headers, "rows": rows, "at": (9, 6)},
+    })
+    review, problems = read_with_problems(path)
+    assert [p for p in problems if p.severity == "error"] == []
+    sc = review.scorecard
+    assert sc[["unit", "kpi", "target", "actual"]].values.tolist() == [
+        ["华东", "sales", 1200.0, 1080.0], ["华北", "new_customers", 500.0, 420.0]]
+    lay = review.layouts["Scorecard"]
+    assert (lay.sheet, lay.ref, lay.header_row, lay.first_row, lay.last_row) == ("Data", "G10:J12", 10, 11, 12)
+    assert lay.columns == {"target": "G", "unit": "H", "actual": "I", "kpi": "J"}
+    assert lay.rows == (11, 12)
+    assert lay.cell("actual", 1) == "I12" and lay.cell("kpi") == "J10"
+    assert review.kpis["direction"].tolist() == ["higher", "higher"]
+
+
+def test_headers_with_units_in_brackets(tmp_path):
+    path = write_book(tmp_path / "u.xlsx", {
+        "Scorecard": {"sheet": "S", "headers": ["单位", "KPI代码", "目标（万元）", "实际(万元)", "去年【万元】"],
+                      "rows": [["华东", "sales", 1200, 1080, 1000]]}})
+    review = read_review(path, strict=False)
+    assert review.scorecard[["target", "actual", "last_year"]].values.tolist() == [[1200.0, 1080.0, 1000.0]]
+    assert review.layouts["Scorecard"].headers["target"] == "目标（万元）"
+
+
+def test_extra_columns_warn_outside_facts(tmp_path):
+    path = write_book(tmp_path / "x.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标", "备注"],
+                      "rows": [["华东", "sales", 1200, "重点"]]}})
+    review, problems = read_with_problems(path)
+    assert "备注" not in review.scorecard.columns
+    warn = [p for p in problems if "备注" in str(p)]
+    assert len(warn) == 1 and warn[0].severity == "warning" and warn[0].cell == "D3"
+
+
+def test_computed_columns_are_located_but_not_read(tmp_path):
+    path = write_book(tmp_path / "c.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标", "实际", "达成率", "结论"],
+                      "rows": [["华东", "sales", 1200, 1080, None, "旧结论"]],
+                      "formulas": {"达成率": ("=[@实际]/[@目标]", [0.9])}}})
+    review = read_review(path, strict=False)
+    assert "achievement" not in review.scorecard.columns and "conclusion" not in review.scorecard.columns
+    lay = review.layouts["Scorecard"]
+    assert lay.columns["achievement"] == "E" and lay.columns["conclusion"] == "F"
+    assert lay.cell("achievement", 0) == "E4"
+
+
+def test_cached_values_of_formula_cells_are_read(tmp_path):
+    path = write_book(tmp_path / "f.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标", "实际"],
+                      "rows": [["华东", "sales", ("=600*2", 1200), ("=SUM(1000,80)", 1080)]]}})
+    sc = read_review(path, strict=False).scorecard
+    assert sc[["target", "actual"]].values.tolist() == [[1200.0, 1080.0]]
+
+
+def test_blank_rows_are_skipped_and_rows_map_to_the_sheet(tmp_path):
+    rows = [["华东", "sales", 1], [None, None, None], ["华北", "sales", 2], [None, None, None]]
+    path = write_book(tmp_path / "b.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标"], "rows": rows, "at": (4, 1)}})
+    review = read_review(path, strict=False)
+    assert review.scorecard["unit"].tolist() == ["华东", "华北"]
+    lay = review.layouts["Scorecard"]
+    assert lay.rows == (6, 8) and (lay.first_row, lay.last_row) == (6, 9)
+    assert lay.cell("target", 1) == "D8"
+
+
+def test_totals_row_is_not_data(tmp_path):
+    path = write_book(tmp_path / "t.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标"],
+                      "rows": [["华东", "sales", 1], ["华北", "sales", 2]], "totals": True}})
+    review = read_review(path, strict=False)
+    assert review.scorecard["target"].tolist() == [1.0, 2.0]
+    assert review.layouts["Scorecard"].last_row == 5  # header 3, data 4-5, totals 6
+
+
+def test_table_name_is_case_insensitive(tmp_path):
+    path = write_book(tmp_path / "n.xlsx", {
+        "scorecard": {"sheet": "S", "headers": ["单位", "KPI代码"], "rows": [["华东", "sales"]]}})
+    assert read_review(path, strict=False).scorecard["kpi"].tolist() == ["sales"]
+
+
+def test_kpi_column_names_are_linked_loosely_to_facts(tmp_path):
+    path = sample_book(tmp_path / "l.xlsx", "en", KPIs={"rows": [
+        ["sales", "Sales", "", "Higher is better", "Sum", "sales", None, None, None, None]]})
+    review = read_review(path, strict=False)
+    assert review.kpis["measure"].tolist() == ["Sales"]  # the exact facts header
+
+
+def test_strict_read_raises_every_problem_at_once(tmp_path):
+    path = sample_book(tmp_path / "bad.xlsx", "zh", Scorecard={"rows": [
+        ["华东", "sales", "abc", 1, None, None, None],
+        ["华东", "nope", 1, "1.2.3", None, None, None]]})
+    with pytest.raises(ValidationError) as info:
+        read_review(path)
+    cells = sorted(p.cell for p in info.value.problems)
+    assert cells == ["B5", "C4", "D5"]
+    assert "and 2 more problems" in str(info.value)
+
+
+def test_file_written_by_openpyxl_is_read_too(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.worksheet.table import Table
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Scores"
+    ws.append(["Unit", "KPI key", "Target", "Actual"])
+    ws.append(["East", "sales", "1.2万", 10800])
+    ws.add_table(Table(displayName="Scorecard", ref="A1:D2"))
+    wb.save(tmp_path / "o.xlsx")
+    review = read_review(tmp_path / "o.xlsx", strict=False)
+    assert review.scorecard[["target", "actual"]].values.tolist() == [[12000.0, 10800.0]]
+    assert review.lang == "en"
+
+
+def test_many_fact_rows_read_quickly(tmp_path):
+    import time
+
+    n = 20_000
+    rows = [[f"{2024 + i % 2}-{i % 12 + 1:02d}", f"U{i % 7}", f"I{i % 5}", i * 1.5, i % 9] for i in range(n)]
+    path = write_book(tmp_path / "big.xlsx", {
+        "Facts": {"sheet": "明细", "headers": ["期间", "单位", "行业", "销售额", "到期数"], "rows": rows}})
+    t0 = time.perf_counter()
+    review = read_review(path, strict=False)
+    took = time.perf_counter() - t0
+    f = review.facts
+    assert len(f) == n
+    assert f["销售额"].sum() == pytest.approx(1.5 * n * (n - 1) / 2)
+    assert (f["year"] == 2025).sum() == n // 2
+    assert took < 10  # generous: about 0.3 s on a laptop; catches accidental quadratic work
