@@ -179,7 +179,7 @@ KPI_HEADERS = ["KPI代码", "KPI名称", "单位", "方向", "汇总方式"]
 KPIS = [
     ["sales", "销售额", "万元", "越高越好", "求和"],
     ["new_customers", "新客户数", "个", "越高越好", "求和"],
-    ["repurchase", "大客户复购率", "%", "越高越好", "比率"],
+    ["repurchase", "大客户复购率", "%", "越高越好", "期末值"],
     ["delivery_days", "交付天数", "天", "越低越好", "平均"],
 ]
 # METHOD.md's worked examples: 1,200万 plan / 1,080万 actual = 90%; 500 / 420 = 84%; 15% / 18% = 120%
@@ -192,6 +192,12 @@ SCORECARD = [
 ]
 
 
+SETTINGS = [["公司", "示例公司"], ["复盘年度", "2025"], ["进度偏差阈值", "10%"]]
+FACTS_HEADERS = ["期间", "单位", "行业", "客户规模", "销售额"]
+FACTS = [["2025-01", "华东", "互联网", "<300人", 100], ["2025-02", "华东", "制造", ">=300人", "1.2万"],
+         ["2024-12", "华北", "互联网", "<300人", 80.5]]
+
+
 def write_review(path: Path, *, scorecard=SCORECARD, headers=SCORECARD_HEADERS, status_cell=True) -> Path:
     """Tables where a user might put them: KPIs at B3, the scorecard at C5 after a title."""
     wb = xlsxwriter.Workbook(str(path))
@@ -200,6 +206,12 @@ def write_review(path: Path, *, scorecard=SCORECARD, headers=SCORECARD_HEADERS, 
     if status_cell:
         guide.write("A3", "")
         wb.define_name(STATUS_NAME, "=说明!$B$3")
+    settings = wb.add_worksheet("设置")
+    settings.add_table(0, 0, len(SETTINGS), 1, {"name": "Settings", "data": SETTINGS,
+                                                "columns": [{"header": "项目"}, {"header": "值"}]})
+    facts = wb.add_worksheet("明细")
+    facts.add_table(1, 0, 1 + len(FACTS), len(FACTS_HEADERS) - 1,
+                    {"name": "Facts", "data": FACTS, "columns": [{"header": h} for h in FACTS_HEADERS]})
     kpis = wb.add_worksheet("KPI定义")
     kpis.add_table(2, 1, 2 + len(KPIS), 1 + len(KPI_HEADERS) - 1,
                    {"name": "KPIs", "data": KPIS, "columns": [{"header": h} for h in KPI_HEADERS]})
@@ -262,7 +274,7 @@ def _value(book, sheet: str, ref: str):
 def test_tables_map_to_their_ranges_and_headers(review_file, open_book):
     book = open_book(review_file)
     tables = {t.name: t for t in tables_in_book(book)}
-    assert set(tables) == {"KPIs", "Scorecard"}
+    assert set(tables) == {"KPIs", "Scorecard", "Settings", "Facts"}
     sc = tables["Scorecard"]
     assert (sc.sheet, sc.ref, sc.first_row, sc.first_col) == ("计分卡", "C5:M10", 5, 3)
     assert sc.headers == SCORECARD_HEADERS
@@ -301,6 +313,39 @@ def test_refresh_writes_the_analysis_into_the_book(review_file, open_book):
     assert _value(book, "计分卡", "E6") == 1200  # inputs untouched
 
 
+def test_same_review_as_the_file_engine(review_file, open_book):
+    """The contract: reading the open book gives what reviewkit.reader gives for the file."""
+    import pandas.testing as pdt
+
+    from reviewkit.reader import read_review
+
+    from_file = read_review(review_file)
+    from_book = XlwingsEngine(open_book(review_file)).read_review()
+    assert set(from_book.tables) == set(from_file.tables) == {"Settings", "KPIs", "Scorecard", "Facts"}
+    for name in from_file.tables:
+        pdt.assert_frame_equal(from_book.tables[name], from_file.tables[name], check_dtype=False)
+        assert from_book.layouts[name] == from_file.layouts[name]
+    assert from_book.settings == from_file.settings
+    assert (from_book.settings["company"], from_book.settings["review_year"]) == ("示例公司", 2025)
+    assert from_book.lang == from_file.lang == "zh"
+    assert (from_book.dimensions, from_book.measures) == (from_file.dimensions, from_file.measures)
+    assert list(from_book.facts["销售额"]) == [100, 12000, 80.5]  # 1.2万 parsed like the CLI does
+
+
+def test_fallback_reader_agrees_on_the_scorecard(review_file):
+    """review_from_tables (used only if reviewkit.reader lacks its internals) reads the same core."""
+    from reviewkit.reader import read_review
+
+    import pandas.testing as pdt
+
+    book = FakeBook.from_file(review_file)
+    fallback = review_from_tables(tables_in_book(book), source=book.fullname)
+    from_file = read_review(review_file)
+    for name in ("KPIs", "Scorecard"):
+        pdt.assert_frame_equal(fallback.tables[name], from_file.tables[name], check_dtype=False)
+        assert fallback.layouts[name] == from_file.layouts[name]
+
+
 # --- the stand-in only: what Excel is asked to do ------------------------------------------
 def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file):
     book = FakeBook.from_file(review_file)
@@ -336,28 +381,20 @@ def test_bad_input_reaches_the_user_as_the_cli_line_not_a_traceback(tmp_path):
     assert book.sheet("说明").cells[(3, 2)].endswith(result.message)
 
 
-def test_cli_and_button_show_the_same_text_for_the_same_error(tmp_path):
-    """The button's message is the CLI's line: 'reviewkit: ' + str(error)."""
-    from click.testing import CliRunner
-
-    from reviewkit.cli import ReviewkitClickError
+def test_cli_and_button_show_the_same_text_for_the_same_error(tmp_path, capsys):
+    """The button's line is what the CLI prints for the same file: 'reviewkit: <error>'."""
+    from reviewkit.cli import ReviewkitClickError, _run
+    from reviewkit.reader import read_review
 
     bad = [list(r) if r else None for r in SCORECARD]
     bad[1][3] = "四百二十"
-    book = FakeBook.from_file(write_review(tmp_path / "bad.xlsx", scorecard=bad))
-    with pytest.raises(ValidationError) as info:
-        XlwingsEngine(book).read_review()
-    runner = CliRunner()
-    exc = ReviewkitClickError(str(info.value))
-    import click
-
-    @click.command()
-    def fail():
-        raise exc
-
-    out = runner.invoke(fail, [], catch_exceptions=False)
-    assert out.exit_code == 2
-    assert out.output.strip() == button.refresh(book).message
+    path = write_review(tmp_path / "bad.xlsx", scorecard=bad)
+    with pytest.raises(ReviewkitClickError) as info:
+        _run(read_review, path)
+    info.value.show()
+    cli_line = capsys.readouterr().err.strip()
+    assert cli_line.startswith("reviewkit: bad.xlsx, sheet '计分卡', cell F7")
+    assert button.refresh(FakeBook.from_file(path)).message == cli_line
 
 
 def test_missing_scorecard_table_is_named(tmp_path):
@@ -376,8 +413,8 @@ def test_missing_required_column_is_named(tmp_path):
     path = write_review(tmp_path / "cols.xlsx", headers=headers, scorecard=[["华东", "sales", 1, 2]])
     result = button.refresh(FakeBook.from_file(path))
     assert not result.ok
-    assert "lacks the required column 'KPI代码 / KPI key'" in result.message
-    assert "cell C5:F5" in result.message
+    assert "lacks the required column 'KPI代码'" in result.message
+    assert "sheet '计分卡', cell C5:F5" in result.message
 
 
 def test_unexpected_errors_become_one_line_and_a_log(tmp_path):

@@ -22,6 +22,7 @@ import datetime as _dt
 import math
 import re
 from collections import Counter
+from pathlib import Path
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -90,7 +91,7 @@ def tables_in_book(book) -> list[ExcelTable]:
         for table in sheet.tables:
             rng = table.range
             r0, c0, r1, c1 = parse_address(rng.address)
-            values = rng.options(ndim=2).value or []
+            values = rng.options(ndim=2, err_to_str=True).value or []
             out.append(ExcelTable(
                 name=str(table.name), sheet=str(sheet.name), ref=f"{col_letter(c0)}{r0}:{col_letter(c1)}{r1}",
                 first_row=r0, first_col=c0, last_row=r1, last_col=c1,
@@ -288,6 +289,118 @@ def _settings(review: model.Review) -> dict[str, object]:
     return out
 
 
+# --- through the file reader -------------------------------------------------------------
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
+                          "#BUSY!", "#UNKNOWN!"})
+
+
+class _BookPackage:
+    """What ``reviewkit.reader`` needs of a package, answered from the open book's tables."""
+
+    def __init__(self, source: str, sheets: list[str], tables: list):
+        self.path = Path(source or "workbook")
+        self.sheets = sheets
+        self.tables = tables
+
+    def table(self, name: str):
+        low = name.lower()
+        return next((t for t in self.tables if t.name.lower() == low), None)
+
+
+class _BookGrids:
+    """Sheet grids as the reader gets them from calamine: rows from A1, blanks as ''."""
+
+    def __init__(self, tables: list[ExcelTable]):
+        self._tables = tables
+        self._cache: dict[str, list[list]] = {}
+
+    def grid(self, sheet: str) -> list[list]:
+        if sheet not in self._cache:
+            mine = [t for t in self._tables if t.sheet == sheet]
+            rows = max((t.last_row for t in mine), default=0)
+            cols = max((t.last_col for t in mine), default=0)
+            grid = [[""] * cols for _ in range(rows)]
+            for t in mine:
+                for i, line in enumerate(t.cells):
+                    for j, v in enumerate(line):
+                        grid[t.first_row - 1 + i][t.first_col - 1 + j] = _calamine_like(v)
+            self._cache[sheet] = grid
+        return self._cache[sheet]
+
+    def errors(self, sheet: str) -> dict[str, str]:
+        out = {}
+        for t in self._tables:
+            if t.sheet != sheet:
+                continue
+            for i, line in enumerate(t.cells):
+                for j, v in enumerate(line):
+                    if isinstance(v, str) and v in EXCEL_ERRORS:
+                        out[f"{col_letter(t.first_col + j)}{t.first_row + i}"] = v
+        return out
+
+
+def _calamine_like(v: object) -> object:
+    if v is None:
+        return ""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+_READER_NEEDS = ("_Problems", "_missing_table", "_TableReader", "_fact_columns_named_by_kpis", "_settings",
+                 "_link_fact_columns", "validate")
+
+
+def reader_available() -> bool:
+    """Does ``reviewkit.reader`` offer what :func:`read_with_reader` uses?"""
+    try:
+        from .. import reader
+        from ..reading.package import TableColumnInfo, TableInfo  # noqa: F401
+    except ImportError:
+        return False
+    return all(hasattr(reader, name) for name in _READER_NEEDS)
+
+
+def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = "") -> tuple[model.Review, list]:
+    """The file engine's reading (``reviewkit.reader``) over the open book's tables.
+
+    Same parsing (``1.2万``, ``(500)``, dates), same problems and messages, same ``validate``.
+    Returns (review, problems). Check :func:`reader_available` first.
+    """
+    from .. import reader
+    from ..reading.package import TableColumnInfo, TableInfo
+
+    infos = [TableInfo(name=t.name, sheet=t.sheet, ref=t.ref, first_col=t.first_col, last_col=t.last_col,
+                       first_row=t.first_row, last_row=t.last_row, header_rows=t.header_rows,
+                       totals_rows=t.totals_rows, columns=tuple(TableColumnInfo(h, False) for h in t.headers),
+                       part="") for t in tables]
+    pkg = _BookPackage(source, sheets, infos)
+    grids = _BookGrids(tables)
+    sink = reader._Problems(source)
+    review = model.Review(source=source or None)
+    langs: Counter = Counter()
+    for spec in model.TABLES:  # the loop of reader.read_with_problems, over this book
+        info = pkg.table(spec.name)
+        if info is None:
+            reader._missing_table(pkg, spec, sink)
+            continue
+        read = reader._TableReader(spec, info, grids, sink, langs)
+        if spec is model.FACTS:
+            read.numeric_names = reader._fact_columns_named_by_kpis(review)
+        df, layout = read.run()
+        review.tables[spec.name] = df
+        review.layouts[spec.name] = layout
+        if spec is model.FACTS:
+            review.dimensions, review.measures = read.dimensions, read.measures
+    review.lang = "en" if langs["en"] > langs["zh"] else "zh"
+    review.settings = reader._settings(review, sink)
+    reader._link_fact_columns(review)
+    problems = sink.finish()
+    problems += reader.validate(review)
+    return review, problems
+
+
 # --- the engine -------------------------------------------------------------------------
 class XlwingsEngine:
     """Read a review from, and apply a write plan to, an xlwings ``Book`` (or a stand-in)."""
@@ -304,7 +417,17 @@ class XlwingsEngine:
         return tables_in_book(self.book)
 
     def read_review(self) -> model.Review:
-        return review_from_tables(self.tables(), source=self.source)
+        """The review in the open book, read the way ``reviewkit.reader`` reads a file.
+
+        Raises ``ValidationError`` with every error found (warnings are not errors)."""
+        tables = self.tables()
+        if not reader_available():  # a reader without the internals the adapter uses: read here
+            return review_from_tables(tables, source=self.source)
+        review, problems = read_with_reader(tables, [s.name for s in self.book.sheets], self.source)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise ValidationError(errors)
+        return review
 
     def _sheet(self, name: str):
         for sheet in self.book.sheets:
