@@ -92,12 +92,53 @@ class FakeRange:
     def number_format(self):  # pragma: no cover
         raise NotImplementedError
 
+    @property
+    def column_width(self):  # pragma: no cover
+        raise NotImplementedError
+
+    @column_width.setter
+    def column_width(self, width):
+        self.sheet.book.calls.append(("column_width", self.sheet.name, self.address))
+        for c in range(self.c0, self.c1 + 1):
+            self.sheet.widths[c] = width
+
+    def merge(self):
+        self.sheet.book.calls.append(("merge", self.sheet.name, self.address))
+        self.sheet.merged.append(self.address)
+
+    @property
+    def color(self):  # pragma: no cover
+        raise NotImplementedError
+
+    @color.setter
+    def color(self, rgb):
+        self.sheet.book.calls.append(("color", self.sheet.name, self.address))
+        for row in self._cells():
+            for rc in row:
+                self.sheet.looks.setdefault(rc, {})["color"] = rgb
+
+    @property
+    def font(self):
+        return FakeFont(self)
+
     @number_format.setter
     def number_format(self, fmt):
         self.sheet.book.calls.append(("number_format", self.sheet.name, self.address))
         for row in self._cells():
             for rc in row:
                 self.sheet.formats[rc] = fmt
+
+
+class FakeFont:
+    def __init__(self, rng):
+        object.__setattr__(self, "_rng", rng)
+
+    def __setattr__(self, name, value):
+        rng = self._rng
+        rng.sheet.book.calls.append((f"font.{name}", rng.sheet.name, rng.address))
+        for row in rng._cells():
+            for rc in row:
+                rng.sheet.looks.setdefault(rc, {})[f"font.{name}"] = value
 
 
 class FakeTable:
@@ -110,10 +151,34 @@ class FakeSheet:
     def __init__(self, book, name):
         self.book, self.name = book, name
         self.cells, self.formulas, self.formats = {}, {}, {}
+        self.widths, self.looks, self.merged = {}, {}, []
         self.tables: list[FakeTable] = []
+        self.charts: list = []
 
     def range(self, ref):
+        if re.fullmatch(r"[A-Z]{1,3}:[A-Z]{1,3}", ref):  # whole columns
+            a, b = ref.split(":")
+            return FakeRange(self, f"{a}1:{b}1048576")
         return FakeRange(self, ref)
+
+    def clear(self):
+        self.book.calls.append(("clear", self.name, ""))
+        self.cells, self.formulas, self.formats, self.looks, self.merged = {}, {}, {}, {}, []
+
+
+class FakeSheets(list):
+    def __init__(self, book):
+        super().__init__()
+        self.book = book
+
+    def add(self, name, before=None, after=None):
+        self.book.calls.append(("add_sheet", name, ""))
+        sheet = FakeSheet(self.book, name)
+        if before is not None:
+            self.insert(self.index(before), sheet)
+        else:
+            self.insert(self.index(after) + 1 if after is not None else len(self), sheet)
+        return sheet
 
 
 class FakeApp:
@@ -141,7 +206,7 @@ class FakeNames(list):
 class FakeBook:
     def __init__(self, name="review.xlsm"):
         self.name = self.fullname = name
-        self.sheets: list[FakeSheet] = []
+        self.sheets = FakeSheets(self)
         self.app = FakeApp()
         self.names = FakeNames()
         self.calls: list[tuple] = []
@@ -541,3 +606,84 @@ def test_write_sidecar_for_run_main(tmp_path, review_file):
         button.write_sidecar(review_file)
     with pytest.raises(InputError, match="Python identifier"):
         button.write_sidecar(tmp_path / "2026 review.xlsx")
+
+
+# --- the editor: WorkbookEditor's calls, applied to the open book -----------------------------
+def _replay(editor, styles):
+    """The same writing sequence, given to a file editor or to the open-book editor."""
+    from reviewkit.ooxml import Cell, SheetSpec
+
+    CellStyle = styles
+    sc = editor.sheet("计分卡")
+    sc.write("I6", 0.9, CellStyle(num_format="0.0%", fill="#D9EAD3", bold=True))
+    sc.write("I7", 0.84, CellStyle(num_format="0.0%", fill="#D9EAD3", bold=True))
+    sc.write_formula("J6", "F6-E6", cached=-120.0, style=CellStyle(num_format="#,##0"))
+    sc.write_formula("J7", "=F7-E7", cached=-80.0)
+    sc.write("S6", "华东销售额未达标")
+    sc.set_column_width("S", 40)
+    editor.replace_sheet("汇总", SheetSpec(
+        cells=[Cell("A1", "汇总", CellStyle(bold=True)), Cell("A2", "达成率"), Cell("B2", 0.9, CellStyle(num_format="0%")),
+               Cell("C2", 1.8, formula="B2*2")],
+        col_widths={"A": 18}), position=0)
+
+
+def test_editor_writes_what_the_file_editor_writes(review_file, tmp_path):
+    import openpyxl
+
+    from reviewkit.engines.xlwings_editor import XlwingsEditor
+    from reviewkit.ooxml import CellStyle, WorkbookEditor
+
+    with WorkbookEditor.open(review_file) as ed:  # the file engine
+        _replay(ed, CellStyle)
+        out = ed.save(tmp_path / "filled.xlsx")
+    wb = openpyxl.load_workbook(out)
+
+    book = FakeBook.from_file(review_file)  # the open-book engine
+    editor = XlwingsEditor(book)
+    _replay(editor, CellStyle)
+    editor.save()
+
+    assert [s.name for s in book.sheets] == wb.sheetnames  # 汇总 inserted first in both
+    for name in ("计分卡", "汇总"):
+        ws, sheet = wb[name], book.sheet(name)
+        for row in ws.iter_rows():
+            for c in row:
+                rc = (c.row, c.column)
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert sheet.formulas.get(rc) == c.value, (name, c.coordinate)
+                elif c.value is not None:
+                    got = sheet.cells.get(rc)
+                    assert (got == c.value) or (got == pytest.approx(c.value)), (name, c.coordinate, got, c.value)
+                if rc in sheet.formats:
+                    assert sheet.formats[rc] == c.number_format, (name, c.coordinate)
+        assert set(sheet.formulas) | {rc for rc, v in sheet.cells.items() if v is not None} == {
+            (c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None}
+    sc = book.sheet("计分卡")
+    assert sc.formats[(6, 9)] == "0.0%" and sc.formats[(6, 10)] == "#,##0"
+    assert sc.looks[(6, 9)] == {"color": (0xD9, 0xEA, 0xD3), "font.bold": True}
+    assert sc.widths[19] == 40 == wb["计分卡"].column_dimensions["S"].width
+    assert book.sheet("汇总").widths[1] == 18
+    # few calls: I6:I7 values in one, J6:J7 formulas in one
+    assert ("value", "计分卡", "$I$6:$I$7") in book.calls and ("formula", "计分卡", "$J$6:$J$7") in book.calls
+
+
+def test_editor_clears_an_owned_sheet_before_rebuilding_it(review_file):
+    from reviewkit.engines.xlwings_editor import XlwingsEditor
+    from reviewkit.ooxml import Cell, Chart, Series, SheetSpec
+
+    book = FakeBook.from_file(review_file)
+    old = book.sheet("说明")
+    old.cells[(9, 9)] = "stale"
+    editor = XlwingsEditor(book)
+    editor.replace_sheet("说明", SheetSpec(cells=[Cell("A1", "new")],
+                                          charts=[Chart("column", [Series("A1:A2")])]))
+    with pytest.raises(InputError, match="rebuilt by replace_sheet"):
+        editor.sheet("说明")
+    editor.save()
+    assert book.sheet("说明").cells == {(1, 1): "new"}
+    assert any("chart" in s for s in editor.skipped)
+
+
+def test_refresh_reports_what_stayed_as_it_was(review_file):
+    result = button.refresh(FakeBook.from_file(review_file))
+    assert result.ok and result.skipped == ()

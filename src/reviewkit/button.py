@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engines.plan import CellWrite
+from .engines.xlwings_editor import XlwingsEditor
 from .engines.xlwings_engine import XlwingsEngine
 from .errors import InputError, MissingDependencyError, ReviewkitError
 from .model import Review
@@ -39,6 +40,7 @@ class RefreshResult:
     message: str  # one line, as the CLI prints it
     cells: int = 0  # cells written
     log: str | None = None  # traceback file of an unexpected error
+    skipped: tuple[str, ...] = ()  # what the open workbook keeps as it was (see XlwingsEditor)
 
 
 def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
@@ -52,9 +54,12 @@ def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
     engine = XlwingsEngine(book)
     try:
         review = engine.read_review()
-        plan = write_plan(review, as_of=as_of)
-        cells = engine.apply(plan)
-        result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written", cells)
+        editor = XlwingsEditor(book)
+        write_into(editor, review, as_of=as_of)
+        editor.save()
+        cells = editor.cells_written
+        result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written", cells,
+                               skipped=tuple(editor.skipped))
     except ReviewkitError as exc:
         result = RefreshResult(False, f"reviewkit: {exc}")
     except Exception as exc:  # noqa: BLE001 - the user must see one line, not a traceback window
@@ -70,12 +75,31 @@ def main() -> RefreshResult:
     return refresh()
 
 
-def write_plan(review: Review, *, as_of: str | None = None) -> list[CellWrite]:
-    """The cells ``fill`` would write for ``review``.
+def write_into(editor, review: Review, *, as_of: str | None = None) -> None:
+    """Write what ``reviewkit fill`` writes for ``review`` through ``editor``.
 
-    Uses ``reviewkit.fill.write_plan(review, as_of=...)`` when ``fill`` provides it; until
-    then, the scorecard's computed columns from ``reviewkit.analysis.compare`` as values.
+    ``editor`` has :class:`reviewkit.ooxml.WorkbookEditor`'s writing API (here an
+    :class:`~reviewkit.engines.xlwings_editor.XlwingsEditor`). In order of preference:
+
+    1. ``reviewkit.fill.fill_into(editor, review, as_of=...)``: fill's own routine, the one it
+       runs on a ``WorkbookEditor`` for files, so the button writes exactly what the CLI writes;
+    2. ``reviewkit.fill.write_plan(review, as_of=...)``: fill's cells as ``CellWrite`` records;
+    3. until ``fill`` offers either: :func:`scorecard_plan`.
     """
+    try:
+        from . import fill
+    except ImportError:
+        fill = None
+    routine = getattr(fill, "fill_into", None)
+    if routine is not None:
+        routine(editor, review, as_of=as_of)
+        return
+    editor.add(write_plan(review, as_of=as_of))
+
+
+def write_plan(review: Review, *, as_of: str | None = None) -> list[CellWrite]:
+    """The cells to write for ``review``: ``reviewkit.fill.write_plan`` when ``fill`` has it,
+    otherwise :func:`scorecard_plan`."""
     try:
         from . import fill
     except ImportError:

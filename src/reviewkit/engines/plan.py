@@ -24,7 +24,8 @@ class CellWrite:
 
     ``formula`` (text starting with ``=``) wins over ``value``; with a formula, ``value`` is
     the cached result a file engine stores beside it (Excel recalculates it anyway).
-    ``number_format`` None leaves the cell's format alone. ``value`` None clears the cell.
+    ``number_format`` None leaves the cell's format alone (``style.num_format`` is used when
+    ``style``, a :class:`reviewkit.ooxml.CellStyle`, is given). ``value`` None clears the cell.
     """
 
     sheet: str
@@ -32,10 +33,17 @@ class CellWrite:
     value: object = None
     formula: str | None = None
     number_format: str | None = None
+    style: object = None
 
     @property
     def kind(self) -> str:
         return "formula" if self.formula else "value"
+
+    @property
+    def format(self) -> str | None:
+        if self.number_format is not None:
+            return self.number_format
+        return getattr(self.style, "num_format", None)
 
 
 @dataclass(frozen=True)
@@ -165,9 +173,9 @@ def group_formats(plan: Iterable[CellWrite]) -> list[RangeWrite]:
     """Number formats grouped into rectangles per sheet and format (one value per rectangle)."""
     latest: dict[tuple[str, int, int], str] = {}
     for w in plan:
-        if w.number_format is not None:
+        if w.format is not None:
             row, col = parse_cell(w.cell)
-            latest[(w.sheet, row, col)] = w.number_format
+            latest[(w.sheet, row, col)] = w.format
     by_format: dict[tuple[str, str], dict[tuple[int, int], object]] = defaultdict(dict)
     for (sheet, row, col), fmt in latest.items():
         by_format[(sheet, fmt)][(row, col)] = fmt
