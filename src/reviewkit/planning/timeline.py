@@ -174,7 +174,7 @@ def gantt(plan: pd.DataFrame, progress: pd.DataFrame | None = None, campaigns: p
         name = ""
         if camp is not None:
             hit = camp[(~camp["holiday"]) & (camp["start"] <= e) & (camp["end"] >= s)]
-            name = hit["name"].iloc[0] if len(hit) else ""
+            name = hit["name"].iloc[-1] if len(hit) else ""  # the last one, like LOOKUP(2, 1/…)
         campaign_names.append(name)
     periods = pd.DataFrame({
         "start": starts, "end": ends,
