@@ -225,8 +225,9 @@ class WorkbookEditor:
             self._build_owned(name, spec, position)
         for editor in self._editors.values():
             if editor.dirty:
-                new = editor.render(pkg.read(editor.part), self.styles(), self.date1904)
-                if new != pkg.read(editor.part):
+                old = pkg.read(editor.part)
+                new = editor.render(old, self.styles(), self.date1904)
+                if new != old:
                     pkg.set(editor.part, new)
         if cells_changed:
             self._drop_calc_chain()

@@ -133,8 +133,8 @@ class WorksheetEditor:
         if self._widths or self._cf is not None or self._dv is not None:
             head, tail = self._edit_skeleton(head, tail, tag, styles)
         if not inner and not self._writes and m.group(2):
-            return head + m.group(0) + tail
-        return head + open_tag + inner + b"</" + tag + b">" + tail
+            return b"".join((head, m.group(0), tail))
+        return b"".join((head, open_tag, inner, b"</" + tag + b">", tail))
 
     def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
                     prefix: bytes, date1904: bool) -> bytes:
@@ -150,6 +150,50 @@ class WorksheetEditor:
         return _prefixed(text, prefix)
 
     def _merge_rows(self, inner: bytes, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
+        """Merge the pending rows into ``inner`` (the bytes between <sheetData> and </sheetData>).
+
+        When every row carries its number as the first attribute (Excel, XlsxWriter, openpyxl
+        all write ``<row r="..."``) each written row is found by binary search over byte
+        offsets, so the cost grows with the rows written, not the rows in the sheet. Anything
+        else falls back to one linear pass.
+        """
+        opener = b"<" + prefix + b"row"
+        if inner.count(opener) != inner.count(opener + b' r="'):
+            return self._merge_rows_linear(inner, styles, prefix, date1904)
+        row_start = re.compile(re.escape(opener) + rb' r="(\d+)"[^>]*?(/?)>')
+        close = b"</" + prefix + b"row>"
+        out: list[bytes] = []
+        pos = 0
+        shared: dict[bytes, tuple[str, str, Box]] = {}
+        for rownum in sorted(self._writes):
+            m = _first_row_at_least(row_start, inner, pos, rownum)
+            if m is None:
+                out.append(inner[pos:])
+                pos = len(inner)
+                out.append(self._new_row(rownum, styles, prefix, date1904))
+                continue
+            out.append(inner[pos:m.start()])
+            if int(m.group(1)) != rownum:
+                out.append(self._new_row(rownum, styles, prefix, date1904))
+                pos = m.start()
+                continue
+            end = m.end() if m.group(2) else inner.index(close, m.end()) + len(close)
+            out.append(self._merge_row(rownum, inner[m.start():end], styles, prefix, date1904, shared))
+            pos = end
+            if shared:  # dependants of an overwritten shared-formula anchor, up to the end of its range
+                last = max(box[2] for _f, _o, box in shared.values())
+                stop = _first_row_at_least(row_start, inner, pos, last + 1)
+                stop_at = stop.start() if stop is not None else len(inner)
+                nxt = min([r for r in self._writes if r > rownum], default=None)
+                if nxt is not None:
+                    m2 = _first_row_at_least(row_start, inner, pos, nxt)
+                    stop_at = min(stop_at, m2.start() if m2 is not None else len(inner))
+                out.append(_unshare(inner[pos:stop_at], 0, shared))
+                pos = stop_at
+        out.append(inner[pos:])
+        return b"".join(out)
+
+    def _merge_rows_linear(self, inner: bytes, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
         pending = sorted(self._writes)
         out: list[bytes] = []
         pos = 0
@@ -179,7 +223,7 @@ class WorksheetEditor:
             elif shared and rownum <= shared_end:
                 row_bytes = _unshare(row_bytes, rownum, shared)
             out.append(row_bytes)
-            if i >= len(pending) and (not shared or rownum >= shared_end):
+            if i >= len(pending) and (not shared or rownum >= shared_end) and rm:
                 break
         out.append(inner[pos:])
         while i < len(pending):
@@ -275,6 +319,21 @@ class WorksheetEditor:
         text = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
         m = re.search(rb"<" + _P + rb"sheetData\s*/>", text)
         return prolog + text[:m.start()], text[m.end():]
+
+
+def _first_row_at_least(row_start: re.Pattern, inner: bytes, lo: int, target: int) -> re.Match | None:
+    """The first row start at or after byte ``lo`` whose number is >= ``target`` (rows ascend)."""
+    hi = len(inner)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        m = row_start.search(inner, mid)
+        if m is None or m.start() >= hi:  # no row starts in [mid, hi)
+            hi = mid
+        elif int(m.group(1)) < target:
+            lo = m.end()
+        else:
+            hi = mid
+    return row_start.search(inner, lo)
 
 
 def _prefixed(text: bytes, prefix: bytes) -> bytes:
