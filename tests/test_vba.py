@@ -222,3 +222,25 @@ def test_libreoffice_opens_the_xlsm_and_links_the_button_to_our_macro(xlsm, soff
     assert vba.normalize_vba(modules["Reviewkit"]) == vba.normalize_vba(
         (MACROS / "Reviewkit.bas").read_text(encoding="utf-8"))
     assert vba.resolve_macro(bindings[0].macro, modules).name == "Refresh"
+
+
+def test_button_and_macro_survive_the_lossless_writer(xlsm, tmp_path):
+    """What fill does to a workbook (write cells, rebuild an owned sheet) keeps the button working."""
+    from reviewkit.ooxml import Cell, SheetSpec, WorkbookEditor
+
+    before_bindings = vba.button_bindings(xlsm)
+    with zipfile.ZipFile(xlsm) as zf:
+        project = zf.read("xl/vbaProject.bin")
+    with WorkbookEditor.open(xlsm) as ed:
+        ed.sheet("计分卡").write("B2", 0.9)
+        ed.sheet("说明").write("A5", "filled")
+        ed.replace_sheet("排名", SheetSpec(cells=[Cell("A1", "rank")]))
+        out = ed.save(tmp_path / "filled.xlsm")
+    assert out.suffix == ".xlsm"
+    assert vba.button_bindings(out) == before_bindings
+    with zipfile.ZipFile(out) as zf:
+        assert zf.read("xl/vbaProject.bin") == project
+        assert "macroEnabled" in zf.read("[Content_Types].xml").decode()
+    modules = vba.read_macros(out)
+    for b in vba.button_bindings(out):
+        assert vba.resolve_macro(b.macro, modules).name == "Refresh"
