@@ -399,3 +399,46 @@ def test_gantt_months_campaign_and_holidays():
     assert list(g.cells.loc[0]) == ["bar", "bar", "bar"]
     with pytest.raises(InputError, match="frequency"):
         gantt(plan, freq="Q", as_of="2026-01-01")
+
+
+def test_unique_task_id():
+    plan = pd.DataFrame([plan_row(task_id="T1"), plan_row(task_id="T2")])
+    assert check_plan(plan).empty
+    dup = check_plan(pd.DataFrame([plan_row(task_id="T1"), plan_row(task_id="T1"), plan_row(task_id=None)]))
+    assert list(dup["rule"]) == ["unique_task_id"] * 3
+    assert "2 times" in dup.loc[0, "message"] and dup.loc[2, "message"] == "no task id"
+
+
+# --- properties against brute force, day by day ------------------------------------------------
+day = st.integers(0, 120).map(lambda n: D("2026-01-01") + pd.Timedelta(days=n))
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=day, b=day, hol=st.lists(day, max_size=8))
+def test_networkdays_matches_counting_days(a, b, hol):
+    lo, hi = min(a, b), max(a, b)
+    count = sum(1 for d in pd.date_range(lo, hi) if d.weekday() < 5 and d not in set(hol))
+    assert networkdays(a, b, hol) == (count if b >= a else -count)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tasks=st.lists(st.tuples(day, st.integers(0, 40), st.sampled_from([0, 0.1, 0.25, 0.5, 0.8, 1.0])),
+                      min_size=1, max_size=5),
+       freq=st.sampled_from(["D", "W", "M"]))
+def test_gantt_cells_match_day_by_day(tasks, freq):
+    plan = pd.DataFrame([{"task_id": f"T{i}", "start": s, "end": s + pd.Timedelta(days=n)}
+                         for i, (s, n, _) in enumerate(tasks)])
+    progress = pd.DataFrame([{"task_id": f"T{i}", "pct_complete": p} for i, (_, _, p) in enumerate(tasks)])
+    g = gantt(plan, progress, None, freq=freq, as_of="2026-03-01")
+    # the grid columns tile the calendar without gaps from the first task's column on
+    assert (g.periods["start"].iloc[1:].to_numpy() == (g.periods["end"].iloc[:-1] + pd.Timedelta(days=1))
+            .to_numpy()).all()
+    for i, (s, n, p) in enumerate(tasks):
+        e = s + pd.Timedelta(days=n)
+        task_days = set(pd.date_range(s, e))
+        n_done = math.floor((n + 1) * p + 0.5)  # whole days done, half up
+        done_days = set(pd.date_range(s, periods=n_done)) if n_done else set()
+        for j, (cs, ce) in enumerate(zip(g.periods["start"], g.periods["end"])):
+            mine = task_days & set(pd.date_range(cs, ce))
+            want = "" if not mine else ("done" if mine <= done_days else "bar")
+            assert g.cells.iat[i, j] == want, (i, j, cs, want)

@@ -31,6 +31,7 @@ def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.D
     * ``end_after_start`` – start and end are given and the end is not before the start (a
       one-day task may start and end on the same day: dates are inclusive).
     * ``measurable_acceptance`` – the acceptance criterion contains a number or a date.
+    * ``unique_task_id`` – every task id is given and appears once (Progress rows link by it).
     * ``budget_nonnegative`` – no task has a negative budget.
     * ``budget_total`` – with ``total_budget``, the tasks' budgets add up to at most the plan
       total (one finding for the whole table, ``task_id`` None).
@@ -56,7 +57,13 @@ def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.D
         rows.append({"row": idx, "task_id": text(plan.at[idx, "task_id"]) or None, "column": col,
                      "rule": rule, "message": message, "severity": severity})
 
+    ids = plan["task_id"].map(text)
+    counts = ids.value_counts()
     for idx in plan.index:
+        if not ids[idx]:
+            add(idx, "task_id", "unique_task_id", "no task id")
+        elif counts[ids[idx]] > 1:
+            add(idx, "task_id", "unique_task_id", f"task id {ids[idx]} is used {counts[ids[idx]]} times")
         found = _owner_finding(owner[idx])
         if found:
             add(idx, "owner", "one_owner", found[0], found[1])
