@@ -191,5 +191,6 @@ def safe_div(num: np.ndarray | pd.Series, den: np.ndarray | pd.Series,
     ok = (den > 0) if positive_only else (den != 0)
     ok &= ~np.isnan(den)
     out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=ok)
+    with np.errstate(all="ignore"):  # overflow of a huge quotient is a legitimate inf
+        np.divide(num, den, out=out, where=ok)
     return out

@@ -174,7 +174,11 @@ def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=Non
     p = Prepared(spec, base, cur, num, den)
     for d in dims:
         col = facts[d]
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        if isinstance(col.dtype, pd.CategoricalDtype):  # already coded: no hashing needed
+            codes = col.cat.codes.to_numpy()
+            uniques = col.cat.categories
+        else:
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
         labels = np.array([str(u) for u in uniques], dtype=object)
         if (codes < 0).any():
             labels = np.append(labels, BLANK_LABEL)
@@ -210,16 +214,31 @@ def combine(p: Prepared, dims: list[str]) -> tuple[tuple[np.ndarray, np.ndarray]
 
 
 def aggregate(p: Prepared, codes: tuple[np.ndarray, np.ndarray], k: int,
-              masks: tuple[np.ndarray, np.ndarray] | None = None):
-    """Per-code sums: (num0, num1, den0, den1); den are None for additive KPIs."""
+              rows: tuple[np.ndarray, np.ndarray] | None = None,
+              values: tuple | None = None):
+    """Per-code sums: (num0, num1, den0, den1); den are None for additive KPIs.
+
+    ``rows`` (one int index array per year) restricts the sums to a node; ``values`` are the
+    node's (num, den) already taken with those rows, so a level can share them across dims.
+    """
+    if values is None:
+        values = node_values(p, rows)
+    num, den = values
     out = []
-    arrays = [p.num] + ([p.den] if p.den is not None else [])
-    for arr in arrays:
+    for arr in (num, den):
+        if arr is None:
+            out += [None, None]
+            continue
         for i in (0, 1):
-            c, v = codes[i], arr[i]
-            if masks is not None:
-                c, v = c[masks[i]], v[masks[i]]
-            out.append(np.bincount(c, weights=v, minlength=k))
-    if p.den is None:
-        return out[0], out[1], None, None
+            c = codes[i] if rows is None else codes[i].take(rows[i])
+            out.append(np.bincount(c, weights=arr[i], minlength=k))
     return out[0], out[1], out[2], out[3]
+
+
+def node_values(p: Prepared, rows: tuple[np.ndarray, np.ndarray] | None):
+    """(num, den) restricted to a node's rows (den None for additive KPIs)."""
+    if rows is None:
+        return p.num, p.den
+    num = (p.num[0].take(rows[0]), p.num[1].take(rows[1]))
+    den = None if p.den is None else (p.den[0].take(rows[0]), p.den[1].take(rows[1]))
+    return num, den

@@ -20,7 +20,8 @@ import pandas as pd
 from reviewkit.errors import InputError
 
 from ._common import as_list, resolve_kpi, safe_div
-from ._facts import (ALL_LABEL, OTHER_LABEL, Prepared, aggregate, combine, prepare, value_spec)
+from ._facts import (ALL_LABEL, OTHER_LABEL, Prepared, aggregate, combine, node_values, prepare,
+                     value_spec)
 
 SEGMENT_COLUMNS = [
     "kpi", "dimension", "segment", "base", "current", "change", "change_pct",
@@ -229,15 +230,16 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
                  contribution=total_change,
                  contribution_pp=_pp(p, total_change, root_base).item(),
                  share_of_change=1.0 if total_change != 0 else np.nan, share_of_parent=np.nan)]
-    masks = (np.ones(len(p.num[0]), dtype=bool), np.ones(len(p.num[1]), dtype=bool))
+    rows_idx = None  # the current node's rows per year (None = all rows)
     used: list[str] = []
     scale, path, node_change = 1.0, ALL_LABEL, total_change
     for level in range(1, depth + 1):
         best = None
+        values = node_values(p, rows_idx)
         for d in dims:
             if d in used:
                 continue
-            aggs = aggregate(p, p.codes[d], len(p.labels[d]), masks)
+            aggs = aggregate(p, p.codes[d], len(p.labels[d]), rows_idx, values)
             aggs, labels, origin = _group_small(aggs, p.labels[d], min_share)
             if len(labels) < 2:
                 continue
@@ -288,7 +290,9 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
         if pick is None or level == depth:
             break
         code = origin[pick]
-        masks = (masks[0] & (p.codes[d][0] == code), masks[1] & (p.codes[d][1] == code))
+        rows_idx = tuple(
+            np.flatnonzero(p.codes[d][i] == code) if rows_idx is None else
+            rows_idx[i][p.codes[d][i].take(rows_idx[i]) == code] for i in (0, 1))
         if ratio:
             scale *= dec["wbar"][pick]
             node_change = dec["change"][pick]
