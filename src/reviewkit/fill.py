@@ -1,0 +1,961 @@
+"""``reviewkit fill``: the analysis written back into the review workbook.
+
+    read → validate → analyse → build a write plan (plain data) → apply with the lossless
+    editor → atomic save
+
+The **write plan** (:class:`FillPlan`, from :func:`build_fill_plan`) is engine-neutral: the
+file engine here applies it with :mod:`reviewkit.ooxml`; the xlwings engine applies the same
+``plan.cells`` to a workbook open in Excel. Its structure is documented in docs/fill.md.
+
+What a fill writes, and nothing else:
+
+* the **computed columns** of the Scorecard table (grey, beside the inputs): live formulas from
+  :mod:`reviewkit.formulas` with the engine's values cached, the conclusion as text;
+* **conditional formats** on those columns (IBCS colours direction-aware per KPI, data bars for
+  achievement, arrows for rank change, status colours);
+* the sheets reviewkit owns (Summary, Breakdown, Peers), rebuilt from scratch every time;
+* two custom document properties: ``reviewkit.fingerprint`` (a hash of every input) and
+  ``reviewkit.filled_at`` (when the results last changed).
+
+Input cells are never written. Filling twice changes nothing the second time: when every part
+would come out byte-identical the file is not saved at all and the result says "unchanged".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+import os
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import formulas as F
+from . import model
+from .engines.plan import CellWrite
+from .errors import InputError, ReviewkitError
+from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
+                    SheetSpec, waterfall_series)
+from .ooxml.cellref import num_to_col, parse_col
+
+__all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
+           "fill_workbook", "fingerprint", "is_stale", "FINGERPRINT_PROPERTY", "FILLED_AT_PROPERTY"]
+
+FINGERPRINT_PROPERTY = "reviewkit.fingerprint"
+FILLED_AT_PROPERTY = "reviewkit.filled_at"
+#: bump when the fill writes something different for the same inputs (forces "stale")
+FILL_FORMAT = "fill-1"
+
+# --- colours: IBCS — green good, red bad, grey neutral ---------------------------------
+COMPUTED_FILL = "#EDEDED"
+GOOD_FONT, GOOD_FILL = "#006100", "#C6EFCE"
+BAD_FONT, BAD_FILL = "#9C0006", "#FFC7CE"
+AMBER_FONT, AMBER_FILL = "#9C5700", "#FFEB9C"
+GREY_FONT, GREY_FILL = "#595959", "#D9D9D9"
+HEADER_FILL, HEADER_FONT = "#1F4E79", "#FFFFFF"
+SUB_FILL = "#DDEBF7"
+BAR_COLOR = "#5B9BD5"
+TITLE_FONT = "#1F4E79"
+STATUS_STYLE = {"green": (GOOD_FONT, GOOD_FILL), "amber": (AMBER_FONT, AMBER_FILL),
+                "red": (BAD_FONT, BAD_FILL), "grey": (GREY_FONT, GREY_FILL),
+                "neutral": (GREY_FONT, "#F2F2F2")}
+STATUS_ORDER = {"red": 0, "amber": 1, "grey": 2, "neutral": 3, "green": 3}
+SEVERITY = {"red": 3.0, "amber": 2.0}
+
+PCT_SIGNED = "+0.0%;-0.0%;0.0%"
+PP_SIGNED = '+0.0" pp";-0.0" pp";0.0" pp"'
+ACH_FORMAT = "0.0%"
+RANK_FORMAT = "0"
+RANK_CHANGE_FORMAT = "+0;-0;0"
+DEFAULT_NUMBER = "#,##0.0#"
+
+_L = {  # user-facing words: key -> (zh, en)
+    "summary_title": ("复盘汇总", "Review summary"),
+    "breakdown_title": ("变化拆解", "What drove the change"),
+    "peers_title": ("同行排名", "Peer ranking"),
+    "stamp": ("由 reviewkit 填写 · 输入指纹 {fp} · 修改输入后请重新运行 fill",
+              "Filled by reviewkit · inputs fingerprint {fp} · run fill again after changing inputs"),
+    "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
+             "KPIs (sorted by weight × severity: what needs attention first)"),
+    "unit": ("单位", "Unit"), "kpi": ("KPI", "KPI"), "target": ("目标", "Target"),
+    "actual": ("实际", "Actual"), "achievement": ("达成率", "Achievement"), "status": ("状态", "Status"),
+    "change_ly": ("同比", "vs LY"), "rank": ("排名", "Rank"), "rank_change": ("排名变化", "Rank Δ"),
+    "rank_ly": ("去年排名", "Rank LY"), "weight": ("权重", "Weight"), "conclusion": ("结论", "Conclusion"),
+    "loop": ("闭环检查：尚缺的原因、证据与行动", "Closed loop: missing causes, evidence and actions"),
+    "loop_ok": ("所有红灯 KPI 均已有原因、证据和行动。", "Every red KPI has a cause, evidence and an action."),
+    "missing": ("缺少", "Missing"), "detail": ("说明", "Detail"),
+    "overdue": ("逾期行动（截至 {d}）", "Overdue actions (as of {d})"),
+    "item": ("事项", "Item"), "owner": ("负责人", "Owner"), "due": ("期限", "Due"),
+    "cross": ("指标联动（跨单位相关性强的指标对）", "Metrics that moved together (strong correlation)"),
+    "relation": ("关系", "Relation"), "corr": ("相关系数", "Correlation"),
+    "overall": ("综合排名（按 KPI 权重加权的达成率）", "Overall rank (weighted achievement)"),
+    "score": ("综合得分", "Score"), "score_ly": ("去年得分", "Score LY"),
+    "league": ("{name} 排名", "{name}: league table"),
+    "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
+    "gap": ("差额", "Gap"),
+    "bridge": ("{name}：去年 {base} → 今年 {cur}，变化来自", "{name}: last year {base} → this year {cur}, "
+                                                         "the change came from"),
+    "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
+    "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
+    "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
+    "share": ("占变化", "Share of change"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
+    "start": ("去年", "Last year"), "end": ("今年", "This year"),
+    "wf_base": ("辅助:底", "helper: base"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
+    "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
+    "now": ("当前", "Now"), "if_ly": ("恢复去年", "At last year's"), "if_avg": ("达到平均", "At average"),
+    "gain": ("最大提升", "Best gain"),
+    "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
+                                                     "or lacks the measure columns)."),
+    "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
+}
+
+
+def _t(key: str, lang: str, **kw) -> str:
+    zh, en = _L[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+# --- the plan -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SheetRules:
+    """Conditional formats of one existing sheet: ``rules`` replace every rule inside ``owned``."""
+
+    sheet: str
+    owned: tuple[str, ...]
+    rules: tuple
+
+
+@dataclass(frozen=True)
+class OwnedSheet:
+    """A sheet reviewkit owns (``key`` in ``model.OWNED_SHEETS``), rebuilt from ``spec``."""
+
+    key: str
+    name: str
+    spec: SheetSpec
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class FillPlan:
+    """Everything a fill writes, as plain data. See docs/fill.md.
+
+    ``cells``: :class:`reviewkit.engines.plan.CellWrite` records (sheet, cell, value or
+    ``=formula`` with its cached value, number format); ``styles``: the full look of each
+    written cell, by (sheet, cell), for engines that can style; ``conditional_formats``;
+    ``sheets``: owned sheets; ``properties``: custom document properties (without the time
+    stamp, which the applying engine adds).
+    """
+
+    cells: tuple[CellWrite, ...]
+    styles: Mapping[tuple[str, str], CellStyle]
+    conditional_formats: tuple[SheetRules, ...]
+    sheets: tuple[OwnedSheet, ...]
+    properties: Mapping[str, str]
+    fingerprint: str
+    lang: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def formulas(self) -> int:
+        return sum(1 for c in self.cells if c.formula)
+
+
+@dataclass
+class FillResult:
+    """What ``fill_workbook`` did; ``str()`` is what the CLI prints."""
+
+    source: Path
+    path: Path
+    changed: bool
+    cells: int
+    formulas: int
+    sheets: tuple[str, ...]
+    fingerprint: str
+    filled_at: str | None
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        if not self.changed:
+            head = f"unchanged: {self.path} already holds these results (fingerprint {self.fingerprint[:12]})"
+        else:
+            head = (f"filled {self.path}: {self.cells} cells ({self.formulas} live formulas) in the "
+                    f"scorecard; rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
+        lines = [head]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+# --- fingerprint --------------------------------------------------------------------------
+def _canonical(df: pd.DataFrame, columns: list[str]) -> str:
+    out = io.StringIO()
+    sub = df[[c for c in columns if c in df.columns]]
+    sub.to_csv(out, index=False, float_format="%.17g", date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+    return out.getvalue()
+
+
+def fingerprint(review: model.Review) -> str:
+    """SHA-256 of every input of the review (input columns of every table, settings, language).
+
+    Computed columns are left out, so writing results never changes the fingerprint.
+    """
+    h = hashlib.sha256()
+    h.update(FILL_FORMAT.encode())
+    h.update(review.lang.encode())
+    for key in sorted(review.settings, key=str):
+        h.update(f"\x00{key}={review.settings[key]!r}".encode())
+    for spec in model.TABLES:
+        df = review.tables.get(spec.name)
+        if df is None:
+            continue
+        cols = [c.key for c in spec.input_columns]
+        if spec.open_columns:
+            cols += sorted(str(c) for c in df.columns if c not in cols and c not in
+                           {x.key for x in spec.computed_columns})
+        h.update(f"\x01{spec.name}\x02".encode())
+        h.update(_canonical(df, cols).encode("utf-8"))
+    return h.hexdigest()
+
+
+# --- small helpers ------------------------------------------------------------------------
+def _blank(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, str):
+        return v.strip() == ""
+    try:
+        return bool(np.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v):
+    """A cell value: numpy scalars as Python ones, blanks as None."""
+    if _blank(v):
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    return v
+
+
+def _cached(v):
+    """A formula's cached result: blanks are the empty text the formula returns."""
+    v = _plain(v)
+    return "" if v is None else v
+
+
+def _q(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _signed(fmt: str) -> str:
+    if ";" in fmt:
+        return fmt
+    return f"+{fmt};-{fmt};{fmt}"
+
+
+def _kpi_format(kpi: pd.Series) -> str:
+    fmt = str(kpi.get("number_format") or "").strip()
+    if fmt:
+        return fmt
+    return "0.0%" if bool(kpi.get("is_percent")) else DEFAULT_NUMBER
+
+
+class _Grid:
+    """Cells of an owned sheet, written row by row."""
+
+    def __init__(self):
+        self.cells: dict[str, Cell] = {}
+        self.row = 1
+        self.merged: list[str] = []
+        self.rules: list = []
+        self.charts: list[Chart] = []
+
+    def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
+            row: int | None = None) -> str:
+        ref = f"{num_to_col(col)}{row or self.row}"
+        if formula is not None:
+            self.cells[ref] = Cell(ref, _cached(value), style, formula)
+        else:
+            self.cells[ref] = Cell(ref, _plain(value), style)
+        return ref
+
+    def line(self, values: list, styles: list | CellStyle | None = None, start: int = 1) -> int:
+        for j, v in enumerate(values):
+            st = styles[j] if isinstance(styles, list) else styles
+            if isinstance(v, tuple):  # (formula, cached)
+                self.put(start + j, v[1], st, formula=v[0])
+            else:
+                self.put(start + j, v, st)
+        self.row += 1
+        return self.row - 1
+
+    def skip(self, n: int = 1) -> None:
+        self.row += n
+
+    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
+        return SheetSpec(cells=list(self.cells.values()), col_widths=widths, merged=self.merged,
+                         conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
+                         show_grid_lines=False)
+
+
+TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
+SECTION = CellStyle(bold=True, font_color=TITLE_FONT, fill=SUB_FILL)
+HEAD = CellStyle(bold=True, fill=HEADER_FILL, font_color=HEADER_FONT, border=True, align="center", wrap=True)
+TEXT = CellStyle(border=True)
+WRAP = CellStyle(border=True, wrap=True)
+NOTE = CellStyle(italic=True, font_color=GREY_FONT)
+
+
+def _num_style(fmt: str | None, **kw) -> CellStyle:
+    return CellStyle(num_format=fmt, border=True, **kw)
+
+
+def _status_rules(sqref: str, lang: str) -> list:
+    out = []
+    for status, (font, fill) in STATUS_STYLE.items():
+        label = F.STATUS_LABELS[lang][status]
+        out.append(CellIsRule(sqref, "equal", (f'"{label}"',), DxfStyle(font_color=font, fill=fill, bold=True)))
+    return out
+
+
+def _arrow_rule(sqref: str) -> IconSetRule:
+    # down below 0, sideways at 0, up from +1
+    return IconSetRule(sqref, "3Arrows", thresholds=(Cfvo("num", -1e9), Cfvo("num", 0), Cfvo("num", 1)))
+
+
+def _bar_rule(sqref: str) -> DataBarRule:
+    return DataBarRule(sqref, BAR_COLOR, low=Cfvo("num", 0), high=Cfvo("num", 1.5))
+
+
+HUGE = "9.99E+307"
+TINY = "0.000000001"
+
+
+def _sign_rules(sqref: str, good_positive: bool) -> list:
+    """Green font where the number is good for the business, red where it is bad (text never matches)."""
+    good = DxfStyle(font_color=GOOD_FONT)
+    bad = DxfStyle(font_color=BAD_FONT)
+    pos, neg = (good, bad) if good_positive else (bad, good)
+    return [CellIsRule(sqref, "between", (TINY, HUGE), pos),
+            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg)]
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for r in sorted(rows):
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+def _sqref(col: str, rows: list[int]) -> str:
+    return " ".join(f"{col}{a}" if a == b else f"{col}{a}:{col}{b}" for a, b in _runs(rows))
+
+
+# --- the analysis ---------------------------------------------------------------------------
+@dataclass
+class _Analysis:
+    compared: pd.DataFrame
+    ranked: pd.DataFrame
+    conclusions: dict
+    loop: pd.DataFrame
+    cross: pd.DataFrame
+    drilldown: pd.DataFrame
+    skipped: pd.DataFrame
+    kpis: pd.DataFrame  # validated KPI table, indexed by key
+    headroom: dict = field(default_factory=dict)
+
+
+def _settings_value(review: model.Review, key: str, default=None):
+    v = (review.settings or {}).get(key, default)
+    return default if _blank(v) else v
+
+
+def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis:
+    from .analysis import analyse, headroom
+    from .analysis._common import kpi_table
+
+    data = {"kpis": review.kpis, "scorecard": review.scorecard, "facts": review.facts,
+            "causes": review.causes, "actions": review.tables.get("Actions")}
+    if data["facts"] is not None and data["facts"].empty:
+        data["facts"] = None
+    peer = str(_settings_value(review, "unit_label", "") or "")
+    res = analyse(data, lang=lang, lower_rule=lower_rule, cap=cap, peer_word=peer if lang == "zh" else "")
+    concl = {(u, k): t for u, k, t in res["conclusions"][["unit", "kpi", "text"]].itertuples(index=False)}
+    a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
+                  res["skipped"], kpi_table(review.kpis))
+    dd = res["drilldown"]
+    if not dd.empty and data["facts"] is not None:
+        for key in dd["kpi"].unique():
+            lvl1 = dd[(dd["kpi"] == key) & (dd["level"] == 1)]
+            if lvl1.empty:
+                continue
+            dim = lvl1["dimension"].iloc[0]
+            try:
+                a.headroom[key] = headroom(data["facts"], key, a.kpis, by=dim)
+            except InputError:
+                continue
+    return a
+
+
+# --- the scorecard columns ------------------------------------------------------------------
+def _scorecard_values(row, rk, pp: bool, lang: str) -> dict[str, object]:
+    """The engine's values as the formulas show them (see formulas.py)."""
+    actual_missing = _blank(row["actual"])
+    nm_target = row["direction"] != "range" and not actual_missing and row["target"] == 0
+    m = 100.0 if pp else 1.0
+
+    def d(x):
+        return None if _blank(x) else float(x) * m
+
+    out = {
+        "achievement": F.NM if nm_target else (None if actual_missing else _plain(row["achievement"])),
+        "gap": d(row["gap"]),
+        "change_ly": d(row["change_ly"]),
+        "change_ly_pct": F.NM if bool(row["change_ly_nm"]) else _plain(row["change_ly_pct"]),
+        "change_yb_pct": (F.NM if not actual_missing and not _blank(row["year_before"]) and row["year_before"] <= 0
+                          else _plain(row["change_2y_pct"])),
+        "vs_industry_avg": d(row["gap_industry_avg"]),
+        "vs_competitor": d(row["gap_competitor"]),
+        "vs_industry_top": d(row["gap_industry_top"]),
+        "status": F.STATUS_LABELS[lang][row["status"]],
+    }
+    for col in ("rank", "rank_ly", "rank_change"):
+        v = rk.get(col) if rk is not None else None
+        out[col] = None if _blank(v) else int(v)
+    return out
+
+
+def _column_format(key: str, kfmt: str, pp: bool) -> str:
+    if key == "achievement":
+        return ACH_FORMAT
+    if key in ("change_ly_pct", "change_yb_pct"):
+        return PCT_SIGNED
+    if key in ("gap", "change_ly", "vs_industry_avg", "vs_competitor", "vs_industry_top"):
+        return PP_SIGNED if pp else _signed(kfmt)
+    if key in ("rank", "rank_ly"):
+        return RANK_FORMAT
+    if key == "rank_change":
+        return RANK_CHANGE_FORMAT
+    return "@" if key == "conclusion" else "General"
+
+
+def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: str, cap,
+                    warnings: list[str]):
+    layout = review.layouts.get("Scorecard")
+    if layout is None:
+        raise InputError("the review has no Scorecard table layout; read it with reviewkit.reader.read_review",
+                         file=review.source)
+    sheet = layout.sheet
+    cols = layout.columns
+    computed = [c.key for c in model.SCORECARD.computed_columns]
+    missing = [k for k in computed if k not in cols]
+    if missing:
+        warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {', '.join(missing)}; "
+                        "add them (grey headers) to see those results")
+    first, last = layout.first_row, layout.last_row
+    ranges = F.ColumnRanges(
+        kpi=f"${cols['kpi']}${first}:${cols['kpi']}${last}",
+        actual=f"${cols['actual']}${first}:${cols['actual']}${last}" if "actual" in cols else None,
+        last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None)
+    ranks = {(r.unit, r.kpi): r._asdict() for r in an.ranked.itertuples(index=False)}
+    comp = an.compared
+    if len(comp) != len(layout.rows):
+        raise ReviewkitError("the analysis and the Scorecard rows do not line up", file=review.source,
+                             sheet=sheet, value=(len(comp), len(layout.rows)))
+    cells: list[CellWrite] = []
+    styles: dict[tuple[str, str], CellStyle] = {}
+    by_direction: dict[tuple[str, bool], list[int]] = defaultdict(list)  # (col key, good_positive) -> rows
+    for i, row in enumerate(comp.itertuples(index=False)):
+        r = row._asdict()
+        n = layout.rows[i]
+        kpi = an.kpis.loc[r["kpi"]]
+        params = F.KpiParams.from_kpi(kpi, lower_rule=lower_rule, cap=cap)
+        refs = F.RowRefs(kpi=f"{cols['kpi']}{n}",
+                         **{k: (f"{cols[k]}{n}" if k in cols else None) for k in
+                            ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
+                             "industry_top", "achievement", "rank", "rank_ly")})
+        forms = F.scorecard_formulas(refs, ranges, params, lang)
+        values = _scorecard_values(r, ranks.get((r["unit"], r["kpi"])), params.pp, lang)
+        kfmt = _kpi_format(kpi)
+        for key in computed:
+            if key not in cols:
+                continue
+            ref = f"{cols[key]}{n}"
+            fmt = _column_format(key, kfmt, params.pp)
+            style = CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True,
+                              align="center" if key in ("status", "rank", "rank_ly", "rank_change") else
+                              ("right" if key not in ("conclusion",) else None),
+                              wrap=key == "conclusion")
+            if key == "conclusion":
+                cells.append(CellWrite(sheet, ref, an.conclusions.get((r["unit"], r["kpi"])), None, fmt))
+            elif forms.get(key) is None:
+                cells.append(CellWrite(sheet, ref, None, None, fmt))
+            else:
+                cells.append(CellWrite(sheet, ref, _cached(values[key]), "=" + forms[key], fmt))
+            styles[(sheet, ref)] = style
+        if params.direction != "range":
+            for key in ("gap", "change_ly", "change_ly_pct", "change_yb_pct", "vs_industry_avg", "vs_competitor",
+                        "vs_industry_top"):
+                if key in cols:
+                    by_direction[(key, params.direction == "higher")].append(n)
+    rules: list = []
+    owned = [f"{cols[k]}{first}:{cols[k]}{last}" for k in computed if k in cols]
+    if last >= first:
+        if "achievement" in cols:
+            rules.append(_bar_rule(f"{cols['achievement']}{first}:{cols['achievement']}{last}"))
+        if "status" in cols:
+            rules += _status_rules(f"{cols['status']}{first}:{cols['status']}{last}", lang)
+        if "rank_change" in cols:
+            rules.append(_arrow_rule(f"{cols['rank_change']}{first}:{cols['rank_change']}{last}"))
+        for (key, good_pos), rows in sorted(by_direction.items()):
+            rules += _sign_rules(_sqref(cols[key], rows), good_pos)
+    cf = SheetRules(sheet, tuple(owned), tuple(rules)) if owned else None
+    return cells, styles, cf
+
+
+# --- owned sheets ----------------------------------------------------------------------------
+def _sc_ref(review: model.Review, key: str, i: int) -> str | None:
+    layout = review.layouts["Scorecard"]
+    if key not in layout.columns:
+        return None
+    return f"{_q(layout.sheet)}!{layout.columns[key]}{layout.rows[i]}"
+
+
+def _live(review, key, i, value):
+    """A cell on an owned sheet that shows a scorecard cell: a formula with the value cached."""
+    ref = _sc_ref(review, key, i)
+    if ref is None:
+        return value
+    return (f'IF({ref}="","",{ref})', value)
+
+
+def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_of, scvals: list[dict]) -> SheetSpec:
+    g = _Grid()
+    company = str(_settings_value(review, "company", "") or "")
+    year = _settings_value(review, "review_year")
+    year_s = "" if year is None else (f"{int(float(year))}年度" if lang == "zh" else f"{int(float(year))} ")
+    g.put(1, f"{company}{year_s}{_t('summary_title', lang)}" if lang == "zh" else
+          f"{company + ' ' if company else ''}{year_s}{_t('summary_title', lang)}",
+          CellStyle(bold=True, font_color=TITLE_FONT))
+    g.skip()
+    g.put(1, _t("stamp", lang, fp=fp[:12]), NOTE)
+    g.skip(2)
+
+    comp = an.compared
+    order = []
+    for i, r in enumerate(comp.itertuples(index=False)):
+        w = float(r.weight) if not _blank(r.weight) else 1.0
+        ach = r.achievement if not _blank(r.achievement) else math.inf
+        order.append((-(w * SEVERITY.get(r.status, 1.0)), STATUS_ORDER.get(r.status, 3), ach, i))
+    order.sort()
+    g.put(1, _t("kpis", lang), SECTION)
+    for c in range(2, 11):
+        g.put(c, None, SECTION)
+    g.skip()
+    heads = ["unit", "kpi", "weight", "target", "actual", "achievement", "status", "change_ly", "rank",
+             "conclusion"]
+    g.line([_t(h, lang) for h in heads], HEAD)
+    first = g.row
+    status_col, rank_col, ach_col = 7, 9, 6
+    for _, _, _, i in order:
+        r = comp.iloc[i]
+        kpi = an.kpis.loc[r["kpi"]]
+        kfmt = _kpi_format(kpi)
+        pp = F.KpiParams.from_kpi(kpi).pp
+        v = scvals[i]
+        chg_key, chg_fmt = ("change_ly", PP_SIGNED) if pp else ("change_ly_pct", PCT_SIGNED)
+        rk = v.get("rank")
+        g.line([r["unit"], r["name"], _plain(r["weight"]),
+                _live(review, "target", i, _plain(r["target"])),
+                _live(review, "actual", i, _plain(r["actual"])),
+                _live(review, "achievement", i, v["achievement"]),
+                _live(review, "status", i, v["status"]),
+                _live(review, chg_key, i, v[chg_key]),
+                _live(review, "rank", i, rk),
+                an.conclusions.get((r["unit"], r["kpi"]), "")],
+               [TEXT, TEXT, _num_style("0.0#"), _num_style(kfmt), _num_style(kfmt), _num_style(ACH_FORMAT),
+                CellStyle(border=True, align="center"), _num_style(chg_fmt, align="right"),
+                _num_style(RANK_FORMAT, align="center"), WRAP])
+    last = g.row - 1
+    if last >= first:
+        g.rules += _status_rules(f"{num_to_col(status_col)}{first}:{num_to_col(status_col)}{last}", lang)
+        g.rules.append(_bar_rule(f"{num_to_col(ach_col)}{first}:{num_to_col(ach_col)}{last}"))
+    g.skip()
+
+    # closed loop
+    g.put(1, _t("loop", lang), SECTION)
+    for c in range(2, 11):
+        g.put(c, None, SECTION)
+    g.skip()
+    loop = an.loop
+    errors = loop[loop["severity"] == "error"] if not loop.empty else loop
+    warns = loop[loop["severity"] != "error"] if not loop.empty else loop
+    if errors.empty:
+        g.line([_t("loop_ok", lang)], CellStyle(font_color=GOOD_FONT))
+    else:
+        g.line([_t(h, lang) for h in ("unit", "kpi", "status", "missing")] + [_t("detail", lang)], HEAD)
+        start = g.row
+        for r in errors.itertuples(index=False):
+            g.line([r.unit, r.name, F.STATUS_LABELS[lang].get(r.status, r.status), r.missing, r.detail],
+                   [TEXT, TEXT, CellStyle(border=True, align="center"), TEXT, WRAP])
+        g.rules += _status_rules(f"C{start}:C{g.row - 1}", lang)
+    if not warns.empty:
+        g.line([_t("detail", lang) + ":"] + [f"{len(warns)} × {warns['missing'].iloc[0]}"], NOTE)
+    g.skip()
+
+    # overdue actions
+    actions = review.tables.get("Actions")
+    if as_of is not None and actions is not None and not actions.empty and "due" in actions.columns:
+        due = pd.to_datetime(actions["due"], errors="coerce")
+        status = actions.get("status", pd.Series([""] * len(actions)))
+        done = status.map(lambda s: model.choice_key(model.ACTIONS.column("status"), s) == "done"
+                          if not _blank(s) else False)
+        late = actions[(due < pd.Timestamp(as_of)) & ~done]
+        if not late.empty:
+            g.put(1, _t("overdue", lang, d=pd.Timestamp(as_of).date().isoformat()), SECTION)
+            for c in range(2, 11):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t("item", lang), _t("owner", lang), _t("due", lang)], HEAD)
+            for _, a in late.iterrows():
+                g.line([a.get("item"), a.get("owner"), pd.Timestamp(a["due"]).to_pydatetime()],
+                       [TEXT, TEXT, _num_style("yyyy-mm-dd")])
+            g.skip()
+
+    # cross-metric
+    cross = an.cross
+    if cross is not None and not cross.empty and "strong" in cross.columns:
+        strong = cross[cross["strong"].fillna(False).astype(bool)]
+        if not strong.empty:
+            g.put(1, _t("cross", lang), SECTION)
+            for c in range(2, 11):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
+            for r in strong.itertuples(index=False):
+                g.line([r.name_a, r.name_b, _plain(r.corr), str(r.relation)],
+                       [TEXT, TEXT, _num_style("0.00"), WRAP])
+    widths = {"A": 12, "B": 16, "C": 7, "D": 11, "E": 11, "F": 10, "G": 9, "H": 10, "I": 7, "J": 60}
+    return g.spec(widths, freeze=None, tab="#1F4E79")
+
+
+def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[dict]) -> SheetSpec:
+    from .analysis import OVERALL
+
+    g = _Grid()
+    g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
+    g.skip(2)
+    rk = an.ranked
+    overall = rk[rk["kpi"] == OVERALL].sort_values(["rank", "unit"], na_position="last")
+    if not overall.empty:
+        g.put(1, _t("overall", lang), SECTION)
+        for c in range(2, 7):
+            g.put(c, None, SECTION)
+        g.skip()
+        g.line([_t(h, lang) for h in ("rank", "unit", "score", "score_ly", "rank_ly", "rank_change")], HEAD)
+        start = g.row
+        for r in overall.itertuples(index=False):
+            g.line([_plain(r.rank), r.unit, _plain(r.score), _plain(r.score_ly), _plain(r.rank_ly),
+                    _plain(r.rank_change)],
+                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
+                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
+        g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
+        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
+        g.skip()
+    comp = an.compared.reset_index(drop=True)
+    for key in an.kpis.index:
+        idx = [i for i in range(len(comp)) if comp.at[i, "kpi"] == key]
+        if len(idx) < 1:
+            continue
+        kpi = an.kpis.loc[key]
+        kfmt = _kpi_format(kpi)
+        g.put(1, _t("league", lang, name=kpi["name"]), SECTION)
+        for c in range(2, 7):
+            g.put(c, None, SECTION)
+        g.skip()
+        g.line([_t(h, lang) for h in ("rank", "unit", "actual", "achievement", "rank_ly", "rank_change")], HEAD)
+        start = g.row
+        idx.sort(key=lambda i: (scvals[i]["rank"] is None, scvals[i]["rank"] or 0, str(comp.at[i, "unit"])))
+        for i in idx:
+            v = scvals[i]
+            g.line([_live(review, "rank", i, v["rank"]), comp.at[i, "unit"],
+                    _live(review, "actual", i, _plain(comp.at[i, "actual"])),
+                    _live(review, "achievement", i, v["achievement"]),
+                    _live(review, "rank_ly", i, v["rank_ly"]), _live(review, "rank_change", i, v["rank_change"])],
+                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
+                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
+        g.rules.append(_bar_rule(f"D{start}:D{g.row - 1}"))
+        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
+        g.skip()
+    widths = {"A": 8, "B": 16, "C": 13, "D": 13, "E": 10, "F": 10}
+    return g.spec(widths, tab="#548235")
+
+
+CHART_ROWS = 16
+
+
+def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
+    g = _Grid()
+    g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
+    g.skip(2)
+    comp = an.compared.reset_index(drop=True)
+    dd = an.drilldown
+    for key in an.kpis.index:
+        kpi = an.kpis.loc[key]
+        name = kpi["name"]
+        kfmt = _kpi_format(kpi)
+        pp = F.KpiParams.from_kpi(kpi).pp
+        rows = comp[comp["kpi"] == key]
+        tree = dd[dd["kpi"] == key] if not dd.empty else dd
+        if rows.empty and tree.empty:
+            continue
+        # 1. variance by unit: actual - target
+        block_top = g.row
+        g.put(1, _t("variance", lang, name=name), SECTION)
+        for c in range(2, 9):
+            g.put(c, None, SECTION)
+        g.skip()
+        g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap")], HEAD)
+        vstart = g.row
+        gfmt = PP_SIGNED if pp else _signed(kfmt)
+        for i in rows.index:
+            r = comp.loc[i]
+            gap = None if _blank(r["gap"]) else float(r["gap"]) * (100 if pp else 1)
+            g.line([r["unit"], _live(review, "target", i, _plain(r["target"])),
+                    _live(review, "actual", i, _plain(r["actual"])), _live(review, "gap", i, gap)],
+                   [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt)])
+        vend = g.row - 1
+        good_pos = kpi["direction"] != "lower"
+        if kpi["direction"] != "range":
+            g.rules += _sign_rules(f"D{vstart}:D{vend}", good_pos)
+        charts_at = g.row + 1
+        if vend >= vstart:
+            g.charts.append(Chart("bar", [Series(f"D{vstart}:D{vend}", _t("gap", lang), BAR_COLOR)],
+                                  categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
+                                  anchor=f"A{charts_at}", size=(4, CHART_ROWS), legend=False,
+                                  y_num_format=gfmt.split(";")[0]))
+        # 2. bridge of the level-1 contributions, and the drill-down path
+        if tree is not None and not tree.empty:
+            top = tree[tree["level"] == 0]
+            lvl1 = tree[tree["level"] == 1]
+            base = float(top["base"].iloc[0]) if not top.empty else float("nan")
+            cur = float(top["current"].iloc[0]) if not top.empty else float("nan")
+            bfmt = "0.0%" if pp else kfmt
+            from .analysis import format_value
+            unit = str(kpi.get("unit") or "")
+            g.row = charts_at + CHART_ROWS + 1
+            g.put(1, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
+                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), SECTION)
+            for c in range(2, 9):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("wf_up", lang),
+                    _t("wf_down", lang)], HEAD)
+            labels = [_t("start", lang)] + [str(s) for s in lvl1["segment"]] + [_t("end", lang)]
+            deltas = [base] + [float(x) for x in lvl1["contribution"]]
+            wb_, wu, wdn = waterfall_series(deltas)
+            wb_.append(0.0), wu.append(cur), wdn.append(0.0)
+            deltas.append(cur)
+            wstart = g.row
+            for lab, dlt, b_, u_, d_ in zip(labels, deltas, wb_, wu, wdn):
+                g.line([lab, dlt, b_, u_, d_], [TEXT, _num_style(bfmt), _num_style(bfmt, font_color=GREY_FONT),
+                                                _num_style(bfmt), _num_style(bfmt)])
+            wend = g.row - 1
+            g.charts.append(Chart("waterfall", [Series(f"C{wstart}:C{wend}", _t("wf_base", lang)),
+                                                Series(f"D{wstart}:D{wend}", _t("wf_up", lang), GOOD_FONT),
+                                                Series(f"E{wstart}:E{wend}", _t("wf_down", lang), BAD_FONT)],
+                                  categories=f"A{wstart}:A{wend}", title=_t("bridge", lang, name=name, base="",
+                                                                            cur="").split("：")[0].split(":")[0],
+                                  anchor=f"E{charts_at}", size=(4, CHART_ROWS), legend=False))
+            g.skip()
+            g.put(1, _t("tree", lang), SECTION)
+            for c in range(2, 9):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t(h, lang) for h in ("level", "dimension", "segment", "base", "current", "contribution",
+                                          "share", "mix", "rate")][:8], HEAD)
+            tstart = g.row
+            for r in tree[tree["level"] > 0].itertuples(index=False):
+                g.line([int(r.level), str(r.dimension), ("  " * (int(r.level) - 1)) + str(r.segment),
+                        _plain(r.base), _plain(r.current), _plain(r.contribution), _plain(r.share_of_change),
+                        _plain(r.mix_effect) if pp or not _blank(r.mix_effect) else None],
+                       [_num_style("0", align="center"), TEXT, TEXT, _num_style(bfmt), _num_style(bfmt),
+                        _num_style(_signed(bfmt)), _num_style(PCT_SIGNED), _num_style(_signed(bfmt))])
+            if g.row > tstart:
+                g.rules += _sign_rules(f"F{tstart}:F{g.row - 1}", good_pos)
+            # headroom
+            hr = an.headroom.get(key)
+            if hr is not None and not hr.empty:
+                g.skip()
+                g.put(1, _t("headroom", lang), SECTION)
+                for c in range(2, 9):
+                    g.put(c, None, SECTION)
+                g.skip()
+                g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
+                for r in hr.head(8).itertuples(index=False):
+                    g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
+                            _plain(r.best_gain)],
+                           [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt))])
+        else:
+            g.row = charts_at + CHART_ROWS
+        g.row = max(g.row, block_top + 3) + 1
+    sk = an.skipped
+    if sk is not None and not sk.empty:
+        for r in sk.itertuples(index=False):
+            g.line([_t("skipped", lang, kpi=r.kpi, reason=str(r.reason)[:120])], NOTE)
+    widths = {"A": 18, "B": 13, "C": 16, "D": 12, "E": 12, "F": 12, "G": 11, "H": 11}
+    return g.spec(widths, tab="#C55A11")
+
+
+# --- public API ---------------------------------------------------------------------------
+def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
+                    cap: float | None = None) -> FillPlan:
+    """Analyse ``review`` (as read by ``reviewkit.reader.read_review``) and return what to write.
+
+    ``lower_rule`` / ``cap`` default to the Settings rows of those names, else "linear" / none.
+    Raises InputError when the review lacks what the fill needs (a Scorecard layout).
+    """
+    lang = review.lang if review.lang in model.LANGS else "zh"
+    lower_rule = lower_rule or str(_settings_value(review, "lower_rule", "linear")).strip().lower()
+    if cap is None and _settings_value(review, "cap") is not None:
+        cap = float(_settings_value(review, "cap"))
+    if as_of is None:
+        as_of = _settings_value(review, "as_of")
+    if as_of is not None and not isinstance(as_of, (dt.date, pd.Timestamp)):
+        try:
+            as_of = pd.Timestamp(str(as_of)).date()
+        except ValueError as exc:
+            raise InputError("as-of date is not a date", value=as_of, expected="YYYY-MM-DD") from exc
+    warnings: list[str] = []
+    an = _analyse(review, lang, lower_rule, cap)
+    fp = fingerprint(review)
+    cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings)
+    ranks = {(r.unit, r.kpi): r._asdict() for r in an.ranked.itertuples(index=False)}
+    scvals = []
+    for r in an.compared.itertuples(index=False):
+        d = r._asdict()
+        pp = F.KpiParams.from_kpi(an.kpis.loc[d["kpi"]]).pp
+        scvals.append(_scorecard_values(d, ranks.get((d["unit"], d["kpi"])), pp, lang))
+    sheets = (
+        OwnedSheet("summary", model.owned_sheet_name("summary", lang),
+                   _summary_sheet(review, an, lang, fp, as_of or dt.date.today(), scvals), 1),
+        OwnedSheet("breakdown", model.owned_sheet_name("breakdown", lang), _breakdown_sheet(review, an, lang), 2),
+        OwnedSheet("peers", model.owned_sheet_name("peers", lang), _peers_sheet(review, an, lang, scvals), 3),
+    )
+    for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
+        warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")
+    return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
+                    properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang, warnings=tuple(warnings))
+
+
+def apply_plan(editor, plan: FillPlan) -> None:
+    """Record ``plan`` in an open :class:`reviewkit.ooxml.WorkbookEditor` (nothing is saved)."""
+    for c in plan.cells:
+        ws = editor.sheet(c.sheet)
+        style = plan.styles.get((c.sheet, c.cell))
+        if style is None and c.number_format:
+            style = CellStyle(num_format=c.number_format)
+        if c.formula:
+            ws.write_formula(c.cell, c.formula, cached=c.value, style=style)
+        else:
+            ws.write(c.cell, c.value, style=style)
+    for r in plan.conditional_formats:
+        editor.sheet(r.sheet).set_conditional_formats(owned=list(r.owned), rules=list(r.rules))
+    existing = {n.lower() for n in editor.sheet_names}
+    for s in plan.sheets:
+        editor.replace_sheet(s.name, s.spec, position=None if s.name.lower() in existing else s.position)
+    for k, v in plan.properties.items():
+        editor.set_custom_property(k, v)
+
+
+def _part_signature(data: bytes) -> dict[str, tuple[int, int]]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {i.filename: (i.CRC, i.file_size) for i in zf.infolist()}
+
+
+def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
+    """Fill the review workbook at ``path`` (in place, or into ``out``); see the module docstring.
+
+    Any validation error raises ``ValidationError`` listing every problem, and nothing is written.
+    """
+    from .ooxml import WorkbookEditor
+    from .reader import read_review
+
+    t0 = time.perf_counter()
+    path = Path(path)
+    target = Path(out) if out is not None else path
+    if target.suffix.lower() != path.suffix.lower():
+        raise InputError("the output must keep the workbook's file type", file=target, value=target.suffix,
+                         expected=f"a name ending in {path.suffix}")
+    review = read_review(path)
+    plan = build_fill_plan(review, as_of=as_of)
+    original = path.read_bytes()
+    editor = WorkbookEditor.open(path)
+    try:
+        old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
+        old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
+        apply_plan(editor, plan)
+        stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        editor.set_custom_property(FILLED_AT_PROPERTY, stamp)
+        data = editor.to_bytes()
+    finally:
+        editor.close()
+    before = _part_signature(original)
+    after = _part_signature(data)
+    custom = {n for n in set(before) | set(after) if n.lower().startswith("docprops/custom")}
+    same = all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
+    names = tuple(s.name for s in plan.sheets)
+    if same and old_fp == plan.fingerprint and old_time:
+        if target != path:
+            _write(target, original)
+        return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
+                          str(old_time), plan.warnings, time.perf_counter() - t0)
+    _write(target, data)
+    return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
+                      plan.warnings, time.perf_counter() - t0)
+
+
+def _write(target: Path, data: bytes) -> None:
+    from .errors import WorkbookLockedError
+    from .ooxml.package import atomic_write, lock_file_for
+
+    lock = lock_file_for(target)
+    if lock is not None:
+        raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
+                                  file=str(target), expected="the workbook closed in Excel before filling")
+    atomic_write(target, data)
+
+
+def is_stale(path) -> bool | None:
+    """True when the inputs changed since the last fill, False when not, None when never filled.
+
+    Reads without validating (a workbook with input errors can still be stale).
+    """
+    from .ooxml import WorkbookEditor
+    from .reader import read_review
+
+    editor = WorkbookEditor.open(path)
+    try:
+        stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
+    finally:
+        editor.close()
+    if not stored:
+        return None
+    review = read_review(path, strict=False)
+    return fingerprint(review) != str(stored)

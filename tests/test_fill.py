@@ -1,0 +1,351 @@
+"""``reviewkit fill``: results written beside the inputs, live, idempotent, nothing else touched.
+
+Expected scorecard values come from the independent scalar reference in test_formulas.py, not
+from fill's own code. LibreOffice recalculates every filled workbook in one batch; every formula
+cell it computes must equal the value fill cached beside it.
+"""
+from __future__ import annotations
+
+import math
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from reviewkit import formulas as F
+from reviewkit import model
+from reviewkit.errors import ValidationError
+from reviewkit.fill import (FILLED_AT_PROPERTY, FINGERPRINT_PROPERTY, build_fill_plan, fill_workbook, fingerprint,
+                            is_stale)
+from reviewkit.ooxml import WorkbookEditor
+from reviewkit.presets import fact_column, get_preset
+from reviewkit.reader import read_review
+from reviewkit.templates import build_workbook
+
+from test_formulas import random_case, reference, same
+
+SETTINGS = {"zh": {"company": "示例公司", "review_year": 2025, "unit_label": "区域", "as_of": "2025-12-31",
+                   "plan_end": "2026-12-31"},
+            "en": {"company": "Acme", "review_year": 2025, "unit_label": "region", "as_of": "2025-12-31",
+                   "plan_end": "2026-12-31"}}
+BASE = {"revenue": 1200, "new_customers": 500, "repurchase_rate": 0.3, "churn_rate": 0.1, "sales_cycle": 30,
+        "delivery_days": 10}
+
+
+def sales_review(lang: str = "zh", seed: int = 1, units: int = 4) -> model.Review:
+    """A sales review with facts for two years, one cause, a blank and a zero-base row."""
+    rnd = random.Random(seed)
+    kpis = get_preset("sales", lang)
+    names = (["华东", "华北", "华南", "西部", "东北"] if lang == "zh" else ["East", "North", "South", "West", "NE"])[:units]
+    rows = []
+    for u in names:
+        for k in kpis.itertuples():
+            pct = k.unit == "%"
+            nd = 3 if pct else 0
+            t = BASE[k.key] * rnd.uniform(0.9, 1.1)
+            a = t * rnd.uniform(0.8, 1.2)
+            rows.append({"unit": u, "kpi": k.key, "target": round(t, nd), "actual": round(a, nd),
+                         "last_year": round(a * rnd.uniform(0.8, 1.1), nd),
+                         "year_before": round(a * rnd.uniform(0.7, 1.0), nd),
+                         "industry_avg": BASE[k.key], "competitor": None, "industry_top": round(BASE[k.key] * 1.3, 3)})
+    rows[1]["actual"] = None  # no actual: grey
+    rows[2]["year_before"] = 0  # n.m.
+    facts = []
+    inds = ["互联网", "制造", "零售"] if lang == "zh" else ["Internet", "Manufacturing", "Retail"]
+    for y in (2024, 2025):
+        for mo in range(1, 13, 3):
+            for u in names:
+                for ind in inds:
+                    facts.append({"period": f"{y}-{mo:02d}", "unit": u, fact_column("industry", lang): ind,
+                                  fact_column("sales", lang): float(rnd.randint(50, 150) * (1.1 if y == 2025 else 1)),
+                                  fact_column("new_customers", lang): rnd.randint(5, 30),
+                                  fact_column("customers", lang): rnd.randint(50, 100),
+                                  fact_column("repurchased", lang): rnd.randint(10, 40),
+                                  fact_column("churned", lang): rnd.randint(2, 15),
+                                  fact_column("orders", lang): rnd.randint(10, 40),
+                                  fact_column("cycle_days", lang): rnd.randint(200, 900),
+                                  fact_column("delivery_days", lang): rnd.randint(100, 300)})
+    causes = pd.DataFrame([{"unit": names[0], "kpi": "revenue", "kind": "problem", "cause": "price war",
+                            "evidence": "40% of lost customers moved to a cheaper product", "action": "cheaper plan",
+                            "owner": "Zhang", "due": pd.Timestamp("2026-03-31")}])
+    return model.Review(tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts),
+                                "Causes": causes}, settings=SETTINGS[lang], lang=lang)
+
+
+def random_review(seed: int) -> model.Review:
+    rows, kpis = random_case(seed, n_kpis=6, n_units=7)
+    krows = []
+    for key, k in kpis.items():
+        if k["direction"] == "range":  # the reader wants both bounds of a band
+            lo = k.get("range_low")
+            lo = 0.0 if lo is None else lo
+            hi = k.get("range_high")
+            k["range_low"], k["range_high"] = lo, (lo + 10.0 if hi is None else hi)
+        krows.append({"key": key, "name": key.upper(), "unit": "%" if k.get("pp") else "",
+                      "direction": k["direction"], "aggregation": "sum", "green": k.get("green", 1.0),
+                      "amber": k.get("amber", 0.9), "neutral_band": k.get("neutral_band"),
+                      "range_low": k.get("range_low"), "range_high": k.get("range_high"), "weight": 1.0})
+    sc = pd.DataFrame(rows).drop_duplicates(["unit", "kpi"])
+    return model.Review(tables={"KPIs": pd.DataFrame(krows), "Scorecard": sc}, settings=SETTINGS["en"], lang="en")
+
+
+def make(tmp: Path, name: str, review: model.Review, macro: bool = False) -> Path:
+    path = tmp / (name + (".xlsm" if macro else ".xlsx"))
+    build_workbook(path, review, lang=review.lang, macro=macro, overwrite=True)
+    return path
+
+
+# --- reading back ---------------------------------------------------------------------------
+def sheet_rows(path: Path, sheet: str) -> list[list]:
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+
+def scorecard_cells(path: Path, review: model.Review) -> list[dict]:
+    lay = review.layouts["Scorecard"]
+    grid = sheet_rows(path, lay.sheet)
+    out = []
+    for r in lay.rows:
+        line = grid[r - 1]
+        got = {}
+        for key in F.FORMULA_COLUMNS + ("conclusion",):
+            j = openpyxl.utils.column_index_from_string(lay.columns[key]) - 1
+            v = line[j] if j < len(line) else ""
+            got[key] = "" if v is None else v
+        out.append(got)
+    return out
+
+
+def reference_for(review: model.Review) -> list[dict]:
+    """The test's own scalar reference over the review's inputs."""
+    sc = review.scorecard
+    kp = {}
+    for k in review.kpis.itertuples():
+        agg = getattr(k, "aggregation", "") or ""
+        unit = "" if pd.isna(k.unit) else k.unit
+        kp[k.key] = {"direction": k.direction, "green": 1.0 if pd.isna(k.green) else k.green,
+                     "amber": 0.9 if pd.isna(k.amber) else k.amber,
+                     "neutral_band": None if pd.isna(k.neutral_band) else k.neutral_band,
+                     "range_low": None if pd.isna(k.range_low) else k.range_low,
+                     "range_high": None if pd.isna(k.range_high) else k.range_high,
+                     "pp": unit == "%" or (agg == "ratio" and unit in ("", "%"))}
+
+    def v(x):
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+    rows = [{"unit": r.unit, "kpi": r.kpi, **{c: v(getattr(r, c, None)) for c in
+                                              ("target", "actual", "last_year", "year_before", "industry_avg",
+                                               "competitor", "industry_top")}} for r in sc.itertuples()]
+    return reference(rows, kp, review.lang)
+
+
+def mismatches(got: list[dict], want: list[dict]) -> list:
+    bad = []
+    for i, (g, w) in enumerate(zip(got, want)):
+        for k in F.FORMULA_COLUMNS:
+            if not same(g[k], w[k]):
+                bad.append((i, k, g[k], w[k]))
+    return bad
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+# --- fixtures -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fill")
+    out = {}
+    for name, review, macro in (("sales_zh", sales_review("zh"), False), ("sales_en", sales_review("en", 2), False),
+                                ("macro_zh", sales_review("zh", 3, units=3), True),
+                                ("random_1", random_review(1), False), ("random_2", random_review(2), False)):
+        src = make(tmp, name, review, macro)
+        blank = tmp / ("orig_" + src.name)
+        blank.write_bytes(src.read_bytes())
+        before = read_review(src)
+        result = fill_workbook(src)
+        out[name] = {"path": src, "orig": blank, "review": before, "result": result}
+    return out
+
+
+# --- behaviour ------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["sales_zh", "sales_en", "macro_zh", "random_1", "random_2"])
+def test_cached_values_are_the_reference_values(filled, name):
+    f = filled[name]
+    assert f["result"].changed
+    got = scorecard_cells(f["path"], f["review"])
+    assert mismatches(got, reference_for(f["review"])) == []
+    # the conclusion is text naming the KPI
+    assert all(isinstance(g["conclusion"], str) and g["conclusion"] for g in got)
+
+
+def test_pandas_reads_numbers_without_recalculation(filled):
+    f = filled["sales_en"]
+    lay = f["review"].layouts["Scorecard"]
+    df = pd.read_excel(f["path"], sheet_name=lay.sheet, header=lay.header_row - 1, engine="calamine")
+    ach = df[lay.headers["achievement"]]
+    want = [w["achievement"] for w in reference_for(f["review"])]
+    for got, w in zip(ach, want):
+        if w == "":
+            assert got == "" or pd.isna(got)
+        else:
+            assert got == pytest.approx(w, rel=1e-9)
+
+
+def test_inputs_and_foreign_parts_untouched(filled):
+    for name in ("sales_zh", "macro_zh"):
+        f = filled[name]
+        before, after = parts(f["orig"]), parts(f["path"])
+        assert set(before) <= set(after)
+        lay = f["review"].layouts["Scorecard"]
+        changed = {n for n in before if before[n] != after[n]}
+        allowed = {"xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+                   "docProps/custom.xml", "_rels/.rels"}
+        scorecard_part = _sheet_part(f["orig"], lay.sheet)
+        assert changed - allowed - {scorecard_part} == set(), changed
+        if name == "macro_zh":
+            assert before["xl/vbaProject.bin"] == after["xl/vbaProject.bin"]
+        # every input column reads the same
+        grid0, grid1 = sheet_rows(f["orig"], lay.sheet), sheet_rows(f["path"], lay.sheet)
+        inputs = [openpyxl.utils.column_index_from_string(lay.columns[c.key]) - 1
+                  for c in model.SCORECARD.input_columns if c.key in lay.columns]
+        for r in range(len(grid0)):
+            for j in inputs:
+                assert grid0[r][j] == grid1[r][j]
+
+
+def _sheet_part(path: Path, sheet: str) -> str:
+    with WorkbookEditor.open(path) as ed:
+        return ed.sheet(sheet).part
+
+
+def test_second_fill_changes_nothing(filled, tmp_path):
+    f = filled["sales_zh"]
+    data = f["path"].read_bytes()
+    again = fill_workbook(f["path"])
+    assert not again.changed and "unchanged" in str(again)
+    assert f["path"].read_bytes() == data
+    # filling the original into two outputs gives the same parts (time stamp aside)
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    fill_workbook(f["orig"], out=a)
+    fill_workbook(a, out=b)
+    pa, pb = parts(a), parts(b)
+    assert pa.keys() == pb.keys()
+    assert {n for n in pa if pa[n] != pb[n]} <= {"docProps/custom.xml"}
+
+
+def test_stamp_and_staleness(filled, tmp_path):
+    f = filled["sales_en"]
+    with WorkbookEditor.open(f["path"]) as ed:
+        assert ed.get_custom_property(FINGERPRINT_PROPERTY) == fingerprint(f["review"])
+        assert str(ed.get_custom_property(FILLED_AT_PROPERTY)).startswith("20")
+    assert is_stale(f["orig"]) is None
+    assert is_stale(f["path"]) is False
+    # a user changes an actual in Excel: the results on the owned sheets are now stale
+    edited = tmp_path / "edited.xlsx"
+    lay = f["review"].layouts["Scorecard"]
+    with WorkbookEditor.open(f["path"]) as ed:
+        ed.sheet(lay.sheet).write(lay.cell("actual", 0), 99999)
+        ed.save(edited)
+    assert is_stale(edited) is True
+    assert fill_workbook(edited).changed
+    assert is_stale(edited) is False
+
+
+def test_invalid_workbook_is_not_touched(tmp_path):
+    review = sales_review("en")
+    review.tables["Scorecard"].loc[0, "kpi"] = "no_such_kpi"
+    path = make(tmp_path, "bad", review)
+    data = path.read_bytes()
+    with pytest.raises(ValidationError) as exc:
+        fill_workbook(path)
+    assert "no_such_kpi" in str(exc.value) or exc.value.problems
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.xlsx"]
+
+
+def test_owned_sheets_exist_in_both_languages(filled):
+    for name, lang in (("sales_zh", "zh"), ("sales_en", "en")):
+        wb = CalamineWorkbook.from_path(str(filled[name]["path"]))
+        for key in ("summary", "breakdown", "peers"):
+            assert model.owned_sheet_name(key, lang) in wb.sheet_names
+        assert wb.sheet_names.index(model.owned_sheet_name("summary", lang)) == 1
+
+
+def test_summary_puts_what_matters_first(filled):
+    f = filled["sales_zh"]
+    rows = sheet_rows(f["path"], "汇总")
+    head = next(i for i, r in enumerate(rows) if r[:2] == ["单位", "KPI"])
+    body = []
+    for r in rows[head + 1:]:
+        if not r[0]:
+            break
+        body.append(r)
+    assert len(body) == len(f["review"].scorecard)
+    # weight x severity never increases down the list
+    sev = {"未达标": 3, "预警": 2}
+    keys = [float(r[2] or 1) * sev.get(r[6], 1) for r in body]
+    assert keys == sorted(keys, reverse=True)
+
+
+def test_plan_is_plain_data(filled):
+    f = filled["sales_en"]
+    plan = build_fill_plan(f["review"])
+    sheet = f["review"].layouts["Scorecard"].sheet
+    assert all(c.sheet == sheet for c in plan.cells)
+    assert all(c.formula is None or c.formula.startswith("=") for c in plan.cells)
+    assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
+    assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers"]
+    assert any(ch.kind == "waterfall" for s in plan.sheets for ch in s.spec.charts)
+    assert any(ch.kind == "bar" for s in plan.sheets for ch in s.spec.charts)
+
+
+# --- LibreOffice: every formula cell equals its cached value ----------------------------
+@pytest.fixture(scope="module")
+def recalculated(filled, tmp_path_factory):
+    from conftest import require_libreoffice
+
+    require_libreoffice()
+    from reviewkit.libreoffice import recalculate
+
+    out = tmp_path_factory.mktemp("fill_lo")
+    res = recalculate([f["path"] for f in filled.values()], out)
+    return {name: res[f["path"].resolve()] for name, f in filled.items()}
+
+
+def formula_cells(path: Path) -> dict[str, list[tuple[int, int]]]:
+    wb = openpyxl.load_workbook(path, read_only=False)
+    out = {}
+    for ws in wb.worksheets:
+        cells = [(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
+                 if isinstance(c.value, str) and c.value.startswith("=")]
+        if cells:
+            out[ws.title] = cells
+    return out
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", ["sales_zh", "sales_en", "macro_zh", "random_1", "random_2"])
+def test_libreoffice_agrees_with_every_cached_value(filled, recalculated, name):
+    f = filled[name]
+    lo = recalculated[name]
+    assert lo is not None
+    bad = []
+    n = 0
+    for sheet, cells in formula_cells(f["path"]).items():
+        cached, recalc = sheet_rows(f["path"], sheet), sheet_rows(lo, sheet)
+        for r, c in cells:
+            n += 1
+            a = cached[r][c] if c < len(cached[r]) else ""
+            b = recalc[r][c] if r < len(recalc) and c < len(recalc[r]) else ""
+            a, b = ("" if a is None else a), ("" if b is None else b)
+            if not same(a, b):
+                bad.append((sheet, r + 1, c + 1, a, b))
+    assert n > 100
+    assert bad == []
