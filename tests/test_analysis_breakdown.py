@@ -240,3 +240,42 @@ def test_property_kitagawa_zero_residual(rows):
     lvl1 = tree[tree["level"] == 1]
     if len(lvl1):  # a dimension with a single segment explains nothing and is not listed
         assert lvl1["contribution"].sum() == pytest.approx(delta, abs=1e-12)
+
+
+def test_follow_driver_goes_with_the_change():
+    f = renewal_case()
+    # make the company improve overall: 2025 rates up everywhere except the weak cohort
+    f.loc[(f["year"] == 2025), "renewed"] = f.loc[(f["year"] == 2025), "due"] * 0.9
+    f.loc[(f["year"] == 2025) & (f["region"] == "华北"), "renewed"] *= 1.05
+    tree = drilldown(f, "renewal", KPIS, dims=["region", "industry"], depth=2, follow="driver")
+    lvl1 = tree[tree["level"] == 1]
+    assert tree.iloc[0]["change"] > 0
+    picked = lvl1[lvl1["drilled"]].iloc[0]
+    assert picked["contribution"] == lvl1["contribution"].max()
+
+
+@settings(max_examples=60, deadline=None)
+@given(segments)
+def test_property_drilldown_children_add_up_to_parent(rows):
+    f = _facts(rows)
+    g = f.groupby("year")[["due"]].sum()
+    if set(f["year"]) != {2024, 2025} or (g["due"] <= 0).any():
+        return
+    for kpi in ("renewal", "sales"):
+        tree = drilldown(f, kpi, KPIS, dims=["d1", "d2"], depth=2, min_share=0.0)
+        root = tree.iloc[0]
+        lvl1 = tree[tree["level"] == 1]
+        if lvl1.empty:
+            continue
+        assert lvl1["contribution"].sum() == pytest.approx(root["contribution"], abs=1e-9)
+        parent = lvl1[lvl1["drilled"]]
+        kids = tree[tree["level"] == 2]
+        if parent.empty or kids.empty:
+            continue
+        parent = parent.iloc[0]
+        if kpi == "sales":
+            expected = parent["change"]
+        else:
+            scale = 1.0  # level-1 rows are in top-level units already
+            expected = scale * parent["rate_effect"]
+        assert kids["contribution"].sum() == pytest.approx(expected, abs=1e-9)
