@@ -10,7 +10,9 @@ import pytest
 from ooxml_helpers import (CORPUS, assert_well_formed, expected_refusal, first_worksheet, manifest, part_hashes,
                            raw_entries, unresolved_targets)
 from reviewkit.errors import WorkbookFormatError
-from reviewkit.ooxml import Cell, CellStyle, Chart, Series, SheetSpec, WorkbookEditor
+from reviewkit.ooxml import (Cell, CellIsRule, CellStyle, Chart, DxfStyle, IconSetRule, ListValidation, Series,
+                             SheetSpec, WorkbookEditor)
+from reviewkit.ooxml.worksheet import WORKSHEET_ORDER
 
 ROWS = manifest()
 pytestmark = pytest.mark.skipif(not ROWS, reason=f"the Excel-made corpus is not at {CORPUS}")
@@ -38,6 +40,11 @@ def edit(src: Path, out: Path) -> str | None:
             ws.write("H5", 0.9, style=STYLE)
             ws.write("I5", "reviewkit text")
             ws.write_formula("J5", "IF(D5=0,\"n.m.\",E5/D5-1)", cached=0.125, style=STYLE)
+            ws.set_column_width("H", 12)
+            ws.set_conditional_formats(owned=["H5:H200"], rules=[
+                CellIsRule("H5:H200", ">", ["0.5"], DxfStyle(font_color="#006100", fill="#C6EFCE")),
+                IconSetRule("H5:H200", "3Arrows")])
+            ws.set_data_validations(owned=["K5:K200"], validations=[ListValidation("K5:K200", choices=("Y", "N"))])
         book.replace_sheet(OWNED_SHEET, owned_spec())
         book.set_custom_property("reviewkit.fingerprint", "abc123")
         book.save()
@@ -88,6 +95,8 @@ def test_corpus_file_edited_losslessly_or_refused(row, edited):
     changed = [n for n in after if before.get(n) != after[n]]
     assert sheet_part is None or sheet_part in changed
     assert_well_formed(out, changed)
+    if sheet_part:
+        assert_sheet_order_kept(src, out, sheet_part)
     # the writer must not leave a dangling relationship the original did not have
     assert unresolved_targets(out) <= unresolved_targets(src)
     with zipfile.ZipFile(out) as zf:
@@ -112,3 +121,21 @@ def test_libreoffice_opens_every_edited_file(edited, soffice, tmp_path):
     failed = [p.name for p, c in converted.items() if c is None]
     names = {out.name: name for name, (out, _r) in edited.items()}
     assert not failed, "LibreOffice could not open: " + ", ".join(names[f] for f in failed)
+
+
+def assert_sheet_order_kept(src: Path, out: Path, part: str) -> None:
+    """Known elements in schema order; every original top-level element still there, same order."""
+    from lxml import etree
+
+    def children(path):
+        root = etree.fromstring(zipfile.ZipFile(path).read(part))
+        return [etree.QName(c).localname for c in root if isinstance(c.tag, str)]
+
+    before, after = children(src), children(out)
+    rank = {n: i for i, n in enumerate(WORKSHEET_ORDER)}
+    known = [rank[n] for n in after if n in rank]
+    assert known == sorted(known), after
+    it = iter(after)
+    assert all(name in it for name in before), (before, after)  # original elements kept, in order
+    for name in ("conditionalFormatting", "dataValidations", "cols"):
+        assert name in after
