@@ -16,6 +16,7 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Iterable
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +209,41 @@ def _is_blank(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, str) and not v.strip())
 
 
+class _Column:
+    """One table column as pandas factor codes over its distinct cell values.
+
+    Every value is parsed once per distinct value, not once per row: a 100,000-row facts
+    column has a handful of periods and units, and numbers arrive as floats already.
+    """
+
+    def __init__(self, values: list):
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        self.codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        self.uniques = list(uniques)
+        # blank per distinct value, plus a trailing True for code -1 (None)
+        self.blank_u = np.array([_is_blank(u) for u in self.uniques] + [True], dtype=bool)
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.codes = self.codes[mask]
+
+    @property
+    def blank(self) -> np.ndarray:
+        return self.blank_u[self.codes]
+
+    def take(self, converted: list, dtype=object, fill=None) -> np.ndarray:
+        """``converted[i]`` is the value for ``uniques[i]``; spread it over the rows."""
+        arr = np.empty(len(converted) + 1, dtype=dtype)
+        arr[:-1] = converted
+        arr[-1] = fill
+        return arr[self.codes]
+
+    def positions(self, bad_u: list[bool]) -> np.ndarray:
+        """Row positions whose value is one of the flagged distinct values."""
+        mask = np.array(list(bad_u) + [False], dtype=bool)
+        return np.flatnonzero(mask[self.codes])
+
+
 class _TableReader:
     """Turns one Excel Table into a DataFrame with canonical keys, plus its ``TableLayout``."""
 
@@ -225,95 +261,112 @@ class _TableReader:
     def run(self) -> tuple[pd.DataFrame, model.TableLayout]:
         spec, info = self.spec, self.info
         header_row = info.first_row
-        letters = [col_letter(info.first_col + i) for i in range(info.last_col - info.first_col + 1)]
+        width = info.last_col - info.first_col + 1
+        letters = [col_letter(info.first_col + i) for i in range(width)]
         headers = [c.name for c in info.columns]
-        if len(headers) != len(letters):  # a broken part: trust the range, name columns by cell
-            headers = (headers + [""] * len(letters))[: len(letters)]
+        if len(headers) != width:  # a broken part: trust the range
+            headers = (headers + [""] * width)[:width]
         if info.header_rows == 0:
             self._add(f"table '{info.name}' has no header row, so its columns cannot be found",
                       cell=info.ref, expected="Table Design > Header Row turned on")
-            return self._empty(), model.TableLayout(info.name, info.sheet, info.ref, header_row,
+            return self._empty(), model.TableLayout(spec.name, info.sheet, info.ref, header_row,
                                                     header_row, header_row - 1)
         found, unmatched = _match(spec, headers)
         self._count_lang(found, headers)
-        by_key = {c.key: c for c in spec.columns}
-        for c in spec.columns:
-            if c.required and c.key not in found:
-                self._add(f"table '{info.name}' lacks the required column '{c.header(self._lang())}'",
-                          cell=f"{letters[0]}{header_row}:{letters[-1]}{header_row}",
-                          value=[h for h in headers],
-                          expected=f"a header '{c.zh}' or '{c.en}'"
-                                   + (f" (or {', '.join(c.synonyms[:4])})" if c.synonyms else ""))
-        extras: list[tuple[int, str]] = []
-        for i, h in unmatched:
-            cell = f"{letters[i]}{header_row}"
-            norm = model.normalize_header(h)
-            dup = next((k for k in found if norm in model.header_aliases(by_key[k])), None)
-            if dup is not None:
-                self._add(f"column '{h}' is a second '{by_key[dup].header(self._lang())}' column and is "
-                          "ignored", cell=cell, value=h, severity="warning",
-                          expected=f"one column per field (the first, {letters[found[dup]]}, is used)")
-            elif spec.open_columns and str(h).strip():
-                extras.append((i, str(h).strip()))
-            elif not spec.open_columns:
-                self._add(f"column '{h}' is not a column of table '{spec.name}' and is ignored",
-                          cell=cell, value=h, severity="warning",
-                          expected="one of " + ", ".join(c.header(self._lang())
-                                                         for c in spec.input_columns))
+        self._check_headers(found, unmatched, headers, letters, header_row)
+        extras = self._extras
         first = header_row + 1
         last = info.last_row - info.totals_rows
+        # -- cells, column by column --------------------------------------------------------
         grid = self.grids.grid(info.sheet)
         errors = self.grids.errors(info.sheet)
-        c0, c1 = info.first_col - 1, info.last_col
-        width = c1 - c0
-        input_pos = sorted({found[c.key] for c in spec.input_columns if c.key in found}
-                           | {i for i, _ in extras})
-        rows: list[int] = []
-        cells: list[list] = []
-        for r in range(first, last + 1):
-            line = grid[r - 1][c0:c1] if r - 1 < len(grid) else []
-            if len(line) < width:
-                line = list(line) + [""] * (width - len(line))
-            if errors:
-                for i in range(width):
-                    err = errors.get(f"{letters[i]}{r}")
-                    if err is not None:
-                        line = list(line)
-                        line[i] = err
-            if all(_is_blank(line[i]) for i in input_pos):
-                continue
-            rows.append(r)
-            cells.append(line)
+        n = max(last - first + 1, 0)
+        block = grid[first - 1:last]
+        wanted = {found[c.key]: c for c in spec.input_columns if c.key in found}
+        wanted_extra = dict(extras)
+        cols: dict[int, _Column] = {}
+        self.error_values: set[str] = set()
+        full_width = all(len(row) >= info.last_col for row in block)  # calamine: rectangular
+        for i in sorted(set(wanted) | set(wanted_extra)):
+            j = info.first_col - 1 + i
+            if full_width:
+                values = list(map(itemgetter(j), block))
+            else:
+                values = [row[j] if j < len(row) else "" for row in block]
+            values += [""] * (n - len(values))
+            for ref, err in errors.items():  # error cells read back blank: put the error text in
+                m = re.match(r"([A-Z]+)(\d+)$", ref)
+                if m and m.group(1) == letters[i] and first <= int(m.group(2)) <= last:
+                    values[int(m.group(2)) - first] = err
+                    self.error_values.add(err)
+            cols[i] = _Column(values)
+        if cols:
+            keep = ~np.logical_and.reduce([c.blank for c in cols.values()])
+        else:
+            keep = np.zeros(n, dtype=bool)
+        for c in cols.values():
+            c.keep(keep)
+        rows = tuple(np.arange(first, last + 1)[keep].tolist()) if n else ()
         self.rows, self.letters = rows, letters
+        # -- conversion ---------------------------------------------------------------------
         data: dict[str, object] = {}
-        columns = [c for c in spec.input_columns if c.key in found]
-        for c in columns:
-            col_vals = [line[found[c.key]] for line in cells]
-            data[c.key] = self._convert(c, col_vals, letters[found[c.key]], errors)
+        for i, col in sorted(wanted.items()):
+            data[col.key] = self._convert(col, cols[i], letters[i])
         for i, name in extras:
             if name in data:
                 self._add(f"column '{name}' appears twice; the second is ignored",
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
                           expected="unique column headers")
                 continue
-            data[name] = self._extra(name, [line[i] for line in cells], letters[i])
+            data[name] = self._extra(name, cols[i], letters[i])
         df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
             if c.key not in df.columns:
                 df[c.key] = _empty_column(c.kind, len(rows))
         if spec is model.FACTS and "period" in df.columns:
-            df["year"] = self._years(df["period"])
+            df["year"] = self._year_column
         col_letters = {k: letters[i] for k, i in found.items()}
         col_letters.update({name: letters[i] for i, name in extras})
         header_text = {k: headers[i] for k, i in found.items()}
         header_text.update({name: headers[i] for i, name in extras})
         layout = model.TableLayout(table=spec.name, sheet=info.sheet, ref=info.ref,
                                    header_row=header_row, first_row=first, last_row=last,
-                                   columns=col_letters, headers=header_text, rows=tuple(rows))
-        self._check_required_values(df, columns, col_letters)
+                                   columns=col_letters, headers=header_text, rows=rows)
+        for i, col in wanted.items():
+            if col.required:
+                self._report(cols[i].blank, lambda pos: None, letters[i],
+                             f"the required '{col.header(self._lang())}' is empty in table '{spec.name}'",
+                             f"a value for '{col.header(self._lang())}'", "required", with_value=False)
         return df, layout
 
-    # -- helpers ---------------------------------------------------------------------
+    # -- headers ---------------------------------------------------------------------------
+    def _check_headers(self, found, unmatched, headers, letters, header_row) -> None:
+        spec, info = self.spec, self.info
+        by_key = {c.key: c for c in spec.columns}
+        for c in spec.columns:
+            if c.required and c.key not in found:
+                self._add(f"table '{info.name}' lacks the required column '{c.header(self._lang())}'",
+                          cell=f"{letters[0]}{header_row}:{letters[-1]}{header_row}",
+                          value=list(headers),
+                          expected=f"a header '{c.zh}' or '{c.en}'"
+                                   + (f" (or {', '.join(c.synonyms[:4])})" if c.synonyms else ""))
+        self._extras: list[tuple[int, str]] = []
+        for i, h in unmatched:
+            cell = f"{letters[i]}{header_row}"
+            norm = model.normalize_header(h)
+            dup = next((k for k in found if norm and norm in model.header_aliases(by_key[k])), None)
+            if dup is not None:
+                self._add(f"column '{h}' is a second '{by_key[dup].header(self._lang())}' column and is "
+                          "ignored", cell=cell, value=h, severity="warning",
+                          expected=f"one column per field (the first, {letters[found[dup]]}, is used)")
+            elif spec.open_columns and str(h).strip():
+                self._extras.append((i, str(h).strip()))
+            elif not spec.open_columns:
+                self._add(f"column '{h}' is not a column of table '{spec.name}' and is ignored",
+                          cell=cell, value=h, severity="warning",
+                          expected="one of " + ", ".join(c.header(self._lang())
+                                                         for c in spec.input_columns))
+
     def _lang(self) -> str:
         return "en" if self.langs["en"] > self.langs["zh"] else "zh"
 
@@ -329,132 +382,88 @@ class _TableReader:
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.key: _empty_column(c.kind, 0) for c in self.spec.input_columns})
 
-    def _cell(self, letter: str, pos: int) -> str:
-        return f"{letter}{self.rows[pos]}"
+    # -- values ----------------------------------------------------------------------------
+    def _report(self, mask: np.ndarray, why, letter: str, message: str, expected: str, kind: str,
+                *, col: _Column | None = None, severity: str = "error", with_value: bool = True) -> None:
+        """One problem per flagged row (capped per column; the rest are counted)."""
+        group = (f"column '{letter}' of table '{self.spec.name}'", kind)
+        for pos in np.flatnonzero(mask):
+            value = col.uniques[col.codes[pos]] if (with_value and col is not None) else None
+            detail = why(pos)
+            text = f"{detail} in {message}" if detail else message
+            self._add(text, cell=f"{letter}{self.rows[pos]}", value=value, expected=expected,
+                      severity=severity, group=group)
 
-    def _convert(self, col: model.Column, values: list, letter: str, errors) -> object:
-        spec, kind = self.spec, col.kind
-        name = f"column '{col.header(self._lang())}' of table '{spec.name}'"
-        if spec is model.FACTS and col.key == "period":
-            return self._periods(values, letter, name)
+    def _parse_uniques(self, col: _Column, parse) -> tuple[list, list]:
+        """(converted, refusal detail or None) per distinct value."""
+        out, why = [], []
+        for u in col.uniques:
+            if type(u) is float and parse is parse_number:
+                out.append(u)
+                why.append(None)
+                continue
+            try:
+                out.append(parse(u))
+                why.append(None)
+            except ParseError as exc:
+                out.append(None)
+                why.append(exc.detail)
+        return out, why
+
+    def _flag(self, col: _Column, why: list, letter: str, name: str, expected: str, kind: str) -> None:
+        bad_u = [w is not None for w in why]
+        if not any(bad_u):
+            return
+        mask = np.array(bad_u + [False], dtype=bool)[col.codes]
+        self._report(mask, lambda pos: why[col.codes[pos]], letter, name, expected, kind, col=col)
+
+    def _convert(self, c: model.Column, col: _Column, letter: str) -> np.ndarray:
+        spec, kind = self.spec, c.kind
+        name = f"column '{c.header(self._lang())}' of table '{spec.name}'"
+        if spec is model.FACTS and c.key == "period":
+            periods, why = self._parse_uniques(col, parse_period)
+            self._flag(col, why, letter, name, PERIOD_EXPECTED, "period")
+            years = [p.year if p is not None else 0 for p in periods]
+            self._year_column = col.take(years, dtype="int64", fill=0)
+            return col.take([None if p is None else str(p) for p in periods])
         if kind in (model.NUMBER, model.PERCENT, model.INTEGER):
             parse = parse_percent if kind == model.PERCENT else parse_number
-            expected = PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED
-            out = np.full(len(values), np.nan)
-            for pos, v in enumerate(values):
-                if type(v) is float:  # the common case: a number cell
-                    out[pos] = v if kind != model.PERCENT else parse(v)
-                    continue
-                try:
-                    x = parse(v)
-                except ParseError as exc:
-                    self._add(f"{exc.detail} in {name}", cell=self._cell(letter, pos), value=v,
-                              expected=expected, group=(name, "number"))
-                    continue
-                if x is not None:
-                    out[pos] = x
-            return out
+            vals, why = self._parse_uniques(col, parse)
+            self._flag(col, why, letter, name,
+                       PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED, "number")
+            return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         if kind == model.DATE:
-            out = []
-            for pos, v in enumerate(values):
-                try:
-                    d = parse_date(v)
-                except ParseError as exc:
-                    self._add(f"{exc.detail} in {name}", cell=self._cell(letter, pos), value=v,
-                              expected=DATE_EXPECTED, group=(name, "date"))
-                    d = None
-                out.append(d)
-            return pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy()
+            vals, why = self._parse_uniques(col, parse_date)
+            self._flag(col, why, letter, name, DATE_EXPECTED, "date")
+            stamps = [np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in vals]
+            return col.take(stamps, dtype="datetime64[ns]", fill=np.datetime64("NaT"))
+        texts = [_text(u) for u in col.uniques]
+        errs = [u if isinstance(u, str) and u in self.error_values else None for u in col.uniques]
+        self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
+                   "a value, not an Excel error", "error")
+        texts = [None if e else t for t, e in zip(texts, errs)]
         if kind == model.CHOICE:
-            labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in col.choices)
-            out = []
-            for pos, v in enumerate(values):
-                t = _text(v)
-                if t is None:
-                    out.append(None)
-                    continue
-                k = model.choice_key(col, t)
-                if k is None:
-                    self._add(f"unknown value in {name}", cell=self._cell(letter, pos), value=v,
-                              expected=f"one of {labels}", group=(name, "choice"))
-                out.append(k)
-            return np.array(out, dtype=object)
-        out = []
-        for pos, v in enumerate(values):
-            if isinstance(v, str) and v.startswith("#") and v in errors.values():
-                self._add(f"the cell holds an Excel error in {name}", cell=self._cell(letter, pos),
-                          value=v, expected="text", group=(name, "error"))
-                v = None
-            out.append(_text(v))
-        return np.array(out, dtype=object)
+            keys = [None if t is None else model.choice_key(c, t) for t in texts]
+            labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)
+            self._flag(col, ["unknown value" if (t is not None and k is None) else None
+                             for t, k in zip(texts, keys)], letter, name, f"one of {labels}", "choice")
+            return col.take(keys)
+        return col.take(texts)
 
-    def _periods(self, values: list, letter: str, name: str) -> np.ndarray:
-        cache: dict = {}
-        out = np.empty(len(values), dtype=object)
-        for pos, v in enumerate(values):
-            try:
-                key = v if not isinstance(v, list) else tuple(v)
-                if key in cache:
-                    p = cache[key]
-                else:
-                    p = parse_period(v if v != "" else None)
-                    cache[key] = p
-            except ParseError as exc:
-                self._add(f"{exc.detail} in {name}", cell=self._cell(letter, pos), value=v,
-                          expected=PERIOD_EXPECTED, group=(name, "period"))
-                p = None
-            except TypeError:  # unhashable: never from calamine
-                p = parse_period(v)
-            out[pos] = None if p is None else str(p)
-        return out
-
-    def _years(self, periods: pd.Series) -> pd.Series:
-        codes, uniques = pd.factorize(periods, use_na_sentinel=True)
-        years = np.array([int(str(u)[:4]) for u in uniques] + [0], dtype="int64")
-        out = years[codes]  # code -1 → the trailing 0
-        return pd.Series(np.where(codes < 0, 0, out), dtype="int64")
-
-    def _extra(self, name: str, values: list, letter: str) -> np.ndarray:
+    def _extra(self, name: str, col: _Column, letter: str) -> np.ndarray:
         """A fact column that is not in the model: numeric → measure, otherwise dimension."""
-        numbers = np.full(len(values), np.nan)
-        bad: list[int] = []
-        filled = 0
-        for pos, v in enumerate(values):
-            if type(v) is float:
-                numbers[pos] = v
-                filled += 1
-                continue
-            if _is_blank(v):
-                continue
-            filled += 1
-            try:
-                x = parse_number(v)
-            except ParseError as exc:
-                bad.append((pos, exc.detail))
-                continue
-            if x is not None:
-                numbers[pos] = x
+        vals, why = self._parse_uniques(col, parse_number)
+        counts = np.bincount(col.codes[col.codes >= 0], minlength=len(col.uniques))
+        filled = int(sum(n for n, b in zip(counts, col.blank_u) if not b))
+        bad = int(sum(n for n, w in zip(counts, why) if w is not None))
         named = model.normalize_header(name) in self.numeric_names
-        if named or (filled and len(bad) * 2 < filled):  # a measure, maybe with some bad cells
+        if named or (filled and bad * 2 < filled):  # a measure, maybe with some bad cells
             self.measures.append(name)
-            for pos, why in bad:
-                self._add(f"text where a number belongs in measure column '{name}' of table "
-                          f"'{self.spec.name}' ({why})", cell=self._cell(letter, pos), value=values[pos],
-                          expected=NUMBER_EXPECTED, group=(f"column '{name}'", "measure"))
-            return numbers
+            self._flag(col, why, letter, f"measure column '{name}' of table '{self.spec.name}' "
+                       "(text where a number belongs)", NUMBER_EXPECTED, "measure")
+            return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         self.dimensions.append(name)
-        return np.array([_text(v) for v in values], dtype=object)
-
-    def _check_required_values(self, df: pd.DataFrame, columns: list[model.Column],
-                               letters: dict[str, str]) -> None:
-        for c in columns:
-            if not c.required:
-                continue
-            header = c.header(self._lang())
-            for pos in np.flatnonzero(df[c.key].isna().to_numpy()):
-                self._add(f"the required '{header}' is empty in table '{self.spec.name}'",
-                          cell=self._cell(letters[c.key], int(pos)), expected=f"a value for '{header}'",
-                          group=(f"column '{header}'", "required"))
+        return col.take([_text(u) for u in col.uniques])
 
 
 def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:
