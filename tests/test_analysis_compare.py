@@ -202,3 +202,14 @@ def test_achievement_matches_textbook_formula_for_positive_targets(t, a):
     assert achievement(a, t, "lower") == pytest.approx(2 - a / t, rel=1e-9, abs=1e-9)
     assert achievement(t, t, "higher") == pytest.approx(1.0)
     assert achievement(t, t, "lower") == pytest.approx(1.0)
+
+
+def test_is_percent_flag_from_text_and_single_unit():
+    kpis = _kpis([{"key": "x", "unit": "", "is_percent": "TRUE"},
+                  {"key": "y", "unit": "%", "is_percent": "FALSE"}])
+    sc = pd.DataFrame({"unit": ["A", "A"], "kpi": ["x", "y"], "target": [0.5, 0.5],
+                       "actual": [0.6, 0.6], "last_year": [0.5, 0.5]})
+    out = compare(sc, kpis)
+    assert list(out["is_percent"]) == [True, False]
+    assert out.loc[0, "change_ly_pp"] == pytest.approx(10.0)
+    assert len(out) == 2 and list(out["status"]) == ["green", "green"]

@@ -83,6 +83,12 @@ def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
     return out.astype("float64")
 
 
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "y", "是", "x", "✓")
+    return bool(value)
+
+
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
     require_frame(kpis, "kpis", ["key"])
@@ -122,7 +128,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"KPI '{bad['key'].iloc[0]}' has an amber threshold above green",
                          value=float(bad["amber"].iloc[0]), expected=f"amber <= green "
                          f"({float(bad['green'].iloc[0])})")
-    pct = [(bool(p) if not is_blank(p) else u == "%") for p, u in zip(k["is_percent"], k["unit"])]
+    pct = [(_truthy(p) if not is_blank(p) else u == "%") for p, u in zip(k["is_percent"], k["unit"])]
     k["is_percent"] = pd.Series(pct, index=k.index, dtype=bool)
     rng = k[(k["direction"] == "range") & k["range_low"].isna() & k["range_high"].isna()]
     if len(rng):
