@@ -442,3 +442,12 @@ def test_gantt_cells_match_day_by_day(tasks, freq):
             mine = task_days & set(pd.date_range(cs, ce))
             want = "" if not mine else ("done" if mine <= done_days else "bar")
             assert g.cells.iat[i, j] == want, (i, j, cs, want)
+
+
+def test_check_risks():
+    from reviewkit.planning import check_risks
+
+    ok = pd.DataFrame([{"risk": "大客户预算收紧", "impact": "高", "countermeasure": "推出分期方案", "owner": "王五"}])
+    assert check_risks(ok).empty
+    bad = check_risks(ok.assign(countermeasure=None, owner="王五、赵六"))
+    assert list(zip(bad["rule"], bad["severity"])) == [("countermeasure", "error"), ("owner", "warning")]

@@ -143,3 +143,21 @@ def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None) -
                     f"red KPI {kpi} of {unit} has no follow-up action (add one with unit '{unit}' "
                     f"and KPI '{kpi}')", unit=unit, kpi=kpi)
     return findings(rows)
+
+
+def check_risks(risks: pd.DataFrame) -> pd.DataFrame:
+    """Findings on the next-year risks (table ``Risks``): each risk needs a countermeasure
+    (``countermeasure`` rule) and an owner (``owner`` rule; several names is a warning)."""
+    require_frame(risks, "Risks", ["risk"])
+    rows: list[dict] = []
+    counter, owner = column(risks, "countermeasure"), column(risks, "owner")
+    for idx in risks.index:
+        risk = text(risks.at[idx, "risk"])
+        if is_blank(counter[idx]):
+            rows.append({"row": idx, "task_id": None, "column": "countermeasure", "rule": "countermeasure",
+                         "message": f"risk '{risk}' has no countermeasure", "severity": ERROR, "item": risk})
+        found = _owner_finding(owner[idx], several_severity=WARNING)
+        if found:
+            rows.append({"row": idx, "task_id": None, "column": "owner", "rule": "owner",
+                         "message": f"risk '{risk}': {found[0]}", "severity": found[1], "item": risk})
+    return findings(rows)
