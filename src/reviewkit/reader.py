@@ -386,7 +386,7 @@ class _TableReader:
     def _report(self, mask: np.ndarray, why, letter: str, message: str, expected: str, kind: str,
                 *, col: _Column | None = None, severity: str = "error", with_value: bool = True) -> None:
         """One problem per flagged row (capped per column; the rest are counted)."""
-        group = (f"column '{letter}' of table '{self.spec.name}'", kind)
+        group = (f"{message} (column {letter})", kind)
         for pos in np.flatnonzero(mask):
             value = col.uniques[col.codes[pos]] if (with_value and col is not None) else None
             detail = why(pos)
@@ -457,7 +457,9 @@ class _TableReader:
         filled = int(sum(n for n, b in zip(counts, col.blank_u) if not b))
         bad = int(sum(n for n, w in zip(counts, why) if w is not None))
         named = model.normalize_header(name) in self.numeric_names
-        if named or (filled and bad * 2 < filled):  # a measure, maybe with some bad cells
+        # A measure, maybe with a few bad cells: mostly numbers, or named by a KPI and holding
+        # at least one number. A column of text stays a dimension (validate names the KPI cell).
+        if (filled and bad * 2 < filled) or (named and bad < filled) or (named and not filled):
             self.measures.append(name)
             self._flag(col, why, letter, f"measure column '{name}' of table '{self.spec.name}' "
                        "(text where a number belongs)", NUMBER_EXPECTED, "measure")
