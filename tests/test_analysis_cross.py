@@ -88,3 +88,21 @@ def test_analyse_runs_everything():
     assert "主要拖累：华东" in a_sentence
     with pytest.raises(InputError, match="scorecard"):
         analyse({"kpis": KPIS})
+
+
+def test_analyse_without_facts_and_with_an_object():
+    from types import SimpleNamespace
+    kpis = pd.concat([KPIS, pd.DataFrame([{"key": "stock", "aggregation": "last",
+                                           "measure": "stock"}])], ignore_index=True)
+    review = SimpleNamespace(kpis=kpis, scorecard=_scorecard(), facts=None, causes=None,
+                             actions=None)
+    out = analyse(review, lang="en")
+    assert out["drilldown"].empty and out["drivers"].empty
+    assert out["conclusions"]["text"].str.endswith(".").all()
+    facts = pd.DataFrame({"year": [2024, 2025], "region": ["a", "a"], "members": [1.0, 2.0],
+                          "order": [1.0, 1.0], "rep": [1.0, 1.0], "buyers": [2.0, 2.0],
+                          "stock": [5.0, 6.0]})
+    out = analyse(SimpleNamespace(kpis=kpis, scorecard=_scorecard(), facts=facts, causes=None,
+                                  actions=None))
+    assert list(out["skipped"]["kpi"]) == ["stock"]
+    assert "last" in out["skipped"]["reason"].iloc[0]

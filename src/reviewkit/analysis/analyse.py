@@ -63,6 +63,8 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
     if facts is not None and not facts.empty:
         k = kpi_table(kpis)
         use = dims if dims is not None else default_dims(facts, kpis)
+        # hash each dimension once; every drill-down below then reuses the category codes
+        facts = facts.astype({d: "category" for d in use if d in facts.columns})
         for key in k.index:
             try:
                 spec = value_spec(k.loc[key])
