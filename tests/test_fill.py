@@ -290,7 +290,8 @@ def test_summary_puts_what_matters_first(filled):
     assert len(body) == len(f["review"].scorecard)
     # weight x severity never increases down the list
     sev = {"未达标": 3, "预警": 2}
-    keys = [float(r[2] or 1) * sev.get(r[6], 1) for r in body]
+    weight = dict(zip(f["review"].kpis["name"], f["review"].kpis["weight"]))
+    keys = [float(weight[r[1]]) * sev.get(r[5], 1) for r in body]
     assert keys == sorted(keys, reverse=True)
 
 
@@ -303,7 +304,7 @@ def test_plan_is_plain_data(filled):
     assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
     assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers"]
     assert any(ch.kind == "waterfall" for s in plan.sheets for ch in s.spec.charts)
-    assert any(ch.kind == "bar" for s in plan.sheets for ch in s.spec.charts)
+    assert any(ch.kind == "stacked_column" for s in plan.sheets for ch in s.spec.charts)
 
 
 # --- LibreOffice: every formula cell equals its cached value ----------------------------

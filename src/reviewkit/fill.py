@@ -106,14 +106,56 @@ _L = {  # user-facing words: key -> (zh, en)
     "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
     "share": ("占变化", "Share of change"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
-    "wf_base": ("辅助:底", "helper: base"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
+    "wf_base": ("辅助:底", "helper: base"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
     "now": ("当前", "Now"), "if_ly": ("恢复去年", "At last year's"), "if_avg": ("达到平均", "At average"),
     "gain": ("最大提升", "Best gain"),
     "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
                                                      "or lacks the measure columns)."),
     "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
+    "conclusions": ("结论", "Conclusions"),
+    "good": ("有利", "Favourable"), "bad": ("不利", "Unfavourable"),
+    "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
+                     "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
 }
+MISSING_TEXT = {
+    "cause": ("缺少原因：说明为什么未达标", "no cause: say why it missed the target"),
+    "evidence": ("原因缺少数据证据（需含数字）", "the cause has no evidence with a number"),
+    "action": ("缺少改进行动（做什么、谁、何时）", "no action (what, who, by when)"),
+    "owner": ("行动缺少负责人", "the action has no owner"),
+    "due": ("行动缺少截止日期", "the action has no due date"),
+    "success_note": ("缺少成功经验", "no note of what worked"),
+}
+#: display width of one printed line of wrapped text on owned sheets (CJK characters count 2)
+LINE_WIDTH = 72
+
+
+def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
+    """Break ``text`` into lines of at most ``width`` display columns (CJK = 2), at spaces when
+    there are any. Owned sheets cannot rely on row auto-height, so long text gets its own rows."""
+    import unicodedata
+
+    def w(ch):
+        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+    lines, cur, cw = [], "", 0
+    for word in _tokens(text):
+        ww = sum(w(c) for c in word)
+        if cw + ww > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur, cw = word.lstrip(), sum(w(c) for c in word.lstrip())
+        else:
+            cur, cw = cur + word, cw + ww
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines or [""]
+
+
+def _tokens(text: str) -> list[str]:
+    """Words with their leading space for Latin text; single characters for CJK."""
+    import re
+
+    return re.findall(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S", str(text))
 
 
 def _t(key: str, lang: str, **kw) -> str:
@@ -498,8 +540,7 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
             fmt = _column_format(key, kfmt, params.pp)
             style = CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True,
                               align="center" if key in ("status", "rank", "rank_ly", "rank_change") else
-                              ("right" if key not in ("conclusion",) else None),
-                              wrap=key == "conclusion")
+                              ("right" if key != "conclusion" else None))
             if key == "conclusion":
                 cells.append(CellWrite(sheet, ref, an.conclusions.get((r["unit"], r["kpi"])), None, fmt))
             elif forms.get(key) is None:
@@ -543,7 +584,15 @@ def _live(review, key, i, value):
     return (f'IF({ref}="","",{ref})', value)
 
 
+def _section(g: _Grid, text: str, ncols: int) -> None:
+    g.put(1, text, SECTION)
+    for c in range(2, ncols + 1):
+        g.put(c, None, SECTION)
+    g.skip()
+
+
 def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_of, scvals: list[dict]) -> SheetSpec:
+    ncols = 8
     g = _Grid()
     company = str(_settings_value(review, "company", "") or "")
     year = _settings_value(review, "review_year")
@@ -562,15 +611,11 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         ach = r.achievement if not _blank(r.achievement) else math.inf
         order.append((-(w * SEVERITY.get(r.status, 1.0)), STATUS_ORDER.get(r.status, 3), ach, i))
     order.sort()
-    g.put(1, _t("kpis", lang), SECTION)
-    for c in range(2, 11):
-        g.put(c, None, SECTION)
-    g.skip()
-    heads = ["unit", "kpi", "weight", "target", "actual", "achievement", "status", "change_ly", "rank",
-             "conclusion"]
+    _section(g, _t("kpis", lang), ncols)
+    heads = ["unit", "kpi", "target", "actual", "achievement", "status", "change_ly", "rank"]
     g.line([_t(h, lang) for h in heads], HEAD)
     first = g.row
-    status_col, rank_col, ach_col = 7, 9, 6
+    status_col, ach_col = 6, 5
     for _, _, _, i in order:
         r = comp.iloc[i]
         kpi = an.kpis.loc[r["kpi"]]
@@ -578,58 +623,76 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         pp = F.KpiParams.from_kpi(kpi).pp
         v = scvals[i]
         chg_key, chg_fmt = ("change_ly", PP_SIGNED) if pp else ("change_ly_pct", PCT_SIGNED)
-        rk = v.get("rank")
-        g.line([r["unit"], r["name"], _plain(r["weight"]),
+        g.line([r["unit"], r["name"],
                 _live(review, "target", i, _plain(r["target"])),
                 _live(review, "actual", i, _plain(r["actual"])),
                 _live(review, "achievement", i, v["achievement"]),
                 _live(review, "status", i, v["status"]),
                 _live(review, chg_key, i, v[chg_key]),
-                _live(review, "rank", i, rk),
-                an.conclusions.get((r["unit"], r["kpi"]), "")],
-               [TEXT, TEXT, _num_style("0.0#"), _num_style(kfmt), _num_style(kfmt), _num_style(ACH_FORMAT),
+                _live(review, "rank", i, v.get("rank"))],
+               [TEXT, TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(ACH_FORMAT),
                 CellStyle(border=True, align="center"), _num_style(chg_fmt, align="right"),
-                _num_style(RANK_FORMAT, align="center"), WRAP])
+                _num_style(RANK_FORMAT, align="center")])
     last = g.row - 1
     if last >= first:
         g.rules += _status_rules(f"{num_to_col(status_col)}{first}:{num_to_col(status_col)}{last}", lang)
         g.rules.append(_bar_rule(f"{num_to_col(ach_col)}{first}:{num_to_col(ach_col)}{last}"))
+        by_dir: dict[bool, list[int]] = defaultdict(list)
+        for n, (_, _, _, i) in enumerate(order):
+            d = comp.iloc[i]["direction"]
+            if d != "range":
+                by_dir[d == "higher"].append(first + n)
+        for good_pos, rows in sorted(by_dir.items()):
+            g.rules += _sign_rules(_sqref("G", rows), good_pos)
+    g.skip()
+
+    # conclusions, in the same order, one printed line per row
+    _section(g, _t("conclusions", lang), ncols)
+    bold = CellStyle(bold=True)
+    for _, _, _, i in order:
+        r = comp.iloc[i]
+        text = an.conclusions.get((r["unit"], r["kpi"]), "")
+        if not text:
+            continue
+        label = f"{r['unit']} · {r['name']}"
+        g.put(1, label, bold)
+        g.put(6, scvals[i]["status"], CellStyle(align="center"))
+        g.rules += _status_rules(f"F{g.row}", lang)
+        g.skip()
+        for line in _wrap(text):
+            g.put(1, line)
+            g.skip()
     g.skip()
 
     # closed loop
-    g.put(1, _t("loop", lang), SECTION)
-    for c in range(2, 11):
-        g.put(c, None, SECTION)
-    g.skip()
+    _section(g, _t("loop", lang), ncols)
     loop = an.loop
     errors = loop[loop["severity"] == "error"] if not loop.empty else loop
     warns = loop[loop["severity"] != "error"] if not loop.empty else loop
     if errors.empty:
         g.line([_t("loop_ok", lang)], CellStyle(font_color=GOOD_FONT))
     else:
-        g.line([_t(h, lang) for h in ("unit", "kpi", "status", "missing")] + [_t("detail", lang)], HEAD)
+        g.line([_t(h, lang) for h in ("unit", "kpi", "status", "missing")], HEAD)
         start = g.row
         for r in errors.itertuples(index=False):
-            g.line([r.unit, r.name, F.STATUS_LABELS[lang].get(r.status, r.status), r.missing, r.detail],
-                   [TEXT, TEXT, CellStyle(border=True, align="center"), TEXT, WRAP])
+            zh, en = MISSING_TEXT.get(r.missing, (r.detail, r.detail))
+            g.line([r.unit, r.name, F.STATUS_LABELS[lang].get(r.status, r.status), zh if lang == "zh" else en],
+                   [TEXT, TEXT, CellStyle(border=True, align="center"), None])
         g.rules += _status_rules(f"C{start}:C{g.row - 1}", lang)
     if not warns.empty:
-        g.line([_t("detail", lang) + ":"] + [f"{len(warns)} × {warns['missing'].iloc[0]}"], NOTE)
+        g.line([_t("success_left", lang, n=len(warns))], NOTE)
     g.skip()
 
     # overdue actions
     actions = review.tables.get("Actions")
     if as_of is not None and actions is not None and not actions.empty and "due" in actions.columns:
         due = pd.to_datetime(actions["due"], errors="coerce")
-        status = actions.get("status", pd.Series([""] * len(actions)))
-        done = status.map(lambda s: model.choice_key(model.ACTIONS.column("status"), s) == "done"
-                          if not _blank(s) else False)
-        late = actions[(due < pd.Timestamp(as_of)) & ~done]
+        status = actions["status"] if "status" in actions.columns else pd.Series([""] * len(actions))
+        done = status.map(lambda x: model.choice_key(model.ACTIONS.column("status"), x) == "done"
+                          if not _blank(x) else False)
+        late = actions[(due < pd.Timestamp(as_of)).to_numpy() & ~done.to_numpy(dtype=bool)]
         if not late.empty:
-            g.put(1, _t("overdue", lang, d=pd.Timestamp(as_of).date().isoformat()), SECTION)
-            for c in range(2, 11):
-                g.put(c, None, SECTION)
-            g.skip()
+            _section(g, _t("overdue", lang, d=pd.Timestamp(as_of).date().isoformat()), ncols)
             g.line([_t("item", lang), _t("owner", lang), _t("due", lang)], HEAD)
             for _, a in late.iterrows():
                 g.line([a.get("item"), a.get("owner"), pd.Timestamp(a["due"]).to_pydatetime()],
@@ -641,15 +704,11 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     if cross is not None and not cross.empty and "strong" in cross.columns:
         strong = cross[cross["strong"].fillna(False).astype(bool)]
         if not strong.empty:
-            g.put(1, _t("cross", lang), SECTION)
-            for c in range(2, 11):
-                g.put(c, None, SECTION)
-            g.skip()
+            _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
             for r in strong.itertuples(index=False):
-                g.line([r.name_a, r.name_b, _plain(r.corr), str(r.relation)],
-                       [TEXT, TEXT, _num_style("0.00"), WRAP])
-    widths = {"A": 12, "B": 16, "C": 7, "D": 11, "E": 11, "F": 10, "G": 9, "H": 10, "I": 7, "J": 60}
+                g.line([r.name_a, r.name_b, _plain(r.corr), str(r.relation)], [TEXT, TEXT, _num_style("0.00"), None])
+    widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")
 
 
@@ -701,14 +760,24 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         g.rules.append(_bar_rule(f"D{start}:D{g.row - 1}"))
         g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
         g.skip()
-    widths = {"A": 8, "B": 16, "C": 13, "D": 13, "E": 10, "F": 10}
+    widths = {"A": 6, "B": 14, "C": 11, "D": 10, "E": 8, "F": 8}
     return g.spec(widths, tab="#548235")
 
 
 CHART_ROWS = 16
+CHART_COLS = 6
+
+
+def _dim_label(review: model.Review, dim: str, lang: str) -> str:
+    if dim == "unit":
+        return str(_settings_value(review, "unit_label", "") or model.FACTS.column("unit").header(lang))
+    return str(dim)
 
 
 def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
+    from .analysis import format_value
+
+    ncols = CHART_COLS
     g = _Grid()
     g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
@@ -719,105 +788,114 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         name = kpi["name"]
         kfmt = _kpi_format(kpi)
         pp = F.KpiParams.from_kpi(kpi).pp
-        rows = comp[comp["kpi"] == key]
+        idx = [i for i in range(len(comp)) if comp.at[i, "kpi"] == key]
         tree = dd[dd["kpi"] == key] if not dd.empty else dd
-        if rows.empty and tree.empty:
+        if not idx and tree.empty:
             continue
-        # 1. variance by unit: actual - target
-        block_top = g.row
-        g.put(1, _t("variance", lang, name=name), SECTION)
-        for c in range(2, 9):
-            g.put(c, None, SECTION)
-        g.skip()
-        g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap")], HEAD)
-        vstart = g.row
-        gfmt = PP_SIGNED if pp else _signed(kfmt)
-        for i in rows.index:
-            r = comp.loc[i]
-            gap = None if _blank(r["gap"]) else float(r["gap"]) * (100 if pp else 1)
-            g.line([r["unit"], _live(review, "target", i, _plain(r["target"])),
-                    _live(review, "actual", i, _plain(r["actual"])), _live(review, "gap", i, gap)],
-                   [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt)])
-        vend = g.row - 1
         good_pos = kpi["direction"] != "lower"
-        if kpi["direction"] != "range":
-            g.rules += _sign_rules(f"D{vstart}:D{vend}", good_pos)
-        charts_at = g.row + 1
-        if vend >= vstart:
-            g.charts.append(Chart("bar", [Series(f"D{vstart}:D{vend}", _t("gap", lang), BAR_COLOR)],
+        ranged = kpi["direction"] == "range"
+        gfmt = PP_SIGNED if pp else _signed(kfmt)
+        # 1. variance by unit: actual - target, favourable in green and unfavourable in red
+        if idx:
+            _section(g, _t("variance", lang, name=name), ncols)
+            g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap", "good", "bad")], HEAD)
+            vstart = g.row
+            for i in idx:
+                gap = comp.at[i, "gap"]
+                gap = None if _blank(gap) else float(gap) * (100 if pp else 1)
+                n = g.row
+                if ranged:  # a band KPI has no good side: the whole gap in grey
+                    e = (f"IF(ISNUMBER(D{n}),D{n},0)", gap or 0.0)
+                    f = 0.0
+                else:
+                    test = f"D{n}>0" if good_pos else f"D{n}<0"
+                    fav = 0.0 if gap is None or (gap > 0) != good_pos or gap == 0 else gap
+                    unf = 0.0 if gap is None or (gap > 0) == good_pos or gap == 0 else gap
+                    e = (f"IF(ISNUMBER(D{n}),IF({test},D{n},0),0)", fav)
+                    f = (f"IF(ISNUMBER(D{n}),IF({test},0,D{n}),0)", unf)
+                g.line([comp.at[i, "unit"], _live(review, "target", i, _plain(comp.at[i, "target"])),
+                        _live(review, "actual", i, _plain(comp.at[i, "actual"])), _live(review, "gap", i, gap), e, f],
+                       [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt),
+                        _num_style(gfmt, font_color=GREY_FONT if ranged else GOOD_FONT),
+                        _num_style(gfmt, font_color=BAD_FONT)])
+            vend = g.row - 1
+            if not ranged:
+                g.rules += _sign_rules(f"D{vstart}:D{vend}", good_pos)
+            g.skip()
+            g.charts.append(Chart("stacked_column",
+                                  [Series(f"E{vstart}:E{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
+                                   Series(f"F{vstart}:F{vend}", _t("bad", lang), BAD_FONT)],
                                   categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
-                                  anchor=f"A{charts_at}", size=(4, CHART_ROWS), legend=False,
-                                  y_num_format=gfmt.split(";")[0]))
-        # 2. bridge of the level-1 contributions, and the drill-down path
-        if tree is not None and not tree.empty:
-            top = tree[tree["level"] == 0]
-            lvl1 = tree[tree["level"] == 1]
-            base = float(top["base"].iloc[0]) if not top.empty else float("nan")
-            cur = float(top["current"].iloc[0]) if not top.empty else float("nan")
-            bfmt = "0.0%" if pp else kfmt
-            from .analysis import format_value
-            unit = str(kpi.get("unit") or "")
-            g.row = charts_at + CHART_ROWS + 1
-            g.put(1, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
-                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), SECTION)
-            for c in range(2, 9):
-                g.put(c, None, SECTION)
+                                  anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False,
+                                  y_num_format=gfmt.split(";")[0].replace("+", "")))
+            g.skip(CHART_ROWS + 1)
+        # 2. bridge of the level-1 contributions, the drill-down path and the headroom
+        if tree is None or tree.empty:
+            continue
+        top = tree[tree["level"] == 0]
+        lvl1 = tree[tree["level"] == 1]
+        base = float(top["base"].iloc[0]) if not top.empty else float("nan")
+        cur = float(top["current"].iloc[0]) if not top.empty else float("nan")
+        bfmt = "0.0%" if pp else kfmt
+        unit = str(kpi.get("unit") or "")
+        _section(g, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
+                       cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
+        g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
+                _t("wf_down", lang)], HEAD)
+        labels = [_t("start", lang)] + [str(x) for x in lvl1["segment"]] + [_t("end", lang)]
+        deltas = [base] + [float(x) for x in lvl1["contribution"]]
+        wb_, wu, wdn = waterfall_series(deltas)
+        totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
+        wu[0] = 0.0
+        wb_.append(0.0), wu.append(0.0), wdn.append(0.0)
+        deltas.append(cur)
+        wstart = g.row
+        for lab, dlt, b_, t_, u_, d_ in zip(labels, deltas, wb_, totals, wu, wdn):
+            g.line([lab, dlt, b_, t_, u_, d_], [TEXT, _num_style(bfmt), _num_style(bfmt, font_color=GREY_FONT),
+                                                _num_style(bfmt), _num_style(bfmt), _num_style(bfmt)])
+        wend = g.row - 1
+        g.skip()
+        up_c, down_c = (GOOD_FONT, BAD_FONT) if good_pos else (BAD_FONT, GOOD_FONT)
+        if ranged:
+            up_c = down_c = GREY_FONT
+        g.charts.append(Chart("waterfall", [Series(f"C{wstart}:C{wend}", _t("wf_base", lang)),
+                                            Series(f"D{wstart}:D{wend}", _t("total", lang), "#7F7F7F"),
+                                            Series(f"E{wstart}:E{wend}", _t("wf_up", lang), up_c),
+                                            Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
+                              categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
+                              anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False))
+        g.skip(CHART_ROWS + 1)
+        _section(g, _t("tree", lang), ncols)
+        g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)
+        tstart = g.row
+        for r in tree[tree["level"] > 0].itertuples(index=False):
+            g.line([("  " * (int(r.level) - 1)) + str(r.segment), _dim_label(review, str(r.dimension), lang),
+                    _plain(r.base), _plain(r.current), _plain(r.contribution), _plain(r.share_of_change)],
+                   [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt)),
+                    _num_style(PCT_SIGNED)])
+        if g.row > tstart and not ranged:
+            g.rules += _sign_rules(f"E{tstart}:E{g.row - 1}", good_pos)
+        if pp and not lvl1.empty and "mix_effect" in lvl1.columns:
             g.skip()
-            g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("wf_up", lang),
-                    _t("wf_down", lang)], HEAD)
-            labels = [_t("start", lang)] + [str(s) for s in lvl1["segment"]] + [_t("end", lang)]
-            deltas = [base] + [float(x) for x in lvl1["contribution"]]
-            wb_, wu, wdn = waterfall_series(deltas)
-            wb_.append(0.0), wu.append(cur), wdn.append(0.0)
-            deltas.append(cur)
-            wstart = g.row
-            for lab, dlt, b_, u_, d_ in zip(labels, deltas, wb_, wu, wdn):
-                g.line([lab, dlt, b_, u_, d_], [TEXT, _num_style(bfmt), _num_style(bfmt, font_color=GREY_FONT),
-                                                _num_style(bfmt), _num_style(bfmt)])
-            wend = g.row - 1
-            g.charts.append(Chart("waterfall", [Series(f"C{wstart}:C{wend}", _t("wf_base", lang)),
-                                                Series(f"D{wstart}:D{wend}", _t("wf_up", lang), GOOD_FONT),
-                                                Series(f"E{wstart}:E{wend}", _t("wf_down", lang), BAD_FONT)],
-                                  categories=f"A{wstart}:A{wend}", title=_t("bridge", lang, name=name, base="",
-                                                                            cur="").split("：")[0].split(":")[0],
-                                  anchor=f"E{charts_at}", size=(4, CHART_ROWS), legend=False))
+            g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
+            for r in lvl1.itertuples(index=False):
+                g.line([str(r.segment), _plain(r.mix_effect), _plain(r.rate_effect), _plain(r.contribution)],
+                       [TEXT, _num_style(_signed(bfmt)), _num_style(_signed(bfmt)), _num_style(_signed(bfmt))])
+        hr = an.headroom.get(key)
+        if hr is not None and not hr.empty:
             g.skip()
-            g.put(1, _t("tree", lang), SECTION)
-            for c in range(2, 9):
-                g.put(c, None, SECTION)
-            g.skip()
-            g.line([_t(h, lang) for h in ("level", "dimension", "segment", "base", "current", "contribution",
-                                          "share", "mix", "rate")][:8], HEAD)
-            tstart = g.row
-            for r in tree[tree["level"] > 0].itertuples(index=False):
-                g.line([int(r.level), str(r.dimension), ("  " * (int(r.level) - 1)) + str(r.segment),
-                        _plain(r.base), _plain(r.current), _plain(r.contribution), _plain(r.share_of_change),
-                        _plain(r.mix_effect) if pp or not _blank(r.mix_effect) else None],
-                       [_num_style("0", align="center"), TEXT, TEXT, _num_style(bfmt), _num_style(bfmt),
-                        _num_style(_signed(bfmt)), _num_style(PCT_SIGNED), _num_style(_signed(bfmt))])
-            if g.row > tstart:
-                g.rules += _sign_rules(f"F{tstart}:F{g.row - 1}", good_pos)
-            # headroom
-            hr = an.headroom.get(key)
-            if hr is not None and not hr.empty:
-                g.skip()
-                g.put(1, _t("headroom", lang), SECTION)
-                for c in range(2, 9):
-                    g.put(c, None, SECTION)
-                g.skip()
-                g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
-                for r in hr.head(8).itertuples(index=False):
-                    g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
-                            _plain(r.best_gain)],
-                           [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt))])
-        else:
-            g.row = charts_at + CHART_ROWS
-        g.row = max(g.row, block_top + 3) + 1
+            _section(g, _t("headroom", lang), ncols)
+            g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
+            for r in hr.head(8).itertuples(index=False):
+                g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
+                        _plain(r.best_gain)],
+                       [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt))])
+        g.skip()
     sk = an.skipped
     if sk is not None and not sk.empty:
         for r in sk.itertuples(index=False):
             g.line([_t("skipped", lang, kpi=r.kpi, reason=str(r.reason)[:120])], NOTE)
-    widths = {"A": 18, "B": 13, "C": 16, "D": 12, "E": 12, "F": 12, "G": 11, "H": 11}
+    widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
     return g.spec(widths, tab="#C55A11")
 
 
@@ -864,8 +942,11 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
 
 def apply_plan(editor, plan: FillPlan) -> None:
     """Record ``plan`` in an open :class:`reviewkit.ooxml.WorkbookEditor` (nothing is saved)."""
+    sheets: dict = {}
     for c in plan.cells:
-        ws = editor.sheet(c.sheet)
+        ws = sheets.get(c.sheet)
+        if ws is None:
+            ws = sheets[c.sheet] = editor.sheet(c.sheet)
         style = plan.styles.get((c.sheet, c.cell))
         if style is None and c.number_format:
             style = CellStyle(num_format=c.number_format)
