@@ -451,3 +451,14 @@ def test_check_risks():
     assert check_risks(ok).empty
     bad = check_risks(ok.assign(countermeasure=None, owner="王五、赵六"))
     assert list(zip(bad["rule"], bad["severity"])) == [("countermeasure", "error"), ("owner", "warning")]
+
+
+def test_shares_that_round_above_one():
+    # thirds, halves and sixths: Q1 + Q2 + Q3 rounds above 1 in floating point
+    facts = facts_for({2023: [0, 1, 0, 0], 2024: [0, 0.5, 0.5, 0], 2025: [1, 0, 0, 0]})
+    ny = pd.DataFrame([{"unit": "华东", "kpi": "sales", "annual_target": 600}])
+    r = split_quarters(ny, facts, KPIS).iloc[0]
+    shares = [r[f"share_q{i}"] for i in range(1, 5)]
+    assert shares == pytest.approx([1 / 3, 1 / 2, 1 / 6, 0]) and min(shares) >= 0
+    assert shares[0] + shares[1] + shares[2] + shares[3] == 1.0
+    assert [r[f"q{i}"] for i in range(1, 5)] == [200, 300, 100, 0]

@@ -1,6 +1,7 @@
 """Next year's annual targets split into quarterly targets by past years' seasonality."""
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -66,9 +67,23 @@ def seasonality(facts: pd.DataFrame, measure: str, unit: str = "") -> tuple[list
     if not shares:
         return None, [], note or "no complete past year"
     mean = np.mean(np.vstack(shares), axis=0)
-    mean = mean / mean.sum()
-    first3 = float(mean[0]) + float(mean[1]) + float(mean[2])
-    return [float(mean[0]), float(mean[1]), float(mean[2]), 1.0 - first3], years, note
+    return exact_shares(mean), years, note
+
+
+def exact_shares(weights) -> list[float]:
+    """Four non-negative floats proportional to ``weights`` whose float sum (left to right) is 1.0.
+
+    Q4 = 1 − (Q1 + Q2 + Q3); when rounding made Q1 + Q2 + Q3 exceed 1 by an ulp, the largest of
+    them is nudged down first, so Q4 is never negative.
+    """
+    w = np.asarray(weights, dtype=float)
+    q = [float(x) for x in w[:3] / w.sum()]
+    first3 = q[0] + q[1] + q[2]
+    while first3 > 1.0:
+        k = q.index(max(q))
+        q[k] = math.nextafter(q[k], 0.0)
+        first3 = q[0] + q[1] + q[2]
+    return [*q, 1.0 - first3]
 
 
 def _split(target: float, shares: list[float], decimals: int) -> list[float]:
