@@ -55,7 +55,7 @@ def _files(tmp_path: Path, contents: dict[str, bytes]) -> list[Path]:
 
 def test_find_workbooks_expands_folders_and_skips_lock_files(tmp_path):
     _files(tmp_path, {"d/a.xlsx": b"a", "d/B.XLSM": b"b", "d/~$a.xlsx": b"lock", "d/.~a.xlsx.tmp": b"t",
-                      "d/.~x.xlsx": b"t", "d/notes.txt": b"n", "d/sub/c.xlsx": b"c", "e.txt": b"e"})
+                      "d/.~x.xlsx": b"t", "d/.a.123.tmp.xlsx": b"t", "d/notes.txt": b"n", "d/sub/c.xlsx": b"c", "e.txt": b"e"})
     files, bad = find_workbooks([tmp_path / "d", tmp_path / "d" / "a.xlsx", tmp_path / "missing.xlsx",
                                  tmp_path / "e.txt"])
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["d/B.XLSM", "d/a.xlsx", "d/sub/c.xlsx"]

@@ -94,7 +94,7 @@ class BatchReport:
 def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[FileResult]]:
     """Expand folders (recursively) to their .xlsx/.xlsm files, in a stable order.
 
-    Skips Excel's ``~$`` lock files and our own ``.~…tmp`` temporaries. A path that does not
+    Skips Excel's ``~$`` lock files and hidden files (our ``.~…tmp`` temporaries among them). A path that does not
     exist or is not a workbook is returned as a ``failed`` result rather than stopping the batch.
     """
     found: list[Path] = []
@@ -112,7 +112,7 @@ def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
         if p.is_dir():
             for f in sorted(p.rglob("*"), key=lambda x: str(x)):
                 if (f.is_file() and f.suffix.lower() in SUFFIXES
-                        and not f.name.startswith(("~$", ".~"))):
+                        and not f.name.startswith(("~$", "."))):  # lock files, temporaries
                     add(f)
         elif p.is_file():
             if p.suffix.lower() in SUFFIXES:
@@ -141,7 +141,7 @@ def fill_job(path: str, force: bool = False) -> FileResult:
         from .safety import check_package
 
         check_package(path)
-        if not force and not is_stale(path):
+        if not force and is_stale(path) is False:  # None: never filled
             return FileResult(path, SKIPPED, "inputs unchanged since the last fill (use --force to refill)",
                               time.perf_counter() - t0)
         result = fill_workbook(path)
