@@ -101,5 +101,54 @@ def export(path: Path, as_pdf: bool, out: Path | None) -> None:
     click.echo(f"wrote {pdf}")
 
 
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", default="unit", show_default=True,
+              help="Split by the unit column, or by a Facts dimension such as 区域 / region.")
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the departmental workbooks (created if missing).")
+@click.option("--force", is_flag=True, help="Overwrite workbooks already in the folder.")
+def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
+    """Write one prefilled workbook per unit (department, region, person) of MASTER."""
+    from .split import split_workbook
+
+    report = _run(split_workbook, master, out_dir, by=by, overwrite=force)
+    click.echo(str(report))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per CPU).")
+@click.option("--force", is_flag=True, help="Refill files whose inputs have not changed.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster (tcp://host:8786); needs reviewkit[dask].")
+def batch(paths: tuple[Path, ...], jobs: int | None, force: bool, scheduler: str | None) -> None:
+    """Fill every workbook in PATHS (files or folders) in parallel; exit 1 if any failed."""
+    from .batch import auto_progress, print_report, run_batch
+
+    report = _run(run_batch, list(paths), jobs=jobs, force=force, progress=auto_progress(), scheduler=scheduler)
+    print_report(report)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The company workbook to write.")
+@click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Last year's company rollup, for rank changes and who is expected.")
+@click.option("--expected", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A text file with one expected unit per line.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: Path | None, force: bool) -> None:
+    """Consolidate departmental workbooks into a company workbook; exit 1 if any file was refused."""
+    from .rollup import rollup_workbooks
+
+    report = _run(rollup_workbooks, list(paths), out, previous=previous, expected=expected, overwrite=force)
+    click.echo(str(report))
+    sys.exit(report.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
