@@ -534,3 +534,23 @@ def _run_dask(files, scheduler, job, force, prog, results) -> tuple[int, str]:
     finally:
         if own:
             client.close()
+
+
+def print_report(report: BatchReport, stream=None) -> None:
+    """The per-file result table: a rich table on a terminal, plain lines otherwise."""
+    s = stream or sys.stdout
+    if hasattr(s, "isatty") and s.isatty() and os.environ.get("TERM") != "dumb":
+        from rich.console import Console
+        from rich.table import Table
+
+        colours = {FILLED: "green", UNCHANGED: "cyan", SKIPPED: "dim", FAILED: "bold red", CANCELLED: "yellow"}
+        table = Table(show_edge=False, header_style="bold")
+        for name in ("status", "file", "seconds", "reason"):
+            table.add_column(name, overflow="fold", justify="right" if name == "seconds" else "left")
+        for r in report.results:
+            table.add_row(f"[{colours.get(r.status, '')}]{r.status}[/]", r.path, f"{r.seconds:.2f}", r.reason)
+        console = Console(file=s)
+        console.print(table)
+        console.print(report.summary())
+    else:
+        print(str(report), file=s, flush=True)
