@@ -161,9 +161,9 @@ class FakeSheet:
             return FakeRange(self, f"{a}1:{b}1048576")
         return FakeRange(self, ref)
 
-    def clear(self):
-        self.book.calls.append(("clear", self.name, ""))
-        self.cells, self.formulas, self.formats, self.looks, self.merged = {}, {}, {}, {}, []
+    def clear_contents(self):
+        self.book.calls.append(("clear_contents", self.name, ""))
+        self.cells, self.formulas = {}, {}
 
 
 class FakeSheets(list):
@@ -319,6 +319,13 @@ def open_book(request):
         app.kill()
 
 
+@pytest.fixture
+def scorecard_only(monkeypatch):
+    """Refresh through the built-in scorecard plan (what the button does without reviewkit.fill),
+    so the stand-in, which cannot calculate, holds values rather than formulas."""
+    monkeypatch.setattr(button, "_fill_module", lambda: None)
+
+
 def _value(book, sheet: str, ref: str):
     if isinstance(book, FakeBook):
         r, c = parse_cell(ref)
@@ -350,8 +357,10 @@ def test_review_from_the_open_book(review_file, open_book):
     assert review.lang == "zh"
 
 
-def test_refresh_writes_the_analysis_into_the_book(review_file, open_book):
+def test_refresh_writes_the_analysis_into_the_book(review_file, open_book, request):
     book = open_book(review_file)
+    if isinstance(book, FakeBook):
+        request.getfixturevalue("scorecard_only")
     result = button.refresh(book)
     assert result.ok, result.message
     # independent expectations from METHOD.md: 1080/1200, 420/500, 0.18/0.15
@@ -402,7 +411,7 @@ def test_fallback_reader_agrees_on_the_scorecard(review_file):
 
 
 # --- the stand-in only: what Excel is asked to do ------------------------------------------
-def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file):
+def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file, scorecard_only):
     book = FakeBook.from_file(review_file)
     book.calls.clear()
     result = button.refresh(book)
@@ -664,6 +673,7 @@ def test_editor_clears_an_owned_sheet_before_rebuilding_it(review_file):
     book = FakeBook.from_file(review_file)
     old = book.sheet("说明")
     old.cells[(9, 9)] = "stale"
+    old.formats[(9, 9)] = "0%"
     editor = XlwingsEditor(book)
     editor.replace_sheet("说明", SheetSpec(cells=[Cell("A1", "new")],
                                           charts=[Chart("column", [Series("A1:A2")])]))
@@ -671,9 +681,53 @@ def test_editor_clears_an_owned_sheet_before_rebuilding_it(review_file):
         editor.sheet("说明")
     editor.save()
     assert book.sheet("说明").cells == {(1, 1): "new"}
-    assert any("chart" in s for s in editor.skipped)
+    assert book.sheet("说明").formats == {(9, 9): "0%"}  # formats (and charts, rules) stay
+    assert any("charts and conditional formats of sheet '说明'" in s for s in editor.skipped)
 
 
-def test_refresh_reports_what_stayed_as_it_was(review_file):
+def test_refresh_reports_what_stayed_as_it_was(review_file, scorecard_only):
     result = button.refresh(FakeBook.from_file(review_file))
     assert result.ok and result.skipped == ()
+    assert result.message.endswith("cells written")
+
+
+def _same_cells(wb, book, sheets):
+    """Every non-empty cell of the openpyxl workbook equals the stand-in's (values, formulas,
+    and number formats where the stand-in set one), and the stand-in has no others."""
+    import datetime as dt
+
+    for name in sheets:
+        ws, sheet = wb[name], book.sheet(name)
+        for row in ws.iter_rows():
+            for c in row:
+                rc = (c.row, c.column)
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert sheet.formulas.get(rc) == c.value, (name, c.coordinate)
+                elif c.value is not None:
+                    got = sheet.cells.get(rc)
+                    if isinstance(c.value, dt.datetime) and isinstance(got, dt.date):
+                        got = dt.datetime.combine(got, dt.time()) if not isinstance(got, dt.datetime) else got
+                    assert got == c.value or got == pytest.approx(c.value), (name, c.coordinate, got, c.value)
+                if rc in sheet.formats:
+                    assert sheet.formats[rc] == c.number_format, (name, c.coordinate)
+        assert set(sheet.formulas) | {rc for rc, v in sheet.cells.items() if v is not None} == {
+            (c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None}, name
+
+
+def test_refresh_writes_what_reviewkit_fill_writes(review_file, tmp_path):
+    """The button and `reviewkit fill` write the same cells, formulas, formats and owned sheets."""
+    import openpyxl
+
+    fill = button._fill_module()
+    if fill is None:
+        pytest.skip("reviewkit.fill has no build_fill_plan/apply_plan in this tree; the button falls "
+                    "back to scorecard_plan, tested above")
+    source = write_review(tmp_path / "review.xlsx", status_cell=False)  # the status cell is the button's own
+    filled = fill.fill_workbook(source, out=tmp_path / "filled.xlsx")
+    wb = openpyxl.load_workbook(filled.path)
+    book = FakeBook.from_file(source)
+    result = button.refresh(book)
+    assert result.ok, result.message
+    assert [s.name for s in book.sheets] == wb.sheetnames
+    _same_cells(wb, book, wb.sheetnames)
+    assert result.cells >= len([c for c in book.sheet("计分卡").formulas])

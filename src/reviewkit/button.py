@@ -41,6 +41,7 @@ class RefreshResult:
     cells: int = 0  # cells written
     log: str | None = None  # traceback file of an unexpected error
     skipped: tuple[str, ...] = ()  # what the open workbook keeps as it was (see XlwingsEditor)
+    warnings: tuple[str, ...] = ()  # fill's warnings (e.g. a KPI not broken down)
 
 
 def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
@@ -55,11 +56,12 @@ def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
     try:
         review = engine.read_review()
         editor = XlwingsEditor(book)
-        write_into(editor, review, as_of=as_of)
+        warnings = write_into(editor, review, as_of=as_of)
         editor.save()
         cells = editor.cells_written
-        result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written", cells,
-                               skipped=tuple(editor.skipped))
+        kept = "; charts and conditional formats kept as they were" if editor.skipped else ""
+        result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written{kept}", cells,
+                               skipped=tuple(editor.skipped), warnings=warnings)
     except ReviewkitError as exc:
         result = RefreshResult(False, f"reviewkit: {exc}")
     except Exception as exc:  # noqa: BLE001 - the user must see one line, not a traceback window
@@ -75,39 +77,36 @@ def main() -> RefreshResult:
     return refresh()
 
 
-def write_into(editor, review: Review, *, as_of: str | None = None) -> None:
-    """Write what ``reviewkit fill`` writes for ``review`` through ``editor``.
+def write_into(editor, review: Review, *, as_of: str | None = None) -> tuple[str, ...]:
+    """Record through ``editor`` what ``reviewkit fill`` writes for ``review``; return warnings.
 
     ``editor`` has :class:`reviewkit.ooxml.WorkbookEditor`'s writing API (here an
-    :class:`~reviewkit.engines.xlwings_editor.XlwingsEditor`). In order of preference:
-
-    1. ``reviewkit.fill.fill_into(editor, review, as_of=...)``: fill's own routine, the one it
-       runs on a ``WorkbookEditor`` for files, so the button writes exactly what the CLI writes;
-    2. ``reviewkit.fill.write_plan(review, as_of=...)``: fill's cells as ``CellWrite`` records;
-    3. until ``fill`` offers either: :func:`scorecard_plan`.
+    :class:`~reviewkit.engines.xlwings_editor.XlwingsEditor`). With ``reviewkit.fill``'s
+    ``build_fill_plan`` and ``apply_plan`` (what ``reviewkit fill`` runs on a file), the button
+    writes exactly what the CLI writes; without them, :func:`scorecard_plan`.
     """
+    fill = _fill_module()
+    if fill is None:
+        editor.add(scorecard_plan(review))
+        return ()
+    plan = fill.build_fill_plan(review, as_of=as_of)
+    fill.apply_plan(editor, plan)
+    stamp_property = getattr(fill, "FILLED_AT_PROPERTY", None)
+    if stamp_property:
+        editor.set_custom_property(stamp_property,
+                                   _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat())
+    return tuple(plan.warnings)
+
+
+def _fill_module():
+    """``reviewkit.fill`` if it offers the plan API the button uses, else None."""
     try:
         from . import fill
     except ImportError:
-        fill = None
-    routine = getattr(fill, "fill_into", None)
-    if routine is not None:
-        routine(editor, review, as_of=as_of)
-        return
-    editor.add(write_plan(review, as_of=as_of))
-
-
-def write_plan(review: Review, *, as_of: str | None = None) -> list[CellWrite]:
-    """The cells to write for ``review``: ``reviewkit.fill.write_plan`` when ``fill`` has it,
-    otherwise :func:`scorecard_plan`."""
-    try:
-        from . import fill
-    except ImportError:
-        fill = None
-    provider = getattr(fill, "write_plan", None)
-    if provider is not None:
-        return list(provider(review, as_of=as_of))
-    return scorecard_plan(review)
+        return None
+    if hasattr(fill, "build_fill_plan") and hasattr(fill, "apply_plan"):
+        return fill
+    return None
 
 
 # Scorecard computed column -> (column of analysis.compare, number format)

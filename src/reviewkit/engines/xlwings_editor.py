@@ -8,10 +8,10 @@ calls, records them, and on :meth:`save` applies them to the open book through
 ``fill`` routine can write a file or the open workbook, and the Refresh button writes the
 same values, formulas, number formats and owned sheets as ``reviewkit fill``.
 
-What Excel already shows is kept: conditional formats and data validations written by an
-earlier ``reviewkit fill`` (or the template) stay on their ranges and apply to the new values;
-the editor records new rule sets but does not rewrite them live, and owned-sheet charts are
-not drawn live. Everything not applied is listed in :attr:`XlwingsEditor.skipped`.
+What Excel already shows is kept: conditional formats, data validations and charts written by
+an earlier ``reviewkit fill`` (or the template) stay on their cells and show the new values;
+the editor records new rules and charts but does not draw them live. Everything not applied
+is listed in :attr:`XlwingsEditor.skipped`.
 """
 from __future__ import annotations
 
@@ -159,13 +159,14 @@ class XlwingsEditor:
         return out
 
     def _prepare_owned(self, name: str, spec, position: int | None) -> None:
-        """A clean sheet for an owned-sheet spec: cleared if it exists, added if not."""
+        """A clean sheet for an owned-sheet spec: contents cleared if it exists, added if not.
+
+        Formats, conditional formats and charts stay: this engine does not draw charts or
+        rules live, and those a file fill made point at the same cells, so they show the new
+        values."""
         real = self._real_name(name)
         if real is not None:
-            sheet = self._sheet(real)
-            sheet.clear()
-            for chart in list(getattr(sheet, "charts", [])):
-                chart.delete()
+            self._sheet(real).clear_contents()
         else:
             sheets = self.book.sheets
             if position is not None and 0 <= position < len(list(sheets)):
@@ -174,32 +175,30 @@ class XlwingsEditor:
                 sheets.add(name, after=list(sheets)[-1])
         for m in getattr(spec, "merged", ()):
             self._sheet(name).range(m).merge()
-        if getattr(spec, "charts", ()):
-            self.skipped.append(f"{len(spec.charts)} chart(s) of sheet '{name}': run `reviewkit fill` on the "
-                                "saved file to draw them")
+        if getattr(spec, "charts", ()) or getattr(spec, "conditional_formats", ()):
+            self.skipped.append(f"charts and conditional formats of sheet '{name}' are kept as they were; "
+                                "run `reviewkit fill` on the saved file to redraw them")
 
     def _apply_styles(self, plan: list[CellWrite]) -> None:
-        """Fill colour, bold/italic, font colour and wrapping, one call per rectangle and style."""
+        """Fill colour, bold/italic, font colour and wrapping: one call per rectangle of cells
+        sharing one attribute value (not per whole style, which would split rectangles)."""
         latest: dict[tuple[str, int, int], object] = {}
         for w in plan:
             if w.style is not None:
                 r, c = parse_cell(w.cell)
                 latest[(w.sheet, r, c)] = w.style
-        by_style: dict[tuple[str, object], dict[tuple[int, int], object]] = defaultdict(dict)
+        by_look: dict[tuple[str, str, object], dict[tuple[int, int], object]] = defaultdict(dict)
         for (sheet, r, c), style in latest.items():
-            by_style[(sheet, style)][(r, c)] = style
-        for (sheet, style), cells in by_style.items():
-            looks = _looks(style)
-            if not looks:
-                continue
+            for attr, value in _looks(style):
+                by_look[(sheet, attr, value)][(r, c)] = value
+        for (sheet, attr, value), cells in by_look.items():
             for r0, c0, r1, c1 in _rectangles(cells):
                 rng = self._sheet(sheet).range(range_ref(r0, c0, r1, c1))
-                for attr, value in looks:
-                    try:
-                        target = rng.font if attr.startswith("font.") else rng
-                        setattr(target, attr.split(".", 1)[-1], value)
-                    except Exception:  # noqa: BLE001 - an Excel without this property: keep going
-                        self.skipped.append(f"{attr} on {sheet}!{range_ref(r0, c0, r1, c1)}")
+                try:
+                    target = rng.font if attr.startswith("font.") else rng
+                    setattr(target, attr.split(".", 1)[-1], value)
+                except Exception:  # noqa: BLE001 - an Excel without this property: keep going
+                    self.skipped.append(f"{attr} on {sheet}!{range_ref(r0, c0, r1, c1)}")
 
     def _apply_props(self) -> None:
         for name, value in self._props.items():
