@@ -231,7 +231,8 @@ def test_property_kitagawa_zero_residual(rows):
     if set(f["year"]) != {2024, 2025} or (g["due"] <= 0).any():
         return
     out = breakdown(f, "renewal", KPIS, by="d1")
-    delta = g.loc[2025, "renewed"] / g.loc[2025, "due"] - g.loc[2024, "renewed"] / g.loc[2024, "due"]
+    rate = g["renewed"] / g["due"]
+    delta = rate[2025] - rate[2024]
     assert (out["mix_effect"] + out["rate_effect"]).sum() == pytest.approx(delta, abs=1e-12)
     assert out["contribution"].to_numpy() == pytest.approx(
         (out["mix_effect"] + out["rate_effect"]).to_numpy())

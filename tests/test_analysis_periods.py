@@ -67,7 +67,8 @@ def test_campaign_share_monthly_is_pro_rated():
 
 
 def test_campaign_overlaps_and_errors():
-    camp = pd.DataFrame({"name": ["A", "B"], "start": ["06-01", "06-10"], "end": ["06-15", "06-20"]})
+    camp = pd.DataFrame({"name": ["A", "B"], "start": ["06-01", "06-10"],
+                         "end": ["06-15", "06-20"]})
     days = pd.DataFrame({"period": pd.date_range("2025-01-01", "2025-12-31"), "sales": 1.0})
     out = campaign_share(days, "sales", camp, KPIS).set_index("campaign")
     assert out.loc["A", "overlaps"] == "B"

@@ -95,7 +95,8 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     k = kpis.copy()
     keys = k["key"].map(text)
     if (keys == "").any():
-        raise InputError("table 'kpis' has a row without a key", expected="a unique KPI key per row")
+        raise InputError("table 'kpis' has a row without a key",
+                         expected="a unique KPI key per row")
     dup = keys[keys.duplicated()]
     if len(dup):
         raise InputError("table 'kpis' has a duplicate key", value=dup.iloc[0],
@@ -128,7 +129,8 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"KPI '{bad['key'].iloc[0]}' has an amber threshold above green",
                          value=float(bad["amber"].iloc[0]), expected=f"amber <= green "
                          f"({float(bad['green'].iloc[0])})")
-    pct = [(_truthy(p) if not is_blank(p) else u == "%") for p, u in zip(k["is_percent"], k["unit"])]
+    pct = [(_truthy(p) if not is_blank(p) else u == "%")
+           for p, u in zip(k["is_percent"], k["unit"])]
     k["is_percent"] = pd.Series(pct, index=k.index, dtype=bool)
     rng = k[(k["direction"] == "range") & k["range_low"].isna() & k["range_high"].isna()]
     if len(rng):

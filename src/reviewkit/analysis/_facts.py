@@ -120,7 +120,8 @@ def years_of(facts: pd.DataFrame) -> np.ndarray:
         return y.to_numpy().astype("int64")
     if "period" not in facts.columns:
         raise InputError("table 'facts' has neither 'year' nor 'period'",
-                         value=list(map(str, facts.columns)), expected="a 'year' or 'period' column")
+                         value=list(map(str, facts.columns)),
+                         expected="a 'year' or 'period' column")
     codes, uniques = pd.factorize(facts["period"], use_na_sentinel=True)
     if (codes < 0).any():
         raise InputError("table 'facts' has a row without a period", expected="e.g. '2025-03'")

@@ -193,9 +193,10 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
     |contribution - contribution if the change were spread evenly| (additive: in proportion to
     last year's value; ratio: every segment's rate moving like the node's). The maximum, not the
     sum, so that a dimension with hundreds of small noisy segments (owners) does not win by
-    accumulating noise. ``dim_score`` is that deviation as a share of the node's change. The best-scoring dimension's segments are listed, and the
-    drill continues into the segment that hurt most (``follow="worst"``, direction-aware) or
-    that moved most in the node's direction (``follow="driver"``), until ``depth`` levels.
+    accumulating noise. ``dim_score`` is that deviation as a share of the node's change. The
+    best-scoring dimension's segments are listed, and the drill continues into the segment that
+    hurt most (``follow="worst"``, direction-aware) or that moved most in the node's direction
+    (``follow="driver"``), until ``depth`` levels.
 
     ``contribution`` is in the KPI's units of the top-level change. For ratio KPIs a node's
     children add up to the node's rate part of its contribution: ``mix_effect`` and
