@@ -213,3 +213,48 @@ def test_is_percent_flag_from_text_and_single_unit():
     assert list(out["is_percent"]) == [True, False]
     assert out.loc[0, "change_ly_pp"] == pytest.approx(10.0)
     assert len(out) == 2 and list(out["status"]) == ["green", "green"]
+
+
+def _reference(actual, target, direction, green, amber, band):
+    """Scalar restatement of docs/analysis.md, written independently of the vectorised code."""
+    if actual is None:
+        return None, "grey"
+    if target is None:
+        return None, "grey"
+    if target == 0:
+        good = actual >= 0 if direction == "higher" else actual <= 0
+        return None, "green" if good else "red"
+    if direction == "higher":
+        ach = actual / target if target > 0 else 1 + (actual - target) / abs(target)
+    else:
+        ach = 2 - actual / target if target > 0 else 1 - (actual - target) / abs(target)
+    r = round(ach, 9)
+    if band is not None and abs(r - 1) <= band + 1e-9:
+        return ach, "neutral"
+    return ach, "green" if r >= green else "amber" if r >= amber else "red"
+
+
+maybe = st.one_of(st.none(), st.integers(-50, 200).map(float))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(maybe, maybe, st.sampled_from(["higher", "lower"])), min_size=1,
+                max_size=8),
+       st.sampled_from([(1.0, 0.9, None), (0.95, 0.8, 0.02), (1.1, 1.0, None)]))
+def test_property_status_matches_reference(rows, thresholds):
+    green, amber, band = thresholds
+    kpis = _kpis([{"key": d, "direction": d, "green": green, "amber": amber,
+                   "neutral_band": band if band is not None else np.nan}
+                  for d in ("higher", "lower")])
+    sc = pd.DataFrame({"unit": [f"u{i}" for i in range(len(rows))],
+                       "kpi": [r[2] for r in rows],
+                       "actual": [np.nan if r[0] is None else r[0] for r in rows],
+                       "target": [np.nan if r[1] is None else r[1] for r in rows]})
+    out = compare(sc, kpis)
+    for (a, t, d), (_, got) in zip(rows, out.iterrows()):
+        ach, status = _reference(a, t, d, green, amber, band)
+        assert got["status"] == status, (a, t, d)
+        if ach is None:
+            assert math.isnan(got["achievement"])
+        else:
+            assert got["achievement"] == pytest.approx(ach, rel=1e-12, abs=1e-12)
