@@ -1,0 +1,322 @@
+"""``reviewkit split``: one prefilled workbook per unit (department, region, person) of a master.
+
+Each departmental workbook holds, as ordinary input tables a department can edit:
+
+* **its own rows**: Scorecard, Facts, Causes, Actions and NextYear rows of that unit;
+* **shared definitions**: Settings, every KPI definition, the Campaigns calendar;
+* **empty** Plan, Progress, Results, KeepStopStart, Risks and Budget tables (they are the
+  department's own to write; the master's company rows are not handed out).
+
+**What a unit may see of its peers** (the decision, see docs): never another unit's name or its
+individual figures. The sheet ``同级对标`` / ``Peer benchmarks`` lists, per KPI, the unit's own
+actual and target next to the **average, median and best actual of all units** and its **rank
+among n units**, this year and last year (from ``analysis.rank``). The sheet is plain values,
+not a named table: ``fill`` leaves it alone and ``rollup`` ignores it.
+
+The file name comes from the unit's name through ``safety.unique_filenames`` and
+``safety.output_path``: Chinese names stay readable, nothing can climb out of the folder.
+Files are built with ``templates.build_workbook`` (styles, validation, and the Refresh button
+when the master is an .xlsm); the unit's name is stamped as the custom document property
+``reviewkit.unit`` so ``rollup`` knows whose file it reads even if the file is renamed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import model
+from .errors import InputError, ReviewkitError
+from .safety import check_package, output_path, unique_filenames
+
+UNIT_PROPERTY = "reviewkit.unit"
+SOURCE_PROPERTY = "reviewkit.split_from"
+PEER_SHEET = ("同级对标", "Peer benchmarks")
+
+#: tables whose rows belong to one unit (by their ``unit`` column)
+UNIT_TABLES = ("Scorecard", "Causes", "Actions", "NextYear")
+#: tables every unit receives whole
+SHARED_TABLES = ("Settings", "KPIs", "Campaigns")
+
+_L = {
+    "title": ("同级对标：{unit}（其他单位匿名，仅显示平均、中位、最佳与排名）",
+              "Peer benchmarks: {unit} (other units anonymous: average, median, best and rank only)"),
+    "note": ("由 reviewkit split 生成于拆分时，数值不随本表输入变化；共 {n} 个单位参与排名。",
+             "Written by reviewkit split at split time; values do not follow this workbook's inputs. "
+             "{n} units ranked."),
+    "kpi": ("KPI代码", "KPI key"), "name": ("KPI名称", "KPI name"), "target": ("你的目标", "Your target"),
+    "actual": ("你的实际", "Your actual"), "avg": ("全部单位平均", "Average of all units"),
+    "median": ("中位数", "Median"), "best": ("最佳", "Best"), "rank": ("你的排名", "Your rank"),
+    "n": ("参与单位数", "Units ranked"), "rank_ly": ("去年排名", "Rank last year"),
+    "rank_change": ("排名变化", "Rank change"), "overall": ("综合得分（加权达成率）", "Overall (weighted achievement)"),
+}
+
+
+def _t(key: str, lang: str, **kw) -> str:
+    zh, en = _L[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    unit: str
+    path: Path
+    rows: dict[str, int]  # table -> rows written
+
+
+@dataclass
+class SplitReport:
+    master: Path
+    by: str
+    files: list[SplitFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"split {self.master.name} by {self.by} into {len(self.files)} workbook(s):"]
+        for f in self.files:
+            lines.append(f"  {f.path.name}  ({f.unit}: {f.rows.get('Scorecard', 0)} scorecard rows, "
+                         f"{f.rows.get('Facts', 0)} fact rows)")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+# --- pure part ------------------------------------------------------------------------
+def resolve_by(review: model.Review, by: str) -> str:
+    """The column to split on: ``"unit"`` for the unit column or any of its names (部门, region …),
+    otherwise a Facts column matched by header text."""
+    norm = model.normalize_header(by)
+    if norm in model.header_aliases(model.SCORECARD.column("unit")):
+        return "unit"
+    facts = review.tables.get("Facts")
+    if facts is not None:
+        for col in facts.columns:
+            if model.normalize_header(col) == norm:
+                return str(col)
+    available = ["unit"] + ([str(c) for c in facts.columns if c not in ("period", "unit")]
+                            if facts is not None else [])
+    raise InputError("cannot split by this column", file=review.source, value=by,
+                     expected="unit (部门/区域/人员) or a Facts column: " + ", ".join(available))
+
+
+def _clean(values) -> list[str]:
+    out, seen = [], set()
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            continue
+        s = str(v).strip()
+        if s and s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
+def _inputs(df: pd.DataFrame, spec: model.TableSpec, layout: model.TableLayout | None = None) -> pd.DataFrame:
+    """Input columns only: no computed ones, and for Facts only the columns on the sheet (the
+    reader derives a ``year`` column from ``period``; it must not become a column of its own)."""
+    computed = {c.key for c in spec.computed_columns}
+    keep = [c for c in df.columns if c not in computed]
+    if spec.open_columns:
+        inputs = {c.key for c in spec.input_columns}
+        on_sheet = set(layout.columns) if layout is not None and layout.columns else None
+        keep = [c for c in keep if c in inputs or (on_sheet is not None and c in on_sheet)
+                or (on_sheet is None and c != "year")]
+    return df[keep]
+
+
+def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.Review]:
+    """``{unit: Review}``: each unit's own rows plus the shared tables (see the module docstring).
+
+    Units come from the Scorecard's unit column (or the ``by`` Facts column) in order of first
+    appearance, then any that only appear in Facts. Rows are matched on the stripped text.
+    """
+    col = resolve_by(review, by)
+    sc = review.tables.get("Scorecard")
+    facts = review.tables.get("Facts")
+    units = []
+    if col == "unit" and sc is not None and "unit" in sc.columns:
+        units += list(sc["unit"])
+    if facts is not None and col in facts.columns:
+        units += list(facts[col])
+    units = _clean(units)
+    if not units:
+        raise InputError("the master has no units to split by", file=review.source, value=by,
+                         expected="Scorecard or Facts rows with a unit")
+    keys = {}
+    for name, df in review.tables.items():
+        spec = model.TABLES_BY_NAME.get(name)
+        if spec is None or df is None:
+            continue
+        if name == "Facts":
+            key_col = col
+        elif name in UNIT_TABLES:
+            key_col = "unit"
+        else:
+            continue
+        if key_col in df.columns:
+            keys[name] = df[key_col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                         or v is pd.NA else str(v).strip())
+    out: dict[str, model.Review] = {}
+    for unit in units:
+        tables: dict[str, pd.DataFrame] = {}
+        for spec in model.TABLES:
+            df = review.tables.get(spec.name)
+            if df is None:
+                continue
+            layout = review.layouts.get(spec.name)
+            if spec.name in SHARED_TABLES:
+                tables[spec.name] = _inputs(df, spec, layout).copy()
+            elif spec.name in keys:
+                tables[spec.name] = _inputs(df[keys[spec.name] == unit], spec, layout).reset_index(drop=True)
+            else:
+                tables[spec.name] = df.iloc[0:0][[c.key for c in spec.input_columns if c.key in df.columns]]
+        out[unit] = model.Review(tables=tables, settings=dict(review.settings), lang=review.lang,
+                                 source=None, dimensions=list(review.dimensions),
+                                 measures=list(review.measures))
+    return out
+
+
+def peer_benchmarks(review: model.Review) -> pd.DataFrame:
+    """Per unit and KPI (plus the overall row): own target/actual, the average, median and best
+    actual of all units, rank among n, last year's rank and the change. Empty without a scorecard."""
+    from .analysis import OVERALL, rank
+
+    sc = review.tables.get("Scorecard")
+    if sc is None or sc.empty:
+        return pd.DataFrame(columns=["unit", "kpi", "name", "target", "actual", "avg", "median", "best",
+                                     "rank", "n", "rank_ly", "rank_change"])
+    r = rank(sc, review.kpis)
+    r["unit"] = r["unit"].astype(str).str.strip()
+    k = review.kpis.set_index(review.kpis["key"].astype(str).str.strip())
+    direction = {key: str(k.loc[key, "direction"]) if key in k.index else "higher" for key in r["kpi"].unique()}
+    stats = r.groupby("kpi", sort=False)["value"].agg(["mean", "median", "max", "min"])
+    best = {key: (stats.loc[key, "min"] if direction.get(key) == "lower" else
+                  stats.loc[key, "max"] if direction.get(key) in ("higher", None) or key == OVERALL else np.nan)
+            for key in stats.index}
+    if OVERALL in stats.index:
+        best[OVERALL] = stats.loc[OVERALL, "max"]
+    targets = sc.assign(_u=sc["unit"].astype(str).str.strip(), _k=sc["kpi"].astype(str).str.strip()) \
+        .drop_duplicates(["_u", "_k"]).set_index(["_u", "_k"])["target"]
+    out = pd.DataFrame({
+        "unit": r["unit"], "kpi": r["kpi"], "name": r["name"],
+        "target": [targets.get((u, kk), np.nan) if kk != OVERALL else np.nan for u, kk in zip(r["unit"], r["kpi"])],
+        "actual": r["value"].astype("float64"),
+        "avg": r["kpi"].map(stats["mean"]).astype("float64"),
+        "median": r["kpi"].map(stats["median"]).astype("float64"),
+        "best": r["kpi"].map(best).astype("float64"),
+        "rank": r["rank"], "n": r["n_units"], "rank_ly": r["rank_ly"], "rank_change": r["rank_change"],
+    })
+    return out.reset_index(drop=True)
+
+
+# --- writing --------------------------------------------------------------------------
+def _num(v):
+    if v is None or v is pd.NA:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+def peer_sheet_spec(peers: pd.DataFrame, unit: str, lang: str, kpi_formats: dict[str, str]):
+    """The ``Peer benchmarks`` sheet of one unit as an ``ooxml.SheetSpec`` (values only)."""
+    from .analysis import OVERALL
+    from .ooxml import Cell, CellStyle, SheetSpec
+
+    head = CellStyle(bold=True, font_color="#FFFFFF", fill="#1F4E79", wrap=True)
+    cells = [Cell("A1", _t("title", lang, unit=unit), CellStyle(bold=True, font_color="#1F4E79")),
+             Cell("A2", _t("note", lang, n=int(peers["n"].max()) if len(peers) and peers["n"].notna().any() else 0),
+                  CellStyle(italic=True, font_color="#595959"))]
+    cols = ["kpi", "name", "target", "actual", "avg", "median", "best", "rank", "n", "rank_ly", "rank_change"]
+    letters = "ABCDEFGHIJK"
+    for j, c in enumerate(cols):
+        cells.append(Cell(f"{letters[j]}4", _t(c, lang), head))
+    own = peers[peers["unit"] == unit]
+    own = pd.concat([own[own["kpi"] != OVERALL], own[own["kpi"] == OVERALL]])
+    row = 5
+    for _, p in own.iterrows():
+        overall = p["kpi"] == OVERALL
+        fmt = "0.0%" if overall else (kpi_formats.get(str(p["kpi"])) or "#,##0.0#")
+        values = {"kpi": "" if overall else str(p["kpi"]), "name": _t("overall", lang) if overall else str(p["name"]),
+                  "target": _num(p["target"]), "actual": _num(p["actual"]), "avg": _num(p["avg"]),
+                  "median": _num(p["median"]), "best": _num(p["best"]), "rank": _num(p["rank"]),
+                  "n": _num(p["n"]), "rank_ly": _num(p["rank_ly"]), "rank_change": _num(p["rank_change"])}
+        for j, c in enumerate(cols):
+            v = values[c]
+            if v is None or v == "":
+                continue
+            style = None
+            if c in ("target", "actual", "avg", "median", "best"):
+                style = CellStyle(num_format=fmt)
+            elif c == "rank_change":
+                style = CellStyle(num_format="+0;-0;0")
+            elif c in ("rank", "n", "rank_ly"):
+                style = CellStyle(num_format="0")
+            cells.append(Cell(f"{letters[j]}{row}", v, style))
+        row += 1
+    widths = {"A": 12, "B": 24, **{letters[j]: 13 for j in range(2, len(cols))}}
+    return SheetSpec(cells=cells, col_widths=widths, freeze="C5", tab_color="#5B9BD5")
+
+
+def _kpi_formats(review: model.Review) -> dict[str, str]:
+    k = review.kpis
+    if "number_format" not in k.columns:
+        return {}
+    return {str(a).strip(): str(b).strip() for a, b in zip(k["key"], k["number_format"])
+            if isinstance(b, str) and b.strip()}
+
+
+def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by: str = "unit",
+                   overwrite: bool = False) -> SplitReport:
+    """Write one workbook per unit of ``master`` into ``out_dir``; see the module docstring.
+
+    The master is checked (``safety.check_package``) and read strictly: a master with input
+    errors raises ``ValidationError`` listing them and nothing is written. Existing files are
+    refused up front (all or nothing) unless ``overwrite``.
+    """
+    from .ooxml import WorkbookEditor
+    from .reader import read_review
+    from .templates import build_workbook
+
+    master = Path(master)
+    check_package(master)
+    review = read_review(master)
+    parts = split_review(review, by=by)
+    col = resolve_by(review, by)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReviewkitError("the output folder is a file", file=out_dir, expected="a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    macro = master.suffix.lower() == ".xlsm"
+    names = unique_filenames(parts, suffix=".xlsm" if macro else ".xlsx")
+    targets = {unit: output_path(out_dir, names[unit]) for unit in parts}
+    if not overwrite:
+        existing = [p.name for p in targets.values() if p.exists()]
+        if existing:
+            raise ReviewkitError("departmental workbooks already exist in the output folder", file=out_dir,
+                                 value=existing[:5], expected="an empty folder, or --force to overwrite")
+    peers = peer_benchmarks(review)
+    formats = _kpi_formats(review)
+    report = SplitReport(master=master, by=col)
+    sheet = PEER_SHEET[0] if review.lang == "zh" else PEER_SHEET[1]
+    for unit, part in parts.items():
+        path = targets[unit]
+        build_workbook(path, part, lang=review.lang, macro=macro, overwrite=True)
+        editor = WorkbookEditor.open(path)
+        try:
+            if not peers.empty and (peers["unit"] == unit).any():
+                editor.replace_sheet(sheet, peer_sheet_spec(peers, unit, review.lang, formats))
+            editor.set_custom_property(UNIT_PROPERTY, unit)
+            editor.set_custom_property(SOURCE_PROPERTY, master.name)
+            editor.save()
+        finally:
+            editor.close()
+        rows = {name: len(df) for name, df in part.tables.items() if len(df)}
+        report.files.append(SplitFile(unit, path, rows))
+        if not rows.get("Scorecard"):
+            report.warnings.append(f"{unit}: no Scorecard rows in the master (only facts)")
+    return report
