@@ -361,3 +361,48 @@ def test_many_fact_rows_read_quickly(tmp_path):
     assert f["销售额"].sum() == pytest.approx(1.5 * n * (n - 1) / 2)
     assert (f["year"] == 2025).sum() == n // 2
     assert took < 10  # generous: about 0.3 s on a laptop; catches accidental quadratic work
+
+
+def test_settings_by_canonical_key_and_unknown_names(tmp_path):
+    path = write_book(tmp_path / "s.xlsx", {
+        "Settings": {"sheet": "设置", "headers": ["项目", "值"],
+                     "rows": [["review_year", "2024"], ["Max parallel tasks per owner", 5],
+                              ["plan_end", "2025年12月31日"], ["最喜欢的颜色", "蓝"]]}})
+    review, problems = read_with_problems(path)
+    s = review.settings
+    assert (s["review_year"], s["max_parallel_tasks"], s["plan_end"]) == (2024, 5, dt.date(2025, 12, 31))
+    warn = [p for p in problems if "最喜欢的颜色" in str(p)]
+    assert len(warn) == 1 and warn[0].severity == "warning" and warn[0].cell == "A7"
+
+
+def test_plain_cells_on_an_optional_table_sheet_warn(tmp_path):
+    path = write_book(tmp_path / "p.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码"], "rows": [["华东", "sales"]]}},
+        extra_sheets={"明细": [["期间", "单位", "销售额"], ["2025-01", "华东", 5]]})
+    _, problems = read_with_problems(path)
+    warn = [p for p in problems if p.sheet == "明细"]
+    assert len(warn) == 1 and warn[0].severity == "warning" and "no Excel Table named 'Facts'" in str(warn[0])
+
+
+def test_excel_made_table_parts(corpus_dir):
+    """A table Excel wrote (with a totals row) is located exactly."""
+    from reviewkit.reading.package import open_package
+
+    pkg = open_package(corpus_dir / "DataTableCities.xlsx")
+    big = pkg.table("bigcity")
+    assert (big.name, big.ref, big.first_row, big.last_row, big.totals_rows) == ("BigCity", "C2:F15", 2, 15, 1)
+    assert [c.name for c in big.columns] == ["City", "Latitude", "Longitude", "Population"]
+
+
+def test_excel_made_corpus_never_crashes(corpus_dir):
+    """Every workbook Excel made is either read or refused with a Problem; never a traceback."""
+    from reviewkit.reader import check_files
+
+    files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
+    assert len(files) > 50
+    for path in files:
+        problems = check_files([path])
+        assert problems, path  # none of them is a review workbook
+        assert all(Path(p.file) == path and str(p).startswith(path.name) for p in problems)
+    strict = check_files([corpus_dir / "SampleSS.strict.xlsx"])
+    assert len(strict) == 1 and "Strict Open XML" in str(strict[0])

@@ -156,15 +156,25 @@ class _Grids:
                                           expected="an undamaged .xlsx; save it again in Excel") from None
         return self._cache[sheet]
 
-    def errors(self, sheet: str) -> dict[str, str]:
+    def errors(self, sheet: str) -> dict[str, dict[int, str]]:
+        """Excel error cells of ``sheet`` as {column letters: {row: '#N/A'}}."""
         if sheet not in self._errors:
-            self._errors[sheet] = self.pkg.error_cells(sheet)
+            by_col: dict[str, dict[int, str]] = {}
+            for ref, err in self.pkg.error_cells(sheet).items():
+                m = re.match(r"([A-Z]+)(\d+)$", ref)
+                if m:
+                    by_col.setdefault(m.group(1), {})[int(m.group(2))] = err
+            self._errors[sheet] = by_col
         return self._errors[sheet]
 
 
 def _missing_table(pkg: Package, spec: model.TableSpec, sink: _Problems) -> None:
-    required = spec.name in REQUIRED_TABLES
-    if not required:
+    if spec.name not in REQUIRED_TABLES:
+        sheet = next((s for s in pkg.sheets if s in (spec.sheet_zh, spec.sheet_en)), None)
+        if sheet is not None:
+            sink.add(f"sheet '{sheet}' has no Excel Table named '{spec.name}', so its cells are not read",
+                     sheet=sheet, severity="warning",
+                     expected=f"select the data, Insert > Table, and name it '{spec.name}'")
         return
     hint = ""
     for t in pkg.tables:  # a table with the right columns but another name?
@@ -294,10 +304,9 @@ class _TableReader:
             else:
                 values = [row[j] if j < len(row) else "" for row in block]
             values += [""] * (n - len(values))
-            for ref, err in errors.items():  # error cells read back blank: put the error text in
-                m = re.match(r"([A-Z]+)(\d+)$", ref)
-                if m and m.group(1) == letters[i] and first <= int(m.group(2)) <= last:
-                    values[int(m.group(2)) - first] = err
+            for r, err in errors.get(letters[i], {}).items():  # read back blank: put the text in
+                if first <= r <= last:
+                    values[r - first] = err
                     self.error_values.add(err)
             cols[i] = _Column(values)
         if cols:
