@@ -116,25 +116,29 @@ class WorksheetEditor:
                                       expected="a SpreadsheetML worksheet")
         tag = m.group(1)
         prefix = tag[:-len(b"sheetData")]
+        close = b"</" + tag + b">"
         head = data[:m.start()]
         if m.group(2):  # <sheetData/>
-            inner, tail = b"", data[m.end():]
+            lo = hi = m.end()
+            tail = data[m.end():]
         else:
-            close = b"</" + tag + b">"
-            end = data.rfind(close)
-            if end < m.end():
+            hi = data.rfind(close)
+            if hi < m.end():
                 raise WorkbookFormatError(f"worksheet part {self.part} has an unclosed <sheetData>", file=file,
                                           sheet=self.name, expected="well-formed XML")
-            inner, tail = data[m.end():end], data[end + len(close):]
+            lo = m.end()
+            tail = data[hi + len(close):]
         open_tag = m.group(0) if not m.group(2) else m.group(0)[:-2].rstrip() + b">"
+        # the rows stay in ``data``; unchanged stretches are emitted as memoryview slices (no copies)
+        rows: list = [memoryview(data)[lo:hi]]
         if self._writes:
-            inner = self._merge_rows(inner, styles, prefix, date1904)
+            rows = self._merge_rows(data, lo, hi, styles, prefix, date1904)
             head = self._update_dimension(head)
         if self._widths or self._cf is not None or self._dv is not None:
             head, tail = self._edit_skeleton(head, tail, tag, styles)
-        if not inner and not self._writes and m.group(2):
+        if lo == hi and not self._writes:
             return b"".join((head, m.group(0), tail))
-        return b"".join((head, open_tag, inner, b"</" + tag + b">", tail))
+        return b"".join((head, open_tag, *rows, close, tail))
 
     def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
                     prefix: bytes, date1904: bool) -> bytes:
@@ -149,8 +153,9 @@ class WorksheetEditor:
         text = cell_xml(cell_name(row, col), w, style, date1904).encode("utf-8")
         return _prefixed(text, prefix)
 
-    def _merge_rows(self, inner: bytes, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
-        """Merge the pending rows into ``inner`` (the bytes between <sheetData> and </sheetData>).
+    def _merge_rows(self, data: bytes, lo: int, hi: int, styles: StylesPart, prefix: bytes,
+                    date1904: bool) -> list:
+        """Merge the pending rows into the rows in ``data[lo:hi]``; returns chunks to join.
 
         When every row carries its number as the first attribute (Excel, XlsxWriter, openpyxl
         all write ``<row r="..."``) each written row is found by binary search over byte
@@ -158,42 +163,45 @@ class WorksheetEditor:
         else falls back to one linear pass.
         """
         opener = b"<" + prefix + b"row"
-        if inner.count(opener) != inner.count(opener + b' r="'):
-            return self._merge_rows_linear(inner, styles, prefix, date1904)
+        if data.count(opener, lo, hi) != data.count(opener + b' r="', lo, hi):
+            return self._merge_rows_linear(data, lo, hi, styles, prefix, date1904)
+        mv = memoryview(data)
         row_start = re.compile(re.escape(opener) + rb' r="(\d+)"[^>]*?(/?)>')
         close = b"</" + prefix + b"row>"
-        out: list[bytes] = []
-        pos = 0
+        out: list = []
+        pos = lo
         shared: dict[bytes, tuple[str, str, Box]] = {}
         for rownum in sorted(self._writes):
-            m = _first_row_at_least(row_start, inner, pos, rownum)
+            m = _first_row_at_least(row_start, data, pos, hi, rownum)
             if m is None:
-                out.append(inner[pos:])
-                pos = len(inner)
+                out.append(mv[pos:hi])
+                pos = hi
                 out.append(self._new_row(rownum, styles, prefix, date1904))
                 continue
-            out.append(inner[pos:m.start()])
+            out.append(mv[pos:m.start()])
             if int(m.group(1)) != rownum:
                 out.append(self._new_row(rownum, styles, prefix, date1904))
                 pos = m.start()
                 continue
-            end = m.end() if m.group(2) else inner.index(close, m.end()) + len(close)
-            out.append(self._merge_row(rownum, inner[m.start():end], styles, prefix, date1904, shared))
+            end = m.end() if m.group(2) else data.index(close, m.end(), hi) + len(close)
+            out.append(self._merge_row(rownum, data[m.start():end], styles, prefix, date1904, shared))
             pos = end
             if shared:  # dependants of an overwritten shared-formula anchor, up to the end of its range
                 last = max(box[2] for _f, _o, box in shared.values())
-                stop = _first_row_at_least(row_start, inner, pos, last + 1)
-                stop_at = stop.start() if stop is not None else len(inner)
+                stop = _first_row_at_least(row_start, data, pos, hi, last + 1)
+                stop_at = stop.start() if stop is not None else hi
                 nxt = min([r for r in self._writes if r > rownum], default=None)
                 if nxt is not None:
-                    m2 = _first_row_at_least(row_start, inner, pos, nxt)
-                    stop_at = min(stop_at, m2.start() if m2 is not None else len(inner))
-                out.append(_unshare(inner[pos:stop_at], 0, shared))
+                    m2 = _first_row_at_least(row_start, data, pos, hi, nxt)
+                    stop_at = min(stop_at, m2.start() if m2 is not None else hi)
+                out.append(_unshare(data[pos:stop_at], 0, shared))
                 pos = stop_at
-        out.append(inner[pos:])
-        return b"".join(out)
+        out.append(mv[pos:hi])
+        return out
 
-    def _merge_rows_linear(self, inner: bytes, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
+    def _merge_rows_linear(self, data: bytes, lo: int, hi: int, styles: StylesPart, prefix: bytes,
+                           date1904: bool) -> list:
+        inner = data[lo:hi]
         pending = sorted(self._writes)
         out: list[bytes] = []
         pos = 0
@@ -229,7 +237,7 @@ class WorksheetEditor:
         while i < len(pending):
             out.append(self._new_row(pending[i], styles, prefix, date1904))
             i += 1
-        return b"".join(out)
+        return out
 
     def _new_row(self, rownum: int, styles, prefix, date1904) -> bytes:
         cells = self._writes[rownum]
@@ -321,19 +329,19 @@ class WorksheetEditor:
         return prolog + text[:m.start()], text[m.end():]
 
 
-def _first_row_at_least(row_start: re.Pattern, inner: bytes, lo: int, target: int) -> re.Match | None:
-    """The first row start at or after byte ``lo`` whose number is >= ``target`` (rows ascend)."""
-    hi = len(inner)
+def _first_row_at_least(row_start: re.Pattern, data: bytes, lo: int, limit: int, target: int) -> re.Match | None:
+    """The first row start in ``data[lo:limit]`` whose number is >= ``target`` (rows ascend)."""
+    hi = limit
     while lo < hi:
         mid = (lo + hi) // 2
-        m = row_start.search(inner, mid)
+        m = row_start.search(data, mid, limit)
         if m is None or m.start() >= hi:  # no row starts in [mid, hi)
             hi = mid
         elif int(m.group(1)) < target:
             lo = m.end()
         else:
             hi = mid
-    return row_start.search(inner, lo)
+    return row_start.search(data, lo, limit)
 
 
 def _prefixed(text: bytes, prefix: bytes) -> bytes:
