@@ -163,7 +163,7 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
     # period header rows
     per = grid.periods
     hfmt = CellStyle(num_format=_HEADER_FMT[grid.freq], bold=True, align="center", fill=HEADER, border=True)
-    efmt = CellStyle(num_format=_HEADER_FMT[grid.freq], font_color="#595959", align="center")
+    efmt = CellStyle(num_format="d" if grid.freq == "D" else "m/d", font_color="#595959", align="center")
     for j in range(n_per):
         col = num_to_col(first_col + j)
         prev = num_to_col(first_col + j - 1)
@@ -265,6 +265,9 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
             ExpressionRule(sq, f'{fc}${CAMPAIGN_ROW}<>""', DxfStyle(fill=CAMPAIGN), stop_if_true=True),
             ExpressionRule(sq, f"{fc}${WORKDAY_ROW}=0", DxfStyle(fill=NONWORKING), stop_if_true=True),
         ]
+        # "done until" before the start means nothing is done yet: grey it out
+        rules.append(ExpressionRule(f"G{r0}:G{last_task_row}", f"AND(ISNUMBER($G{r0}),ISNUMBER($D{r0}),$G{r0}<$D{r0})",
+                                    DxfStyle(font_color="#BFBFBF")))
     hsq = f"{fc}{START_ROW}:{lc}{START_ROW}"
     rules += [
         ExpressionRule(hsq, f"AND({fc}{START_ROW}<={ASOF_CELL},{fc}{END_ROW}>={ASOF_CELL})",
