@@ -147,6 +147,12 @@ def _broken_table_xml(folder):
     return p
 
 
+def _lock_file(folder):
+    p = folder / "~$review.xlsx"  # what Excel leaves beside an open workbook
+    p.write_bytes(b"\x06user  " + b"\x00" * 100)
+    return p
+
+
 def _plain_cells(folder):
     """The scorecard pasted as plain cells on its sheet: no Excel Table."""
     rows = sample_rows("zh")
@@ -259,6 +265,11 @@ CASES = [
          ("den.xlsx", "ratio KPI 'renew' has no denominator"), sheet="KPI定义", cell="H5"),
     Case("measure is a text column", lambda f: _good(f, "dimmeasure.xlsx", **_rows("KPIs", 0, "明细度量", "行业")),
          ("dimmeasure.xlsx", "measure '行业' is a text column"), sheet="KPI定义", cell="F4"),
+    Case("percent KPI with mixed scales", lambda f: _good(f, "scale.xlsx", **_rows("Scorecard", 1, "目标", 15)),
+         ("scale.xlsx", "KPI 'renew' is a percentage but this row mixes scales: 目标 15 vs 实际 0.18", "15%"),
+         sheet="计分卡", cell="C5", severity="warning"),
+    Case("excel lock file", _lock_file,
+         ("~$review.xlsx", "temporary lock file", "'review.xlsx'")),
     Case("target of zero", lambda f: _good(f, "zero.xlsx", **_rows("Scorecard", 2, "目标", 0)),
          ("zero.xlsx", "target of 华北 / sales is 0", "(found 0)"), sheet="计分卡", cell="C6", severity="warning"),
 ]

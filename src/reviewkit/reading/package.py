@@ -159,6 +159,9 @@ def open_package(path: str | Path) -> Package:
     if path.is_dir():
         raise _fmt(path, "this is a folder, not a workbook", "an .xlsx/.xlsm file")
     size = path.stat().st_size
+    if path.name.startswith("~$"):
+        raise _fmt(path, "this is Excel's temporary lock file (the workbook is open in Excel), "
+                   "not a workbook", f"the workbook itself, {path.name[2:]!r}")
     if size == 0:
         raise _fmt(path, "the file is empty (0 bytes)", "an .xlsx/.xlsm saved by Excel")
     if size > MAX_FILE_BYTES:

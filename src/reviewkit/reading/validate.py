@@ -187,10 +187,41 @@ def _kpi_definitions(ck: _Checker) -> None:
                    expected="a weight of 0 or more")
 
 
+_SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
+                  "industry_top")
+
+
+def _percent_kpis(review: model.Review) -> set[str]:
+    kpis = _frame(review, "KPIs")
+    if kpis is None:
+        return set()
+    out = set()
+    for row in kpis.to_dict("records"):
+        unit = str(row.get("unit") or "").strip()
+        if unit in ("%", "％", "百分比", "percent") or row.get("aggregation") == "ratio":
+            out.add(str(row.get("key")))
+    return out
+
+
 def _scorecard(ck: _Checker) -> None:
     sc = _frame(ck.review, "Scorecard")
     if sc is None or "target" not in sc.columns:
         return
+    percent = _percent_kpis(ck.review)
+    cols = [c for c in _SCALE_COLUMNS if c in sc.columns]
+    for pos, row in enumerate(sc[["kpi", *cols]].to_dict("records")):
+        if str(row["kpi"]) not in percent:
+            continue
+        vals = {c: row[c] for c in cols if not _blank(row[c]) and row[c] != 0}
+        big = [c for c, v in vals.items() if abs(v) > 1.5]
+        small = [c for c, v in vals.items() if abs(v) <= 1.5]
+        if big and small:
+            ck.add("Scorecard", big[0], pos,
+                   f"KPI '{row['kpi']}' is a percentage but this row mixes scales: "
+                   f"{ck.header('Scorecard', big[0])} {_plain(vals[big[0]]):g} vs "
+                   f"{ck.header('Scorecard', small[0])} {_plain(vals[small[0]]):g}",
+                   value=vals[big[0]], expected=f"the same scale in every column, e.g. "
+                   f"{_plain(vals[big[0]]):g}% (or {_plain(vals[big[0]]) / 100:g})", severity="warning")
     for pos, (unit, kpi, target) in enumerate(zip(sc["unit"], sc["kpi"], sc["target"])):
         if not _blank(target) and target == 0:
             ck.add("Scorecard", "target", pos,
