@@ -23,6 +23,7 @@ would come out byte-identical the file is not saved at all and the result says "
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import math
@@ -223,6 +224,11 @@ class FillResult:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
 
+    @property
+    def status(self) -> str:
+        """"filled" or "unchanged" (the batch runner's words)."""
+        return "filled" if self.changed else "unchanged"
+
     def __str__(self) -> str:
         if not self.changed:
             head = f"unchanged: {self.path} already holds these results (fingerprint {self.fingerprint[:12]})"
@@ -236,10 +242,8 @@ class FillResult:
 
 # --- fingerprint --------------------------------------------------------------------------
 def _canonical(df: pd.DataFrame, columns: list[str]) -> str:
-    out = io.StringIO()
-    sub = df[[c for c in columns if c in df.columns]]
-    sub.to_csv(out, index=False, float_format="%.17g", date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
-    return out.getvalue()
+    cols = [c for c in columns if c in df.columns]
+    return repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())
 
 
 def fingerprint(review: model.Review) -> str:
@@ -359,11 +363,21 @@ WRAP = CellStyle(border=True, wrap=True)
 NOTE = CellStyle(italic=True, font_color=GREY_FONT)
 
 
-def _num_style(fmt: str | None, **kw) -> CellStyle:
-    return CellStyle(num_format=fmt, border=True, **kw)
+@functools.lru_cache(maxsize=256)
+def _num_style(fmt: str | None, align: str | None = None, font_color: str | None = None) -> CellStyle:
+    return CellStyle(num_format=fmt, border=True, align=align, font_color=font_color)
+
+
+@functools.lru_cache(maxsize=1024)
+def _status_rules_cached(sqref: str, lang: str) -> tuple:
+    return tuple(_status_rules_new(sqref, lang))
 
 
 def _status_rules(sqref: str, lang: str) -> list:
+    return list(_status_rules_cached(sqref, lang))
+
+
+def _status_rules_new(sqref: str, lang: str) -> list:
     out = []
     for status, (font, fill) in STATUS_STYLE.items():
         label = F.STATUS_LABELS[lang][status]
@@ -419,6 +433,19 @@ class _Analysis:
     skipped: pd.DataFrame
     kpis: pd.DataFrame  # validated KPI table, indexed by key
     headroom: dict = field(default_factory=dict)
+    # the same as plain Python (pandas row access is slow in loops)
+    rows: list = field(default_factory=list)  # compared, one dict per scorecard row
+    kpi: dict = field(default_factory=dict)  # key -> KPI row as a dict
+    ranks: dict = field(default_factory=dict)  # (unit, kpi) -> rank row as a dict
+    trees: dict = field(default_factory=dict)  # kpi -> drill-down rows (dicts)
+
+    def __post_init__(self):
+        self.rows = self.compared.to_dict("records")
+        self.kpi = {k: dict(v, key=k) for k, v in self.kpis.to_dict("index").items()}
+        self.ranks = {(r["unit"], r["kpi"]): r for r in self.ranked.to_dict("records")}
+        if self.drilldown is not None and not self.drilldown.empty:
+            for r in self.drilldown.to_dict("records"):
+                self.trees.setdefault(r["kpi"], []).append(r)
 
 
 def _settings_value(review: model.Review, key: str, default=None):
@@ -441,7 +468,10 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
                   res["skipped"], kpi_table(review.kpis))
     dd = res["drilldown"]
     if not dd.empty and data["facts"] is not None:
+        lagging = set(res["compared"].loc[res["compared"]["status"].isin(["red", "amber"]), "kpi"])
         for key in dd["kpi"].unique():
+            if key not in lagging:
+                continue
             lvl1 = dd[(dd["kpi"] == key) & (dd["level"] == 1)]
             if lvl1.empty:
                 continue
@@ -513,18 +543,17 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         kpi=f"${cols['kpi']}${first}:${cols['kpi']}${last}",
         actual=f"${cols['actual']}${first}:${cols['actual']}${last}" if "actual" in cols else None,
         last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None)
-    ranks = {(r.unit, r.kpi): r._asdict() for r in an.ranked.itertuples(index=False)}
-    comp = an.compared
+    ranks = an.ranks
+    comp = an.rows
     if len(comp) != len(layout.rows):
         raise ReviewkitError("the analysis and the Scorecard rows do not line up", file=review.source,
                              sheet=sheet, value=(len(comp), len(layout.rows)))
     cells: list[CellWrite] = []
     styles: dict[tuple[str, str], CellStyle] = {}
     by_direction: dict[tuple[str, bool], list[int]] = defaultdict(list)  # (col key, good_positive) -> rows
-    for i, row in enumerate(comp.itertuples(index=False)):
-        r = row._asdict()
+    for i, r in enumerate(comp):
         n = layout.rows[i]
-        kpi = an.kpis.loc[r["kpi"]]
+        kpi = an.kpi[r["kpi"]]
         params = F.KpiParams.from_kpi(kpi, lower_rule=lower_rule, cap=cap)
         refs = F.RowRefs(kpi=f"{cols['kpi']}{n}",
                          **{k: (f"{cols[k]}{n}" if k in cols else None) for k in
@@ -604,12 +633,12 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     g.put(1, _t("stamp", lang, fp=fp[:12]), NOTE)
     g.skip(2)
 
-    comp = an.compared
+    comp = an.rows
     order = []
-    for i, r in enumerate(comp.itertuples(index=False)):
-        w = float(r.weight) if not _blank(r.weight) else 1.0
-        ach = r.achievement if not _blank(r.achievement) else math.inf
-        order.append((-(w * SEVERITY.get(r.status, 1.0)), STATUS_ORDER.get(r.status, 3), ach, i))
+    for i, r in enumerate(comp):
+        w = float(r["weight"]) if not _blank(r["weight"]) else 1.0
+        ach = r["achievement"] if not _blank(r["achievement"]) else math.inf
+        order.append((-(w * SEVERITY.get(r["status"], 1.0)), STATUS_ORDER.get(r["status"], 3), ach, i))
     order.sort()
     _section(g, _t("kpis", lang), ncols)
     heads = ["unit", "kpi", "target", "actual", "achievement", "status", "change_ly", "rank"]
@@ -617,8 +646,8 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     first = g.row
     status_col, ach_col = 6, 5
     for _, _, _, i in order:
-        r = comp.iloc[i]
-        kpi = an.kpis.loc[r["kpi"]]
+        r = comp[i]
+        kpi = an.kpi[r["kpi"]]
         kfmt = _kpi_format(kpi)
         pp = F.KpiParams.from_kpi(kpi).pp
         v = scvals[i]
@@ -639,7 +668,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         g.rules.append(_bar_rule(f"{num_to_col(ach_col)}{first}:{num_to_col(ach_col)}{last}"))
         by_dir: dict[bool, list[int]] = defaultdict(list)
         for n, (_, _, _, i) in enumerate(order):
-            d = comp.iloc[i]["direction"]
+            d = comp[i]["direction"]
             if d != "range":
                 by_dir[d == "higher"].append(first + n)
         for good_pos, rows in sorted(by_dir.items()):
@@ -650,7 +679,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     _section(g, _t("conclusions", lang), ncols)
     bold = CellStyle(bold=True)
     for _, _, _, i in order:
-        r = comp.iloc[i]
+        r = comp[i]
         text = an.conclusions.get((r["unit"], r["kpi"]), "")
         if not text:
             continue
@@ -735,12 +764,12 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
         g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
         g.skip()
-    comp = an.compared.reset_index(drop=True)
-    for key in an.kpis.index:
-        idx = [i for i in range(len(comp)) if comp.at[i, "kpi"] == key]
+    comp = an.rows
+    for key in an.kpi:
+        idx = [i for i in range(len(comp)) if comp[i]["kpi"] == key]
         if len(idx) < 1:
             continue
-        kpi = an.kpis.loc[key]
+        kpi = an.kpi[key]
         kfmt = _kpi_format(kpi)
         g.put(1, _t("league", lang, name=kpi["name"]), SECTION)
         for c in range(2, 7):
@@ -748,11 +777,11 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         g.skip()
         g.line([_t(h, lang) for h in ("rank", "unit", "actual", "achievement", "rank_ly", "rank_change")], HEAD)
         start = g.row
-        idx.sort(key=lambda i: (scvals[i]["rank"] is None, scvals[i]["rank"] or 0, str(comp.at[i, "unit"])))
+        idx.sort(key=lambda i: (scvals[i]["rank"] is None, scvals[i]["rank"] or 0, str(comp[i]["unit"])))
         for i in idx:
             v = scvals[i]
-            g.line([_live(review, "rank", i, v["rank"]), comp.at[i, "unit"],
-                    _live(review, "actual", i, _plain(comp.at[i, "actual"])),
+            g.line([_live(review, "rank", i, v["rank"]), comp[i]["unit"],
+                    _live(review, "actual", i, _plain(comp[i]["actual"])),
                     _live(review, "achievement", i, v["achievement"]),
                     _live(review, "rank_ly", i, v["rank_ly"]), _live(review, "rank_change", i, v["rank_change"])],
                    [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
@@ -781,16 +810,15 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
     g = _Grid()
     g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
-    comp = an.compared.reset_index(drop=True)
-    dd = an.drilldown
-    for key in an.kpis.index:
-        kpi = an.kpis.loc[key]
+    comp = an.rows
+    for key in an.kpi:
+        kpi = an.kpi[key]
         name = kpi["name"]
         kfmt = _kpi_format(kpi)
         pp = F.KpiParams.from_kpi(kpi).pp
-        idx = [i for i in range(len(comp)) if comp.at[i, "kpi"] == key]
-        tree = dd[dd["kpi"] == key] if not dd.empty else dd
-        if not idx and tree.empty:
+        idx = [i for i in range(len(comp)) if comp[i]["kpi"] == key]
+        tree = an.trees.get(key, [])
+        if not idx and not tree:
             continue
         good_pos = kpi["direction"] != "lower"
         ranged = kpi["direction"] == "range"
@@ -801,7 +829,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap", "good", "bad")], HEAD)
             vstart = g.row
             for i in idx:
-                gap = comp.at[i, "gap"]
+                gap = comp[i]["gap"]
                 gap = None if _blank(gap) else float(gap) * (100 if pp else 1)
                 n = g.row
                 if ranged:  # a band KPI has no good side: the whole gap in grey
@@ -813,8 +841,8 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                     unf = 0.0 if gap is None or (gap > 0) == good_pos or gap == 0 else gap
                     e = (f"IF(ISNUMBER(D{n}),IF({test},D{n},0),0)", fav)
                     f = (f"IF(ISNUMBER(D{n}),IF({test},0,D{n}),0)", unf)
-                g.line([comp.at[i, "unit"], _live(review, "target", i, _plain(comp.at[i, "target"])),
-                        _live(review, "actual", i, _plain(comp.at[i, "actual"])), _live(review, "gap", i, gap), e, f],
+                g.line([comp[i]["unit"], _live(review, "target", i, _plain(comp[i]["target"])),
+                        _live(review, "actual", i, _plain(comp[i]["actual"])), _live(review, "gap", i, gap), e, f],
                        [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt),
                         _num_style(gfmt, font_color=GREY_FONT if ranged else GOOD_FONT),
                         _num_style(gfmt, font_color=BAD_FONT)])
@@ -830,20 +858,20 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                   y_num_format=gfmt.split(";")[0].replace("+", "")))
             g.skip(CHART_ROWS + 1)
         # 2. bridge of the level-1 contributions, the drill-down path and the headroom
-        if tree is None or tree.empty:
+        if not tree:
             continue
-        top = tree[tree["level"] == 0]
-        lvl1 = tree[tree["level"] == 1]
-        base = float(top["base"].iloc[0]) if not top.empty else float("nan")
-        cur = float(top["current"].iloc[0]) if not top.empty else float("nan")
+        top = [r for r in tree if r["level"] == 0]
+        lvl1 = [r for r in tree if r["level"] == 1]
+        base = float(top[0]["base"]) if top else float("nan")
+        cur = float(top[0]["current"]) if top else float("nan")
         bfmt = "0.0%" if pp else kfmt
         unit = str(kpi.get("unit") or "")
         _section(g, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
         g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
                 _t("wf_down", lang)], HEAD)
-        labels = [_t("start", lang)] + [str(x) for x in lvl1["segment"]] + [_t("end", lang)]
-        deltas = [base] + [float(x) for x in lvl1["contribution"]]
+        labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
+        deltas = [base] + [float(r["contribution"]) for r in lvl1]
         wb_, wu, wdn = waterfall_series(deltas)
         totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
         wu[0] = 0.0
@@ -868,18 +896,20 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         _section(g, _t("tree", lang), ncols)
         g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)
         tstart = g.row
-        for r in tree[tree["level"] > 0].itertuples(index=False):
-            g.line([("  " * (int(r.level) - 1)) + str(r.segment), _dim_label(review, str(r.dimension), lang),
-                    _plain(r.base), _plain(r.current), _plain(r.contribution), _plain(r.share_of_change)],
+        for r in tree:
+            if r["level"] <= 0:
+                continue
+            g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]), _dim_label(review, str(r["dimension"]), lang),
+                    _plain(r["base"]), _plain(r["current"]), _plain(r["contribution"]), _plain(r["share_of_change"])],
                    [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt)),
                     _num_style(PCT_SIGNED)])
         if g.row > tstart and not ranged:
             g.rules += _sign_rules(f"E{tstart}:E{g.row - 1}", good_pos)
-        if pp and not lvl1.empty and "mix_effect" in lvl1.columns:
+        if pp and lvl1 and "mix_effect" in lvl1[0]:
             g.skip()
             g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
-            for r in lvl1.itertuples(index=False):
-                g.line([str(r.segment), _plain(r.mix_effect), _plain(r.rate_effect), _plain(r.contribution)],
+            for r in lvl1:
+                g.line([str(r["segment"]), _plain(r["mix_effect"]), _plain(r["rate_effect"]), _plain(r["contribution"])],
                        [TEXT, _num_style(_signed(bfmt)), _num_style(_signed(bfmt)), _num_style(_signed(bfmt))])
         hr = an.headroom.get(key)
         if hr is not None and not hr.empty:
@@ -922,12 +952,10 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     an = _analyse(review, lang, lower_rule, cap)
     fp = fingerprint(review)
     cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings)
-    ranks = {(r.unit, r.kpi): r._asdict() for r in an.ranked.itertuples(index=False)}
     scvals = []
-    for r in an.compared.itertuples(index=False):
-        d = r._asdict()
-        pp = F.KpiParams.from_kpi(an.kpis.loc[d["kpi"]]).pp
-        scvals.append(_scorecard_values(d, ranks.get((d["unit"], d["kpi"])), pp, lang))
+    for d in an.rows:
+        pp = F.KpiParams.from_kpi(an.kpi[d["kpi"]]).pp
+        scvals.append(_scorecard_values(d, an.ranks.get((d["unit"], d["kpi"])), pp, lang))
     sheets = (
         OwnedSheet("summary", model.owned_sheet_name("summary", lang),
                    _summary_sheet(review, an, lang, fp, as_of or dt.date.today(), scvals), 1),
