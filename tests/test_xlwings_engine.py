@@ -19,8 +19,7 @@ import xlsxwriter
 
 from reviewkit import button
 from reviewkit.engines.plan import CellWrite, group_formats, group_writes, parse_cell
-from reviewkit.engines.xlwings_engine import (STATUS_NAME, XlwingsEngine, parse_address, review_from_tables,
-                                              tables_in_book)
+from reviewkit.engines.xlwings_engine import STATUS_NAME, XlwingsEngine, parse_address, tables_in_book
 from reviewkit.errors import InputError, ReviewkitError, ValidationError
 
 
@@ -394,20 +393,6 @@ def test_same_review_as_the_file_engine(review_file, open_book):
     assert from_book.lang == from_file.lang == "zh"
     assert (from_book.dimensions, from_book.measures) == (from_file.dimensions, from_file.measures)
     assert list(from_book.facts["销售额"]) == [100, 12000, 80.5]  # 1.2万 parsed like the CLI does
-
-
-def test_fallback_reader_agrees_on_the_scorecard(review_file):
-    """review_from_tables (used only if reviewkit.reader lacks its internals) reads the same core."""
-    from reviewkit.reader import read_review
-
-    import pandas.testing as pdt
-
-    book = FakeBook.from_file(review_file)
-    fallback = review_from_tables(tables_in_book(book), source=book.fullname)
-    from_file = read_review(review_file)
-    for name in ("KPIs", "Scorecard"):
-        pdt.assert_frame_equal(fallback.tables[name], from_file.tables[name], check_dtype=False)
-        assert fallback.layouts[name] == from_file.layouts[name]
 
 
 # --- the stand-in only: what Excel is asked to do ------------------------------------------

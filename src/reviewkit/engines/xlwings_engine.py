@@ -1,10 +1,11 @@
 """The xlwings engine: read a review from, and write results into, a workbook open in Excel.
 
-Used by the Refresh button (:mod:`reviewkit.button`). It finds the inputs the way the file
-reader does: by **Excel Table name** (``Scorecard``, ``KPIs`` …, case-insensitive, wherever
-the table sits) and by **header text** through :func:`reviewkit.model.match_headers`; it
-returns the same :class:`~reviewkit.model.Review`, ``layouts`` included, so ``fill`` can
-build its write plan from it unchanged. Writing applies a plan of
+Used by the Refresh button (:mod:`reviewkit.button`). Reading takes one range read per
+Excel Table (ListObject) and hands the cells to ``reviewkit.reader``'s own table reader, so
+tables are found by name (``Scorecard``, ``KPIs`` …, wherever they sit), columns by header
+text, values are parsed (``1.2万``, ``(500)``, dates) and validated exactly as for a file, and
+the result is the same :class:`~reviewkit.model.Review`, ``layouts`` included, so ``fill``
+builds its plan from it unchanged. Writing applies a plan of
 :class:`~reviewkit.engines.plan.CellWrite` in as few Excel calls as possible: one per
 rectangle of values, one per rectangle of formulas, one per rectangle sharing a number
 format, with screen updating and automatic calculation off meanwhile.
@@ -19,18 +20,14 @@ ranges have ``.options(ndim=2).value``, and settable ``.value``, ``.formula`` an
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import re
 from collections import Counter
-from pathlib import Path
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import numpy as np
-import pandas as pd
+from pathlib import Path
 
 from .. import model
-from ..errors import InputError, Problem, ReviewkitError, ValidationError
+from ..errors import InputError, ValidationError
 from .plan import CellWrite, RangeWrite, col_letter, group_formats, group_writes
 
 _ADDRESS = re.compile(r"^(?:.*!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
@@ -101,194 +98,6 @@ def tables_in_book(book) -> list[ExcelTable]:
     return out
 
 
-# --- cells to a Review -------------------------------------------------------------------
-_NUMBER_TEXT = re.compile(r"^\(?[-+]?[\d,]*\.?\d+\)?%?$")
-
-
-def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
-
-
-def _to_number(v: object, kind: str) -> float:
-    """An Excel cell as a number; raises ValueError for text that is not one.
-
-    Excel hands numbers over as floats; numbers stored as text (``1,200``, ``12%``, ``(500)``)
-    are accepted too. Percent columns hold fractions (12% is 0.12).
-    """
-    if _blank(v):
-        return math.nan
-    if isinstance(v, bool):
-        raise ValueError(v)
-    if isinstance(v, (int, float)):
-        return float(v)
-    s = str(v).strip().replace("，", ",").replace("％", "%")
-    s = s.translate({ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")})
-    if not _NUMBER_TEXT.match(s):
-        raise ValueError(v)
-    negative = s.startswith("(") and s.endswith(")")
-    pct = s.endswith("%") or s.endswith("%)")
-    x = float(s.strip("()%").replace(",", ""))
-    x = -x if negative else x
-    return x / 100 if pct else x
-
-
-def _to_date(v: object):
-    if _blank(v):
-        return pd.NaT
-    if isinstance(v, (_dt.date, _dt.datetime, pd.Timestamp)):
-        return pd.Timestamp(v)
-    if isinstance(v, (int, float)) and not isinstance(v, bool):  # an Excel serial date
-        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v))
-    ts = pd.to_datetime(str(v).strip().replace("/", "-").replace(".", "-"), errors="coerce")
-    if pd.isna(ts):
-        raise ValueError(v)
-    return ts
-
-
-def _to_text(v: object) -> str | None:
-    if _blank(v):
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, (_dt.datetime, pd.Timestamp)):
-        return v.date().isoformat() if v.time() == _dt.time() else v.isoformat(sep=" ")
-    return str(v).strip()
-
-
-def review_from_tables(tables: Iterable[ExcelTable], source: str | None = None) -> model.Review:
-    """Build a Review (tables by canonical key, settings, layouts) from Excel Tables' cells.
-
-    Every bad value is collected and raised at once as a ``ValidationError`` naming sheet,
-    cell, value and expectation, like the file reader does.
-    """
-    by_name = {t.name.lower(): t for t in tables}
-    review = model.Review(source=source)
-    problems: list[Problem] = []
-    langs: Counter = Counter()
-    file = source or ""
-
-    def problem(msg, sheet, cell, value=None, expected=None):
-        problems.append(Problem(file, sheet, cell, msg, value, expected))
-
-    for spec in model.TABLES:
-        t = by_name.get(spec.name.lower())
-        if t is None:
-            if spec.name in ("KPIs", "Scorecard"):
-                problem(f"the workbook has no Excel Table named '{spec.name}'", None, None,
-                        value=", ".join(sorted(x.name for x in by_name.values())) or None,
-                        expected=f"a table named '{spec.name}' (Table Design > Table Name)")
-            continue
-        if not t.header_rows:
-            problem(f"table '{t.name}' has no header row, so its columns cannot be found", t.sheet, t.ref,
-                    expected="Table Design > Header Row turned on")
-            continue
-        headers = t.headers
-        letters = t.letters()
-        found, unmatched = model.match_headers(spec, headers)
-        for key, i in found.items():
-            col = spec.column(key)
-            h = model.normalize_header(headers[i])
-            langs["zh"] += h == model.normalize_header(col.zh)
-            langs["en"] += h == model.normalize_header(col.en)
-        for c in spec.columns:
-            if c.required and c.key not in found:
-                problem(f"table '{t.name}' lacks the required column '{c.zh} / {c.en}'", t.sheet,
-                        f"{letters[0]}{t.first_row}:{letters[-1]}{t.first_row}", value=headers,
-                        expected=f"a header '{c.zh}' or '{c.en}'")
-        extras = [(i, h) for i, h in unmatched if spec.open_columns and h]
-        body = t.cells[1:len(t.cells) - t.totals_rows] if t.totals_rows else t.cells[1:]
-        input_pos = sorted({found[c.key] for c in spec.input_columns if c.key in found} | {i for i, _ in extras})
-        rows: list[int] = []
-        lines: list[tuple[object, ...]] = []
-        for offset, line in enumerate(body):
-            line = tuple(line) + (None,) * (len(headers) - len(line))
-            if input_pos and all(_blank(line[i]) for i in input_pos):
-                continue
-            rows.append(t.first_row + 1 + offset)
-            lines.append(line)
-        data: dict[str, object] = {}
-        for c in spec.input_columns:
-            if c.key not in found:
-                continue
-            i = found[c.key]
-            out = []
-            for pos, line in enumerate(lines):
-                v = line[i]
-                cell = f"{letters[i]}{rows[pos]}"
-                bad = False
-                try:
-                    if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER):
-                        out.append(_to_number(v, c.kind))
-                    elif c.kind == model.DATE:
-                        out.append(_to_date(v))
-                    elif c.kind == model.CHOICE:
-                        text = _to_text(v)
-                        key = None if text is None else model.choice_key(c, text)
-                        if text is not None and key is None:
-                            raise ValueError(v)
-                        out.append(key)
-                    else:
-                        out.append(_to_text(v))
-                except ValueError:
-                    expected = {model.DATE: "a date", model.CHOICE: "one of " + ", ".join(
-                        f"{ch.zh} / {ch.en}" for ch in c.choices)}.get(c.kind, "a number")
-                    problem(f"unusable value in column '{headers[i]}' of table '{spec.name}'", t.sheet, cell,
-                            value=v, expected=expected)
-                    out.append(None)
-                    bad = True
-                if c.required and not bad and (out[-1] is None or out[-1] is pd.NaT or _blank(out[-1])):
-                    problem(f"the required '{headers[i]}' is empty in table '{spec.name}'", t.sheet, cell,
-                            expected=f"a value for '{headers[i]}'")
-            if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER):
-                data[c.key] = np.array([np.nan if x is None else x for x in out], dtype="float64")
-            elif c.kind == model.DATE:
-                data[c.key] = pd.to_datetime(pd.Series(out, dtype=object), errors="coerce").to_numpy()
-            else:
-                data[c.key] = np.array(out, dtype=object)
-        for i, name in extras:
-            values = [line[i] for line in lines]
-            try:
-                data[name] = np.array([_to_number(v, model.NUMBER) for v in values], dtype="float64")
-                review.measures.append(name)
-            except ValueError:
-                data[name] = np.array([_to_text(v) for v in values], dtype=object)
-                review.dimensions.append(name)
-        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
-        for c in spec.input_columns:
-            if c.key not in df.columns:
-                df[c.key] = np.full(len(rows), np.nan) if c.kind in (model.NUMBER, model.PERCENT, model.INTEGER) \
-                    else np.array([None] * len(rows), dtype=object)
-        review.tables[spec.name] = df
-        columns = {k: letters[i] for k, i in found.items()}
-        columns.update({name: letters[i] for i, name in extras})
-        header_text = {k: headers[i] for k, i in found.items()}
-        header_text.update({name: headers[i] for i, name in extras})
-        review.layouts[spec.name] = model.TableLayout(
-            table=spec.name, sheet=t.sheet, ref=t.ref, header_row=t.first_row, first_row=t.first_row + 1,
-            last_row=t.last_row - t.totals_rows, columns=columns, headers=header_text, rows=tuple(rows))
-    review.lang = "en" if langs["en"] > langs["zh"] else "zh"
-    review.settings = _settings(review)
-    if problems:
-        raise ValidationError(problems)
-    return review
-
-
-def _settings(review: model.Review) -> dict[str, object]:
-    """The Settings table as canonical keys (label in either language, or the key itself)."""
-    labels = {}
-    for key, (zh, en, _default) in model.SETTING_KEYS.items():
-        for label in (key, zh, en):
-            labels[model.normalize_header(label)] = key
-    out = {key: default for key, (_zh, _en, default) in model.SETTING_KEYS.items()}
-    df = review.tables.get("Settings")
-    if df is not None:
-        for name, value in zip(df["setting"], df["value"]):
-            key = labels.get(model.normalize_header(name))
-            if key is not None and value is not None:
-                out[key] = value
-    return out
-
-
 # --- through the file reader -------------------------------------------------------------
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
@@ -348,25 +157,12 @@ def _calamine_like(v: object) -> object:
     return v
 
 
-_READER_NEEDS = ("_Problems", "_missing_table", "_TableReader", "_fact_columns_named_by_kpis", "_settings",
-                 "_link_fact_columns", "validate")
-
-
-def reader_available() -> bool:
-    """Does ``reviewkit.reader`` offer what :func:`read_with_reader` uses?"""
-    try:
-        from .. import reader
-        from ..reading.package import TableColumnInfo, TableInfo  # noqa: F401
-    except ImportError:
-        return False
-    return all(hasattr(reader, name) for name in _READER_NEEDS)
-
-
 def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = "") -> tuple[model.Review, list]:
     """The file engine's reading (``reviewkit.reader``) over the open book's tables.
 
     Same parsing (``1.2万``, ``(500)``, dates), same problems and messages, same ``validate``.
-    Returns (review, problems). Check :func:`reader_available` first.
+    Returns (review, problems). This is ``reader.read_with_problems`` with the package and
+    the cell grids answered from the open book; ask the reader to keep the pieces it uses.
     """
     from .. import reader
     from ..reading.package import TableColumnInfo, TableInfo
@@ -421,8 +217,6 @@ class XlwingsEngine:
 
         Raises ``ValidationError`` with every error found (warnings are not errors)."""
         tables = self.tables()
-        if not reader_available():  # a reader without the internals the adapter uses: read here
-            return review_from_tables(tables, source=self.source)
         review, problems = read_with_reader(tables, [s.name for s in self.book.sheets], self.source)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
@@ -514,5 +308,4 @@ def _resume(app, saved) -> None:
         pass
 
 
-__all__ = ["ExcelTable", "XlwingsEngine", "parse_address", "review_from_tables", "tables_in_book",
-           "STATUS_NAME", "ReviewkitError"]
+__all__ = ["ExcelTable", "XlwingsEngine", "parse_address", "read_with_reader", "tables_in_book", "STATUS_NAME"]
