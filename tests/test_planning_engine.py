@@ -2,7 +2,6 @@
 METHOD.md worked examples (+20% flagged; the inconsistent "2 days late, −6.5%" row)."""
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
