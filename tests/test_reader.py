@@ -406,3 +406,13 @@ def test_excel_made_corpus_never_crashes(corpus_dir):
         assert all(Path(p.file) == path and str(p).startswith(path.name) for p in problems)
     strict = check_files([corpus_dir / "SampleSS.strict.xlsx"])
     assert len(strict) == 1 and "Strict Open XML" in str(strict[0])
+
+
+def test_blank_setting_keeps_its_default_without_a_problem(tmp_path):
+    path = write_book(tmp_path / "blank.xlsx", {
+        "Settings": {"sheet": "设置", "headers": ["项目", "值", "说明"],
+                     "rows": [["复盘年度", None, "填写年度"], ["比较单位", None, None], ["公司", "ACME", None]]}})
+    review, problems = read_with_problems(path)
+    assert problems == []
+    assert review.settings["review_year"] is None and review.settings["unit_label"] == "部门"
+    assert review.settings["company"] == "ACME"

@@ -342,7 +342,8 @@ class _TableReader:
                                    header_row=header_row, first_row=first, last_row=last,
                                    columns=col_letters, headers=header_text, rows=rows)
         for i, col in wanted.items():
-            if col.required:
+            # A setting left blank keeps its default: a fresh template is not an error.
+            if col.required and not (spec is model.SETTINGS and col.key == "value"):
                 self._report(cols[i].blank, lambda pos: None, letters[i],
                              f"the required '{col.header(self._lang())}' is empty in table '{spec.name}'",
                              f"a value for '{col.header(self._lang())}'", "required", with_value=False)
