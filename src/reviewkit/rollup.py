@@ -1,0 +1,569 @@
+"""``reviewkit rollup``: departmental workbooks consolidated into one company workbook.
+
+    read every file (safely, never stopping at a bad one) → find schema drift against the
+    majority → consolidate → rank, compare, closed loop → build the company workbook with
+    ``templates.build_workbook`` → ``fill_workbook`` (Summary, Breakdown, Peers) → add the
+    ``汇总状态`` / ``Rollup status`` sheet → rename into place (atomic)
+
+**Nothing is dropped silently.** Every file gets a status (``ok``, ``drift`` or ``refused`` with
+the reason); every difference from the majority of files is one ``Drift`` row:
+
+* ``missing column`` / ``extra column`` in a table (by header, after the usual synonyms);
+* ``renamed column``: a header recognised through a synonym (``完成值`` for 实际), or a Facts
+  column whose name differs from the majority's where exactly one measure is missing and one
+  new numeric column appeared — its values are consolidated under the majority's name;
+* ``KPI definition``: a KPI whose direction, aggregation, measure, thresholds or weight differ
+  from the majority of files (the company workbook uses the majority's definition);
+* ``other unit``: rows about a unit other than the file's own (ignored, counted);
+* ``duplicate unit``: a unit submitted in two files (the first file in the given order is used);
+* ``last year``: a last-year figure that differs from last year's rollup (``--previous``).
+
+A file's own unit is the custom property ``reviewkit.unit`` written by ``split``; without it,
+the most frequent unit of its Scorecard (or Facts) rows.
+
+The company workbook has the consolidated Settings, KPIs, Scorecard, Facts, Causes, Actions,
+NextYear and Campaigns tables. Departmental Plan/Progress/Results/KeepStopStart/Risks/Budget
+tables are not merged (task ids collide across departments; each department owns its plan).
+With ``previous``, last year's actuals for the ranking come from last year's rollup.
+"""
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import unescape
+
+import numpy as np
+import pandas as pd
+
+from . import model
+from .errors import InputError, ReviewkitError
+from .safety import check_package
+
+STATUS_SHEET = ("汇总状态", "Rollup status")
+ROLLUP_PROPERTY = "reviewkit.rollup_of"
+#: KPI definition fields compared between files
+KPI_FIELDS = ("direction", "aggregation", "measure", "numerator", "denominator", "green", "amber",
+              "neutral_band", "range_low", "range_high", "weight")
+#: tables consolidated row by row (they have a unit column)
+UNIT_TABLES = ("Scorecard", "Facts", "Causes", "Actions", "NextYear")
+CHECKED_TABLES = ("KPIs", "Scorecard", "Facts", "Causes", "Actions", "NextYear")
+
+
+@dataclass(frozen=True)
+class Drift:
+    file: str
+    table: str
+    kind: str  # missing column, extra column, renamed column, KPI definition, other unit, ...
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{Path(self.file).name}: {self.table}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class Submission:
+    """One departmental file as read."""
+
+    path: Path
+    unit: str | None = None
+    status: str = "ok"  # ok, drift, refused
+    reason: str = ""
+    review: model.Review | None = None
+    headers: dict[str, list[str]] = field(default_factory=dict)  # table -> raw header texts
+    stale: bool | None = None  # True: inputs changed since the last fill; None: never filled
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RollupReport:
+    out: Path | None
+    submissions: list[Submission]
+    drift: list[Drift]
+    company: model.Review | None = None
+    not_submitted: list[str] = field(default_factory=list)
+    ranking: pd.DataFrame | None = None
+    compared: pd.DataFrame | None = None
+    loop_gaps: pd.DataFrame | None = None  # red KPIs lacking a cause or an action
+    by_unit: dict[str, pd.DataFrame] = field(default_factory=dict)  # kpi -> change broken down by unit
+    fill_summary: str = ""
+
+    @property
+    def refused(self) -> list[Submission]:
+        return [s for s in self.submissions if s.status == "refused"]
+
+    @property
+    def stale(self) -> list[Submission]:
+        return [s for s in self.submissions if s.status != "refused" and s.stale is not False]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused else 0
+
+    def __str__(self) -> str:
+        ok = [s for s in self.submissions if s.status != "refused"]
+        lines = [f"rollup of {len(ok)} of {len(self.submissions)} file(s)"
+                 + (f" into {self.out}" if self.out else "")]
+        for s in self.submissions:
+            lines.append(f"  {s.status:<7} {s.path.name}" + (f" ({s.unit})" if s.unit else "")
+                         + (f" — {s.reason}" if s.reason else ""))
+        if self.drift:
+            lines.append(f"schema drift ({len(self.drift)}):")
+            lines += [f"  {d}" for d in self.drift]
+        if self.not_submitted:
+            lines.append("not submitted: " + ", ".join(self.not_submitted))
+        if self.stale:
+            lines.append("results not up to date (run reviewkit batch): "
+                         + ", ".join(f"{s.path.name} ({'never filled' if s.stale is None else 'inputs changed'})"
+                                     for s in self.stale))
+        if self.loop_gaps is not None and len(self.loop_gaps):
+            lines.append("red KPIs lacking a cause or an action:")
+            for r in self.loop_gaps.itertuples(index=False):
+                lines.append(f"  {r.unit} · {r.kpi}: no {r.missing}")
+        if self.fill_summary:
+            lines.append(self.fill_summary.splitlines()[0])
+        return "\n".join(lines)
+
+
+# --- reading ------------------------------------------------------------------------------
+_PROP = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', re.S)
+
+
+def custom_properties(path: str | os.PathLike) -> dict[str, str]:
+    """Custom document properties as text (never parses a DTD: a regular expression on the part)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.lower(): n for n in zf.namelist()}
+            name = names.get("docprops/custom.xml")
+            if name is None or zf.getinfo(name).file_size > 1 << 20:
+                return {}
+            raw = zf.read(name)
+    except (OSError, zipfile.BadZipFile):
+        return {}
+    return {unescape(k.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}):
+            unescape(v.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}) for k, v in _PROP.findall(raw)}
+
+
+def _text(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    return str(v).strip()
+
+
+def read_submission(path: str | os.PathLike) -> Submission:
+    """Read one departmental workbook; never raises for a bad file (status ``refused``)."""
+    from .fill import FINGERPRINT_PROPERTY, fingerprint
+    from .reader import read_with_problems
+    from .reading.package import open_package
+
+    sub = Submission(Path(path))
+    try:
+        check_package(sub.path)
+        review, problems = read_with_problems(sub.path, check=False)
+        pkg = open_package(sub.path)
+        for name in CHECKED_TABLES:
+            info = pkg.table(name)
+            if info is not None:
+                sub.headers[name] = [c.name for c in info.columns]
+        props = custom_properties(sub.path)
+    except ReviewkitError as exc:
+        sub.status, sub.reason = "refused", str(exc).splitlines()[0]
+        return sub
+    except Exception as exc:  # a file from many hands: report, never crash the rollup
+        sub.status, sub.reason = "refused", f"cannot read it ({type(exc).__name__}: {exc})"
+        return sub
+    missing = [t for t in ("KPIs", "Scorecard") if t not in review.tables]
+    if missing:
+        sub.status = "refused"
+        sub.reason = "not a review workbook: no table " + " or ".join(missing)
+        return sub
+    stored = props.get(FINGERPRINT_PROPERTY)
+    sub.stale = None if not stored else fingerprint(review) != stored
+    sub.review = review
+    unit = props.get("reviewkit.unit", "").strip()
+    if not unit:
+        units = Counter(_text(u) for u in review.scorecard.get("unit", pd.Series(dtype=object)))
+        if not units:
+            units = Counter(_text(u) for u in review.facts.get("unit", pd.Series(dtype=object)))
+        units.pop("", None)
+        unit = units.most_common(1)[0][0] if units else ""
+    sub.unit = unit or None
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        sub.reason = f"{len(errors)} input problem(s), e.g. {errors[0]}"
+    return sub
+
+
+# --- drift --------------------------------------------------------------------------------
+def _majority(values: list) -> object:
+    counts = Counter(values)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _norm_value(v):
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else round(float(v), 9)
+    if isinstance(v, (int, np.integer)):
+        return float(v)
+    s = str(v).strip()
+    return s or None
+
+
+def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[str, str]]:
+    """Missing/extra/renamed columns per file; returns Facts renames to apply {file: {old: new}}."""
+    renames: dict[str, dict[str, str]] = {}
+    n = len(subs)
+    for name in CHECKED_TABLES:
+        spec = model.TABLES_BY_NAME[name]
+        present = [s for s in subs if s.review is not None and name in s.review.layouts]
+        if not present:
+            continue
+        layouts = {str(s.path): s.review.layouts[name] for s in present}
+        if spec.open_columns:  # Facts: columns compared with the majority of files
+            cols = {str(s.path): [c for c in layouts[str(s.path)].columns] for s in present}
+            counts = Counter(c for cs in cols.values() for c in set(cs))
+            majority = {c for c, k in counts.items() if k * 2 > len(present)}
+            for s in present:
+                mine = set(cols[str(s.path)])
+                miss = sorted(majority - mine)
+                extra = sorted(mine - majority)
+                measures = set(s.review.measures)
+                miss_measures = [c for c in miss if c not in {"period", "unit"}]
+                extra_numeric = [c for c in extra if c in measures]
+                if len(miss_measures) == 1 and len(extra_numeric) == 1:
+                    old, new = extra_numeric[0], miss_measures[0]
+                    renames.setdefault(str(s.path), {})[old] = new
+                    drift.append(Drift(str(s.path), name, "renamed column",
+                                       f"'{old}' read as '{new}' (the name in {counts[new]} of {len(present)} files)"))
+                    miss.remove(new)
+                    extra.remove(old)
+                for c in miss:
+                    drift.append(Drift(str(s.path), name, "missing column",
+                                       f"'{c}' (present in {counts[c]} of {len(present)} files)"))
+                for c in extra:
+                    drift.append(Drift(str(s.path), name, "extra column",
+                                       f"'{c}' (kept; blank for the other files)"))
+            continue
+        for s in present:
+            lay = layouts[str(s.path)]
+            raw = s.headers.get(name, [])
+            matched = set(lay.headers.values())
+            miss = [c for c in spec.input_columns if c.key not in lay.columns]
+            extra = [h for h in raw if h not in matched]
+            for c in miss:
+                drift.append(Drift(str(s.path), name, "missing column",
+                                   f"'{c.header(s.review.lang)}' ({c.key}); its values are blank in the rollup"))
+            for h in extra:
+                guess = f"; is it the missing '{miss[0].header(s.review.lang)}'?" if len(miss) == 1 and len(extra) == 1 else ""
+                drift.append(Drift(str(s.path), name, "extra column",
+                                   f"'{h}' is not a column reviewkit knows; not consolidated{guess}"))
+            for key, h in lay.headers.items():
+                try:
+                    col = spec.column(key)
+                except KeyError:
+                    continue
+                if model.normalize_header(h) not in {model.normalize_header(col.zh), model.normalize_header(col.en),
+                                                     model.normalize_header(col.key)}:
+                    drift.append(Drift(str(s.path), name, "renamed column",
+                                       f"'{h}' read as '{col.header(s.review.lang)}' ({key})"))
+        _ = n
+    return renames
+
+
+def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
+    """The company KPI table: per key the definition most files hold; disagreements reported."""
+    rows_by_key: dict[str, list[tuple[str, dict]]] = {}
+    order: list[str] = []
+    for s in subs:
+        k = s.review.kpis
+        for rec in k.to_dict("records"):
+            key = _text(rec.get("key"))
+            if not key:
+                continue
+            if key not in rows_by_key:
+                order.append(key)
+            rows_by_key.setdefault(key, []).append((str(s.path), rec))
+    out = []
+    for key in order:
+        entries = rows_by_key[key]
+        sigs = [tuple(_norm_value(rec.get(f)) for f in KPI_FIELDS) for _, rec in entries]
+        best = _majority(sigs)
+        winner = entries[sigs.index(best)][1]
+        out.append(winner)
+        for (path, rec), sig in zip(entries, sigs):
+            if sig != best:
+                diffs = [f"{f} {sig[i]!r} (majority {best[i]!r})" for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i]]
+                drift.append(Drift(path, "KPIs", "KPI definition", f"'{key}' differs: " + ", ".join(diffs)))
+        if len(entries) < len([s for s in subs]) and len(entries) * 2 <= len(subs):
+            for path, _ in entries:
+                drift.append(Drift(path, "KPIs", "extra KPI", f"'{key}' is defined in only {len(entries)} of "
+                                                              f"{len(subs)} files (kept)"))
+    return pd.DataFrame(out)
+
+
+# --- consolidation --------------------------------------------------------------------------
+def _own_rows(sub: Submission, name: str, drift: list[Drift]) -> pd.DataFrame | None:
+    df = sub.review.tables.get(name)
+    if df is None or df.empty or "unit" not in df.columns or not sub.unit:
+        return df
+    units = df["unit"].map(_text)
+    mine = (units == sub.unit) | (units == "")
+    other = units[~mine]
+    if len(other):
+        for u, k in Counter(other).items():
+            drift.append(Drift(str(sub.path), name, "other unit", f"{k} row(s) for '{u}' ignored (the file is "
+                                                                  f"{sub.unit}'s)"))
+    df = df[mine].copy()
+    df["unit"] = sub.unit
+    return df
+
+
+def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> model.Review:
+    """One company ``Review`` from the readable submissions (see the module docstring)."""
+    drift = [] if drift is None else drift
+    good = [s for s in subs if s.status != "refused" and s.review is not None]
+    if not good:
+        raise InputError("no departmental workbook could be read", value=len(subs),
+                         expected="at least one readable review workbook")
+    renames = _table_drift(good, drift)
+    kpis = _kpi_majority(good, drift)
+    seen_units: dict[str, str] = {}
+    parts: dict[str, list[pd.DataFrame]] = {n: [] for n in UNIT_TABLES}
+    for s in good:
+        if s.unit and s.unit in seen_units:
+            drift.append(Drift(str(s.path), "Scorecard", "duplicate unit",
+                               f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}; this file is "
+                               "not consolidated"))
+            s.status = "drift"
+            continue
+        if s.unit:
+            seen_units[s.unit] = str(s.path)
+        for name in UNIT_TABLES:
+            df = _own_rows(s, name, drift)
+            if df is None or df.empty:
+                continue
+            spec = model.TABLES_BY_NAME[name]
+            if spec.open_columns:
+                lay = s.review.layouts.get(name)
+                keep = [c for c in df.columns if lay is None or c in lay.columns or c in ("period", "unit")]
+                df = df[keep].rename(columns=renames.get(str(s.path), {}))
+            else:
+                df = df[[c.key for c in spec.input_columns if c.key in df.columns]]
+            parts[name].append(df.reset_index(drop=True))
+            s.rows[name] = len(df)
+    tables: dict[str, pd.DataFrame] = {"KPIs": kpis}
+    for name, frames in parts.items():
+        spec = model.TABLES_BY_NAME[name]
+        frames = [f.dropna(axis=1, how="all") if spec.open_columns else f for f in frames]
+        if frames:
+            tables[name] = pd.concat(frames, ignore_index=True, sort=False)
+    sc = tables.get("Scorecard")
+    if sc is not None:
+        dup = sc.duplicated(["unit", "kpi"], keep="first")
+        if dup.any():
+            for u, k in sc.loc[dup, ["unit", "kpi"]].itertuples(index=False):
+                drift.append(Drift(seen_units.get(u, ""), "Scorecard", "duplicate row",
+                                   f"'{u}' · '{k}' appears twice; the first row is used"))
+            tables["Scorecard"] = sc[~dup].reset_index(drop=True)
+    first = good[0].review
+    for name in ("Campaigns",):
+        if name in first.tables:
+            tables[name] = first.tables[name]
+    facts = tables.get("Facts")
+    measures, dims = [], []
+    if facts is not None:
+        for s in good:
+            for m in s.review.measures:
+                m = renames.get(str(s.path), {}).get(m, m)
+                if m in facts.columns and m not in measures:
+                    measures.append(m)
+            for d in s.review.dimensions:
+                if d in facts.columns and d not in dims and d not in measures:
+                    dims.append(d)
+        order = [c for c in ("period", "unit") if c in facts.columns] + dims + measures
+        order += [c for c in facts.columns if c not in order and c != "year"]
+        tables["Facts"] = facts[order]
+    for s in good:
+        if s.status == "ok" and any(d.file == str(s.path) for d in drift):
+            s.status = "drift"
+    return model.Review(tables=tables, settings=dict(first.settings), lang=first.lang, source=None,
+                        dimensions=dims, measures=measures)
+
+
+def _apply_previous(company: model.Review, previous: model.Review, drift: list[Drift]) -> None:
+    """Last year's actuals from last year's rollup: fill blanks, report disagreements, use them."""
+    sc = company.tables.get("Scorecard")
+    prev = previous.tables.get("Scorecard")
+    if sc is None or prev is None or prev.empty:
+        return
+    last = {(_text(u), _text(k)): a for u, k, a in zip(prev["unit"], prev["kpi"], prev["actual"])
+            if not pd.isna(a)}
+    new = []
+    for u, k, ly in zip(sc["unit"], sc["kpi"], sc["last_year"]):
+        p = last.get((_text(u), _text(k)))
+        if p is None:
+            new.append(ly)
+            continue
+        if not pd.isna(ly) and not np.isclose(float(ly), float(p), rtol=1e-9, atol=1e-9):
+            drift.append(Drift(str(previous.source or "previous"), "Scorecard", "last year",
+                               f"'{u}' · '{k}': the department says {ly:g}, last year's rollup {float(p):g} "
+                               "(the rollup's figure is used for the ranking)"))
+        new.append(float(p))
+    sc["last_year"] = pd.to_numeric(pd.Series(new, index=sc.index), errors="coerce")
+
+
+# --- the company workbook -------------------------------------------------------------------
+def _status_sheet(report: RollupReport, lang: str):
+    from .ooxml import Cell, CellStyle, SheetSpec
+
+    zh = lang == "zh"
+    head = CellStyle(bold=True, font_color="#FFFFFF", fill="#1F4E79")
+    title = CellStyle(bold=True, font_color="#1F4E79")
+    cells: list = []
+    row = 1
+
+    def put(values, style=None):
+        nonlocal row
+        for j, v in enumerate(values):
+            if v is None or v == "":
+                continue
+            cells.append(Cell(f"{'ABCDE'[j]}{row}", v if not isinstance(v, str) else v[:2000], style))
+        row += 1
+
+    put(["汇总状态：文件、结构差异、未提交、未更新、闭环缺口" if zh else
+         "Rollup status: files, schema drift, missing submissions, stale results, closed-loop gaps"], title)
+    row += 1
+    put(["文件" if zh else "File", "单位" if zh else "Unit", "状态" if zh else "Status",
+         "行数" if zh else "Rows", "说明" if zh else "Reason"], head)
+    for s in report.submissions:
+        put([s.path.name, s.unit or "", s.status, sum(s.rows.values()), s.reason])
+    row += 1
+    put(["结构差异" if zh else "Schema drift", "", "", "", ""], title)
+    put(["文件" if zh else "File", "表" if zh else "Table", "类型" if zh else "Kind", "", "说明" if zh else "Detail"], head)
+    for d in report.drift or []:
+        put([Path(d.file).name, d.table, d.kind, "", d.detail])
+    if not report.drift:
+        put(["无" if zh else "none"])
+    row += 1
+    put(["未提交的单位" if zh else "Not submitted"], title)
+    for u in report.not_submitted or (["无" if zh else "none"]):
+        put([u])
+    row += 1
+    put(["结果未更新（请运行 reviewkit batch）" if zh else "Results not up to date (run reviewkit batch)"], title)
+    for s in report.stale or []:
+        put([s.path.name, s.unit or "", ("从未填写" if zh else "never filled") if s.stale is None else
+             ("输入已改动" if zh else "inputs changed")])
+    if not report.stale:
+        put(["无" if zh else "none"])
+    row += 1
+    put(["缺少原因或行动的红灯 KPI" if zh else "Red KPIs lacking a cause or an action"], title)
+    gaps = report.loop_gaps if report.loop_gaps is not None else pd.DataFrame()
+    for r in gaps.itertuples(index=False):
+        put([r.unit, r.kpi, r.name, r.missing, r.detail])
+    if gaps.empty:
+        put(["无" if zh else "none"])
+    return SheetSpec(cells=cells, col_widths={"A": 28, "B": 16, "C": 16, "D": 10, "E": 80}, tab_color="#C00000")
+
+
+def _expected_units(expected) -> list[str]:
+    if expected is None:
+        return []
+    if isinstance(expected, (str, os.PathLike)):
+        p = Path(expected)
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError("cannot read the list of expected units", file=p, expected="a text file, one unit a line") from exc
+        return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [str(u).strip() for u in expected if str(u).strip()]
+
+
+def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os.PathLike | None = None,
+                     expected=None, overwrite: bool = False) -> RollupReport:
+    """Read every departmental workbook under ``paths`` and write the company workbook ``out``.
+
+    ``previous``: last year's company rollup (rank changes; who is expected). ``expected``: a
+    text file (one unit a line) or a list of units that should have submitted. ``out=None``
+    computes the report without writing. Raises only when nothing at all can be consolidated or
+    ``out`` cannot be written; bad files are reported in ``RollupReport.submissions``.
+    """
+    from .analysis import breakdown, compare, rank
+    from .analysis.loop import closed_loop
+    from .batch import find_workbooks
+
+    target = Path(out) if out is not None else None
+    if target is not None:
+        if target.suffix.lower() != ".xlsx":
+            raise InputError("the company workbook must be an .xlsx", file=target, value=target.suffix,
+                             expected="a name ending in .xlsx")
+        if target.exists() and not overwrite:
+            raise ReviewkitError("the company workbook already exists", file=target,
+                                 expected="a new file name, or --force to overwrite")
+    files, bad = find_workbooks(paths)
+    if target is not None:
+        files = [f for f in files if f.resolve() != target.resolve()]
+    subs = [Submission(Path(b.path), status="refused", reason=b.reason) for b in bad]
+    subs += [read_submission(f) for f in files]
+    drift: list[Drift] = []
+    company = consolidate(subs, drift)
+    prev_units: list[str] = []
+    if previous is not None:
+        prev = read_submission(previous)
+        if prev.status == "refused":
+            raise InputError(f"last year's rollup cannot be read: {prev.reason}", file=previous)
+        prev.review.source = str(previous)
+        _apply_previous(company, prev.review, drift)
+        prev_units = [u for u in dict.fromkeys(_text(u) for u in prev.review.scorecard["unit"]) if u]
+    wanted = list(dict.fromkeys(_expected_units(expected) + prev_units))
+    got = {s.unit for s in subs if s.status != "refused" and s.unit}
+    report = RollupReport(out=target, submissions=subs, drift=drift, company=company,
+                          not_submitted=[u for u in wanted if u not in got])
+    sc = company.tables.get("Scorecard")
+    if sc is not None and not sc.empty:
+        report.ranking = rank(sc, company.kpis)
+        report.compared = compare(sc, company.kpis)
+        gaps = closed_loop(report.compared, company.tables.get("Causes"), company.tables.get("Actions"))
+        report.loop_gaps = gaps[gaps["missing"].isin(["cause", "action"])].reset_index(drop=True)
+    facts = company.tables.get("Facts")
+    if facts is not None and not facts.empty:
+        k = company.kpis
+        for key, measure in zip(k["key"], k.get("measure", pd.Series([None] * len(k)))):
+            if _text(measure) and _text(measure) in facts.columns:
+                try:
+                    report.by_unit[_text(key)] = breakdown(facts, _text(key), k, by="unit")
+                except ReviewkitError:
+                    continue
+    if target is not None:
+        _write_company(report, company, target)
+    return report
+
+
+def _write_company(report: RollupReport, company: model.Review, target: Path) -> None:
+    from .fill import fill_workbook
+    from .ooxml import WorkbookEditor
+    from .templates import build_workbook
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".~{target.stem[:40]}.rollup-{os.getpid()}.xlsx")
+    try:
+        build_workbook(tmp, company, lang=company.lang, overwrite=True)
+        result = fill_workbook(tmp)
+        report.fill_summary = str(result).replace(str(tmp), str(target))
+        editor = WorkbookEditor.open(tmp)
+        try:
+            name = STATUS_SHEET[0] if company.lang == "zh" else STATUS_SHEET[1]
+            editor.replace_sheet(name, _status_sheet(report, company.lang))
+            editor.set_custom_property(ROLLUP_PROPERTY, str(len([s for s in report.submissions
+                                                                 if s.status != "refused"])))
+            editor.save()
+        finally:
+            editor.close()
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
