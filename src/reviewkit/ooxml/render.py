@@ -5,12 +5,14 @@ from dataclasses import dataclass
 
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
 from .cellref import cell_name, parse_cell, parse_range
-from .cells import CellWrite, cell_xml, number_text
+from .cells import CellWrite, _num_like, cell_xml, number_text
 from .rules import conditional_formatting_elements, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
 
 from lxml import etree
+
+from ..errors import InputError
 
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -135,10 +137,17 @@ def _str_ref(sheet: str, ref: str, values: dict) -> str:
 
 def _num_ref(sheet: str, ref: str, values: dict) -> str:
     pts = _points(ref, values)
-    body = "".join(f'<c:pt idx="{i}"><c:v>{number_text(v)}</c:v></c:pt>' for i, v in enumerate(pts)
-                   if isinstance(v, (int, float)) and not isinstance(v, bool))
+    nums = [(i, _cache_number(v)) for i, v in enumerate(pts)]
+    body = "".join(f'<c:pt idx="{i}"><c:v>{n}</c:v></c:pt>' for i, n in nums if n is not None)
     return (f"<c:numRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:numCache><c:formatCode>General</c:formatCode>"
             f"<c:ptCount val=\"{len(pts)}\"/>{body}</c:numCache></c:numRef>")
+
+
+def _cache_number(v) -> str | None:
+    try:
+        return _num_like(v)
+    except InputError:  # NaN/inf: a gap in the chart's cache
+        return None
 
 
 def _sp_pr(color: str | None, invisible: bool, line: bool) -> str:
