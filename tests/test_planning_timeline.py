@@ -219,9 +219,13 @@ def test_formulas_recalculated_by_libreoffice(tmp_path, soffice):
 
 @pytest.mark.libreoffice
 def test_bars_in_the_rendered_picture(tmp_path, soffice):
-    build(tmp_path / "weeks.xlsx")
+    grid, _, _ = build(tmp_path / "weeks.xlsx")
     png = render([tmp_path / "weeks.xlsx"], tmp_path)[0]
-    assert read_grid(png, N_WEEKS, 4) == expected_weeks()
+    seen = read_grid(png, N_WEEKS, 4)
+    assert seen == expected_weeks()
+    # and the Python model of the grid agrees with what LibreOffice painted
+    painted = [[s if s in ("done", "bar") else "" for s in row] for row in seen]
+    assert painted == grid.cells.values.tolist()
 
 
 @pytest.mark.libreoffice
