@@ -280,3 +280,17 @@ def test_property_drilldown_children_add_up_to_parent(rows):
             scale = 1.0  # level-1 rows are in top-level units already
             expected = scale * parent["rate_effect"]
         assert kids["contribution"].sum() == pytest.approx(expected, abs=1e-9)
+
+
+def test_blank_dimension_values_and_categorical_columns_give_same_result():
+    f = renewal_case()
+    f.loc[f.index % 7 == 0, "region"] = None
+    out = breakdown(f, "renewal", KPIS, by="region").set_index("segment")
+    assert "(空)/(blank)" in out.index
+    cat = f.astype({"region": "category", "industry": "category", "cohort": "category"})
+    out_cat = breakdown(cat, "renewal", KPIS, by="region").set_index("segment")
+    pd.testing.assert_series_equal(out["contribution"], out_cat.loc[out.index, "contribution"])
+    t1 = drilldown(f, "renewal", KPIS, dims=["region", "industry", "cohort"])
+    t2 = drilldown(cat, "renewal", KPIS, dims=["region", "industry", "cohort"])
+    assert list(t1["path"]) == list(t2["path"])
+    assert t1["contribution"].to_numpy() == pytest.approx(t2["contribution"].to_numpy())

@@ -318,14 +318,36 @@ def open_book(request):
         app.kill()
 
 
-@pytest.fixture
-def scorecard_only(monkeypatch):
-    """Refresh through the built-in scorecard plan (what the button does without reviewkit.fill),
-    so the stand-in, which cannot calculate, holds values rather than formulas."""
-    monkeypatch.setattr(button, "_fill_module", lambda: None)
+def recalculated(book: FakeBook, source: Path, outdir: Path):
+    """What Excel would show: the stand-in's cells and formulas written over ``source`` and
+    recalculated by LibreOffice; an openpyxl workbook of the computed values."""
+    import openpyxl
+
+    from reviewkit.libreoffice import recalculate
+
+    wb = openpyxl.load_workbook(source)
+    for i, sheet in enumerate(book.sheets):
+        ws = wb[sheet.name] if sheet.name in wb.sheetnames else wb.create_sheet(sheet.name, i)
+        for (r, c), v in sheet.cells.items():
+            ws.cell(r, c).value = v
+        for (r, c), f in sheet.formulas.items():
+            ws.cell(r, c).value = f
+    path = outdir / "as_excel_shows.xlsx"
+    wb.save(path)
+    out = recalculate([path], outdir / "lo")[path.resolve()]
+    assert out is not None, "LibreOffice could not recalculate"
+    return openpyxl.load_workbook(out, data_only=True)
+
+
+class _Shown:
+    def __init__(self, wb):
+        self.wb = wb
 
 
 def _value(book, sheet: str, ref: str):
+    if isinstance(book, _Shown):
+        v = book.wb[sheet][ref].value
+        return None if v == "" else v
     if isinstance(book, FakeBook):
         r, c = parse_cell(ref)
         return book.sheet(sheet).cells.get((r, c))
@@ -356,12 +378,16 @@ def test_review_from_the_open_book(review_file, open_book):
     assert review.lang == "zh"
 
 
-def test_refresh_writes_the_analysis_into_the_book(review_file, open_book, request):
+def test_refresh_writes_the_analysis_into_the_book(review_file, open_book, request, tmp_path):
+    """After a refresh the workbook shows the analysis (the stand-in cannot calculate, so its
+    formulas are calculated by LibreOffice, as Excel would)."""
     book = open_book(review_file)
-    if isinstance(book, FakeBook):
-        request.getfixturevalue("scorecard_only")
     result = button.refresh(book)
     assert result.ok, result.message
+    if isinstance(book, FakeBook):
+        request.getfixturevalue("soffice")
+        shown = recalculated(book, review_file, tmp_path)
+        book = _Shown(shown)
     # independent expectations from METHOD.md: 1080/1200, 420/500, 0.18/0.15
     assert _value(book, "计分卡", "I6") == pytest.approx(0.90)
     assert _value(book, "计分卡", "I7") == pytest.approx(0.84)
@@ -396,22 +422,23 @@ def test_same_review_as_the_file_engine(review_file, open_book):
 
 
 # --- the stand-in only: what Excel is asked to do ------------------------------------------
-def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file, scorecard_only):
+def test_refresh_writes_in_few_calls_with_formats_and_restores_the_app(review_file):
     book = FakeBook.from_file(review_file)
     book.calls.clear()
     result = button.refresh(book)
     assert result.ok
-    writes = [c for c in book.calls if c[0] in ("value", "formula")]
-    # five computed columns I:M over rows 6-7 and 9-10: two rectangles, not 20 calls;
-    # then the status cell
-    assert writes == [("value", "计分卡", "$I$6:$M$7"), ("value", "计分卡", "$I$9:$M$10"),
-                      ("value", "说明", "$B$3")]
+    writes = [c for c in book.calls if c[0] in ("value", "formula") and c[1] == "计分卡"]
+    # five computed columns I:M over rows 6-7 and 9-10 (row 8 is blank): two rectangles of
+    # live formulas, not 20 calls
+    assert writes == [("formula", "计分卡", "$I$6:$M$7"), ("formula", "计分卡", "$I$9:$M$10")]
     sheet = book.sheet("计分卡")
-    assert sheet.formats[(6, 9)] == "0.0%" and (6, 10) not in sheet.formats  # achievement %, gap as is
+    assert "F6/E6" in sheet.formulas[(6, 9)] and "%" in sheet.formats[(6, 9)]  # achievement, as a percent
+    assert [c for c in book.calls if c[0] == "value" and c[1] == "说明"] == [("value", "说明", "$B$3")]
     assert (book.app.screen_updating, book.app.calculation) == (True, "automatic")
     assert book.app.alerts == []
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d reviewkit: refreshed, 20 cells written",
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d reviewkit: refreshed, \d+ cells written.*",
                         book.sheet("说明").cells[(3, 2)])
+    assert book.sheet("说明").cells[(3, 2)].endswith(result.message)
 
 
 def test_bad_input_reaches_the_user_as_the_cli_line_not_a_traceback(tmp_path):
@@ -670,10 +697,12 @@ def test_editor_clears_an_owned_sheet_before_rebuilding_it(review_file):
     assert any("charts and conditional formats of sheet '说明'" in s for s in editor.skipped)
 
 
-def test_refresh_reports_what_stayed_as_it_was(review_file, scorecard_only):
+def test_refresh_reports_what_stayed_as_it_was(review_file):
+    """Rules and charts are not redrawn live; the one-line message says so, the details are listed."""
     result = button.refresh(FakeBook.from_file(review_file))
-    assert result.ok and result.skipped == ()
-    assert result.message.endswith("cells written")
+    assert result.ok
+    assert result.message.endswith("cells written; charts and conditional formats kept as they were")
+    assert any("conditional formats of sheet '计分卡'" in s for s in result.skipped)
 
 
 def _same_cells(wb, book, sheets):
@@ -704,9 +733,6 @@ def test_refresh_writes_what_reviewkit_fill_writes(review_file, tmp_path):
     import openpyxl
 
     fill = button._fill_module()
-    if fill is None:
-        pytest.skip("reviewkit.fill has no build_fill_plan/apply_plan in this tree; the button falls "
-                    "back to scorecard_plan, tested above")
     source = write_review(tmp_path / "review.xlsx", status_cell=False)  # the status cell is the button's own
     filled = fill.fill_workbook(source, out=tmp_path / "filled.xlsx")
     wb = openpyxl.load_workbook(filled.path)

@@ -23,7 +23,6 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engines.plan import CellWrite
 from .engines.xlwings_editor import XlwingsEditor
 from .engines.xlwings_engine import XlwingsEngine
 from .errors import InputError, MissingDependencyError, ReviewkitError
@@ -81,14 +80,11 @@ def write_into(editor, review: Review, *, as_of: str | None = None) -> tuple[str
     """Record through ``editor`` what ``reviewkit fill`` writes for ``review``; return warnings.
 
     ``editor`` has :class:`reviewkit.ooxml.WorkbookEditor`'s writing API (here an
-    :class:`~reviewkit.engines.xlwings_editor.XlwingsEditor`). With ``reviewkit.fill``'s
-    ``build_fill_plan`` and ``apply_plan`` (what ``reviewkit fill`` runs on a file), the button
-    writes exactly what the CLI writes; without them, :func:`scorecard_plan`.
+    :class:`~reviewkit.engines.xlwings_editor.XlwingsEditor`). It runs ``reviewkit.fill``'s
+    ``build_fill_plan`` and ``apply_plan``, what ``reviewkit fill`` runs on a file, so the
+    button writes exactly what the CLI writes.
     """
     fill = _fill_module()
-    if fill is None:
-        editor.add(scorecard_plan(review))
-        return ()
     plan = fill.build_fill_plan(review, as_of=as_of)
     fill.apply_plan(editor, plan)
     stamp_property = getattr(fill, "FILLED_AT_PROPERTY", None)
@@ -99,52 +95,13 @@ def write_into(editor, review: Review, *, as_of: str | None = None) -> tuple[str
 
 
 def _fill_module():
-    """``reviewkit.fill`` if it offers the plan API the button uses, else None."""
-    try:
-        from . import fill
-    except ImportError:
-        return None
-    if hasattr(fill, "build_fill_plan") and hasattr(fill, "apply_plan"):
-        return fill
-    return None
+    """``reviewkit.fill``, checked for the plan API the button uses."""
+    from . import fill
 
-
-# Scorecard computed column -> (column of analysis.compare, number format)
-_SCORECARD_COLUMNS = {
-    "achievement": ("achievement", "0.0%"),
-    "gap": ("gap", None),
-    "change_ly": ("change_ly", None),
-    "change_ly_pct": ("change_ly_pct", "0.0%"),
-    "change_yb_pct": ("change_2y_pct", "0.0%"),
-    "vs_industry_avg": ("gap_industry_avg", None),
-    "vs_competitor": ("gap_competitor", None),
-    "vs_industry_top": ("gap_industry_top", None),
-}
-
-
-def scorecard_plan(review: Review) -> list[CellWrite]:
-    """Computed scorecard columns (achievement, gap, changes, vs benchmarks) as cell values,
-    beside each scorecard row, for the columns the table has."""
-    layout = review.layouts.get("Scorecard")
-    if layout is None or not layout.rows:
-        return []
-    try:
-        from .analysis.compare import compare
-    except ImportError as exc:
-        raise MissingDependencyError("the analysis engine of this reviewkit installation cannot be "
-                                     "imported; reinstall reviewkit", value=str(exc)) from exc
-    sc = review.scorecard
-    result = compare(sc, review.kpis)
-    position = {(str(u), str(k)): i for i, (u, k) in enumerate(zip(sc["unit"], sc["kpi"]))}
-    plan: list[CellWrite] = []
-    for _, row in result.iterrows():
-        i = position.get((str(row["unit"]), str(row["kpi"])))
-        if i is None:
-            continue
-        for key, (source, fmt) in _SCORECARD_COLUMNS.items():
-            if key in layout.columns and source in result.columns:
-                plan.append(CellWrite(layout.sheet, layout.cell(key, i), row[source], number_format=fmt))
-    return plan
+    if not (hasattr(fill, "build_fill_plan") and hasattr(fill, "apply_plan")):
+        raise MissingDependencyError("this reviewkit's fill has no build_fill_plan/apply_plan, which the "
+                                     "Refresh button needs", expected="a complete reviewkit: pip install -U reviewkit")
+    return fill
 
 
 def write_sidecar(workbook: str | Path, *, overwrite: bool = False) -> Path:
