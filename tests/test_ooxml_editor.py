@@ -283,3 +283,33 @@ def test_large_sheet_is_streamed(tmp_path):
     rows = CalamineWorkbook.from_path(str(src)).get_sheet_by_name("Data").to_python()
     assert rows[14_999][9] == 15_000 and rows[14_999][1] == 30_000 and rows[30_004][9] == 30_005
     assert rows[4][0] == "row 5" and rows[29_998][9] == 29_999
+
+
+def test_charts_are_native_and_readable(template, tmp_path):
+    out = fill(template, tmp_path / "out.xlsx")
+    import openpyxl
+    charts = openpyxl.load_workbook(out)["汇总"]._charts
+    assert [type(c).__name__ for c in charts] == ["BarChart", "BarChart", "LineChart"]
+    waterfall = charts[0]
+    assert waterfall.grouping == "stacked" and waterfall.overlap == 100
+    base = waterfall.series[0]
+    assert base.graphicalProperties.noFill  # the invisible base series
+    with zipfile.ZipFile(out) as zf:
+        chart = zf.read("xl/charts/chart1.xml").decode()
+    assert '<c:pt idx="1"><c:v>100</c:v></c:pt>' in chart  # cached values let non-recalculating readers draw it
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_to_the_cached_values(template, tmp_path, soffice):
+    from reviewkit.libreoffice import recalculate
+    out = fill(template, tmp_path / "filled.xlsx")
+    result = recalculate([out], tmp_path / "lo")[out.resolve()]
+    assert result is not None, "LibreOffice could not open the filled workbook"
+    import openpyxl
+    wb = openpyxl.load_workbook(result, data_only=True)
+    ws = wb["计分卡"]
+    assert ws["J5"].value == pytest.approx(120 / 90 - 1)  # IF(D2=0,"n.m.",C2/D2-1), recalculated
+    assert ws["J6"].value == "xNorth" and ws["J7"].value is True
+    assert ws["H5"].value == 0.9 and ws["I5"].value == "text"
+    summary = wb["汇总"]
+    assert summary["E2"].value == 105 and summary["A3"].value == "Price"
