@@ -1,0 +1,195 @@
+"""split: one workbook per unit, its own rows only, safe file names, anonymous peer benchmarks.
+
+``master_review()`` is also the master of test_rollup.py and test_batch_workflow.py: six units
+(three with hostile names), three years of monthly facts, scorecard actuals computed from them.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reviewkit import model
+
+pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
+
+from reviewkit.errors import InputError, ReviewkitError  # noqa: E402
+from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.split import (PEER_SHEET, UNIT_PROPERTY, peer_benchmarks, split_review,  # noqa: E402
+                             split_workbook)
+from reviewkit.templates import build_workbook  # noqa: E402
+
+EVIL = '=HYPERLINK("http://evil.example","click")'
+UNITS = ["华东区", "华南区", "华北区", "../../etc/passwd", "CON", EVIL]
+YEARS = (2023, 2024, 2025)
+
+
+def master_review(lang: str = "zh", seed: int = 7) -> model.Review:
+    rng = np.random.default_rng(seed)
+    kpis = pd.DataFrame({
+        "key": ["revenue", "new_customers", "renewal_rate"],
+        "name": ["销售额", "新客户数", "续约率"],
+        "unit": ["万元", "个", "%"],
+        "direction": ["higher", "higher", "higher"],
+        "aggregation": ["sum", "sum", "ratio"],
+        "measure": ["revenue", "new_customers", ""],
+        "numerator": ["", "", "renewed"], "denominator": ["", "", "due"],
+        "green": [1.0, 1.0, 1.0], "amber": [0.9, 0.9, 0.9],
+        "number_format": ["#,##0", "0", "0.0%"],
+        "weight": [0.5, 0.3, 0.2],
+    })
+    facts = []
+    for u in UNITS:
+        for y in YEARS:
+            for m in range(1, 13):
+                for seg in ("大客户", "中小客户"):
+                    due = float(rng.integers(10, 20))
+                    facts.append({"period": pd.Timestamp(y, m, 1), "unit": u, "segment": seg,
+                                  "revenue": float(rng.integers(50, 150)),
+                                  "new_customers": float(rng.integers(1, 10)),
+                                  "due": due, "renewed": float(rng.integers(5, int(due)))})
+    facts = pd.DataFrame(facts)
+    rows = []
+    for u in UNITS:
+        by_year = facts[facts["unit"] == u].groupby(facts["period"].dt.year)[
+            ["revenue", "new_customers", "due", "renewed"]].sum()
+        for key, fn, target in (("revenue", lambda t: t["revenue"], 2400.0),
+                                ("new_customers", lambda t: t["new_customers"], 130.0),
+                                ("renewal_rate", lambda t: t["renewed"] / t["due"], 0.7)):
+            rows.append({"unit": u, "kpi": key, "target": target, "actual": float(fn(by_year.loc[2025])),
+                         "last_year": float(fn(by_year.loc[2024])), "year_before": float(fn(by_year.loc[2023]))})
+    causes = pd.DataFrame([{"unit": "华东区", "kpi": "renewal_rate", "kind": "problem",
+                            "cause": "=1+1 小客户价格敏感", "evidence": "40%流失客户转向低价产品",
+                            "action": "推出入门版", "owner": "张三", "due": pd.Timestamp(2026, 3, 31)}])
+    return model.Review(
+        tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": facts, "Causes": causes},
+        settings={"company": "示例公司", "review_year": 2025, "unit_label": "部门",
+                  "as_of": pd.Timestamp(2025, 12, 31), "plan_end": pd.Timestamp(2026, 12, 31)},
+        lang=lang, dimensions=["segment"], measures=["revenue", "new_customers", "due", "renewed"])
+
+
+def write_master(path: Path, lang: str = "zh") -> Path:
+    return build_workbook(path, master_review(lang), lang=lang, overwrite=True)
+
+
+@pytest.fixture(scope="module")
+def master(tmp_path_factory) -> Path:
+    return write_master(tmp_path_factory.mktemp("master") / "master.xlsx")
+
+
+def test_split_review_gives_each_unit_only_its_rows(master):
+    review = read_review(master)
+    parts = split_review(review)
+    assert list(parts) == UNITS
+    for unit, part in parts.items():
+        assert set(part.scorecard["unit"]) == {unit}
+        assert len(part.scorecard) == 3
+        assert set(part.facts["unit"]) == {unit}
+        assert len(part.facts) == 3 * 12 * 2
+        assert "year" not in part.facts.columns  # the reader's derived column is not a sheet column
+        assert len(part.kpis) == 3
+    assert len(parts["华东区"].causes) == 1 and parts["华南区"].causes.empty
+
+
+def test_split_by_an_unknown_column_names_the_choices(master):
+    review = read_review(master)
+    with pytest.raises(InputError, match="cannot split by") as exc:
+        split_review(review, by="渠道")
+    assert "segment" in str(exc.value)
+    assert list(split_review(review, by="部门")) == UNITS  # a synonym of the unit column
+
+
+def test_split_by_a_facts_dimension(master):
+    parts = split_review(read_review(master), by="segment")
+    assert list(parts) == ["大客户", "中小客户"]
+    assert set(parts["大客户"].facts["segment"]) == {"大客户"}
+    assert parts["大客户"].scorecard.empty  # scorecard rows belong to units, not segments
+
+
+def test_split_workbook_files_names_contents_and_peers(master, tmp_path):
+    out = tmp_path / "dept"
+    report = split_workbook(master, out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["华东区.xlsx", "华南区.xlsx", "华北区.xlsx", "etc_passwd.xlsx", "_CON.xlsx",
+                            "=HYPERLINK(_http_evil.example_,_click_).xlsx"])
+    assert all(p.parent == out.resolve() for p in (f.path for f in report.files))
+    assert not any(".." in n or "/" in n for n in names)
+    source = read_review(master)
+    for f in report.files:
+        r = read_review(f.path)  # each departmental file is a valid review workbook
+        mine = source.scorecard[source.scorecard["unit"] == f.unit].reset_index(drop=True)
+        pd.testing.assert_frame_equal(r.scorecard[["unit", "kpi", "target", "actual", "last_year"]],
+                                      mine[["unit", "kpi", "target", "actual", "last_year"]], check_dtype=False)
+        facts = source.facts[source.facts["unit"] == f.unit]
+        assert r.facts["revenue"].sum() == pytest.approx(facts["revenue"].sum())
+        with zipfile.ZipFile(f.path) as zf:
+            custom = zf.read("docProps/custom.xml").decode()
+        assert UNIT_PROPERTY in custom
+    # the peer sheet: this unit's rank among six, no other unit's name anywhere in the file
+    import openpyxl
+
+    f = next(x for x in report.files if x.unit == "华东区")
+    wb = openpyxl.load_workbook(f.path)
+    ws = wb[PEER_SHEET[0]]
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if any(v is not None for v in r)]
+    rev = next(r for r in rows if r[0] == "revenue")
+    actual = source.scorecard.set_index(["unit", "kpi"])["actual"]
+    revs = {u: actual[(u, "revenue")] for u in UNITS}
+    assert rev[3] == pytest.approx(revs["华东区"])
+    assert rev[4] == pytest.approx(np.mean(list(revs.values())))
+    assert rev[6] == pytest.approx(max(revs.values()))
+    assert rev[7] == 1 + sum(v > revs["华东区"] for v in revs.values())
+    assert rev[8] == 6
+    with zipfile.ZipFile(f.path) as zf:
+        text = b"".join(zf.read(n) for n in zf.namelist() if n.endswith(".xml")).decode("utf-8")
+    for other in ("华南区", "华北区", "etc/passwd", "evil.example"):
+        assert other not in text, other
+
+
+def test_hostile_unit_name_is_text_not_a_formula(master, tmp_path):
+    report = split_workbook(master, tmp_path / "d")
+    f = next(x for x in report.files if x.unit == EVIL)
+    with zipfile.ZipFile(f.path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = zf.read(name).decode("utf-8")
+                formulas = re.findall(r"<f[^>]*>([^<]*)</f>", xml)
+                assert not any("evil" in x.lower() for x in formulas), name
+    r = read_review(f.path)
+    assert set(r.scorecard["unit"]) == {EVIL}  # read back as the same text
+
+
+def test_existing_files_are_refused_up_front(master, tmp_path):
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "华南区.xlsx").write_bytes(b"keep me")
+    with pytest.raises(ReviewkitError, match="already exist"):
+        split_workbook(master, out)
+    assert sorted(p.name for p in out.iterdir()) == ["华南区.xlsx"]  # nothing written
+    assert (out / "华南区.xlsx").read_bytes() == b"keep me"
+    split_workbook(master, out, overwrite=True)
+    assert len(list(out.iterdir())) == 6
+
+
+def test_peer_benchmarks_ranks_lower_is_better(master):
+    review = read_review(master)
+    review.kpis.loc[review.kpis["key"] == "new_customers", "direction"] = "lower"
+    peers = peer_benchmarks(review)
+    nc = peers[peers["kpi"] == "new_customers"].set_index("unit")
+    assert nc["best"].iloc[0] == pytest.approx(nc["actual"].min())
+    assert nc.loc[nc["actual"].idxmin(), "rank"] == 1
+
+
+def test_a_macro_master_gives_macro_workbooks_with_the_button(tmp_path):
+    pytest.importorskip("reviewkit.vba")
+    master = build_workbook(tmp_path / "master.xlsm", master_review(), lang="zh", macro=True)
+    report = split_workbook(master, tmp_path / "d")
+    assert {f.path.suffix for f in report.files} == {".xlsm"}
+    with zipfile.ZipFile(report.files[0].path) as zf:
+        names = set(zf.namelist())
+    assert "xl/vbaProject.bin" in names
+    assert read_review(report.files[0].path).scorecard["unit"].tolist() == [UNITS[0]] * 3
