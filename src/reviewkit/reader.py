@@ -518,7 +518,7 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
         for alias in (key, zh, en):
             lookup[model.normalize_header(alias)] = key
     for pos, (name, value) in enumerate(zip(df["setting"], df["value"])):
-        if name is None:
+        if _is_na(name):
             continue
         key = lookup.get(model.normalize_header(name))
         cell = layout.cell("setting", pos) if "setting" in layout.columns else None
@@ -544,7 +544,7 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
                                      else "a whole number")
                 out[key] = None if x is None else int(x)
             else:
-                out[key] = value if value is not None else out[key]
+                out[key] = out[key] if _is_na(value) else value
         except ParseError as exc:
             sink.add(f"{exc.detail} in setting '{name}'", sheet=layout.sheet, cell=vcell, value=raw,
                      expected=exc.expected)
@@ -564,6 +564,10 @@ def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
         if isinstance(row.get("key"), str) and row.get("aggregation") in (None, "sum", "average"):
             names.add(model.normalize_header(row["key"]))
     return names
+
+
+def _is_na(v: object) -> bool:
+    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
 def _raw_setting(review: model.Review, pos: int):
