@@ -85,7 +85,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
              "KPIs (sorted by weight × severity: what needs attention first)"),
     "unit": ("单位", "Unit"), "kpi": ("KPI", "KPI"), "target": ("目标", "Target"),
-    "actual": ("实际", "Actual"), "achievement": ("达成率", "Achievement"), "status": ("状态", "Status"),
+    "actual": ("实际", "Actual"), "achievement": ("达成率", "Achieved"), "status": ("状态", "Status"),
     "change_ly": ("同比", "vs LY"), "rank": ("排名", "Rank"), "rank_change": ("排名变化", "Rank Δ"),
     "rank_ly": ("去年排名", "Rank LY"), "weight": ("权重", "Weight"), "conclusion": ("结论", "Conclusion"),
     "loop": ("闭环检查：尚缺的原因、证据与行动", "Closed loop: missing causes, evidence and actions"),
@@ -100,22 +100,21 @@ _L = {  # user-facing words: key -> (zh, en)
     "league": ("{name} 排名", "{name}: league table"),
     "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
     "gap": ("差额", "Gap"),
-    "bridge": ("{name}：去年 {base} → 今年 {cur}，变化来自", "{name}: last year {base} → this year {cur}, "
-                                                         "the change came from"),
+    "bridge": ("{name}：去年 {base} → 今年 {cur}，变化来自", "{name}: {base} last year → {cur}, by segment"),
     "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
     "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
     "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
-    "share": ("占变化", "Share of change"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
+    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
-    "wf_base": ("辅助:底", "helper: base"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
+    "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
-    "now": ("当前", "Now"), "if_ly": ("恢复去年", "At last year's"), "if_avg": ("达到平均", "At average"),
+    "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
     "gain": ("最大提升", "Best gain"),
     "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
                                                      "or lacks the measure columns)."),
     "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
     "conclusions": ("结论", "Conclusions"),
-    "good": ("有利", "Favourable"), "bad": ("不利", "Unfavourable"),
+    "good": ("有利", "Fav."), "bad": ("不利", "Unfav."),
     "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
                      "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
 }
@@ -357,7 +356,7 @@ class _Grid:
 
 TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
 SECTION = CellStyle(bold=True, font_color=TITLE_FONT, fill=SUB_FILL)
-HEAD = CellStyle(bold=True, fill=HEADER_FILL, font_color=HEADER_FONT, border=True, align="center", wrap=True)
+HEAD = CellStyle(bold=True, fill=HEADER_FILL, font_color=HEADER_FONT, border=True, align="center")
 TEXT = CellStyle(border=True)
 WRAP = CellStyle(border=True, wrap=True)
 NOTE = CellStyle(italic=True, font_color=GREY_FONT)
@@ -630,8 +629,10 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
           f"{company + ' ' if company else ''}{year_s}{_t('summary_title', lang)}",
           CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip()
-    g.put(1, _t("stamp", lang, fp=fp[:12]), NOTE)
-    g.skip(2)
+    for line in _wrap(_t("stamp", lang, fp=fp[:12])):
+        g.put(1, line, NOTE)
+        g.skip()
+    g.skip()
 
     comp = an.rows
     order = []
@@ -891,7 +892,8 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                             Series(f"E{wstart}:E{wend}", _t("wf_up", lang), up_c),
                                             Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
                               categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
-                              anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False))
+                              anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False,
+                              y_num_format=bfmt.split(";")[0]))
         g.skip(CHART_ROWS + 1)
         _section(g, _t("tree", lang), ncols)
         g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)
