@@ -43,3 +43,11 @@ def test_error_message_names_file_sheet_cell_value_and_expectation():
                          expected="a number such as 1,200 or 12%")
     assert str(err) == "销售部.xlsx, sheet '计分卡', cell D7: not a number (found 'abc'); expected a number such as 1,200 or 12%"
     assert str(Problem("a.xlsx", "S", "A1", "bad", 3, "int")) == "a.xlsx, sheet 'S', cell A1: bad (found 3); expected int"
+
+
+def test_top_level_package_exposes_the_analysis_functions():
+    import reviewkit
+    from reviewkit import analysis
+
+    for name in ("compare", "rank", "breakdown", "drilldown", "headroom", "conclusions", "closed_loop"):
+        assert getattr(reviewkit, name) is getattr(analysis, name)

@@ -9,8 +9,9 @@ from .errors import ReviewkitError
 
 __version__ = "0.1.0"
 
-_ANALYSIS = ("compare", "rank", "breakdown", "drilldown", "headroom", "conclusions", "closed_loop",
-             "cross_metric")
+_ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldown", "by_period",
+             "campaign_share", "headroom", "conclusions", "closed_loop", "analyse", "achievement",
+             "format_value")
 
 
 def __getattr__(name: str):
