@@ -244,3 +244,20 @@ def test_button_and_macro_survive_the_lossless_writer(xlsm, tmp_path):
     modules = vba.read_macros(out)
     for b in vba.button_bindings(out):
         assert vba.resolve_macro(b.macro, modules).name == "Refresh"
+
+
+def test_refresh_button_vml_is_the_button_add_refresh_button_draws(xlsm):
+    from lxml import etree
+
+    ns = {"x": "urn:schemas-microsoft-com:office:excel", "v": "urn:schemas-microsoft-com:vml"}
+
+    def looks(data: bytes):
+        root = etree.fromstring(data)
+        return (root.findtext(".//x:FmlaMacro", namespaces=ns), root.findtext(".//x:Anchor", namespaces=ns),
+                "".join(root.find(".//v:textbox", ns).itertext()).strip())
+
+    vml = vba.refresh_button_vml("zh", cell="B2")
+    with zipfile.ZipFile(xlsm) as zf:  # the summary sheet's button in the fixture is at B2
+        assert looks(vml) == looks(zf.read("xl/drawings/vmlDrawing2.vml"))
+    assert looks(vml)[0] == "[0]!Refresh" and looks(vml)[2] == "刷新分析"
+    assert "Refresh analysis" in vba.refresh_button_vml("en").decode("utf-8")

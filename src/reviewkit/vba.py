@@ -69,6 +69,26 @@ def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2") -> None
     })
 
 
+def refresh_button_vml(lang: str, cell: str = "H2") -> bytes:
+    """The legacy-drawing part (``xl/drawings/vmlDrawingN.vml``) of a Refresh button at ``cell``.
+
+    For writers that rebuild a sheet from scratch (an owned sheet such as the summary): put
+    these bytes in a part, relate it from the sheet (``.../relationships/vmlDrawing``), add
+    ``<legacyDrawing r:id="..."/>`` to the sheet and the ``vml`` content type, and the sheet
+    carries the same button :func:`add_refresh_button` draws. Made by XlsxWriter itself, so
+    both routes give identical VML.
+    """
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet()
+    add_refresh_button(wb, ws, lang, cell=cell)
+    wb.close()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        return zf.read("xl/drawings/vmlDrawing1.vml")
+
+
 # --- reading an .xlsm back ------------------------------------------------------------
 def normalize_vba(source: str) -> str:
     """Source text as compared between ``macros/`` and a workbook.
