@@ -181,3 +181,41 @@ def test_kill_9_during_save_leaves_original_intact(tmp_path, when):
         assert len(temps) == 1 and zipfile.ZipFile(temps[0]).testzip() is None
     with zipfile.ZipFile(p) as zf:
         assert zf.testzip() is None
+
+
+class _Unseekable:
+    """A write-only stream: zipfile then writes data descriptors after each entry."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, b):
+        return self._fh.write(b)
+
+    def flush(self):
+        self._fh.flush()
+
+
+@pytest.mark.parametrize("kind", ["data_descriptor", "zip64", "stored"])
+def test_unusual_zip_layouts_are_copied_correctly(tmp_path, kind):
+    src = small(tmp_path / "base.xlsx")
+    with zipfile.ZipFile(src) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    odd = tmp_path / f"{kind}.xlsx"
+    with open(odd, "wb") as raw:
+        target = _Unseekable(raw) if kind == "data_descriptor" else raw
+        method = zipfile.ZIP_STORED if kind == "stored" else zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(target, "w", method) as zf:
+            for name, data in parts.items():
+                with zf.open(name, "w", force_zip64=(kind == "zip64")) as fh:
+                    fh.write(data)
+    with WorkbookEditor.open(odd) as book:
+        book.sheet("S").write("B2", 42)
+        book.save()
+    with zipfile.ZipFile(odd) as zf:
+        assert zf.testzip() is None
+        for name, data in parts.items():
+            if name not in ("xl/worksheets/sheet1.xml",):
+                assert zf.read(name) == data
+    import openpyxl
+    assert openpyxl.load_workbook(odd)["S"]["B2"].value == 42

@@ -312,15 +312,15 @@ class Package:
         n, m = struct.unpack("<HH", self._data[off + 26:off + 30])
         start = off + 30 + n + m
         payload = self._data[start:start + info.compress_size]
-        if info.flag_bits & 0x08 or info.file_size >= 0xFFFFFFFF or info.compress_size >= 0xFFFFFFFF:
-            # a data descriptor or zip64 sizes: write a plain local header carrying the sizes
-            local = _local_header(info, info.flag_bits & ~0x08, _raw_name(info), b"")
+        local_sizes = struct.unpack("<2L", self._data[off + 18:off + 26])
+        if info.flag_bits & 0x08 or 0xFFFFFFFF in local_sizes or local_sizes != (info.compress_size, info.file_size):
+            # a data descriptor or zip64 sizes: write a plain local header carrying the real sizes
             flags = info.flag_bits & ~0x08
-            extra = _strip_zip64(info.extra)
+            local = _local_header(info, flags, _raw_name(info), b"")
         else:
             local = self._data[off:start]
             flags = info.flag_bits
-            extra = info.extra
+        extra = _strip_zip64(info.extra)
         cen = _central_record(info, flags, _raw_name(info), extra, offset)
         return local + payload, cen
 
