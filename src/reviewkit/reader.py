@@ -29,7 +29,7 @@ from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_E
 from .reading.package import Package, TableInfo, col_letter, open_package
 from .reading.validate import validate
 
-__all__ = ["read_review", "read_with_problems", "check_files", "validate", "REQUIRED_TABLES",
+__all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "validate", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
 
 #: tables a review workbook cannot do without
@@ -91,14 +91,25 @@ def read_with_problems(path: str | Path, *, check: bool = True) -> tuple[model.R
     Raises only ``WorkbookFormatError`` (the file cannot be opened as a workbook at all).
     """
     pkg = open_package(path)
-    sink = _Problems(str(path))
-    review = model.Review(source=str(path))
-    grids = _Grids(pkg)
-    langs = Counter()
+    return read_tables(pkg, _Grids(pkg), source=str(path), check=check)
+
+
+def read_tables(package, grids, *, source: str = "", check: bool = True
+                ) -> tuple[model.Review, list[Problem]]:
+    """The reading loop over any source of tables and cells; returns (review, problems).
+
+    ``package`` answers ``.table(name) -> TableInfo | None``, ``.tables`` (every TableInfo) and
+    ``.sheets`` (sheet names); ``grids`` answers ``.grid(sheet)`` (rows from A1 as lists, blank
+    cells as '', numbers as float, dates as ``datetime``) and ``.errors(sheet)`` ({'D4': '#N/A'}).
+    The file reader passes the zip package and calamine; the xlwings engine passes the open book.
+    """
+    sink = _Problems(source)
+    review = model.Review(source=source or None)
+    langs: Counter = Counter()
     for spec in model.TABLES:
-        info = pkg.table(spec.name)
+        info = package.table(spec.name)
         if info is None:
-            _missing_table(pkg, spec, sink)
+            _missing_table(package, spec, sink)
             continue
         read = _TableReader(spec, info, grids, sink, langs)
         if spec is model.FACTS:
@@ -156,15 +167,10 @@ class _Grids:
                                           expected="an undamaged .xlsx; save it again in Excel") from None
         return self._cache[sheet]
 
-    def errors(self, sheet: str) -> dict[str, dict[int, str]]:
-        """Excel error cells of ``sheet`` as {column letters: {row: '#N/A'}}."""
+    def errors(self, sheet: str) -> dict[str, str]:
+        """Excel error cells of ``sheet``: {'D4': '#DIV/0!'} (calamine returns them blank)."""
         if sheet not in self._errors:
-            by_col: dict[str, dict[int, str]] = {}
-            for ref, err in self.pkg.error_cells(sheet).items():
-                m = re.match(r"([A-Z]+)(\d+)$", ref)
-                if m:
-                    by_col.setdefault(m.group(1), {})[int(m.group(2))] = err
-            self._errors[sheet] = by_col
+            self._errors[sheet] = self.pkg.error_cells(sheet)
         return self._errors[sheet]
 
 
@@ -289,7 +295,11 @@ class _TableReader:
         last = info.last_row - info.totals_rows
         # -- cells, column by column --------------------------------------------------------
         grid = self.grids.grid(info.sheet)
-        errors = self.grids.errors(info.sheet)
+        errors: dict[str, dict[int, str]] = {}  # column letters -> {row: '#N/A'}
+        for ref, err in self.grids.errors(info.sheet).items():
+            m = re.match(r"([A-Z]+)(\d+)$", ref)
+            if m:
+                errors.setdefault(m.group(1), {})[int(m.group(2))] = err
         n = max(last - first + 1, 0)
         block = grid[first - 1:last]
         wanted = {found[c.key]: c for c in spec.input_columns if c.key in found}
