@@ -34,7 +34,6 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import unescape
 
 import numpy as np
 import pandas as pd
@@ -129,11 +128,16 @@ class RollupReport:
 
 
 # --- reading ------------------------------------------------------------------------------
-_PROP = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', re.S)
+_SAFE_XML = None
 
 
 def custom_properties(path: str | os.PathLike) -> dict[str, str]:
-    """Custom document properties as text (never parses a DTD: a regular expression on the part)."""
+    """Custom document properties as text; the part is parsed without DTDs, entities or network."""
+    global _SAFE_XML
+    from lxml import etree
+
+    if _SAFE_XML is None:
+        _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         with zipfile.ZipFile(path) as zf:
             names = {n.lower(): n for n in zf.namelist()}
@@ -141,10 +145,17 @@ def custom_properties(path: str | os.PathLike) -> dict[str, str]:
             if name is None or zf.getinfo(name).file_size > 1 << 20:
                 return {}
             raw = zf.read(name)
-    except (OSError, zipfile.BadZipFile):
+        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+            return {}
+        root = etree.fromstring(raw, parser=_SAFE_XML)
+    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return {}
-    return {unescape(k.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}):
-            unescape(v.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}) for k, v in _PROP.findall(raw)}
+    out = {}
+    for prop in root:
+        name = prop.get("name")
+        if name and len(prop):
+            out[name] = (prop[0].text or "")
+    return out
 
 
 def _text(v) -> str:
