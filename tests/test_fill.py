@@ -77,6 +77,37 @@ def sales_review(lang: str = "zh", seed: int = 1, units: int = 4) -> model.Revie
                                 "Causes": causes}, settings=SETTINGS[lang], lang=lang)
 
 
+def preset_review(preset: str, lang: str, seed: int = 5, units: int = 3) -> model.Review:
+    """Any preset: random scorecard around plausible levels, two years of facts for its measures."""
+    from reviewkit.presets import preset_fact_columns
+
+    rnd = random.Random(seed)
+    kpis = get_preset(preset, lang)
+    names = ["A", "B", "C", "D"][:units]
+    rows = []
+    for u in names:
+        for k in kpis.itertuples():
+            pct = k.unit == "%"
+            base = rnd.uniform(0.2, 0.9) if pct else rnd.choice([12, 300, 5000])
+            nd = 3 if pct else 1
+            rows.append({"unit": u, "kpi": k.key, "target": round(base, nd),
+                         "actual": round(base * rnd.uniform(0.8, 1.2), nd),
+                         "last_year": round(base * rnd.uniform(0.8, 1.2), nd),
+                         "year_before": round(base * rnd.uniform(0.7, 1.1), nd),
+                         "industry_avg": round(base * rnd.uniform(0.9, 1.1), nd)})
+    facts = []
+    for y in (2024, 2025):
+        for q in ("01", "04", "07", "10"):
+            for u in names:
+                for ind in ("x", "y", "z"):
+                    row = {"period": f"{y}-{q}", "unit": u, fact_column("industry", lang): ind}
+                    for c in preset_fact_columns(preset, lang):
+                        row[c] = float(rnd.randint(20, 80))
+                    facts.append(row)
+    return model.Review(tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts)},
+                        settings=SETTINGS[lang], lang=lang)
+
+
 def random_review(seed: int) -> model.Review:
     rows, kpis = random_case(seed, n_kpis=6, n_units=7)
     krows = []
@@ -164,7 +195,10 @@ def filled(tmp_path_factory):
     out = {}
     for name, review, macro in (("sales_zh", sales_review("zh"), False), ("sales_en", sales_review("en", 2), False),
                                 ("macro_zh", sales_review("zh", 3, units=3), True),
-                                ("random_1", random_review(1), False), ("random_2", random_review(2), False)):
+                                ("random_1", random_review(1), False), ("random_2", random_review(2), False),
+                                ("membership_en", preset_review("membership", "en"), False),
+                                ("saas_zh", preset_review("saas", "zh", 6), False),
+                                ("product_en", preset_review("product", "en", 7), False)):
         src = make(tmp, name, review, macro)
         blank = tmp / ("orig_" + src.name)
         blank.write_bytes(src.read_bytes())
@@ -175,7 +209,10 @@ def filled(tmp_path_factory):
 
 
 # --- behaviour ------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["sales_zh", "sales_en", "macro_zh", "random_1", "random_2"])
+CASES = ["sales_zh", "sales_en", "macro_zh", "random_1", "random_2", "membership_en", "saas_zh", "product_en"]
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_cached_values_are_the_reference_values(filled, name):
     f = filled[name]
     assert f["result"].changed
@@ -332,7 +369,7 @@ def formula_cells(path: Path) -> dict[str, list[tuple[int, int]]]:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sales_zh", "sales_en", "macro_zh", "random_1", "random_2"])
+@pytest.mark.parametrize("name", CASES)
 def test_libreoffice_agrees_with_every_cached_value(filled, recalculated, name):
     f = filled[name]
     lo = recalculated[name]
