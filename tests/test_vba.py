@@ -261,3 +261,88 @@ def test_refresh_button_vml_is_the_button_add_refresh_button_draws(xlsm):
         assert looks(vml) == looks(zf.read("xl/drawings/vmlDrawing2.vml"))
     assert looks(vml)[0] == "[0]!Refresh" and looks(vml)[2] == "刷新分析"
     assert "Refresh analysis" in vba.refresh_button_vml("en").decode("utf-8")
+
+
+_UNO_SCRIPT = r'''
+import json, os, subprocess, sys, time
+import uno
+from com.sun.star.beans import PropertyValue
+
+path, profile, port = sys.argv[1], sys.argv[2], sys.argv[3]
+proc = subprocess.Popen([sys.argv[4], "-env:UserInstallation=" + uno.systemPathToFileUrl(profile), "--headless",
+                         "--norestore", "--nologo", "--accept=socket,host=127.0.0.1,port=%s;urp;" % port],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+out = {}
+try:
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    for _ in range(120):
+        try:
+            ctx = resolver.resolve("uno:socket,host=127.0.0.1,port=%s;urp;StarOffice.ComponentContext" % port)
+            break
+        except Exception:
+            time.sleep(0.5)
+    desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+    def pv(n, v):
+        p = PropertyValue(); p.Name = n; p.Value = v; return p
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(path), "_blank", 0,
+                                       (pv("Hidden", True), pv("MacroExecutionMode", 4)))
+    libs = doc.BasicLibraries
+    for name in libs.getElementNames():
+        libs.loadLibrary(name)
+    out["modules"] = {n: list(libs.getByName(n).getElementNames()) for n in libs.getElementNames()}
+    lib = [n for n, mods in out["modules"].items() if "Reviewkit" in mods][0]
+    sp = doc.getScriptProvider()
+    def call(fn, *args):
+        s = sp.getScript("vnd.sun.star.script:%s.Reviewkit.%s?language=Basic&location=document" % (lib, fn))
+        return s.invoke(args, (), ())[0]
+    out["U"] = call("U", "5237 65B0 5206 6790")
+    out["CallRunPython"] = call("CallRunPython", "import reviewkit.button; reviewkit.button.refresh()")
+    doc.close(True)
+finally:
+    try:
+        desktop.terminate()
+    except Exception:
+        pass
+    time.sleep(0.5)
+    proc.kill()
+print(json.dumps(out))
+'''
+
+
+def _python_with_uno() -> str | None:
+    import shutil
+    import subprocess
+
+    for exe in (shutil.which("python3"), "/usr/bin/python3", "/usr/lib/libreoffice/program/python"):
+        if exe and Path(exe).exists():
+            ok = subprocess.run([exe, "-c", "import uno"], capture_output=True, timeout=60).returncode == 0
+            if ok:
+                return exe
+    return None
+
+
+@pytest.mark.libreoffice
+def test_the_macro_compiles_and_runs_in_libreoffice_vba_mode(xlsm, soffice, tmp_path):
+    """An independent VBA implementation compiles macros/Reviewkit.bas from our project and runs
+    it: U() spells Chinese from code points, and CallRunPython finds no RunPython (no xlwings
+    here), so it returns "" (the button then shows the set-up help) instead of failing."""
+    import json
+    import socket
+    import subprocess
+
+    python = _python_with_uno()
+    if python is None:
+        pytest.skip("no Python with LibreOffice's UNO bridge (Debian: apt-get install python3-uno)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = tmp_path / "run_macro.py"
+    script.write_text(_UNO_SCRIPT, encoding="utf-8")
+    done = subprocess.run([python, str(script), str(xlsm.resolve()), str(tmp_path / "profile"), str(port), soffice],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Reviewkit" in out["modules"]["VBAProject"]
+    assert out["U"] == "刷新分析"
+    assert out["CallRunPython"] == ""
