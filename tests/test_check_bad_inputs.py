@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,20 @@ def _broken_table_xml(folder):
     return p
 
 
+def _damaged_sheet(folder):
+    """Bytes flipped inside the compressed cells of the 计分卡 sheet (a bad disk or download)."""
+    p = _good(folder, "damaged.xlsx")
+    data = bytearray(p.read_bytes())
+    with zipfile.ZipFile(p) as z:
+        info = z.getinfo("xl/worksheets/sheet3.xml")
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26: info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    for k in range(start + 20, start + 60):
+        data[k] ^= 0x5A
+    p.write_bytes(bytes(data))
+    return p
+
+
 def _lock_file(folder):
     p = folder / "~$review.xlsx"  # what Excel leaves beside an open workbook
     p.write_bytes(b"\x06user  " + b"\x00" * 100)
@@ -209,6 +224,7 @@ CASES = [
     Case("zip bomb", _bomb, ("bomb.xlsx", "zip bomb", "padding.bin")),
     Case("xml entities", _entities, ("laughs.xlsx", "DTD/entities")),
     Case("path traversal", _traversal, ("traversal.xlsx", "unsafe name", "../../evil.txt")),
+    Case("damaged sheet data", _damaged_sheet, ("damaged.xlsx", "cannot be read", "save it again"), sheet="计分卡"),
     Case("broken table xml", _broken_table_xml, ("broken_table.xlsx", "not well-formed XML")),
     # -- tables and columns -------------------------------------------------------------
     Case("no table, plain cells", _plain_cells, ("plain.xlsx", "no Excel Table named 'Scorecard'", "Insert > Table"),

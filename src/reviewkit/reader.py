@@ -137,6 +137,11 @@ def check_files(paths: Iterable[str | Path]) -> list[Problem]:
             _, found = read_with_problems(path)
         except ReviewkitError as exc:
             found = [Problem(str(path), exc.sheet, exc.cell, exc.detail, exc.value, exc.expected)]
+        except Exception as exc:  # noqa: BLE001 - one odd file must not hide the others' report
+            found = [Problem(str(path), None, None,
+                             f"the workbook could not be read ({type(exc).__name__}: {exc})",
+                             None, "a workbook saved by Excel; if it opens in Excel, please report "
+                             "this as a reviewkit bug")]
         problems.extend(found)
     return problems
 

@@ -13,6 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +105,11 @@ class Package:
         part = self.sheet_parts.get(sheet)
         if not part:
             return {}
-        raw = self.zip.read(part)
+        try:
+            raw = self.zip.read(part)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise WorkbookFormatError(f"part {part!r} is damaged ({exc})", file=self.path, sheet=sheet,
+                                      expected="an undamaged .xlsx; save it again in Excel") from None
         if b't="e"' not in raw:
             return {}
         found: dict[str, str] = {}
@@ -234,7 +239,7 @@ def read_xml(pkg: Package, part: str):
         raw = pkg.zip.read(part)
     except KeyError:
         raise _fmt(pkg.path, f"the package lacks part {part!r}", "a complete workbook package") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise _fmt(pkg.path, f"part {part!r} cannot be decompressed ({exc})",
                    "an undamaged .xlsx; save it again in Excel") from None
     if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
