@@ -394,6 +394,7 @@ def _bar_rule(sqref: str) -> DataBarRule:
 
 
 HUGE = "9.99E+307"
+MAX_ROW = 1_048_576
 TINY = "0.000000001"
 
 
@@ -582,7 +583,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                 if key in cols:
                     by_direction[(key, params.direction == "higher")].append(n)
     rules: list = []
-    owned = [f"{cols[k]}{first}:{cols[k]}{last}" for k in computed if k in cols]
+    # the whole column below the header: rules of an earlier fill over more rows are replaced too
+    owned = [f"{cols[k]}{first}:{cols[k]}{MAX_ROW}" for k in computed if k in cols]
     if last >= first:
         if "achievement" in cols:
             rules.append(_bar_rule(f"{cols['achievement']}{first}:{cols['achievement']}{last}"))
@@ -796,6 +798,16 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
 
 CHART_ROWS = 16
 CHART_COLS = 6
+#: rows of default height on a printed A4 page with Excel's default margins (charts are kept on one page)
+ROWS_PER_PAGE = 48
+
+
+def _chart_anchor(g: _Grid) -> str:
+    """Start the next chart on a fresh page when it would straddle a page break."""
+    page_end = -(-g.row // ROWS_PER_PAGE) * ROWS_PER_PAGE
+    if g.row + CHART_ROWS - 1 > page_end:
+        g.row = page_end + 1
+    return f"A{g.row}"
 
 
 def _dim_label(review: model.Review, dim: str, lang: str) -> str:
@@ -855,7 +867,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                   [Series(f"E{vstart}:E{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
                                    Series(f"F{vstart}:F{vend}", _t("bad", lang), BAD_FONT)],
                                   categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
-                                  anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False,
+                                  anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
                                   y_num_format=gfmt.split(";")[0].replace("+", "")))
             g.skip(CHART_ROWS + 1)
         # 2. bridge of the level-1 contributions, the drill-down path and the headroom
@@ -892,7 +904,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                             Series(f"E{wstart}:E{wend}", _t("wf_up", lang), up_c),
                                             Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
                               categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
-                              anchor=f"A{g.row}", size=(ncols, CHART_ROWS), legend=False,
+                              anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
                               y_num_format=bfmt.split(";")[0]))
         g.skip(CHART_ROWS + 1)
         _section(g, _t("tree", lang), ncols)
