@@ -387,3 +387,31 @@ def test_libreoffice_agrees_with_every_cached_value(filled, recalculated, name):
                 bad.append((sheet, r + 1, c + 1, a, b))
     assert n > 100
     assert bad == []
+
+
+def test_cli_fill(tmp_path):
+    from click.testing import CliRunner
+
+    from reviewkit.cli import main
+
+    good = make(tmp_path, "cli_good", sales_review("en", 4, units=2))
+    out = tmp_path / "cli_out.xlsx"
+    res = CliRunner().invoke(main, ["fill", str(good), "-o", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith(f"filled {out}") and out.exists()
+    review = sales_review("en", 4, units=2)
+    review.tables["Scorecard"].loc[0, "kpi"] = "no_such_kpi"
+    bad = make(tmp_path, "cli_bad", review)
+    data = bad.read_bytes()
+    res = CliRunner().invoke(main, ["fill", str(bad)], catch_exceptions=False)
+    assert res.exit_code == 2
+    assert "cli_bad.xlsx" in res.output and "no_such_kpi" in res.output
+    assert bad.read_bytes() == data
+
+
+def test_output_must_keep_the_file_type(tmp_path):
+    from reviewkit.errors import InputError
+
+    good = make(tmp_path, "keep", sales_review("en", 4, units=2))
+    with pytest.raises(InputError):
+        fill_workbook(good, out=tmp_path / "keep.xlsm")
