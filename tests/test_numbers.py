@@ -239,3 +239,30 @@ def test_bad_periods(typed):
 
 def test_nan_is_not_a_number_but_blank():
     assert parse_number(math.nan) is None
+
+
+@given(st.one_of(st.text(max_size=30), st.text(alphabet="0123456789,.，。%％万亿千百()（）-−+ ¥￥元eE", max_size=15)))
+def test_any_text_is_a_number_a_blank_or_a_parse_error(s):
+    """Fuzz: nothing but ParseError ever escapes, and every result is a finite float or None."""
+    for fn in (parse_number, parse_percent, parse_date, parse_period):
+        try:
+            got = fn(s)
+        except ParseError as exc:
+            assert exc.value == s
+            continue
+        if fn in (parse_number, parse_percent):
+            assert got is None or (isinstance(got, float) and math.isfinite(got))
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=99),
+       st.sampled_from(["{}", "¥{}", "{}元", "({})", "RMB {}", "-{}"]), st.booleans())
+def test_written_forms_round_trip(whole, cents, form, wide):
+    typed = form.format(f"{whole:,}.{cents:02d}")
+    if wide:
+        typed = _fullwidth(typed)
+    sign = -1 if form in ("({})", "-{}") else 1
+    assert parse_number(typed) == sign * float(Decimal(f"{whole}.{cents:02d}"))
