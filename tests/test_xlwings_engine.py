@@ -77,14 +77,21 @@ class FakeRange:
         self._set(data, store, "value")
 
     @property
-    def formula(self):  # pragma: no cover - not used by the engine
-        raise NotImplementedError
+    def formula(self):
+        """Like xlwings: the formula-bar text of each cell (formula or value); one cell as a scalar."""
+        self.sheet.book.calls.append(("read_formula", self.sheet.name, self.address))
+        rows = [[self.sheet.formulas.get(rc, self.sheet.cells.get(rc)) for rc in row] for row in self._cells()]
+        return rows[0][0] if len(rows) == 1 and len(rows[0]) == 1 else rows
 
     @formula.setter
     def formula(self, data):
-        def store(rc, v):
-            self.sheet.formulas[rc] = v
-            self.sheet.cells[rc] = None
+        def store(rc, v):  # like Excel: "=..." is a formula, blank clears, anything else is a constant
+            if isinstance(v, str) and v.startswith("="):
+                self.sheet.formulas[rc] = v
+                self.sheet.cells[rc] = None
+            else:
+                self.sheet.formulas.pop(rc, None)
+                self.sheet.cells[rc] = None if v == "" else v
         self._set(data, store, "formula")
 
     @property
@@ -159,6 +166,18 @@ class FakeSheet:
             a, b = ref.split(":")
             return FakeRange(self, f"{a}1:{b}1048576")
         return FakeRange(self, ref)
+
+    @property
+    def used_range(self):
+        filled = [rc for rc, v in self.cells.items() if v is not None] + list(self.formulas)
+        if not filled:
+            return FakeRange(self, "A1")
+        r1, c1 = max(r for r, _ in filled), max(c for _, c in filled)
+        return FakeRange(self, f"A1:{_addr(1, 1, r1, c1).split(':')[-1].replace('$', '')}")
+
+    def delete(self):
+        self.book.calls.append(("delete_sheet", self.name, ""))
+        self.book.sheets.remove(self)
 
     def clear_contents(self):
         self.book.calls.append(("clear_contents", self.name, ""))
@@ -742,3 +761,30 @@ def test_refresh_writes_what_reviewkit_fill_writes(review_file, tmp_path):
     assert [s.name for s in book.sheets] == wb.sheetnames
     _same_cells(wb, book, wb.sheetnames)
     assert result.cells >= len([c for c in book.sheet("计分卡").formulas])
+
+
+def test_a_failed_refresh_puts_the_workbook_back(review_file, monkeypatch):
+    """All or nothing: Excel failing half way leaves the cells and sheets as they were."""
+    book = FakeBook.from_file(review_file)
+    def state():
+        return {s.name: ({rc: v for rc, v in s.cells.items() if v is not None}, dict(s.formulas))
+                for s in book.sheets}
+
+    before = state()
+    calls = {"n": 0}
+    real_setter = FakeRange.number_format.fset
+
+    def flaky(self, fmt):
+        calls["n"] += 1
+        if calls["n"] == 3:  # after every value and formula is in: the worst moment
+            raise RuntimeError("Excel is busy")
+        real_setter(self, fmt)
+
+    monkeypatch.setattr(FakeRange, "number_format", property(None, flaky))
+    result = button.refresh(book)
+    assert not result.ok and "RuntimeError: Excel is busy" in result.message
+    assert any(c[0] == "formula" for c in book.calls)  # it had written formulas...
+    after = state()
+    status = after["说明"][0].pop((3, 2))  # ...the status cell says what happened...
+    assert status.endswith(result.message)
+    assert after == before  # ...and everything else is as it was, owned sheets removed again

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from ..errors import InputError
-from .plan import CellWrite, _rectangles, col_letter, parse_cell, plain, range_ref
+from .plan import CellWrite, _rectangles, col_letter, group_writes, parse_cell, plain, range_ref
 from .xlwings_engine import XlwingsEngine, _pause, _resume
 
 
@@ -133,6 +133,7 @@ class XlwingsEditor:
                              value=sorted(missing)[0])
         app = getattr(self.book, "app", None)
         saved = _pause(app)
+        undo = self._snapshot(plan)
         try:
             for name, (spec, position) in self._owned.items():
                 self._prepare_owned(name, spec, position)
@@ -141,9 +142,47 @@ class XlwingsEditor:
             for (sheet, letter), width in sorted(self._widths.items()):
                 self._sheet(sheet).range(f"{letter}:{letter}").column_width = width
             self._apply_props()
+        except BaseException:
+            self._restore(undo)
+            raise
         finally:
             _resume(app, saved)
         return self.path
+
+    # -- all or nothing ---------------------------------------------------------------------
+    def _snapshot(self, plan: list[CellWrite]) -> list[tuple]:
+        """What a failed save puts back: the contents (formula-bar text) of every rectangle
+        about to be written, the used range of owned sheets that exist, and which sheets are new.
+        Formats and styles are not put back."""
+        undo: list[tuple] = []
+        existing = set(self.sheet_names)
+        owned = set(self._owned)
+        for name in owned:
+            real = self._real_name(name)
+            if real is None:
+                undo.append(("added", name, None, None))
+            else:
+                used = self._sheet(real).used_range
+                undo.append(("owned", real, used.address, _grid(used.formula)))
+        for w in group_writes([w for w in plan if w.sheet in existing and w.sheet not in owned]):
+            rng = self._sheet(w.sheet).range(w.ref)
+            undo.append(("cells", w.sheet, w.ref, _grid(rng.formula)))
+        return undo
+
+    def _restore(self, undo: list[tuple]) -> None:
+        for kind, sheet, ref, contents in reversed(undo):
+            try:
+                if kind == "added":
+                    real = self._real_name(sheet)
+                    if real is not None:
+                        self._sheet(real).delete()
+                    continue
+                target = self._sheet(sheet)
+                if kind == "owned":
+                    target.clear_contents()
+                target.range(ref).formula = contents if len(contents) > 1 or len(contents[0]) > 1 else contents[0][0]
+            except Exception:  # noqa: BLE001 - put back as much as possible, then report the first error
+                continue
 
     def _sheet(self, name: str):
         return next(s for s in self.book.sheets if s.name == name)
@@ -210,6 +249,16 @@ class XlwingsEditor:
                     props.Add(name, False, 4, str(value))
             except Exception:  # noqa: BLE001 - macOS or a stand-in: no custom properties live
                 self.skipped.append(f"custom property {name}")
+
+
+def _grid(contents) -> list[list]:
+    """xlwings gives one cell as a scalar and a range as rows; always rows."""
+    if isinstance(contents, (list, tuple)):
+        rows = list(contents)
+        if rows and not isinstance(rows[0], (list, tuple)):
+            return [rows]
+        return [list(r) for r in rows]
+    return [[contents]]
 
 
 def _hex_to_rgb(color: str) -> tuple[int, int, int]:
