@@ -41,7 +41,7 @@ def png_bytes() -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def build(path: Path, tmp: Path) -> None:
+def build(path: Path, tmp: Path, computed: bool = True) -> None:
     wb = xlsxwriter.Workbook(str(path))
     if path.suffix == ".xlsm":
         wb.add_vba_project(str(VBA))
@@ -53,7 +53,7 @@ def build(path: Path, tmp: Path) -> None:
     kp.add_table(0, 0, len(KPIS), 4, {"name": "KPIs", "data": [list(k) for k in KPIS], "columns": [
         {"header": h} for h in ("KPI代码", "KPI名称", "单位", "方向", "权重")]})
     ws = wb.add_worksheet("计分卡")
-    cols = model.SCORECARD.columns
+    cols = model.SCORECARD.columns if computed else model.SCORECARD.input_columns
     data = []
     for u in UNITS:
         for key, *_ in KPIS:
@@ -151,3 +151,20 @@ def test_libreoffice_opens_the_filled_workbook(tmp_path, soffice):
     assert out is not None
     grid = CalamineWorkbook.from_path(str(out)).get_sheet_by_name("计分卡").to_python()
     assert grid[1][grid[0].index("达成率")] == pytest.approx(0.9)
+
+
+def test_scorecard_without_computed_columns(tmp_path):
+    """A user's own scorecard with inputs only: fill warns and still writes the owned sheets."""
+    src = tmp_path / "inputs_only.xlsx"
+    build(src, tmp_path, computed=False)
+    before = parts(src)
+    result = fill_workbook(src)
+    assert result.changed
+    assert any("达成率" in w or "achievement" in w for w in result.warnings), result.warnings
+    assert "warning:" in str(result)
+    after = parts(src)
+    assert after["xl/worksheets/sheet3.xml"] == before["xl/worksheets/sheet3.xml"]  # nothing to write there
+    wb = CalamineWorkbook.from_path(str(src))
+    rows = wb.get_sheet_by_name("汇总").to_python()
+    flat = [c for r in rows for c in r]
+    assert pytest.approx(0.9) in [c for c in flat if isinstance(c, float)]  # 华东 revenue achievement
