@@ -102,11 +102,10 @@ def test_dtd_and_entities(tmp_path):
     sheet = zipfile.ZipFile(p).read("xl/worksheets/sheet1.xml")
     evil_sheet = sheet.replace(b"?>", b'?><!DOCTYPE x SYSTEM "file:///etc/passwd">', 1)
     bad2 = rezip(p, tmp_path / "dtd3.xlsx", {"xl/worksheets/sheet1.xml": evil_sheet})
-    with WorkbookEditor.open(bad2) as book:
-        book.sheet("S").write("B1", 2)
-        with pytest.raises(UnsafeWorkbookError, match="DTD"):
-            book.save()
-    assert zipfile.ZipFile(bad2).read("xl/worksheets/sheet1.xml") == evil_sheet
+    assert "sheet1.xml" in refused(bad2, UnsafeWorkbookError)  # any part, not only those parsed at open
+    docprops = rezip(p, tmp_path / "dtd4.xlsx", {"docProps/app.xml": zipfile.ZipFile(p).read("docProps/app.xml")
+                     .replace(b"?>", b'?><!DOCTYPE a [<!ENTITY x SYSTEM "http://example.invalid/">]>', 1)})
+    assert "DTD" in refused(docprops, UnsafeWorkbookError)
 
 
 def test_path_traversal_entry(tmp_path):

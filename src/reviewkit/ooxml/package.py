@@ -104,7 +104,23 @@ class Package:
                                       expected="a complete .xlsx/.xlsm; re-save or re-download it") from exc
         pkg = cls(path, data, zf, limits)
         pkg._check_entries()
+        pkg._check_prologs()
         return pkg
+
+    def _check_prologs(self) -> None:
+        """Refuse any XML part that declares a DTD or entities, reading only each part's start."""
+        for info in self._zip.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
+                continue
+            try:
+                with self._zip.open(info) as fh:
+                    head = fh.read(4096)
+                    if _xml._first_element_start(head) < 0 and len(head) == 4096:
+                        head += fh.read(60 * 1024)  # a long comment before the root: look further
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                raise WorkbookFormatError(f"part {info.filename} cannot be decompressed ({exc})",
+                                          file=str(self.path), expected="an undamaged package") from exc
+            _xml.check_no_dtd(head, str(self.path), info.filename)
 
     def _check_entries(self) -> None:
         name = str(self.path)
@@ -336,8 +352,12 @@ class Package:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``target``, fsync it, then ``os.replace``."""
-    directory = target.resolve().parent
+    """Write ``data`` to a temporary file next to ``target``, fsync it, then ``os.replace``.
+
+    A symlinked target is followed, so the link keeps pointing at the (replaced) real file.
+    """
+    target = Path(target).resolve()
+    directory = target.parent
     fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem[:40]}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
