@@ -367,3 +367,14 @@ def test_reviewkit_new_macro_writes_the_button_and_the_project(tmp_path, lang, c
     assert vba.normalize_vba(modules["Reviewkit"]) == vba.normalize_vba(
         (MACROS / "Reviewkit.bas").read_text(encoding="utf-8"))
     assert all(vba.resolve_macro(b.macro, modules) for b in bindings)
+
+
+def test_status_cell_becomes_the_name_refresh_reports_to(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "status.xlsm"
+    wb = xlsxwriter.Workbook(str(path))
+    vba.add_refresh_button(wb, wb.add_worksheet("说明 1"), "zh", status_cell="h4")
+    wb.close()
+    names = openpyxl.load_workbook(path, keep_vba=True).defined_names
+    assert list(names["ReviewkitStatus"].destinations) == [("说明 1", "$H$4")]

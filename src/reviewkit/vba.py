@@ -42,12 +42,15 @@ def vba_project_bytes() -> bytes:
     return resources.files("reviewkit").joinpath("data/vbaProject.bin").read_bytes()
 
 
-def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2") -> None:
+def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2", *,
+                       status_cell: str | None = None) -> None:
     """Put a labelled Refresh button on ``worksheet`` of an XlsxWriter ``workbook``.
 
     Adds the VBA project the first time it is called for a workbook (later calls reuse it)
     and binds the button to the ``Refresh`` macro. The workbook must be written as .xlsm:
-    Excel refuses an .xlsx that carries macros.
+    Excel refuses an .xlsx that carries macros. ``status_cell`` (e.g. ``"H4"``, on the same
+    sheet) becomes the workbook name ``ReviewkitStatus``, where each refresh writes when it
+    ran and how it went.
     """
     if lang not in LANGS:
         raise InputError("unknown language for the Refresh button", value=lang, expected=" or ".join(LANGS))
@@ -57,6 +60,13 @@ def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2") -> None
                          value=Path(filename).suffix, expected=".xlsm")
     if not getattr(workbook, "vba_project", None):
         workbook.add_vba_project(io.BytesIO(vba_project_bytes()), is_stream=True)
+    if status_cell is not None:
+        from .engines.plan import col_letter, parse_cell
+        from .engines.xlwings_engine import STATUS_NAME
+
+        row, col = parse_cell(status_cell)
+        sheet = worksheet.get_name().replace("'", "''")
+        workbook.define_name(STATUS_NAME, f"='{sheet}'!${col_letter(col)}${row}")
     width, height = BUTTON_SIZE
     worksheet.insert_button(cell, {
         "macro": MACRO_NAME,
