@@ -1,0 +1,178 @@
+"""rollup: drift against the majority, own rows only, duplicates, last year's rollup, CLI."""
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
+
+from test_batch_workflow import _rename_header, _table_sheet  # noqa: E402
+from test_split import EVIL, UNITS, write_master  # noqa: E402
+
+from reviewkit.cli import main  # noqa: E402
+from reviewkit.errors import InputError, ReviewkitError  # noqa: E402
+from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.rollup import custom_properties, rollup_workbooks  # noqa: E402
+from reviewkit.split import split_workbook  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def split_dir(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("rollup")
+    master = write_master(base / "master.xlsx")
+    split_workbook(master, base / "dept")
+    return base / "dept"
+
+
+@pytest.fixture
+def dept(split_dir, tmp_path) -> Path:
+    out = tmp_path / "dept"
+    shutil.copytree(split_dir, out)
+    return out
+
+
+def _set_cells(path: Path, table: str, key_col: str, key: str, values: dict) -> None:
+    wb = openpyxl.load_workbook(path)
+    ws, t = _table_sheet(wb, table)
+    c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
+    headers = {ws.cell(r0, c).value: c for c in range(c0, c1 + 1)}
+    for r in range(r0 + 1, r1 + 1):
+        if ws.cell(r, headers[key_col]).value == key:
+            for h, v in values.items():
+                ws.cell(r, headers[h]).value = v
+    wb.save(path)
+
+
+def test_kpi_definition_disagreeing_with_the_majority_is_reported(dept):
+    _set_cells(dept / "华东区.xlsx", "KPIs", "KPI代码", "revenue", {"权重": 0.9, "方向": "越低越好"})
+    r = rollup_workbooks([dept], None)
+    d = [x for x in r.drift if x.kind == "KPI definition"]
+    assert len(d) == 1 and Path(d[0].file).name == "华东区.xlsx"
+    assert "weight" in d[0].detail and "direction" in d[0].detail and "'revenue'" in d[0].detail
+    k = r.company.kpis.set_index("key")
+    assert k.loc["revenue", "weight"] == pytest.approx(0.5)  # the majority's definition
+    assert k.loc["revenue", "direction"] == "higher"
+    assert {s.path.name: s.status for s in r.submissions}["华东区.xlsx"] == "drift"
+
+
+def test_rows_for_another_unit_are_reported_not_merged(dept):
+    _set_cells(dept / "华东区.xlsx", "Scorecard", "KPI代码", "revenue", {"单位": "华南区", "实际": 99999})
+    r = rollup_workbooks([dept], None)
+    other = [x for x in r.drift if x.kind == "other unit"]
+    assert other and "华南区" in other[0].detail and Path(other[0].file).name == "华东区.xlsx"
+    sc = r.company.scorecard.set_index(["unit", "kpi"])
+    assert sc.loc[("华南区", "revenue"), "actual"] != 99999  # 华南区's own file wins
+    assert ("华东区", "revenue") not in sc.index
+
+
+def test_a_unit_submitted_twice_is_consolidated_once(dept):
+    shutil.copyfile(dept / "华东区.xlsx", dept / "华东区 (2).xlsx")
+    r = rollup_workbooks([dept], None)
+    dup = [x for x in r.drift if x.kind == "duplicate unit"]
+    assert len(dup) == 1 and "华东区" in dup[0].detail
+    assert (r.company.scorecard["unit"] == "华东区").sum() == 3
+
+
+def test_unknown_scorecard_column_is_reported_with_a_guess(dept):
+    _rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
+    r = rollup_workbooks([dept], None)
+    south = [x for x in r.drift if Path(x.file).name == "华南区.xlsx"]
+    kinds = {x.kind for x in south}
+    assert {"missing column", "extra column"} <= kinds
+    extra = next(x for x in south if x.kind == "extra column")
+    assert "实际完成额（新口径）" in extra.detail and "is it the missing '实际'" in extra.detail
+    sc = r.company.scorecard
+    assert sc.loc[sc["unit"] == "华南区", "actual"].isna().all()  # said loudly, not guessed
+
+
+def test_previous_rollup_gives_last_year_and_who_is_expected(dept, tmp_path):
+    prev = tmp_path / "last_year.xlsx"
+    rollup_workbooks([dept], prev)
+    assert custom_properties(prev).get("reviewkit.rollup_of") == "6"
+    (dept / "华北区.xlsx").unlink()
+    r = rollup_workbooks([dept], None, previous=prev)
+    assert r.not_submitted == ["华北区"]
+    # last year's actuals now come from last year's rollup (which held this year's actuals):
+    prev_sc = read_review(prev).scorecard.set_index(["unit", "kpi"])["actual"]
+    sc = r.company.scorecard.set_index(["unit", "kpi"])
+    for idx in sc.index:
+        assert sc.loc[idx, "last_year"] == pytest.approx(prev_sc[idx])
+    ly = [x for x in r.drift if x.kind == "last year"]
+    assert len(ly) == len(sc)  # every department's own last-year figure differed: each one said
+    assert (r.ranking["rank_change"].dropna() == 0).all()  # same figures, same order
+
+
+def test_nothing_readable_and_bad_outputs(tmp_path, dept):
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(InputError, match="no departmental workbook could be read"):
+        rollup_workbooks([tmp_path / "junk"], None)
+    with pytest.raises(InputError, match=r"\.xlsx"):
+        rollup_workbooks([dept], tmp_path / "company.xlsm")
+    (tmp_path / "company.xlsx").write_bytes(b"keep")
+    with pytest.raises(ReviewkitError, match="already exists"):
+        rollup_workbooks([dept], tmp_path / "company.xlsx")
+    assert (tmp_path / "company.xlsx").read_bytes() == b"keep"
+
+
+def test_cli_split_batch_rollup(tmp_path, split_dir):
+    master = split_dir.parent / "master.xlsx"
+    runner = CliRunner()
+    res = runner.invoke(main, ["split", str(master), "-o", str(tmp_path / "d")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "6 workbook(s)" in res.output and "华东区.xlsx" in res.output
+    res = runner.invoke(main, ["split", str(master), "-o", str(tmp_path / "d")], catch_exceptions=False)
+    assert res.exit_code == 2 and "already exist" in res.output
+    (tmp_path / "d" / "_CON.xlsx").write_bytes(b"PK\x03\x04 broken")
+    res = runner.invoke(main, ["batch", str(tmp_path / "d"), "--jobs", "2"], catch_exceptions=False)
+    assert res.exit_code == 1, res.output
+    assert "failed" in res.output and "_CON.xlsx" in res.output and "5 filled" in res.output
+    res = runner.invoke(main, ["batch", str(tmp_path / "d"), "--jobs", "2"], catch_exceptions=False)
+    assert "5 skipped" in res.output and res.exit_code == 1
+    expected = tmp_path / "expected.txt"
+    expected.write_text("\n".join([*UNITS, "西北区"]), encoding="utf-8")
+    out = tmp_path / "company.xlsx"
+    res = runner.invoke(main, ["rollup", str(tmp_path / "d"), "-o", str(out), "--expected", str(expected)],
+                        catch_exceptions=False)
+    assert res.exit_code == 1, res.output
+    assert "not submitted: CON, 西北区" in res.output
+    assert "refused _CON.xlsx" in res.output
+    assert out.exists()
+    company = read_review(out)
+    assert set(company.scorecard["unit"]) == set(UNITS) - {"CON"}
+    assert EVIL in set(company.scorecard["unit"])
+    with zipfile.ZipFile(out) as zf:
+        assert not [n for n in zf.namelist() if n.startswith(".~")]
+    assert not list(tmp_path.glob(".~*"))  # the temporary company workbook is gone
+    res = runner.invoke(main, ["batch", str(tmp_path / "missing")], catch_exceptions=False)
+    assert res.exit_code == 1 and "no such file" in res.output
+
+
+def test_rollup_keeps_extra_fact_columns(dept):
+    wb = openpyxl.load_workbook(dept / "华东区.xlsx")
+    ws, t = _table_sheet(wb, "Facts")
+    c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
+    new_col = c1 + 1
+    ws.cell(r0, new_col).value = "渠道"
+    for r in range(r0 + 1, r1 + 1):
+        ws.cell(r, new_col).value = "线上"
+    from openpyxl.worksheet.table import TableColumn
+
+    t.tableColumns.append(TableColumn(id=len(t.tableColumns) + 1, name="渠道"))
+    t.ref = f"{openpyxl.utils.get_column_letter(c0)}{r0}:{openpyxl.utils.get_column_letter(new_col)}{r1}"
+    t.autoFilter.ref = t.ref
+    wb.save(dept / "华东区.xlsx")
+    r = rollup_workbooks([dept], None)
+    extra = [x for x in r.drift if x.kind == "extra column"]
+    assert len(extra) == 1 and "渠道" in extra[0].detail
+    f = r.company.facts
+    assert "渠道" in f.columns
+    assert (f.loc[f["unit"] == "华东区", "渠道"] == "线上").all()
+    assert f.loc[f["unit"] != "华东区", "渠道"].isna().all()
+    assert isinstance(f, pd.DataFrame)
