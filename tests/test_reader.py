@@ -416,3 +416,24 @@ def test_blank_setting_keeps_its_default_without_a_problem(tmp_path):
     assert [p for p in problems if p.sheet == "设置"] == []
     assert review.settings["review_year"] is None and review.settings["unit_label"] == "部门"
     assert review.settings["company"] == "ACME"
+
+
+@pytest.mark.parametrize("stored", [b"&#xA;", b"_x000a_"])  # XlsxWriter's form, Excel's form
+def test_header_with_a_line_break_and_unit(tmp_path, stored):
+    import io
+    import zipfile
+
+    path = write_book(tmp_path / "lf.xlsx", {
+        "Scorecard": {"sheet": "计分卡", "headers": ["单位", "KPI代码", "目标\n(万元)"], "rows": [["华东", "sales", 1200]]}})
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    assert b"&#xA;" in parts["xl/tables/table1.xml"]
+    parts["xl/tables/table1.xml"] = parts["xl/tables/table1.xml"].replace(b"&#xA;", stored)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, d in parts.items():
+            z.writestr(n, d)
+    path.write_bytes(buf.getvalue())
+    review = read_review(path, strict=False)
+    assert review.scorecard["target"].tolist() == [1200.0]
+    assert review.layouts["Scorecard"].headers["target"] == "目标\n(万元)"

@@ -36,6 +36,7 @@ REL_TABLE = NS_REL + "/table"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
 
@@ -305,7 +306,8 @@ def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
     cols = []
     for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
         formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
-        cols.append(TableColumnInfo(tc.get("name", ""), formula))
+        name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), tc.get("name", ""))  # _x000a_ = "\n"
+        cols.append(TableColumnInfo(name, formula))
     return TableInfo(
         name=root.get("displayName") or root.get("name") or "", sheet=sheet, ref=ref.replace("$", ""),
         first_col=c1, last_col=c2, first_row=r1, last_row=r2,
