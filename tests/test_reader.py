@@ -437,3 +437,13 @@ def test_header_with_a_line_break_and_unit(tmp_path, stored):
     review = read_review(path, strict=False)
     assert review.scorecard["target"].tolist() == [1200.0]
     assert review.layouts["Scorecard"].headers["target"] == "目标\n(万元)"
+
+
+def test_numeric_codes_and_years_in_facts_are_dimensions(tmp_path):
+    path = write_book(tmp_path / "codes.xlsx", {
+        "Facts": {"sheet": "明细", "headers": ["期间", "单位", "区域代码", "签约年份", "Customer ID", "销售额"],
+                  "rows": [["2025-01", "华东", 101, 2023, 7, 10], ["2025-02", "华北", 102, 2024, 8, 20]]}})
+    review = read_review(path, strict=False)
+    assert review.dimensions == ["区域代码", "签约年份", "Customer ID"]
+    assert review.measures == ["销售额"]
+    assert review.facts["区域代码"].tolist() == ["101", "102"]

@@ -37,6 +37,9 @@ REQUIRED_TABLES = ("KPIs", "Scorecard")
 #: after this many bad values in one column, the rest are summarized in one problem
 MAX_PROBLEMS_PER_COLUMN = 10
 
+#: numeric fact columns whose header says they are labels (codes, IDs, years) stay dimensions
+_DIMENSION_HINT = re.compile(r"(?:代码|编码|编号|号码|年份|年度|月份|季度|批次|"
+                             r"(?:^|[\s_\-.])(?:id|code|no\.?|year|month|quarter|cohort))$", re.IGNORECASE)
 _BRACKETS = re.compile(r"[（(\[【].*?[）)\]】]")
 
 
@@ -482,6 +485,9 @@ class _TableReader:
         filled = int(sum(n for n, b in zip(counts, col.blank_u) if not b))
         bad = int(sum(n for n, w in zip(counts, why) if w is not None))
         named = model.normalize_header(name) in self.numeric_names
+        if not named and _DIMENSION_HINT.search(name.strip()):  # 区域代码 101: a label, not a sum
+            self.dimensions.append(name)
+            return col.take([_text(u) for u in col.uniques])
         # A measure, maybe with a few bad cells: mostly numbers, or named by a KPI and holding
         # at least one number. A column of text stays a dimension (validate names the KPI cell).
         if (filled and bad * 2 < filled) or (named and bad < filled) or (named and not filled):
