@@ -313,3 +313,25 @@ def test_libreoffice_recalculates_to_the_cached_values(template, tmp_path, soffi
     assert ws["H5"].value == 0.9 and ws["I5"].value == "text"
     summary = wb["汇总"]
     assert summary["E2"].value == 105 and summary["A3"].value == "Price"
+
+
+def test_new_cells_take_the_row_or_column_format(tmp_path):
+    src = tmp_path / "fmt.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("S")
+    ws.set_column("H:H", 10, wb.add_format({"num_format": "0.0%"}))
+    ws.set_row(9, None, wb.add_format({"num_format": "#,##0.00"}))
+    ws.write("A10", "row with a format")
+    ws.write("A1", "x")
+    wb.close()
+    with WorkbookEditor.open(src) as book:
+        s = book.sheet("S")
+        s.write("H7", 0.25)          # new row, formatted column
+        s.write("C10", 1234.5)       # existing row with its own format
+        s.write("D10", 1, style=CellStyle(num_format="0"))  # an explicit style wins
+        book.save()
+    import openpyxl
+    ws = openpyxl.load_workbook(src)["S"]
+    assert ws["H7"].number_format == "0.0%"
+    assert ws["C10"].number_format == "#,##0.00"
+    assert ws["D10"].number_format == "0"

@@ -42,6 +42,9 @@ _STYLE = re.compile(rb'\ss="(\d+)"')
 _DIMENSION = re.compile(rb'(<' + _P + rb'dimension\b[^>]*?\sref=")([^"]*)(")')
 _SHARED_F = re.compile(rb'<(' + _P + rb')f\b([^>]*\bt="shared"[^>]*?)(/>|>(.*?)</' + _P + rb'f>)', re.S)
 _SI = re.compile(rb'\ssi="(\d+)"')
+_CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
+_COL_EL = re.compile(rb"<" + _P + rb"col\b([^>]*)/?>")
+_ATTR = re.compile(rb'\s(min|max|style)="(\d+)"')
 _REF_ATTR = re.compile(rb'\sref="([^"]+)"')
 
 
@@ -56,6 +59,7 @@ class WorksheetEditor:
         self._widths: dict[int, float] = {}
         self._cf: tuple[list[Box], list] | None = None
         self._dv: tuple[list[Box], list] | None = None
+        self._col_styles: list[tuple[int, int, int]] = []
         self.has_formula = False
 
     def __repr__(self) -> str:
@@ -132,6 +136,11 @@ class WorksheetEditor:
         # the rows stay in ``data``; unchanged stretches are emitted as memoryview slices (no copies)
         rows: list = [memoryview(data)[lo:hi]]
         if self._writes:
+            self._col_styles = []
+            for cm in _COL_EL.finditer(head):
+                attrs = {k.decode(): int(v) for k, v in _ATTR.findall(cm.group(1))}
+                if "min" in attrs and "max" in attrs and attrs.get("style"):
+                    self._col_styles.append((attrs["min"], attrs["max"], attrs["style"]))
             rows = self._merge_rows(data, lo, hi, styles, prefix, date1904)
             head = self._update_dimension(head)
         if self._widths or self._cf is not None or self._dv is not None:
@@ -141,13 +150,15 @@ class WorksheetEditor:
         return b"".join((head, open_tag, *rows, close, tail))
 
     def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
-                    prefix: bytes, date1904: bool) -> bytes:
+                    prefix: bytes, date1904: bool, row_style: int | None = None) -> bytes:
         style = None
         if w.style is not None:
             style = styles.xf_index(w.style)
         elif old is not None:
             sm = _STYLE.search(old[:old.find(b">") + 1])
             style = int(sm.group(1)) if sm else None
+        else:  # a new cell shows the row's format, else its column's, as Excel does when you type
+            style = row_style if row_style is not None else self._col_style(col)
         if w.value is not None and isinstance(w.value, (dt.date, dt.datetime)) and w.style is None and not style:
             style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
         text = cell_xml(cell_name(row, col), w, style, date1904).encode("utf-8")
@@ -239,6 +250,12 @@ class WorksheetEditor:
             i += 1
         return out
 
+    def _col_style(self, col: int) -> int | None:
+        for lo, hi, style in self._col_styles:
+            if lo <= col <= hi:
+                return style
+        return None
+
     def _new_row(self, rownum: int, styles, prefix, date1904) -> bytes:
         cells = self._writes[rownum]
         body = b"".join(self._cell_bytes(rownum, c, cells[c], None, styles, prefix, date1904) for c in sorted(cells))
@@ -254,6 +271,10 @@ class WorksheetEditor:
         else:
             close_at = row_bytes.rfind(b"</")
             body, close = row_bytes[start_end:close_at], row_bytes[close_at:]
+        row_style = None
+        if _CUSTOM_FORMAT.search(start_tag):
+            sm = _STYLE.search(start_tag)
+            row_style = int(sm.group(1)) if sm else None
         cells: list[tuple[int, bytes]] = []
         rest: list[bytes] = []
         pos = 0
@@ -274,7 +295,7 @@ class WorksheetEditor:
             old = existing.get(col)
             if old is not None:
                 self._note_shared_master(old, rownum, col, shared)
-            existing[col] = self._cell_bytes(rownum, col, w, old, styles, prefix, date1904)
+            existing[col] = self._cell_bytes(rownum, col, w, old, styles, prefix, date1904, row_style)
         merged = b"".join(existing[c] for c in sorted(existing))
         if shared:
             merged = _unshare(merged, rownum, shared)
