@@ -218,4 +218,10 @@ def test_company_workbook_has_the_departmental_sheets_and_a_status_sheet(loop):
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 formulas = re.findall(r"<f[^>]*>([^<]*)</f>", zf.read(name).decode("utf-8"))
                 assert not any("evil" in x.lower() for x in formulas), name
-    assert EVIL in set(read_review(loop["company"]).scorecard["unit"])
+    company = read_review(loop["company"])
+    assert EVIL in set(company.scorecard["unit"])
+    # text copied from a departmental file that starts with "=" stays text (a cause here)
+    assert "=1+1 小客户价格敏感" in set(company.causes["cause"])
+    ws = wb["原因与经验"]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "=1+1 小客户价格敏感")
+    assert cell.data_type == "s"
