@@ -73,6 +73,8 @@ def build(path: Path, tmp: Path, computed: bool = True) -> None:
     ws.insert_button("Y25", {"macro": "Refresh" if path.suffix == ".xlsm" else "", "caption": "刷新"})
     ws.data_validation(f"A2:A{last + 1}", {"validate": "list", "source": UNITS})
     # a sheet of their own with a text box and a defined name
+    mine = wb.add_worksheet("汇总")  # the user's own summary sheet, with the name reviewkit would use
+    mine.write("A1", "我自己的汇总")
     notes = wb.add_worksheet("我的备注")
     notes.write("A1", "会议纪要")
     notes.insert_textbox("B3", "下季度重点：华北费用", {"width": 300})
@@ -131,7 +133,8 @@ def test_user_content_survives_fill(tmp_path, suffix):
         assert b"macroEnabled" in after["[Content_Types].xml"]
     # the results are there too
     wb = CalamineWorkbook.from_path(str(src))
-    assert {"汇总", "拆解", "排名", "我的备注"} <= set(wb.sheet_names)
+    assert {"汇总", "汇总 (reviewkit)", "拆解", "排名", "我的备注"} <= set(wb.sheet_names)
+    assert wb.get_sheet_by_name("汇总").to_python() == [["我自己的汇总"]]
     grid = wb.get_sheet_by_name("计分卡").to_python()
     header = grid[0]
     ach = header.index("达成率")
@@ -165,6 +168,6 @@ def test_scorecard_without_computed_columns(tmp_path):
     after = parts(src)
     assert after["xl/worksheets/sheet3.xml"] == before["xl/worksheets/sheet3.xml"]  # nothing to write there
     wb = CalamineWorkbook.from_path(str(src))
-    rows = wb.get_sheet_by_name("汇总").to_python()
+    rows = wb.get_sheet_by_name("汇总 (reviewkit)").to_python()
     flat = [c for r in rows for c in r]
     assert pytest.approx(0.9) in [c for c in flat if isinstance(c, float)]  # 华东 revenue achievement

@@ -26,6 +26,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import json
 import math
 import os
 import time
@@ -50,6 +51,8 @@ __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_pla
 
 FINGERPRINT_PROPERTY = "reviewkit.fingerprint"
 FILLED_AT_PROPERTY = "reviewkit.filled_at"
+#: names of the sheets fill built (a user's own sheet of the same name is never replaced)
+OWNED_PROPERTY = "reviewkit.owned_sheets"
 #: bump when the fill writes something different for the same inputs (forces "stale")
 FILL_FORMAT = "fill-1"
 
@@ -999,10 +1002,33 @@ def apply_plan(editor, plan: FillPlan) -> None:
     for r in plan.conditional_formats:
         editor.sheet(r.sheet).set_conditional_formats(owned=list(r.owned), rules=list(r.rules))
     existing = {n.lower() for n in editor.sheet_names}
+    ours = _owned_names(editor)
+    used = []
     for s in plan.sheets:
-        editor.replace_sheet(s.name, s.spec, position=None if s.name.lower() in existing else s.position)
+        name = s.name
+        n = 1
+        while name.lower() in existing and name.lower() not in ours:  # a user's sheet: leave it alone
+            name = f"{s.name} (reviewkit)" if n == 1 else f"{s.name} (reviewkit {n})"
+            n += 1
+        used.append(name)
+        editor.replace_sheet(name, s.spec, position=None if name.lower() in existing else s.position)
+    editor.set_custom_property(OWNED_PROPERTY, json.dumps(used, ensure_ascii=False))
     for k, v in plan.properties.items():
         editor.set_custom_property(k, v)
+
+
+def _owned_names(editor) -> set[str]:
+    """Lower-case names of the sheets an earlier fill built in this workbook."""
+    raw = editor.get_custom_property(OWNED_PROPERTY)
+    if raw:
+        try:
+            return {str(n).lower() for n in json.loads(str(raw))}
+        except ValueError:
+            return set()
+    if editor.get_custom_property(FINGERPRINT_PROPERTY):  # filled before the list was kept
+        return {model.owned_sheet_name(k, lang).lower() for k in ("summary", "breakdown", "peers")
+                for lang in model.LANGS}
+    return set()
 
 
 def _part_signature(data: bytes) -> dict[str, tuple[int, int]]:
