@@ -323,7 +323,8 @@ def random_case(seed: int, n_kpis: int = 8, n_units: int = 9):
 CASES = {
     "hand_zh": (HAND_ROWS, HAND_KPIS, "linear", "zh"),
     "hand_en_inverse": (HAND_ROWS, HAND_KPIS, "inverse", "en"),
-    **{f"random_{s}": (*random_case(s), "linear" if s % 2 else "inverse", "zh") for s in range(4)},
+    **{f"random_{s}": (*random_case(s), "linear" if s % 2 else "inverse", "zh" if s % 3 else "en")
+       for s in range(16)},
 }
 
 
