@@ -218,3 +218,12 @@ def test_unusual_zip_layouts_are_copied_correctly(tmp_path, kind):
                 assert zf.read(name) == data
     import openpyxl
     assert openpyxl.load_workbook(odd)["S"]["B2"].value == 42
+
+
+def test_unwritable_target_is_a_clear_error(tmp_path):
+    from reviewkit.errors import ReviewkitError
+    p = small(tmp_path / "src.xlsx")
+    with WorkbookEditor.open(p) as book:
+        book.sheet("S").write("A1", 3)
+        with pytest.raises(ReviewkitError, match="cannot write the workbook"):
+            book.save(tmp_path / "no-such-folder" / "out.xlsx")

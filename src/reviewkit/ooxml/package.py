@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
-from ..errors import UnsafeWorkbookError, WorkbookFormatError, WorkbookLockedError
+from ..errors import ReviewkitError, UnsafeWorkbookError, WorkbookFormatError, WorkbookLockedError
 from . import _xml
 from ._xml import CT_NS, PKG_REL, q
 
@@ -347,7 +347,14 @@ class Package:
             raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
                                       file=str(target), expected="the workbook closed in Excel before saving")
         data = self.to_bytes()
-        atomic_write(target, data)
+        try:
+            atomic_write(target, data)
+        except PermissionError as exc:
+            raise WorkbookLockedError(f"cannot replace the workbook ({exc.strerror})", file=str(target),
+                                      expected="a writable file and folder (is it open in another program?)") from exc
+        except OSError as exc:
+            raise ReviewkitError(f"cannot write the workbook ({exc.strerror or exc})", file=str(target),
+                                 expected="an existing, writable folder with free space") from exc
         return target
 
 
@@ -416,6 +423,14 @@ class ContentTypes:
                 return el.get("ContentType")
         return None
 
+    def _declared(self, name: str) -> str | None:
+        wanted = self._wanted
+        self._wanted = {}
+        try:
+            return self.get(name)
+        finally:
+            self._wanted = wanted
+
     def want(self, name: str, content_type: str) -> None:
         self._wanted[name.lstrip("/")] = content_type
 
@@ -430,6 +445,8 @@ class ContentTypes:
                 root.remove(el)
         for name, ct in self._wanted.items():
             if name not in existing:
+                continue
+            if self._declared(name) == ct:  # already covered (an Override or a Default)
                 continue
             for el in root.iter(q("Override", CT_NS)):
                 if unquote(el.get("PartName", "")).lstrip("/").lower() == name.lower():
