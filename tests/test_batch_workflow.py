@@ -225,3 +225,51 @@ def test_company_workbook_has_the_departmental_sheets_and_a_status_sheet(loop):
     ws = wb["原因与经验"]
     cell = next(c for row in ws.iter_rows() for c in row if c.value == "=1+1 小客户价格敏感")
     assert cell.data_type == "s"
+
+
+def test_ctrl_c_on_the_real_batch_command(loop, tmp_path):
+    """`reviewkit batch` in a subprocess, SIGINT to its process group after the first file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from reviewkit.fill import FINGERPRINT_PROPERTY
+    from reviewkit.rollup import custom_properties
+
+    fresh = split_workbook(loop["master"], tmp_path / "fresh").files  # never filled
+    folder = tmp_path / "many"
+    folder.mkdir()
+    originals = {}
+    for i in range(16):
+        f = folder / f"d{i:02}.xlsx"
+        data = fresh[i % len(fresh)].path.read_bytes()
+        f.write_bytes(data)
+        originals[f.name] = data
+    proc = subprocess.Popen([sys.executable, "-m", "reviewkit.cli", "batch", str(folder), "--jobs", "2", "--force"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err_lines = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        err_lines.append(line)
+        if not line or line.startswith("[1/16]"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    err = "".join(err_lines) + err
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "Ctrl-C" in err
+    done = 0
+    for name, data in originals.items():
+        now = (folder / name).read_bytes()
+        if now == data:
+            assert f"cancelled  {folder / name}" in out or f"unchanged  {folder / name}" in out
+            continue
+        done += 1  # rewritten: a complete, readable, freshly stamped workbook
+        read_review(folder / name)
+        assert custom_properties(folder / name).get(FINGERPRINT_PROPERTY)
+    assert 1 <= done < 16
+    assert "interrupted by Ctrl-C" in out
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
