@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..errors import InputError, WorkbookFormatError
 from . import _xml
-from ._xml import (CT_CHART, CT_DRAWING, CT_CUSTOM_PROPS, CT_WORKBOOK_MAIN, CT_WORKSHEET, CT_XLSB, MAIN, REL_NS,
+from ._xml import (CT_CHART, CT_CUSTOM_PROPS, CT_DRAWING, CT_WORKBOOK_MAIN, CT_WORKSHEET, CT_XLSB, REL_NS,
                    RT_CALC_CHAIN, RT_CHART, RT_CUSTOM_PROPS, RT_DRAWING, RT_OFFICE_DOCUMENT, RT_STYLES, RT_WORKSHEET,
                    STRICT_MAIN, STRICT_REL_PREFIX, q)
 from .custom_props import PART as CUSTOM_PART

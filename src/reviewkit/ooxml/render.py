@@ -206,7 +206,9 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
         title = '<c:autoTitleDeleted val="1"/>'
     legend = ""
     if ch.legend and not (ch.kind == "waterfall" and len(ch.series) <= 2):
-        legend = '<c:legend><c:legendPos val="b"/><c:overlay val="0"/></c:legend>'
+        hidden = "".join(f'<c:legendEntry><c:idx val="{i}"/><c:delete val="1"/></c:legendEntry>'
+                         for i, s in enumerate(ch.series) if s.invisible)  # no entry for a waterfall's base
+        legend = f'<c:legend><c:legendPos val="b"/>{hidden}<c:overlay val="0"/></c:legend>'
     xml = (f'<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{REL_NS}"><c:roundedCorners val="0"/>'
            f"<c:chart>{title}<c:plotArea><c:layout/>{plot}{axes}</c:plotArea>{legend}"
            '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')

@@ -5,7 +5,7 @@ drops the rules it owns and appends these; the builder renders them into owned s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -265,4 +265,4 @@ def data_validations_element(validations) -> etree._Element:
 
 
 __all__ = ["CellIsRule", "ExpressionRule", "ColorScaleRule", "DataBarRule", "IconSetRule", "Cfvo",
-           "ListValidation", "ConditionalFormat", "field"]
+           "ListValidation", "ConditionalFormat"]

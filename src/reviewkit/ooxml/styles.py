@@ -238,9 +238,6 @@ class StylesPart:
         self._dxf_cache[style] = idx
         return idx
 
-    def date1904(self) -> bool:  # pragma: no cover - lives in workbook.xml, kept for symmetry
-        return False
-
     def to_bytes(self) -> bytes | None:
         """New bytes when a record was appended, else None (keep the original part)."""
         if not self.changed:
