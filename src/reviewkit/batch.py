@@ -344,6 +344,11 @@ def _worker_init(modules: tuple[str, ...]) -> None:
 
 def _mp_context(preload: tuple[str, ...]):
     methods = multiprocessing.get_all_start_methods()
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file and not os.path.exists(main_file) and "fork" in methods:
+        # `python - < script`: spawn and forkserver would try to re-run a main file that does
+        # not exist; fork copies this process instead.
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         # A fork server imports pandas and the job's module once; workers fork from it cheaply,
         # and nothing forks the parent's threads (the progress bar).

@@ -87,8 +87,14 @@ class RollupReport:
     ranking: pd.DataFrame | None = None
     compared: pd.DataFrame | None = None
     loop_gaps: pd.DataFrame | None = None  # red KPIs lacking a cause or an action
-    by_unit: dict[str, pd.DataFrame] = field(default_factory=dict)  # kpi -> change broken down by unit
+    #: (kpi, dimension) -> the company's change of that KPI broken down by unit or a Facts dimension
+    breakdowns: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
     fill_summary: str = ""
+
+    @property
+    def by_unit(self) -> dict[str, pd.DataFrame]:
+        """kpi -> the company's change broken down by unit (department)."""
+        return {k: df for (k, dim), df in self.breakdowns.items() if dim == "unit"}
 
     @property
     def refused(self) -> list[Submission]:
@@ -494,8 +500,21 @@ def _expected_units(expected) -> list[str]:
     return [str(u).strip() for u in expected if str(u).strip()]
 
 
+def _read_all(files: list[Path], jobs: int | None) -> list[Submission]:
+    """``read_submission`` for every file, in worker processes when there are many."""
+    from .batch import _mp_context, default_jobs
+
+    n = min(jobs or default_jobs(), len(files))
+    if n <= 1 or len(files) < 8:
+        return [read_submission(f) for f in files]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(("pandas", "reviewkit.rollup"))) as ex:
+        return list(ex.map(read_submission, files, chunksize=4))
+
+
 def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os.PathLike | None = None,
-                     expected=None, overwrite: bool = False) -> RollupReport:
+                     expected=None, overwrite: bool = False, jobs: int | None = None) -> RollupReport:
     """Read every departmental workbook under ``paths`` and write the company workbook ``out``.
 
     ``previous``: last year's company rollup (rank changes; who is expected). ``expected``: a
@@ -519,7 +538,7 @@ def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os
     if target is not None:
         files = [f for f in files if f.resolve() != target.resolve()]
     subs = [Submission(Path(b.path), status="refused", reason=b.reason) for b in bad]
-    subs += [read_submission(f) for f in files]
+    subs += _read_all(files, jobs)
     drift: list[Drift] = []
     company = consolidate(subs, drift)
     prev_units: list[str] = []
@@ -543,12 +562,16 @@ def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os
     facts = company.tables.get("Facts")
     if facts is not None and not facts.empty:
         k = company.kpis
-        for key, measure in zip(k["key"], k.get("measure", pd.Series([None] * len(k)))):
-            if _text(measure) and _text(measure) in facts.columns:
+        cols = [c for c in ("measure", "numerator", "denominator") if c in k.columns]
+        for _, row in k.iterrows():
+            needed = [_text(row[c]) for c in cols if _text(row[c])]
+            if not needed or not all(n in facts.columns for n in needed):
+                continue
+            for dim in ["unit", *company.dimensions]:
                 try:
-                    report.by_unit[_text(key)] = breakdown(facts, _text(key), k, by="unit")
-                except ReviewkitError:
-                    continue
+                    report.breakdowns[(_text(row["key"]), dim)] = breakdown(facts, _text(row["key"]), k, by=dim)
+                except ReviewkitError:  # e.g. only one year of facts: nothing to break down
+                    break
     if target is not None:
         _write_company(report, company, target)
     return report
