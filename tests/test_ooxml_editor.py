@@ -335,3 +335,52 @@ def test_new_cells_take_the_row_or_column_format(tmp_path):
     assert ws["H7"].number_format == "0.0%"
     assert ws["C10"].number_format == "#,##0.00"
     assert ws["D10"].number_format == "0"
+
+
+def test_column_width_splits_existing_spans(tmp_path):
+    src = tmp_path / "cols.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("S")
+    grey = wb.add_format({"bg_color": "#DDDDDD"})
+    ws.set_column("B:F", 9, grey)
+    ws.write("A1", 1)
+    wb.close()
+    with WorkbookEditor.open(src) as book:
+        s = book.sheet("S")
+        s.set_column_width("D", 20)
+        s.set_column_width("K", 5)
+        book.save()
+    root = etree.fromstring(zipfile.ZipFile(src).read("xl/worksheets/sheet1.xml"))
+    cols = [(c.get("min"), c.get("max"), c.get("width"), c.get("style")) for c in root.iter(f"{MAIN}col")]
+    style = cols[0][3]
+    assert cols == [("2", "3", "9.7109375", style), ("4", "4", "20", style), ("5", "6", "9.7109375", style),
+                    ("11", "11", "5", None)]
+
+
+def test_prefixed_worksheet_keeps_its_prefix(tmp_path):
+    """Some generators write <x:worksheet xmlns:x=...>; edits must stay in that namespace."""
+    src = tmp_path / "prefixed.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    wb.add_worksheet("S").write("A1", 1)
+    wb.close()
+    parts = part_bytes(src)
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts["xl/worksheets/sheet1.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="{ns}"><x:sheetData><x:row r="1">'
+        '<x:c r="A1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>').encode()
+    with zipfile.ZipFile(src, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with WorkbookEditor.open(src) as book:
+        s = book.sheet("S")
+        s.write("B3", "new")
+        s.write("A1", 2)
+        s.set_conditional_formats(owned=["B1:B9"], rules=[DataBarRule("B1:B9")])
+        book.save()
+    xml = zipfile.ZipFile(src).read("xl/worksheets/sheet1.xml")
+    root = etree.fromstring(xml)
+    assert [etree.QName(c).localname for c in root] == ["sheetData", "conditionalFormatting"]
+    assert b"<x:row r=\"3\"><x:c r=\"B3\" t=\"inlineStr\"><x:is><x:t>new</x:t></x:is></x:c></x:row>" in xml
+    import openpyxl
+    ws = openpyxl.load_workbook(src)["S"]
+    assert ws["A1"].value == 2 and ws["B3"].value == "new"

@@ -89,6 +89,9 @@ class WorksheetEditor:
         """Store ``formula`` (with or without '=') and its ``cached`` result for readers that do not recalc."""
         if not isinstance(formula, str) or not formula.strip("= "):
             raise InputError("empty or non-text formula", sheet=self.name, cell=ref, value=formula)
+        if len(formula) > 8192:
+            raise InputError("formula is longer than Excel's limit", sheet=self.name, cell=ref, value=len(formula),
+                             expected="at most 8192 characters")
         self._put(ref, CellWrite(value=cached, formula=formula[1:] if formula.startswith("=") else formula,
                                  style=style))
         self.has_formula = True
