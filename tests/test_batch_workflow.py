@@ -204,6 +204,15 @@ def test_rollup_figures_equal_a_direct_computation_on_the_master(loop):
         if u == "华东区":
             delta += 100  # the added row is dated like the last 2025 row
         assert bu.loc[u, "change"] == pytest.approx(delta), u
+    # and by the other dimensions of the facts; the added row copies 华东区's last row (2025-12, 中小客户)
+    seg = loop["rollup"].breakdowns[("revenue", "segment")].set_index("segment")
+    last = f[f["unit"] == "华东区"].iloc[-1]
+    assert last["segment"] == "中小客户" and last["period"].year == 2025
+    for s_ in ("大客户", "中小客户"):
+        mine = f[f["segment"] == s_]
+        delta = mine.loc[year[mine.index] == 2025, "revenue"].sum() - mine.loc[year[mine.index] == 2024, "revenue"].sum()
+        delta += 100 if s_ == "中小客户" else 0
+        assert seg.loc[s_, "change"] == pytest.approx(delta), s_
 
 
 def test_company_workbook_has_the_departmental_sheets_and_a_status_sheet(loop):
