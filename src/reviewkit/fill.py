@@ -273,10 +273,14 @@ def fingerprint(review: model.Review) -> str:
 
 # --- small helpers ------------------------------------------------------------------------
 def _blank(v) -> bool:
-    if v is None or v is pd.NA or v is pd.NaT:
+    if v is None:
         return True
+    if isinstance(v, float):
+        return v != v
     if isinstance(v, str):
         return v.strip() == ""
+    if v is pd.NA or v is pd.NaT:
+        return True
     try:
         return bool(np.isnan(v))
     except (TypeError, ValueError):
@@ -441,6 +445,7 @@ class _Analysis:
     kpi: dict = field(default_factory=dict)  # key -> KPI row as a dict
     ranks: dict = field(default_factory=dict)  # (unit, kpi) -> rank row as a dict
     trees: dict = field(default_factory=dict)  # kpi -> drill-down rows (dicts)
+    params: dict = field(default_factory=dict)  # kpi -> formulas.KpiParams
 
     def __post_init__(self):
         self.rows = self.compared.to_dict("records")
@@ -454,6 +459,13 @@ class _Analysis:
 def _settings_value(review: model.Review, key: str, default=None):
     v = (review.settings or {}).get(key, default)
     return default if _blank(v) else v
+
+
+def _params(an: _Analysis, key: str, lower_rule: str = "linear", cap=None) -> F.KpiParams:
+    p = an.params.get((key, lower_rule, cap))
+    if p is None:
+        p = an.params[(key, lower_rule, cap)] = F.KpiParams.from_kpi(an.kpi[key], lower_rule=lower_rule, cap=cap)
+    return p
 
 
 def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis:
@@ -514,6 +526,11 @@ def _scorecard_values(row, rk, pp: bool, lang: str) -> dict[str, object]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _computed_style(fmt: str, align: str | None) -> CellStyle:
+    return CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True, align=align)
+
+
 def _column_format(key: str, kfmt: str, pp: bool) -> str:
     if key == "achievement":
         return ACH_FORMAT
@@ -557,7 +574,7 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
     for i, r in enumerate(comp):
         n = layout.rows[i]
         kpi = an.kpi[r["kpi"]]
-        params = F.KpiParams.from_kpi(kpi, lower_rule=lower_rule, cap=cap)
+        params = _params(an, r["kpi"], lower_rule, cap)
         refs = F.RowRefs(kpi=f"{cols['kpi']}{n}",
                          **{k: (f"{cols[k]}{n}" if k in cols else None) for k in
                             ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
@@ -570,9 +587,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                 continue
             ref = f"{cols[key]}{n}"
             fmt = _column_format(key, kfmt, params.pp)
-            style = CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True,
-                              align="center" if key in ("status", "rank", "rank_ly", "rank_change") else
-                              ("right" if key != "conclusion" else None))
+            style = _computed_style(fmt, "center" if key in ("status", "rank", "rank_ly", "rank_change") else
+                                    ("right" if key != "conclusion" else None))
             if key == "conclusion":
                 cells.append(CellWrite(sheet, ref, an.conclusions.get((r["unit"], r["kpi"])), None, fmt))
             elif forms.get(key) is None:
@@ -655,7 +671,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         r = comp[i]
         kpi = an.kpi[r["kpi"]]
         kfmt = _kpi_format(kpi)
-        pp = F.KpiParams.from_kpi(kpi).pp
+        pp = _params(an, r["kpi"]).pp
         v = scvals[i]
         chg_key, chg_fmt = ("change_ly", PP_SIGNED) if pp else ("change_ly_pct", PCT_SIGNED)
         g.line([r["unit"], r["name"],
@@ -684,6 +700,8 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     # conclusions, in the same order, one printed line per row
     _section(g, _t("conclusions", lang), ncols)
     bold = CellStyle(bold=True)
+    center = CellStyle(align="center")
+    label_rows = []
     for _, _, _, i in order:
         r = comp[i]
         text = an.conclusions.get((r["unit"], r["kpi"]), "")
@@ -691,12 +709,14 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
             continue
         label = f"{r['unit']} · {r['name']}"
         g.put(1, label, bold)
-        g.put(6, scvals[i]["status"], CellStyle(align="center"))
-        g.rules += _status_rules(f"F{g.row}", lang)
+        g.put(6, scvals[i]["status"], center)
+        label_rows.append(g.row)
         g.skip()
         for line in _wrap(text):
             g.put(1, line)
             g.skip()
+    if label_rows:
+        g.rules += _status_rules(_sqref("F", label_rows), lang)
     g.skip()
 
     # closed loop
@@ -831,7 +851,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         kpi = an.kpi[key]
         name = kpi["name"]
         kfmt = _kpi_format(kpi)
-        pp = F.KpiParams.from_kpi(kpi).pp
+        pp = _params(an, key).pp
         idx = [i for i in range(len(comp)) if comp[i]["kpi"] == key]
         tree = an.trees.get(key, [])
         if not idx and not tree:
@@ -971,7 +991,7 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings)
     scvals = []
     for d in an.rows:
-        pp = F.KpiParams.from_kpi(an.kpi[d["kpi"]]).pp
+        pp = _params(an, d["kpi"]).pp
         scvals.append(_scorecard_values(d, an.ranks.get((d["unit"], d["kpi"])), pp, lang))
     sheets = (
         OwnedSheet("summary", model.owned_sheet_name("summary", lang),
