@@ -282,3 +282,20 @@ def test_ctrl_c_on_the_real_batch_command(loop, tmp_path):
     assert 1 <= done < 16
     assert "interrupted by Ctrl-C" in out
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_real_fill_on_a_local_dask_cluster(loop, tmp_path):
+    distributed = pytest.importorskip(
+        "distributed", reason='dask.distributed is not installed (pip install "reviewkit[dask]")')
+    fresh = split_workbook(loop["master"], tmp_path / "fresh")
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        report = run_batch([tmp_path / "fresh"], scheduler=cluster.scheduler_address)
+        again = run_batch([tmp_path / "fresh"], scheduler=cluster.scheduler_address)
+    assert [r.status for r in report.results] == [FILLED] * len(fresh.files), report
+    assert report.where == "Dask workers" and report.workers == 2
+    assert {r.status for r in again.results} == {"skipped"}
+    for f in fresh.files:
+        wb = openpyxl.load_workbook(f.path, read_only=True)
+        assert "汇总" in wb.sheetnames
+        wb.close()
