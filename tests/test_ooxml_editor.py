@@ -384,3 +384,17 @@ def test_prefixed_worksheet_keeps_its_prefix(tmp_path):
     import openpyxl
     ws = openpyxl.load_workbook(src)["S"]
     assert ws["A1"].value == 2 and ws["B3"].value == "new"
+
+
+def test_writes_after_a_save_are_not_lost(template, tmp_path):
+    with WorkbookEditor.open(template) as book:
+        ws = book.sheet("计分卡")
+        ws.write("H5", 1)
+        book.save(tmp_path / "first.xlsx")
+        ws.write("H6", 2)
+        book.save(tmp_path / "second.xlsx")
+    import openpyxl
+    first = openpyxl.load_workbook(tmp_path / "first.xlsx")["计分卡"]
+    second = openpyxl.load_workbook(tmp_path / "second.xlsx")["计分卡"]
+    assert (first["H5"].value, first["H6"].value) == (1, None)
+    assert (second["H5"].value, second["H6"].value) == (1, 2)

@@ -249,9 +249,11 @@ class WorkbookEditor:
         if self._wb_changed:
             pkg.set(self.workbook_part, _xml.serialize(self._wb))
             self._wb_changed = False
-        # pending edits are now in the package; a second save writes the same bytes
+        # pending edits are now in the package; a second save writes the same bytes, and
+        # WorksheetEditor objects the caller still holds keep working for further writes
         self._owned.clear()
-        self._editors.clear()
+        for editor in self._editors.values():
+            editor._reset()
 
     def _drop_calc_chain(self) -> None:
         rels = self._pkg.rels(self.workbook_part)

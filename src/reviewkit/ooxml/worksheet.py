@@ -109,6 +109,13 @@ class WorksheetEditor:
         """Replace the validations whose ranges lie inside ``owned``; other validations stay."""
         self._dv = ([parse_range(r) for r in owned], list(validations))
 
+    def _reset(self) -> None:
+        """Forget what was recorded once it is in the package (after a save)."""
+        self._writes.clear()
+        self._widths.clear()
+        self._cf = self._dv = None
+        self.has_formula = False
+
     @property
     def dirty(self) -> bool:
         return bool(self._writes or self._widths or self._cf is not None or self._dv is not None)
@@ -279,11 +286,9 @@ class WorksheetEditor:
             sm = _STYLE.search(start_tag)
             row_style = int(sm.group(1)) if sm else None
         cells: list[tuple[int, bytes]] = []
-        rest: list[bytes] = []
         pos = 0
         last_col = 0
         for m in CELL_RE.finditer(body):
-            rest.append(body[pos:m.start()].strip())
             pos = m.end()
             cb = m.group(0)
             cm = _CELL_REF.search(cb[:cb.find(b">") + 1])
