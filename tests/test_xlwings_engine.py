@@ -20,7 +20,7 @@ import xlsxwriter
 from reviewkit import button
 from reviewkit.engines.plan import CellWrite, group_formats, group_writes, parse_cell
 from reviewkit.engines.xlwings_engine import STATUS_NAME, XlwingsEngine, parse_address, tables_in_book
-from reviewkit.errors import InputError, ReviewkitError, ValidationError
+from reviewkit.errors import InputError, ReviewkitError
 
 
 # --- a stand-in for xlwings ---------------------------------------------------------------
