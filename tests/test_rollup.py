@@ -176,3 +176,23 @@ def test_rollup_keeps_extra_fact_columns(dept):
     assert (f.loc[f["unit"] == "华东区", "渠道"] == "线上").all()
     assert f.loc[f["unit"] != "华东区", "渠道"].isna().all()
     assert isinstance(f, pd.DataFrame)
+
+
+def test_external_links_are_reported_not_followed(dept):
+    import io
+
+    f = dept / "华东区.xlsx"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(f) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info))
+        zout.writestr("xl/externalLinks/_rels/externalLink1.xml.rels",
+                      b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                      b'relationships/externalLinkPath" Target="file:///\\\\server\\finance\\secret.xlsx" '
+                      b'TargetMode="External"/></Relationships>')
+    f.write_bytes(buf.getvalue())
+    r = rollup_workbooks([dept], None)
+    links = [x for x in r.drift if x.kind == "external link"]
+    assert len(links) == 1 and "secret.xlsx" in links[0].detail and "not followed" in links[0].detail
+    assert {s.path.name: s.status for s in r.submissions}["华东区.xlsx"] == "drift"

@@ -227,3 +227,32 @@ def test_output_path_stays_inside_the_folder(tmp_path):
     for name in ["../../etc/passwd", "..", "/", "C:\\x", "a/../../b", "CON"]:
         p = output_path(tmp_path, safe_filename(name) + ".xlsx")
         assert p.parent == tmp_path.resolve()
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")',
+                                  "=cmd|' /C calc'!A0"])
+def test_build_workbook_writes_formula_like_text_as_text(tmp_path, text):
+    templates = pytest.importorskip("reviewkit.templates")
+    import re as _re
+
+    import openpyxl
+    import pandas as pd
+
+    from reviewkit import model
+
+    review = model.Review(tables={
+        "KPIs": pd.DataFrame({"key": ["sales"], "name": [text], "direction": ["higher"]}),
+        "Scorecard": pd.DataFrame({"unit": [text], "kpi": ["sales"], "target": [1.0], "actual": [1.0]}),
+        "Causes": pd.DataFrame({"unit": [text], "kpi": ["sales"], "kind": ["problem"], "cause": [text],
+                                "evidence": [text], "action": [text]}),
+    }, settings={"company": text}, lang="zh")
+    path = templates.build_workbook(tmp_path / "x.xlsx", review, lang="zh")
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                formulas = _re.findall(r"<f[^>]*>([^<]*)</f>", zf.read(name).decode("utf-8"))
+                assert not any(text.lstrip("=+-@") in f for f in formulas), (name, formulas)
+    wb = openpyxl.load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == text]
+    assert len(cells) >= 6  # company, KPI name, unit x2, cause, evidence, action
+    assert {c.data_type for c in cells} == {"s"}

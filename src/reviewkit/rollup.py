@@ -75,6 +75,7 @@ class Submission:
     headers: dict[str, list[str]] = field(default_factory=dict)  # table -> raw header texts
     stale: bool | None = None  # True: inputs changed since the last fill; None: never filled
     rows: dict[str, int] = field(default_factory=dict)
+    links: list[str] = field(default_factory=list)  # external workbook links: listed, never followed
 
 
 @dataclass
@@ -178,7 +179,8 @@ def read_submission(path: str | os.PathLike) -> Submission:
 
     sub = Submission(Path(path))
     try:
-        check_package(sub.path)
+        info = check_package(sub.path)
+        sub.links = list(info.external_links)
         review, problems = read_with_problems(sub.path, check=False)
         pkg = open_package(sub.path)
         for name in CHECKED_TABLES:
@@ -347,6 +349,10 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
     if not good:
         raise InputError("no departmental workbook could be read", value=len(subs),
                          expected="at least one readable review workbook")
+    for s in good:
+        for link in s.links:
+            drift.append(Drift(str(s.path), "workbook", "external link",
+                               f"links to {link!r}; not followed: the values cached in the file are used"))
     renames = _table_drift(good, drift)
     kpis = _kpi_majority(good, drift)
     seen_units: dict[str, str] = {}
