@@ -223,3 +223,32 @@ def test_runs_on_a_local_dask_cluster_of_worker_processes(tmp_path):
     assert report.workers == 2 and report.where == "Dask workers"
     assert (tmp_path / "a.xlsx").read_bytes() == b"a" + MARK
     assert report.exit_code == 1
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_rich_bar_and_table_on_a_terminal(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from reviewkit.batch import RichProgress, print_report
+
+    monkeypatch.delenv("TERM", raising=False)
+    _files(tmp_path, {"a.xlsx": b"a", "b.xlsx": b"bad"})
+    bar = io.StringIO()
+    report = run_batch([tmp_path], jobs=1, job=marker_job,
+                       progress=RichProgress(Console(file=bar, force_terminal=True, width=100)))
+    assert "2/2" in bar.getvalue() and "1 failed" in bar.getvalue()
+    table = _Tty()
+    print_report(report, table)
+    text = table.getvalue()
+    assert "\x1b[" in text  # coloured, a rich table
+    import re
+
+    flat = re.sub(r"\x1b\[[0-9;]*m|[\s│┃━─┡┩╇]", "", text)  # colours, folding and rules removed
+    assert "a.xlsx" in flat and "cellC4" in flat and "1filled,1failed" in flat
+    plain = io.StringIO()
+    print_report(report, plain)
+    assert "\x1b[" not in plain.getvalue() and plain.getvalue().splitlines()[0].startswith("filled  ")

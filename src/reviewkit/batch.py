@@ -552,10 +552,13 @@ def print_report(report: BatchReport, stream=None) -> None:
         table = Table(show_edge=False, header_style="bold")
         for name in ("status", "file", "seconds", "reason"):
             table.add_column(name, overflow="fold", justify="right" if name == "seconds" else "left")
-        for r in report.results:
-            table.add_row(f"[{colours.get(r.status, '')}]{r.status}[/]", r.path, f"{r.seconds:.2f}", r.reason)
+        from rich.text import Text
+
+        for r in report.results:  # Text, not markup: a reason may contain "[...]"
+            table.add_row(Text(r.status, style=colours.get(r.status, "")), Text(r.path), f"{r.seconds:.2f}",
+                          Text(r.reason))
         console = Console(file=s)
         console.print(table)
-        console.print(report.summary())
+        console.print(Text(report.summary()))
     else:
         print(str(report), file=s, flush=True)
