@@ -415,3 +415,27 @@ def test_output_must_keep_the_file_type(tmp_path):
     good = make(tmp_path, "keep", sales_review("en", 4, units=2))
     with pytest.raises(InputError):
         fill_workbook(good, out=tmp_path / "keep.xlsm")
+
+
+def test_values_typed_over_computed_cells_are_kept(filled, tmp_path):
+    f = filled["sales_en"]
+    lay = f["review"].layouts["Scorecard"]
+    ach, status = lay.cell("achievement", 3), lay.cell("status", 4)
+    edited = tmp_path / "override.xlsx"
+    with WorkbookEditor.open(f["path"]) as ed:
+        ws = ed.sheet(lay.sheet)
+        ws.write(ach, 0.5)
+        ws.write(status, "agreed with CFO")
+        ed.save(edited)
+    result = fill_workbook(edited)
+    assert ach in str(result) and status in str(result)
+    got = scorecard_cells(edited, f["review"])
+    assert got[3]["achievement"] == 0.5 and got[4]["status"] == "agreed with CFO"
+    want = reference_for(f["review"])
+    assert same(got[0]["achievement"], want[0]["achievement"])  # the other cells are still filled
+    # clearing the override brings the formula back
+    with WorkbookEditor.open(edited) as ed:
+        ed.sheet(lay.sheet).write(ach, None)
+        ed.save(edited)
+    fill_workbook(edited)
+    assert same(scorecard_cells(edited, f["review"])[3]["achievement"], want[3]["achievement"])

@@ -27,6 +27,7 @@ import functools
 import hashlib
 import io
 import json
+import re
 import math
 import os
 import time
@@ -47,7 +48,8 @@ from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfSt
 from .ooxml.cellref import num_to_col, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
-           "fill_workbook", "fingerprint", "is_stale", "FINGERPRINT_PROPERTY", "FILLED_AT_PROPERTY"]
+           "fill_workbook", "fingerprint", "hand_typed_cells", "is_stale", "FINGERPRINT_PROPERTY",
+           "FILLED_AT_PROPERTY", "OWNED_PROPERTY"]
 
 FINGERPRINT_PROPERTY = "reviewkit.fingerprint"
 FILLED_AT_PROPERTY = "reviewkit.filled_at"
@@ -546,7 +548,7 @@ def _column_format(key: str, kfmt: str, pp: bool) -> str:
 
 
 def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: str, cap,
-                    warnings: list[str]):
+                    warnings: list[str], keep=frozenset()):
     layout = review.layouts.get("Scorecard")
     if layout is None:
         raise InputError("the review has no Scorecard table layout; read it with reviewkit.reader.read_review",
@@ -569,6 +571,7 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         raise ReviewkitError("the analysis and the Scorecard rows do not line up", file=review.source,
                              sheet=sheet, value=(len(comp), len(layout.rows)))
     cells: list[CellWrite] = []
+    kept: list[str] = []
     styles: dict[tuple[str, str], CellStyle] = {}
     by_direction: dict[tuple[str, bool], list[int]] = defaultdict(list)  # (col key, good_positive) -> rows
     for i, r in enumerate(comp):
@@ -586,6 +589,9 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
             if key not in cols:
                 continue
             ref = f"{cols[key]}{n}"
+            if ref in keep:
+                kept.append(ref)
+                continue
             fmt = _column_format(key, kfmt, params.pp)
             style = _computed_style(fmt, "center" if key in ("status", "rank", "rank_ly", "rank_change") else
                                     ("right" if key != "conclusion" else None))
@@ -601,6 +607,10 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                         "vs_industry_top"):
                 if key in cols:
                     by_direction[(key, params.direction == "higher")].append(n)
+    if kept:
+        warnings.append(f"sheet '{sheet}': {len(kept)} computed cell(s) hold values typed by hand and were "
+                        f"left as they are ({', '.join(kept[:8])}{' …' if len(kept) > 8 else ''}); clear them "
+                        "to get the formulas back")
     rules: list = []
     # the whole column below the header: rules of an earlier fill over more rows are replaced too
     owned = [f"{cols[k]}{first}:{cols[k]}{MAX_ROW}" for k in computed if k in cols]
@@ -968,11 +978,13 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
 
 # --- public API ---------------------------------------------------------------------------
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
-                    cap: float | None = None) -> FillPlan:
+                    cap: float | None = None, keep: frozenset[str] | set[str] = frozenset()) -> FillPlan:
     """Analyse ``review`` (as read by ``reviewkit.reader.read_review``) and return what to write.
 
     ``lower_rule`` / ``cap`` default to the Settings rows of those names, else "linear" / none.
-    Raises InputError when the review lacks what the fill needs (a Scorecard layout).
+    ``keep``: scorecard cells (``"J7"``) a user typed by hand over a computed formula; they are
+    left alone (see :func:`hand_typed_cells`). Raises InputError when the review lacks what the
+    fill needs (a Scorecard layout).
     """
     lang = review.lang if review.lang in model.LANGS else "zh"
     lower_rule = lower_rule or str(_settings_value(review, "lower_rule", "linear")).strip().lower()
@@ -988,7 +1000,7 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     warnings: list[str] = []
     an = _analyse(review, lang, lower_rule, cap)
     fp = fingerprint(review)
-    cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings)
+    cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings, keep)
     scvals = []
     for d in an.rows:
         pp = _params(an, d["kpi"]).pp
@@ -1037,6 +1049,32 @@ def apply_plan(editor, plan: FillPlan) -> None:
         editor.set_custom_property(k, v)
 
 
+_CELL_RE = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(/>|>(.*?)</(?:\w+:)?c>)', re.S)
+_REF_RE = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
+
+
+def hand_typed_cells(sheet_xml: bytes, layout: model.TableLayout) -> set[str]:
+    """Cells of the Scorecard's formula columns that hold a value but no formula: typed by hand.
+
+    Fill writes formulas there, so a constant can only be a user's override; it is kept.
+    """
+    letters = {layout.columns[k] for k in F.FORMULA_COLUMNS if k in layout.columns}
+    rows = set(layout.rows)
+    out: set[str] = set()
+    if not letters or not rows:
+        return out
+    for m in _CELL_RE.finditer(sheet_xml):
+        ref = _REF_RE.search(m.group(1))
+        if not ref or ref.group(1).decode() not in letters or int(ref.group(2)) not in rows:
+            continue
+        body = m.group(3) or b""
+        if b"<f" in body or b":f" in body:
+            continue
+        if re.search(rb"<(?:\w+:)?(v|is)\b[^>]*>\s*[^<\s]", body) or b"<is>" in body and b"<t" in body:
+            out.add(f"{ref.group(1).decode()}{int(ref.group(2))}")
+    return out
+
+
 def _owned_names(editor) -> set[str]:
     """Lower-case names of the sheets an earlier fill built in this workbook."""
     raw = editor.get_custom_property(OWNED_PROPERTY)
@@ -1073,10 +1111,18 @@ def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
         raise InputError("the output must keep the workbook's file type", file=target, value=target.suffix,
                          expected=f"a name ending in {path.suffix}")
     review = read_review(path)
-    plan = build_fill_plan(review, as_of=as_of)
     original = path.read_bytes()
     editor = WorkbookEditor.open(path)
     try:
+        keep: set[str] = set()
+        layout = review.layouts.get("Scorecard")
+        if layout is not None:
+            import zipfile
+
+            part = editor.sheet(layout.sheet).part
+            with zipfile.ZipFile(io.BytesIO(original)) as zf:
+                keep = hand_typed_cells(zf.read(part), layout)
+        plan = build_fill_plan(review, as_of=as_of, keep=keep)
         old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
         old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
         apply_plan(editor, plan)
