@@ -23,7 +23,7 @@ _RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 </oor:items>
 """
 
-INSTALL_HINT = "install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-calc-nogui poppler-utils fonts-wqy-microhei)"
+INSTALL_HINT = "install LibreOffice (Debian/Ubuntu: apt-get install libreoffice-calc-nogui python3-uno poppler-utils fonts-wqy-microhei)"
 
 
 def find_soffice() -> str | None:
