@@ -97,6 +97,7 @@ def test_corpus_file_edited_losslessly_or_refused(row, edited):
     assert_well_formed(out, changed)
     if sheet_part:
         assert_sheet_order_kept(src, out, sheet_part)
+        assert_untouched_elements_byte_identical(src, out, sheet_part)
     # every internal relationship target resolves (the originals all do; the writer keeps it so)
     assert unresolved_targets(src) == set()
     assert unresolved_targets(out) == set()
@@ -153,3 +154,19 @@ def test_corpus_refill_gives_identical_bytes(row, edited, tmp_path):
     assert list(first) == list(second)
     assert [n for n in first if first[n] != second[n]] == []
     assert again.read_bytes() == out.read_bytes()
+
+
+def assert_untouched_elements_byte_identical(src: Path, out: Path, part: str) -> None:
+    """Every top-level element of the sheet the writer does not own is copied byte for byte."""
+    from reviewkit.ooxml.worksheet import _child_spans
+
+    before = zipfile.ZipFile(src).read(part)
+    after = zipfile.ZipFile(out).read(part)
+    start = before.index(b"<", before.index(b"?>") + 2) if before.startswith(b"<?xml") else before.index(b"<")
+    root_end, spans, _close = _child_spans(before[start:])
+    owned = (b"<sheetData", b"<dimension", b"<cols", b"<conditionalFormatting", b"<dataValidations")
+    for a, b in spans:
+        element = before[start + a:start + b]
+        if not element.startswith(owned):
+            assert element in after, element[:80]
+    assert after.startswith(before[:start + root_end])  # declaration and root tag untouched
