@@ -265,6 +265,8 @@ CASES = [
          ("kpi.xlsx", "unknown KPI key in table 'Scorecard'", "'salez'", "renew"), sheet="计分卡", cell="B6"),
     Case("KPI key in the wrong case", lambda f: _good(f, "case.xlsx", **_rows("Scorecard", 2, "KPI代码", "Sales")),
          ("case.xlsx", "unknown KPI key", "'Sales'", "'sales' (keys are matched exactly)"), sheet="计分卡", cell="B6"),
+    Case("KPIs table left empty", lambda f: _good(f, "nokpis.xlsx", KPIs={"rows": [[None] * 10]}),
+         ("nokpis.xlsx", "unknown KPI key in table 'Scorecard'", "'sales'", "(none yet)"), sheet="计分卡", cell="B4"),
     Case("unknown KPI in causes", lambda f: _good(f, "ckpi.xlsx", **_rows("Causes", 0, "KPI代码", "profit")),
          ("ckpi.xlsx", "unknown KPI key in table 'Causes'", "'profit'"), sheet="原因与经验", cell="B4"),
     Case("unknown KPI in actions", lambda f: _good(f, "akpi.xlsx", **_rows("Actions", 0, "KPI代码", "nps")),

@@ -117,9 +117,9 @@ def _duplicates(ck: _Checker) -> None:
 
 
 def _kpi_keys(review: model.Review) -> set[str] | None:
-    kpis = _frame(review, "KPIs")
-    if kpis is None:
-        return None
+    kpis = review.tables.get("KPIs")
+    if kpis is None or "key" not in kpis.columns:
+        return None  # no KPIs table at all: reported once as a missing table
     return {str(k) for k in kpis["key"] if not _blank(k)}
 
 
@@ -128,7 +128,7 @@ def _kpi_references(ck: _Checker) -> None:
     if keys is None:
         return
     folded = {model.normalize_header(k): k for k in keys}
-    listed = ", ".join(sorted(keys)[:12]) + (" …" if len(keys) > 12 else "")
+    listed = (", ".join(sorted(keys)[:12]) + (" …" if len(keys) > 12 else "")) or "(none yet)"
     for table in _KPI_TABLES:
         df = _frame(ck.review, table)
         if df is None or "kpi" not in df.columns:
