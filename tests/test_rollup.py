@@ -196,3 +196,15 @@ def test_external_links_are_reported_not_followed(dept):
     links = [x for x in r.drift if x.kind == "external link"]
     assert len(links) == 1 and "secret.xlsx" in links[0].detail and "not followed" in links[0].detail
     assert {s.path.name: s.status for s in r.submissions}["华东区.xlsx"] == "drift"
+
+
+def test_split_by_a_dimension_rolls_back_up(split_dir, tmp_path):
+    master = split_dir.parent / "master.xlsx"
+    rep = split_workbook(master, tmp_path / "seg", by="segment")
+    assert sorted(f.unit for f in rep.files) == ["中小客户", "大客户"]
+    r = rollup_workbooks([tmp_path / "seg"], None)
+    assert not [d for d in r.drift if d.kind == "other unit"]
+    source = read_review(master).facts
+    assert len(r.company.facts) == len(source)
+    assert r.company.facts["revenue"].sum() == pytest.approx(source["revenue"].sum())
+    assert set(r.company.facts["unit"]) == set(UNITS)  # departments kept, not overwritten by segment

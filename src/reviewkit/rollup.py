@@ -19,7 +19,8 @@ the reason); every difference from the majority of files is one ``Drift`` row:
 * ``last year``: a last-year figure that differs from last year's rollup (``--previous``).
 
 A file's own unit is the custom property ``reviewkit.unit`` written by ``split``; without it,
-the most frequent unit of its Scorecard (or Facts) rows.
+the most frequent unit of its Scorecard (or Facts) rows. A file split ``--by`` a Facts column
+(``reviewkit.split_by``) keeps the Facts rows whose value in that column is its unit.
 
 The company workbook has the consolidated Settings, KPIs, Scorecard, Facts, Causes, Actions,
 NextYear and Campaigns tables. Departmental Plan/Progress/Results/KeepStopStart/Risks/Budget
@@ -76,6 +77,7 @@ class Submission:
     stale: bool | None = None  # True: inputs changed since the last fill; None: never filled
     rows: dict[str, int] = field(default_factory=dict)
     links: list[str] = field(default_factory=list)  # external workbook links: listed, never followed
+    by: str = "unit"  # the Facts column naming whose rows these are (split --by)
 
 
 @dataclass
@@ -203,6 +205,7 @@ def read_submission(path: str | os.PathLike) -> Submission:
     sub.stale = None if not stored else fingerprint(review) != stored
     sub.review = review
     unit = props.get("reviewkit.unit", "").strip()
+    sub.by = props.get("reviewkit.split_by", "").strip() or "unit"
     if not unit:
         units = Counter(_text(u) for u in review.scorecard.get("unit", pd.Series(dtype=object)))
         if not units:
@@ -328,9 +331,10 @@ def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
 # --- consolidation --------------------------------------------------------------------------
 def _own_rows(sub: Submission, name: str, drift: list[Drift]) -> pd.DataFrame | None:
     df = sub.review.tables.get(name)
-    if df is None or df.empty or "unit" not in df.columns or not sub.unit:
+    col = sub.by if name == "Facts" and sub.by in getattr(df, "columns", ()) else "unit"
+    if df is None or df.empty or col not in df.columns or not sub.unit:
         return df
-    units = df["unit"].map(_text)
+    units = df[col].map(_text)
     mine = (units == sub.unit) | (units == "")
     other = units[~mine]
     if len(other):
@@ -338,7 +342,8 @@ def _own_rows(sub: Submission, name: str, drift: list[Drift]) -> pd.DataFrame | 
             drift.append(Drift(str(sub.path), name, "other unit", f"{k} row(s) for '{u}' ignored (the file is "
                                                                   f"{sub.unit}'s)"))
     df = df[mine].copy()
-    df["unit"] = sub.unit
+    if col == "unit":
+        df["unit"] = sub.unit
     return df
 
 

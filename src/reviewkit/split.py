@@ -34,6 +34,7 @@ from .safety import check_package, output_path, unique_filenames
 
 UNIT_PROPERTY = "reviewkit.unit"
 SOURCE_PROPERTY = "reviewkit.split_from"
+BY_PROPERTY = "reviewkit.split_by"  # the column the file was split on ("unit" or a Facts column)
 PEER_SHEET = ("同级对标", "Peer benchmarks")
 
 #: tables whose rows belong to one unit (by their ``unit`` column)
@@ -312,6 +313,7 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
                 editor.replace_sheet(sheet, peer_sheet_spec(peers, unit, review.lang, formats))
             editor.set_custom_property(UNIT_PROPERTY, unit)
             editor.set_custom_property(SOURCE_PROPERTY, master.name)
+            editor.set_custom_property(BY_PROPERTY, col)
             editor.save()
         finally:
             editor.close()
