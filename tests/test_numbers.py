@@ -266,3 +266,9 @@ def test_written_forms_round_trip(whole, cents, form, wide):
         typed = _fullwidth(typed)
     sign = -1 if form in ("({})", "-{}") else 1
     assert parse_number(typed) == sign * float(Decimal(f"{whole}.{cents:02d}"))
+
+
+def test_1904_date_system_serials():
+    assert parse_date(44269, date1904=True) == dt.date(2025, 3, 15)
+    assert parse_date(44269) == dt.date(2025, 3, 15) - dt.timedelta(days=1462)  # the 1900 system
+    assert str(parse_period(44269, date1904=True)) == "2025-03-15"

@@ -20,7 +20,8 @@ from reviewkit.reader import read_review, read_with_problems
 # --- building workbooks -------------------------------------------------------------------
 
 
-def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, list[list]] | None = None) -> Path:
+def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, list[list]] | None = None,
+               options: dict | None = None) -> Path:
     """Write an .xlsx with one Excel Table per entry of ``tables``.
 
     Each entry: ``sheet``, ``headers``, ``rows`` (None = empty cell), optional ``at`` (zero-based
@@ -28,7 +29,7 @@ def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, l
     ({header: (formula, [cached value per row])}), ``totals`` (add a totals row), ``name``
     (override the table name).
     """
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), options or {})
     date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
     sheets: dict[str, object] = {}
     for name, t in tables.items():
@@ -447,3 +448,13 @@ def test_numeric_codes_and_years_in_facts_are_dimensions(tmp_path):
     assert review.dimensions == ["区域代码", "签约年份", "Customer ID"]
     assert review.measures == ["销售额"]
     assert review.facts["区域代码"].tolist() == ["101", "102"]
+
+
+def test_1904_date_system(tmp_path):
+    """Old Mac workbooks count serial numbers from 1904: 44269 is 2025-03-15 there (45731 in 1900)."""
+    path = write_book(tmp_path / "mac.xlsx", {
+        "Actions": {"sheet": "改进行动", "headers": ["改进事项", "完成期限"],
+                    "rows": [["a", dt.date(2025, 3, 15)], ["b", 44269], ["c", "2025-03-15"]]}},
+        options={"date_1904": True})
+    review = read_review(path, strict=False)
+    assert review.table("Actions")["due"].tolist() == [pd.Timestamp("2025-03-15")] * 3

@@ -77,6 +77,7 @@ _EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NUL
                  "#CALC!", "#GETTING_DATA")
 
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)
+_EPOCH_1904 = _dt.date(1904, 1, 1)  # workbooks saved with the 1904 date system (old Mac Excel)
 _MAX_SERIAL = 2958465  # 9999-12-31
 
 
@@ -232,16 +233,19 @@ def _make_date(y: int, m: int, d: int, raw: object) -> _dt.date:
                          expected=DATE_EXPECTED) from None
 
 
-def _serial(x: float, raw: object) -> _dt.date:
+def _serial(x: float, raw: object, date1904: bool = False) -> _dt.date:
     if 1900 <= x <= 2200 and float(x).is_integer():
         raise ParseError("looks like a year, not a date", value=raw, expected=DATE_EXPECTED)
     if not 1 <= x <= _MAX_SERIAL:
         raise ParseError("a number that is not an Excel date", value=raw, expected=DATE_EXPECTED)
-    return _EXCEL_EPOCH + _dt.timedelta(days=int(math.floor(x)))
+    epoch = _EPOCH_1904 if date1904 else _EXCEL_EPOCH
+    return epoch + _dt.timedelta(days=int(math.floor(x)))
 
 
-def parse_date(value: object) -> _dt.date | None:
-    """A ``datetime.date`` from a cell value or typed text; ``None`` for blank. See module doc."""
+def parse_date(value: object, *, date1904: bool = False) -> _dt.date | None:
+    """A ``datetime.date`` from a cell value or typed text; ``None`` for blank. See module doc.
+
+    ``date1904``: serial numbers count from 1904-01-01 (the workbook's 1904 date system)."""
     if _is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -253,7 +257,7 @@ def parse_date(value: object) -> _dt.date | None:
     if isinstance(value, bool):
         raise ParseError("a TRUE/FALSE value is not a date", value=value, expected=DATE_EXPECTED)
     if isinstance(value, Number):
-        return _serial(float(value), value)
+        return _serial(float(value), value, date1904)
     if not isinstance(value, str):
         raise ParseError(f"a {type(value).__name__} is not a date", value=value,
                          expected=DATE_EXPECTED)
@@ -264,7 +268,7 @@ def parse_date(value: object) -> _dt.date | None:
     if m:
         return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), value)
     if re.fullmatch(r"\d+(\.\d+)?", s):
-        return _serial(float(s), value)
+        return _serial(float(s), value, date1904)
     if _YM.match(s) or _YQ.match(s) or _Y.match(s):
         raise ParseError("a month, quarter or year, not a day", value=value, expected=DATE_EXPECTED)
     if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", s):
@@ -273,7 +277,7 @@ def parse_date(value: object) -> _dt.date | None:
     raise ParseError("not a date", value=value, expected=DATE_EXPECTED)
 
 
-def parse_period(value: object) -> pd.Period | None:
+def parse_period(value: object, *, date1904: bool = False) -> pd.Period | None:
     """A ``pandas.Period`` (day, month, quarter or year) from a cell value; ``None`` for blank."""
     if _is_blank(value):
         return None
@@ -299,7 +303,7 @@ def parse_period(value: object) -> pd.Period | None:
         if m:
             return pd.Period(year=int(m.group(1)), freq="Y")
     try:
-        day = parse_date(value)
+        day = parse_date(value, date1904=date1904)
     except ParseError as exc:
         raise ParseError(exc.detail, value=exc.value, expected=PERIOD_EXPECTED) from None
     return None if day is None else pd.Period(day, freq="D")

@@ -16,6 +16,7 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -115,6 +116,7 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
             _missing_table(package, spec, sink)
             continue
         read = _TableReader(spec, info, grids, sink, langs)
+        read.date1904 = bool(getattr(package, "date1904", False))
         if spec is model.FACTS:
             read.numeric_names = _fact_columns_named_by_kpis(review)
         df, layout = read.run()
@@ -277,6 +279,7 @@ class _TableReader:
         self.dimensions: list[str] = []
         self.measures: list[str] = []
         self.numeric_names: set[str] = set()  # normalized fact headers the KPIs use as numbers
+        self.date1904 = False  # the workbook's date system, for serial numbers typed as dates
 
     def _add(self, message, cell=None, value=None, expected=None, severity="error", group=None):
         self.sink.add(message, sheet=self.info.sheet, cell=cell, value=value, expected=expected,
@@ -449,7 +452,7 @@ class _TableReader:
         spec, kind = self.spec, c.kind
         name = f"column '{c.header(self._lang())}' of table '{spec.name}'"
         if spec is model.FACTS and c.key == "period":
-            periods, why = self._parse_uniques(col, parse_period)
+            periods, why = self._parse_uniques(col, partial(parse_period, date1904=self.date1904))
             self._flag(col, why, letter, name, PERIOD_EXPECTED, "period")
             years = [p.year if p is not None else 0 for p in periods]
             self._year_column = col.take(years, dtype="int64", fill=0)
@@ -461,7 +464,7 @@ class _TableReader:
                        PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED, "number")
             return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         if kind == model.DATE:
-            vals, why = self._parse_uniques(col, parse_date)
+            vals, why = self._parse_uniques(col, partial(parse_date, date1904=self.date1904))
             self._flag(col, why, letter, name, DATE_EXPECTED, "date")
             stamps = [np.datetime64("NaT") if v is None else np.datetime64(v, "ns") for v in vals]
             return col.take(stamps, dtype="datetime64[ns]", fill=np.datetime64("NaT"))

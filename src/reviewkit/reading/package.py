@@ -89,6 +89,7 @@ class Package:
     sheets: list[str] = field(default_factory=list)
     sheet_parts: dict[str, str] = field(default_factory=dict)
     tables: list[TableInfo] = field(default_factory=list)
+    date1904: bool = False  # serial numbers count from 1904-01-01
 
     def table(self, name: str) -> TableInfo | None:
         """The table named ``name`` (Excel names are case-insensitive)."""
@@ -280,6 +281,8 @@ def _load_tables(pkg: Package) -> None:
     if ns != NS_MAIN:
         raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
                    "a SpreadsheetML workbook")
+    pr = wb.find(f"{{{NS_MAIN}}}workbookPr")
+    pkg.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
     wb_rels = _rels(pkg, "xl/workbook.xml")
     for sh in wb.iter(f"{{{NS_MAIN}}}sheet"):
         name = sh.get("name", "")
