@@ -259,7 +259,10 @@ CASES = [
     Case("text in a measure", lambda f: _good(f, "measure.xlsx", **_rows("Facts", 2, "销售额", "n/a")),
          ("measure.xlsx", "measure column '销售额'", "'n/a'"), sheet="明细", cell="E6"),
     Case("setting that is not a year", lambda f: _good(f, "year.xlsx", **_rows("Settings", 0, "值", "明年")),
-         ("year.xlsx", "not a number", "'明年'", "setting '复盘年度'"), sheet="设置", cell="B4"),
+         ("year.xlsx", "not a number", "'明年'", "setting '复盘年度'", "expected a year such as 2025"),
+         sheet="设置", cell="B4"),
+    Case("setting year out of range", lambda f: _good(f, "y3.xlsx", **_rows("Settings", 0, "值", 25)),
+         ("y3.xlsx", "not a year", "setting '复盘年度'", "expected a year such as 2025"), sheet="设置", cell="B4"),
     # -- across rows and tables -----------------------------------------------------------
     Case("unknown KPI in scorecard", lambda f: _good(f, "kpi.xlsx", **_rows("Scorecard", 2, "KPI代码", "salez")),
          ("kpi.xlsx", "unknown KPI key in table 'Scorecard'", "'salez'", "renew"), sheet="计分卡", cell="B6"),

@@ -570,8 +570,9 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
             else:
                 out[key] = out[key] if _is_na(value) else value
         except ParseError as exc:
+            expected = {"year": "a year such as 2025", "int": "a whole number such as 3"}.get(kind, exc.expected)
             sink.add(f"{exc.detail} in setting '{name}'", sheet=layout.sheet, cell=vcell, value=raw,
-                     expected=exc.expected)
+                     expected=expected)
     return out
 
 
