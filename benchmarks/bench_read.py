@@ -18,6 +18,18 @@ cached result). Then times, best of N:
 
 Every engine must return the same sum of the formula column (cached values), which is checked.
 Wall and CPU time are both printed: CPU time is the steadier number on a busy machine.
+
+Measured 2026-11-22 (2 vCPUs shared with other jobs, load ~7; 100,000 rows x 8 columns, 4.3 MB):
+
+    engine                                      wall s   cpu s
+    reviewkit read_review (calamine + lxml)       2.45    1.20
+    calamine grid only                            2.00    1.00
+    pandas read_excel(engine=calamine)            3.23    1.60
+    openpyxl read-only                           24.40   11.06
+    openpyxl full load                           62.48   18.63
+
+So the reader costs ~20% over raw calamine for parsing, layouts and validation, and is ~9x
+(CPU) faster than openpyxl read-only and ~15x faster than a full openpyxl load.
 """
 from __future__ import annotations
 
