@@ -976,6 +976,28 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
     return g.spec(widths, tab="#C55A11")
 
 
+def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str]) -> SheetSpec | None:
+    """The live Gantt sheet of ``reviewkit.planning`` when the Plan table has tasks with dates."""
+    plan = review.tables.get("Plan")
+    if plan is None or plan.empty or "Plan" not in review.layouts:
+        return None
+    if not {"start", "end"} <= set(plan.columns) or plan[["start", "end"]].dropna().empty:
+        return None
+    try:
+        from .planning import gantt
+        from .planning.sheet import timeline_sheet
+    except ImportError:  # pragma: no cover - planning is part of reviewkit
+        return None
+    try:
+        grid = gantt(plan, review.tables.get("Progress"), review.tables.get("Campaigns"),
+                     as_of=as_of or dt.date.today())
+        spec, _ = timeline_sheet(grid, review.layouts, lang=lang)
+    except InputError as exc:
+        warnings.append(f"no timeline: {exc}")
+        return None
+    return spec
+
+
 # --- public API ---------------------------------------------------------------------------
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
                     cap: float | None = None, keep: frozenset[str] | set[str] = frozenset()) -> FillPlan:
@@ -1011,6 +1033,9 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
         OwnedSheet("breakdown", model.owned_sheet_name("breakdown", lang), _breakdown_sheet(review, an, lang), 2),
         OwnedSheet("peers", model.owned_sheet_name("peers", lang), _peers_sheet(review, an, lang, scvals), 3),
     )
+    timeline = _timeline_sheet(review, lang, as_of, warnings)
+    if timeline is not None:
+        sheets += (OwnedSheet("timeline", model.owned_sheet_name("timeline", lang), timeline, 4),)
     for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
         warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")
     return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
