@@ -156,17 +156,33 @@ def test_corpus_refill_gives_identical_bytes(row, edited, tmp_path):
     assert again.read_bytes() == out.read_bytes()
 
 
-def assert_untouched_elements_byte_identical(src: Path, out: Path, part: str) -> None:
-    """Every top-level element of the sheet the writer does not own is copied byte for byte."""
-    from reviewkit.ooxml.worksheet import _child_spans
+def assert_untouched_elements_byte_identical(src: Path, out: Path, part: str,
+                                             owned=(b"<sheetData", b"<dimension", b"<cols",
+                                                    b"<conditionalFormatting", b"<dataValidations")) -> None:
+    """Every top-level element of ``part`` the writer does not own is copied byte for byte."""
+    from reviewkit.ooxml._xml import _first_element_start, child_spans
 
     before = zipfile.ZipFile(src).read(part)
     after = zipfile.ZipFile(out).read(part)
-    start = before.index(b"<", before.index(b"?>") + 2) if before.startswith(b"<?xml") else before.index(b"<")
-    root_end, spans, _close = _child_spans(before[start:])
-    owned = (b"<sheetData", b"<dimension", b"<cols", b"<conditionalFormatting", b"<dataValidations")
+    start = _first_element_start(before)
+    root_end, spans, _close = child_spans(before[start:])
     for a, b in spans:
         element = before[start + a:start + b]
         if not element.startswith(owned):
-            assert element in after, element[:80]
+            assert element in after, (part, element[:80])
     assert after.startswith(before[:start + root_end])  # declaration and root tag untouched
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if not expected_refusal(r)], ids=lambda r: r["file"])
+def test_corpus_package_parts_keep_their_bytes(row, edited):
+    """workbook.xml, styles.xml and [Content_Types].xml change only in the elements written to."""
+    src = CORPUS / row["file"]
+    out, _result = edited[row["file"]]
+    names = zipfile.ZipFile(src).namelist()
+    assert_untouched_elements_byte_identical(src, out, "[Content_Types].xml", owned=(b"<Override PartName=\"/xl/calcChain",))
+    wb = next(n for n in names if n.lower().endswith("workbook.xml") and "/_rels/" not in n)
+    assert_untouched_elements_byte_identical(src, out, wb, owned=(b"<sheets", b"<calcPr", b"<definedNames",
+                                                                  b"<bookViews"))
+    if "xl/styles.xml" in names:
+        assert_untouched_elements_byte_identical(src, out, "xl/styles.xml", owned=(
+            b"<numFmts", b"<fonts", b"<fills", b"<borders", b"<cellXfs", b"<dxfs"))

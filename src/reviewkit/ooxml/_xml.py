@@ -90,6 +90,93 @@ def parse(data: bytes, file: str, part: str) -> etree._Element:
                                   expected="well-formed XML in every part") from exc
 
 
+_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*/?>""")
+_TOKEN = re.compile(rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)[^\s/>!?]+"""
+                    rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""", re.S)
+
+
+def child_spans(doc: bytes) -> tuple[int, list[tuple[int, int]], int] | None:
+    """(end of the root start tag, [(start, end incl. trailing text)] per child node, start of the
+    root end tag) for a small document, or None when it cannot be tokenised with confidence."""
+    first = _TOKEN.match(doc)
+    if first is None or first.group(1) or first.group(2):
+        return None
+    depth = 0
+    spans: list[list[int]] = []
+    for m in _TOKEN.finditer(doc, first.end()):
+        closing, empty = m.group(1), m.group(2)
+        head = m.group(0)[:2]
+        if head in (b"<!", b"<?"):  # comment, CDATA or PI: a child node of its own at depth 0
+            if depth == 0 and head != b"<![":
+                spans.append([m.start(), m.end()])
+            continue
+        if closing:
+            depth -= 1
+            if depth < 0:  # the root's end tag
+                for i, sp in enumerate(spans):
+                    sp[1] = spans[i + 1][0] if i + 1 < len(spans) else m.start()
+                return first.end(), [tuple(sp) for sp in spans], m.start()
+            continue
+        if depth == 0:
+            spans.append([m.start(), m.end()])
+        if not empty:
+            depth += 1
+    return None
+
+
+def fragment(el: etree._Element, root_nsmap: dict) -> bytes:
+    """One element serialized alone, without re-declaring namespaces the root already declares."""
+    if not isinstance(el.tag, str):  # a comment or PI
+        return etree.tostring(el, encoding="UTF-8", with_tail=False)
+    text = etree.tostring(el, encoding="UTF-8", with_tail=False)
+    tag_end = _START_TAG.match(text)
+    if tag_end is None:
+        return text
+    start = tag_end.group(0)
+
+    def drop(m: re.Match) -> bytes:
+        prefix = m.group(1).decode() if m.group(1) else None
+        return b"" if root_nsmap.get(prefix) == m.group(2).decode() else m.group(0)
+
+    return re.sub(rb'\s+xmlns(?::([\w.\-]+))?="([^"]*)"', drop, start) + text[tag_end.end():]
+
+
+
+class PreservingXml:
+    """A parsed part that serializes back with the original bytes wherever nothing changed.
+
+    The prolog, the root start tag and every top-level child whose XML is unchanged are copied
+    from the original; new or changed children are serialized by lxml without re-declaring the
+    root's namespaces. So an edit to one element leaves the rest of the part byte-identical.
+    """
+
+    def __init__(self, data: bytes, file: str, part: str):
+        self.data = data
+        self.root = parse(data, file, part)
+        self._root_at = _first_element_start(data)
+        self._originals = list(self.root)
+        self._snapshots = [etree.tostring(c) for c in self._originals]
+        self._attrs = dict(self.root.attrib)
+
+    def to_bytes(self) -> bytes:
+        data, root = self.data, self.root
+        spans = child_spans(data[self._root_at:])
+        if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
+            return data[:self._root_at] + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+        root_tag, child_span, closing = spans
+        base = self._root_at
+        index = {el: i for i, el in enumerate(self._originals)}
+        chunks = [data[:base + root_tag]]
+        for child in root:
+            i = index.get(child)
+            if i is not None and etree.tostring(child) == self._snapshots[i]:
+                chunks.append(data[base + child_span[i][0]:base + child_span[i][1]])
+            else:
+                chunks.append(fragment(child, root.nsmap))
+        chunks.append(data[base + closing:])
+        return b"".join(chunks)
+
+
 def serialize(root: etree._Element) -> bytes:
     """The root element with Excel's usual XML declaration."""
     return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)

@@ -17,10 +17,12 @@ class CustomProperties:
         self.part = part
         self.created = data is None
         self.changed = False
+        self._doc = None
         if data is None:
             self.root = etree.Element(f"{{{CUSTOM_NS}}}Properties", nsmap={None: CUSTOM_NS, "vt": VT_NS})
         else:
-            self.root = _xml.parse(data, file, part)
+            self._doc = _xml.PreservingXml(data, file, part)
+            self.root = self._doc.root
 
     def _find(self, name: str):
         for el in self.root.findall(f"{{{CUSTOM_NS}}}property"):
@@ -69,4 +71,4 @@ class CustomProperties:
         self.changed = True
 
     def to_bytes(self) -> bytes:
-        return _xml.serialize(self.root)
+        return self._doc.to_bytes() if self._doc is not None else _xml.serialize(self.root)

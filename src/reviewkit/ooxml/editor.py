@@ -84,7 +84,8 @@ class WorkbookEditor:
         if ct not in CT_WORKBOOK_MAIN:
             raise self._fail("the main part is not a SpreadsheetML workbook", value=ct,
                              expected="an .xlsx/.xlsm/.xltx/.xltm workbook")
-        self._wb = pkg.read_xml(self.workbook_part)
+        self._wb_doc = _xml.PreservingXml(pkg.read(self.workbook_part), str(self.path), self.workbook_part)
+        self._wb = self._wb_doc.root
         if self._wb.tag == q("workbook", STRICT_MAIN):
             raise self._fail("the workbook is saved as Strict Open XML",
                              expected="an .xlsx saved as 'Excel Workbook' (transitional)")
@@ -247,7 +248,7 @@ class WorkbookEditor:
             pkg.set(part, self._custom.to_bytes(), CT_CUSTOM_PROPS)
             self._custom.changed = False
         if self._wb_changed:
-            pkg.set(self.workbook_part, _xml.serialize(self._wb))
+            pkg.set(self.workbook_part, self._wb_doc.to_bytes())
             self._wb_changed = False
         # pending edits are now in the package; a second save writes the same bytes, and
         # WorksheetEditor objects the caller still holds keep working for further writes

@@ -401,14 +401,14 @@ class ContentTypes:
 
     def __init__(self, pkg: Package):
         self._pkg = pkg
-        self._root: etree._Element | None = None
+        self._doc: _xml.PreservingXml | None = None
         self._wanted: dict[str, str] = {}
 
     @property
     def root(self) -> etree._Element:
-        if self._root is None:
-            self._root = self._pkg.read_xml(self.NAME)
-        return self._root
+        if self._doc is None:
+            self._doc = _xml.PreservingXml(self._pkg.read(self.NAME), str(self._pkg.path), self.NAME)
+        return self._doc.root
 
     def get(self, name: str) -> str | None:
         part = "/" + name.lstrip("/")
@@ -456,7 +456,7 @@ class ContentTypes:
             else:
                 etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
         if etree.tostring(root) != before:
-            self._pkg.set(self.NAME, _xml.serialize(root))
+            self._pkg.set(self.NAME, self._doc.to_bytes())
 
 
 def rels_name(source: str) -> str:

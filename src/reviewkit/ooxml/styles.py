@@ -100,11 +100,10 @@ class StylesPart:
         self.part = part
         self._original = data
         self.changed = False
+        self._doc = _xml.PreservingXml(data if data is not None else _MINIMAL_STYLES, file, part)
+        self.root = self._doc.root
         if data is None:
-            self.root = _xml.parse(_MINIMAL_STYLES, file, part)
             self.changed = True
-        else:
-            self.root = _xml.parse(data, file, part)
         self._xf_cache: dict[CellStyle, int] = {}
         self._dxf_cache: dict[DxfStyle, int] = {}
 
@@ -242,7 +241,9 @@ class StylesPart:
         """New bytes when a record was appended, else None (keep the original part)."""
         if not self.changed:
             return None
-        return _xml.serialize(self.root)
+        if self._original is None:
+            return _xml.serialize(self.root)
+        return self._doc.to_bytes()
 
 
 _MINIMAL_STYLES = (

@@ -46,7 +46,6 @@ _CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
 _COL_EL = re.compile(rb"<" + _P + rb"col\b([^>]*)/?>")
 _ATTR = re.compile(rb'\s(min|max|style)="(\d+)"')
 _REF_ATTR = re.compile(rb'\sref="([^"]+)"')
-_START_TAG = re.compile(rb"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*>""")
 
 
 class WorksheetEditor:
@@ -348,86 +347,19 @@ class WorksheetEditor:
         drawing, controls, ... stay byte-identical); only new or changed elements are
         serialized by lxml.
         """
-        file = str(self._book.path)
         root_at = _xml._first_element_start(head)
-        prolog = head[:root_at]
-        skeleton = head[root_at:] + b"<" + tag + b"/>" + tail
-        root = _xml.parse(skeleton, file, self.part)
-        originals = list(root)
-        spans = _child_spans(skeleton)
-        modified = set()
+        skeleton = head + b"<" + tag + b"/>" + tail
+        doc = _xml.PreservingXml(skeleton, str(self._book.path), self.part)
+        root = doc.root
         if self._widths:
             _apply_widths(root, self._widths)
-            modified.add(root.find(q("cols")))
         if self._cf is not None:
             _apply_cf(root, *self._cf, styles)
         if self._dv is not None:
             _apply_dv(root, *self._dv)
-            modified.add(root.find(q("dataValidations")))
-        if spans is None or len(spans[1]) != len(originals):  # unusual markup: serialize it all
-            text = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-        else:
-            root_tag, child_spans, closing = spans
-            where = {el: i for i, el in enumerate(originals)}
-            chunks = [skeleton[:root_tag]]
-            for child in root:
-                i = where.get(child)
-                if i is not None and child not in modified:
-                    chunks.append(skeleton[child_spans[i][0]:child_spans[i][1]])
-                else:
-                    chunks.append(_fragment(child, root.nsmap))
-            chunks.append(skeleton[closing:])
-            text = b"".join(chunks)
-        m = re.search(rb"<" + _P + rb"sheetData\s*/>", text)
-        return prolog + text[:m.start()], text[m.end():]
-
-
-_TOKEN = re.compile(rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(/?)[^\s/>!?]+"""
-                    rb"""(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""", re.S)
-
-
-def _child_spans(doc: bytes) -> tuple[int, list[tuple[int, int]], int] | None:
-    """(end of the root start tag, [(start, end incl. trailing text)] per child node, start of the
-    root end tag) for a small document, or None when it cannot be tokenised with confidence."""
-    first = _TOKEN.match(doc)
-    if first is None or first.group(1) or first.group(2):
-        return None
-    depth = 0
-    spans: list[list[int]] = []
-    for m in _TOKEN.finditer(doc, first.end()):
-        closing, empty = m.group(1), m.group(2)
-        head = m.group(0)[:2]
-        if head in (b"<!", b"<?"):  # comment, CDATA or PI: a child node of its own at depth 0
-            if depth == 0 and head != b"<![":
-                spans.append([m.start(), m.end()])
-            continue
-        if closing:
-            depth -= 1
-            if depth < 0:  # the root's end tag
-                for i, sp in enumerate(spans):
-                    sp[1] = spans[i + 1][0] if i + 1 < len(spans) else m.start()
-                return first.end(), [tuple(sp) for sp in spans], m.start()
-            continue
-        if depth == 0:
-            spans.append([m.start(), m.end()])
-        if not empty:
-            depth += 1
-    return None
-
-
-def _fragment(el: etree._Element, root_nsmap: dict) -> bytes:
-    """One element serialized alone, without re-declaring namespaces the root already declares."""
-    text = etree.tostring(el, encoding="UTF-8", with_tail=False)
-    tag_end = _START_TAG.match(text)
-    if tag_end is None:
-        return text
-    start = tag_end.group(0)
-
-    def drop(m: re.Match) -> bytes:
-        prefix = m.group(1).decode() if m.group(1) else None
-        return b"" if root_nsmap.get(prefix) == m.group(2).decode() else m.group(0)
-
-    return re.sub(rb'\s+xmlns(?::([\w.\-]+))?="([^"]*)"', drop, start) + text[tag_end.end():]
+        text = doc.to_bytes()
+        m = re.compile(rb"<" + _P + rb"sheetData\s*/>").search(text, root_at)
+        return text[:m.start()], text[m.end():]
 
 
 def _first_row_at_least(row_start: re.Pattern, data: bytes, lo: int, limit: int, target: int) -> re.Match | None:
