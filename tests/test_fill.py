@@ -80,8 +80,11 @@ def sales_review(lang: str = "zh", seed: int = 1, units: int = 4) -> model.Revie
          "start": pd.Timestamp("2026-02-02"), "end": pd.Timestamp("2026-04-30"), "milestone": "Y"}])
     campaigns = pd.DataFrame([{"name": "618", "start": pd.Timestamp("2026-06-01"), "end": pd.Timestamp("2026-06-18"),
                                "kind": "campaign"}])
+    next_year = pd.DataFrame([{"unit": names[0], "kpi": "revenue", "annual_target": 1500.0, "strategy": "new product"},
+                              {"unit": names[1], "kpi": "new_customers", "annual_target": 533.0},
+                              {"unit": "", "kpi": "churn_rate", "annual_target": 0.085}])
     return model.Review(tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts),
-                                "Causes": causes, "Plan": plan, "Campaigns": campaigns},
+                                "Causes": causes, "Plan": plan, "Campaigns": campaigns, "NextYear": next_year},
                         settings=SETTINGS[lang], lang=lang)
 
 
@@ -253,6 +256,9 @@ def test_inputs_and_foreign_parts_untouched(filled):
         allowed = {"xl/styles.xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
                    "docProps/custom.xml", "_rels/.rels"}
         scorecard_part = _sheet_part(f["orig"], lay.sheet)
+        ny = f["review"].layouts.get("NextYear")
+        if ny is not None and not f["review"].table("NextYear").empty:  # quarterly targets are written there
+            allowed.add(_sheet_part(f["orig"], ny.sheet))
         assert changed - allowed - {scorecard_part} == set(), changed
         if name == "macro_zh":
             assert before["xl/vbaProject.bin"] == after["xl/vbaProject.bin"]
@@ -343,8 +349,8 @@ def test_summary_puts_what_matters_first(filled):
 def test_plan_is_plain_data(filled):
     f = filled["sales_en"]
     plan = build_fill_plan(f["review"])
-    sheet = f["review"].layouts["Scorecard"].sheet
-    assert all(c.sheet == sheet for c in plan.cells)
+    sheets = {f["review"].layouts[t].sheet for t in ("Scorecard", "NextYear")}
+    assert {c.sheet for c in plan.cells} == sheets
     assert all(c.formula is None or c.formula.startswith("=") for c in plan.cells)
     assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
     assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers", "timeline"]
@@ -433,6 +439,20 @@ def test_output_must_keep_the_file_type(tmp_path):
     good = make(tmp_path, "keep", sales_review("en", 4, units=2))
     with pytest.raises(InputError):
         fill_workbook(good, out=tmp_path / "keep.xlsm")
+
+
+def test_quarterly_targets_add_up(filled):
+    f = filled["sales_zh"]
+    lay = f["review"].layouts["NextYear"]
+    grid = sheet_rows(f["path"], lay.sheet)
+    col = {k: openpyxl.utils.column_index_from_string(v) - 1 for k, v in lay.columns.items()}
+    rows = [grid[r - 1] for r in lay.rows]
+    for r in rows[:2]:  # additive KPIs: split by last years' seasonality, adding up to the year
+        q = [r[col[k]] for k in ("q1", "q2", "q3", "q4")]
+        assert sum(q) == pytest.approx(r[col["annual_target"]])
+        assert all(x > 0 for x in q) and len(set(q)) > 1
+    churn = rows[2]  # a ratio KPI is not split: every quarter carries the annual rate
+    assert [churn[col[k]] for k in ("q1", "q2", "q3", "q4")] == [pytest.approx(0.085)] * 4
 
 
 def test_values_typed_over_computed_cells_are_kept(filled, tmp_path):

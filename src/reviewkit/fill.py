@@ -237,8 +237,8 @@ class FillResult:
         if not self.changed:
             head = f"unchanged: {self.path} already holds these results (fingerprint {self.fingerprint[:12]})"
         else:
-            head = (f"filled {self.path}: {self.cells} cells ({self.formulas} live formulas) in the "
-                    f"scorecard; rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
+            head = (f"filled {self.path}: {self.cells} computed cells ({self.formulas} live formulas); "
+                    f"rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
         lines = [head]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -976,6 +976,64 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
     return g.spec(widths, tab="#C55A11")
 
 
+QUARTER_KEYS = ("q1", "q2", "q3", "q4")
+
+
+def _next_year_plan(review: model.Review, warnings: list[str], keep) -> tuple[list[CellWrite], dict]:
+    """Quarterly targets of table NextYear as live formulas of the annual target.
+
+    ``reviewkit.planning.split_quarters`` gives the seasonal shares (or an equal split, or no
+    split for ratio KPIs); the formulas repeat its cumulative rounding, so Q1..Q4 add up to the
+    annual target: Qk = ROUND(A*c_k, d) - ROUND(A*c_(k-1), d), Q4 = A - ROUND(A*c_3, d). Cells a user
+    typed over are kept (``keep`` holds "Sheet!Q5" names).
+    """
+    ny = review.tables.get("NextYear")
+    layout = review.layouts.get("NextYear")
+    if ny is None or ny.empty or layout is None or "annual_target" not in layout.columns:
+        return [], {}
+    if not all(k in layout.columns for k in QUARTER_KEYS):
+        return [], {}
+    try:
+        from decimal import Decimal
+
+        from .planning import split_quarters
+        from .planning.quarters import decimals_of
+
+        split = split_quarters(ny, review.facts if not review.facts.empty else None, review.kpis)
+    except (ImportError, InputError) as exc:
+        warnings.append(f"no quarterly targets: {exc}")
+        return [], {}
+    kfmt = {str(k).strip(): str(f).strip() for k, f in zip(review.kpis["key"], review.kpis.get(
+        "number_format", pd.Series([""] * len(review.kpis)))) if not _blank(k) and not _blank(f)}
+    sheet = layout.sheet
+    cells, styles, kept = [], {}, []
+    for i, row in enumerate(split.to_dict("records")):
+        n = layout.rows[i]
+        a = f"{layout.columns['annual_target']}{n}"
+        fmt = kfmt.get(row["kpi"]) or DEFAULT_NUMBER
+        if row["method"] == "not split":
+            forms = [f"={a}"] * 4
+        else:
+            d = decimals_of(kfmt.get(row["kpi"]), float(row["annual_target"]))
+            cum, bounds = Decimal(0), []
+            for k in QUARTER_KEYS[:3]:
+                cum += Decimal(repr(float(row[f"share_{k}"])))
+                bounds.append(f"ROUND({a}*{F.num(float(cum))},{d})")
+            forms = [f"={bounds[0]}", f"={bounds[1]}-{bounds[0]}", f"={bounds[2]}-{bounds[1]}",
+                     f"={a}-{bounds[2]}"]
+        for k, form in zip(QUARTER_KEYS, forms):
+            ref = f"{layout.columns[k]}{n}"
+            if f"{sheet}!{ref}" in keep:
+                kept.append(ref)
+                continue
+            cells.append(CellWrite(sheet, ref, _cached(row[k]), form, fmt))
+            styles[(sheet, ref)] = _computed_style(fmt, "right")
+    if kept:
+        warnings.append(f"sheet '{sheet}': {len(kept)} quarterly target(s) typed by hand were kept "
+                        f"({', '.join(kept[:8])}{' …' if len(kept) > 8 else ''})")
+    return cells, styles
+
+
 def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str]) -> SheetSpec | None:
     """The live Gantt sheet of ``reviewkit.planning`` when the Plan table has tasks with dates."""
     plan = review.tables.get("Plan")
@@ -1033,6 +1091,9 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
         OwnedSheet("breakdown", model.owned_sheet_name("breakdown", lang), _breakdown_sheet(review, an, lang), 2),
         OwnedSheet("peers", model.owned_sheet_name("peers", lang), _peers_sheet(review, an, lang, scvals), 3),
     )
+    q_cells, q_styles = _next_year_plan(review, warnings, keep)
+    cells += q_cells
+    styles.update(q_styles)
     timeline = _timeline_sheet(review, lang, as_of, warnings)
     if timeline is not None:
         sheets += (OwnedSheet("timeline", model.owned_sheet_name("timeline", lang), timeline, 4),)
@@ -1078,12 +1139,12 @@ _CELL_RE = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _REF_RE = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 
 
-def hand_typed_cells(sheet_xml: bytes, layout: model.TableLayout) -> set[str]:
-    """Cells of the Scorecard's formula columns that hold a value but no formula: typed by hand.
+def hand_typed_cells(sheet_xml: bytes, layout: model.TableLayout, keys=F.FORMULA_COLUMNS) -> set[str]:
+    """Cells of a table's formula columns (``keys``) that hold a value but no formula: typed by hand.
 
     Fill writes formulas there, so a constant can only be a user's override; it is kept.
     """
-    letters = {layout.columns[k] for k in F.FORMULA_COLUMNS if k in layout.columns}
+    letters = {layout.columns[k] for k in keys if k in layout.columns}
     rows = set(layout.rows)
     out: set[str] = set()
     if not letters or not rows:
@@ -1140,13 +1201,15 @@ def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
     editor = WorkbookEditor.open(path)
     try:
         keep: set[str] = set()
-        layout = review.layouts.get("Scorecard")
-        if layout is not None:
-            import zipfile
+        import zipfile
 
-            part = editor.sheet(layout.sheet).part
-            with zipfile.ZipFile(io.BytesIO(original)) as zf:
-                keep = hand_typed_cells(zf.read(part), layout)
+        with zipfile.ZipFile(io.BytesIO(original)) as zf:
+            for table, keys in (("Scorecard", F.FORMULA_COLUMNS), ("NextYear", QUARTER_KEYS)):
+                layout = review.layouts.get(table)
+                if layout is not None and not review.table(table).empty:
+                    part = editor.sheet(layout.sheet).part
+                    keep |= {f"{layout.sheet}!{c}" if table != "Scorecard" else c
+                             for c in hand_typed_cells(zf.read(part), layout, keys)}
         plan = build_fill_plan(review, as_of=as_of, keep=keep)
         old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
         old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
