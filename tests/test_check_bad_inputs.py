@@ -135,6 +135,14 @@ def _entities(folder):
     return p
 
 
+def _entities_in_strings(folder):
+    p = _good(folder, "strings.xlsx")
+    evil = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    _rewrite_zip(p, lambda parts: {**parts, "xl/sharedStrings.xml":
+                                   evil + parts["xl/sharedStrings.xml"].split(b"?>", 1)[1]})
+    return p
+
+
 def _traversal(folder):
     p = _good(folder, "traversal.xlsx")
     _rewrite_zip(p, lambda parts: {**parts, "../../evil.txt": b"x"})
@@ -223,6 +231,8 @@ CASES = [
     Case("html as xls", _html, ("web_export.xls", "HTML")),
     Case("zip bomb", _bomb, ("bomb.xlsx", "zip bomb", "padding.bin")),
     Case("xml entities", _entities, ("laughs.xlsx", "DTD/entities")),
+    Case("external entity in shared strings", _entities_in_strings,
+         ("strings.xlsx", "xl/sharedStrings.xml", "DTD/entities")),
     Case("path traversal", _traversal, ("traversal.xlsx", "unsafe name", "../../evil.txt")),
     Case("damaged sheet data", _damaged_sheet, ("damaged.xlsx", "cannot be read", "save it again"), sheet="计分卡"),
     Case("broken table xml", _broken_table_xml, ("broken_table.xlsx", "not well-formed XML")),

@@ -192,8 +192,28 @@ def open_package(path: str | Path) -> Package:
         raise _fmt(path, f"a zip file but not an Excel workbook ({kind})",
                    "an .xlsx/.xlsm saved by Excel, WPS or LibreOffice")
     pkg = Package(path=path, data=data, zip=zf)
-    _load_tables(pkg)
+    _load_tables(pkg)  # workbook.xml, rels and table parts are parsed by read_xml, DTDs refused
+    _refuse_dtds(pkg, infos)
     return pkg
+
+
+def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
+    """No part of a workbook needs a DTD; one that declares entities is an attack on the reader
+    that parses it (the cell reader parses sheets and shared strings itself)."""
+    for info in infos:
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with pkg.zip.open(info) as fh:
+                head = fh.read(4096)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            sheet = next((n for n, part in pkg.sheet_parts.items() if part == info.filename), None)
+            raise WorkbookFormatError(f"part {info.filename!r} cannot be read: it is damaged ({exc})",
+                                      file=pkg.path, sheet=sheet,
+                                      expected="an undamaged .xlsx; save it again in Excel") from None
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise _fmt(pkg.path, f"part {info.filename!r} declares a DTD/entities, which workbooks "
+                       "never need", "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
 
 
 def _what_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
