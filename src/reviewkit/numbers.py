@@ -13,8 +13,8 @@ Rules
     * full-width characters are folded first (``１２００``, ``１，２００``, ``１２％``, ``（５００）``);
     * thousands separators ``,`` / ``，`` must group three digits (``1,200``; ``1,2`` is refused);
       spaces between digit groups are dropped (``1 200``);
-    * a sign ``+``, ``-``, ``−`` (U+2212) or accounting parentheses ``(500)`` / ``（500）``
-      make a negative;
+    * a sign ``+``, ``-``, ``−`` (U+2212), accounting parentheses ``(500)`` / ``（500）`` or a
+      trailing minus as SAP exports write it (``1,200.00-``) make a negative;
     * currency marks ``¥``, ``￥``, ``$``, ``RMB``, ``CNY`` in front or ``元``, ``RMB``, ``CNY`` behind
       are ignored;
     * a trailing multiplier scales: ``百`` 1e2, ``千`` 1e3, ``万`` 1e4, ``百万`` 1e6, ``千万`` 1e7,
@@ -155,6 +155,10 @@ def _parse_number_text(text: str) -> float | None:
                     raise ParseError("two minus signs", value=text, expected=NUMBER_EXPECTED)
                 negative = True
             s = s[1:]
+    if s.endswith("-") and len(s) > 1 and s[-2].isdigit():  # SAP exports: "1,200.00-"
+        if negative:
+            raise ParseError("two minus signs", value=text, expected=NUMBER_EXPECTED)
+        negative, s = True, s[:-1]
     s = _SUFFIX_CURRENCY.sub("", s)
     exponent = 0
     for word, power in _MULTIPLIERS:
