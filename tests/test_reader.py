@@ -458,3 +458,21 @@ def test_1904_date_system(tmp_path):
         options={"date_1904": True})
     review = read_review(path, strict=False)
     assert review.table("Actions")["due"].tolist() == [pd.Timestamp("2025-03-15")] * 3
+
+
+@pytest.mark.libreoffice
+def test_workbook_saved_by_libreoffice_reads_the_same(tmp_path, soffice):
+    """LibreOffice/WPS users save the file again: same tables, same values; formulas recalculated."""
+    from reviewkit.libreoffice import recalculate
+
+    src = sample_book(tmp_path / "lo_sample.xlsx", "zh")
+    calc = write_book(tmp_path / "lo_formula.xlsx", {"Scorecard": {
+        "sheet": "计分卡", "headers": ["单位", "KPI代码", "目标", "实际"],
+        "rows": [["华东", "sales", 1200, ("=1000+80", 0)]]}})  # cached value 0 until recalculated
+    out = recalculate([src, calc], tmp_path / "out")
+    before = read_review(src, strict=False)
+    after = read_review(out[src.resolve()], strict=False)
+    for name in before.tables:
+        pd.testing.assert_frame_equal(before.tables[name], after.tables[name])
+        assert before.layouts[name] == after.layouts[name]
+    assert read_review(out[calc.resolve()], strict=False).scorecard["actual"].tolist() == [1080.0]
