@@ -476,3 +476,32 @@ def test_workbook_saved_by_libreoffice_reads_the_same(tmp_path, soffice):
         pd.testing.assert_frame_equal(before.tables[name], after.tables[name])
         assert before.layouts[name] == after.layouts[name]
     assert read_review(out[calc.resolve()], strict=False).scorecard["actual"].tolist() == [1080.0]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(7)), row=st.integers(0, 30), col=st.integers(0, 12),
+       lang=st.sampled_from(["zh", "en"]))
+def test_column_order_position_and_language_do_not_matter(tmp_path_factory, order, row, col, lang):
+    headers = [HEADERS[lang]["Scorecard"][i] for i in order]
+    rows = [[r[i] for i in order] for r in sample_rows(lang)["Scorecard"]]
+    path = write_book(tmp_path_factory.mktemp("perm") / "p.xlsx", {
+        "Scorecard": {"sheet": "Anywhere", "headers": headers, "rows": rows, "at": (row, col)}})
+    sc = read_review(path, strict=False).scorecard
+    assert sc["unit"].tolist() == ["华东", "华东", "华北"]
+    assert sc["target"].tolist() == [12_000_000.0, 0.15, 8_000_000.0]
+    assert sc["actual"].tolist() == [10_800_000.0, 0.18, -500.0]
+    lay = read_review(path, strict=False).layouts["Scorecard"]
+    assert lay.header_row == row + 1
+    assert lay.columns["unit"] == _letter(col + order.index(0) + 1)
+
+
+def _letter(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
