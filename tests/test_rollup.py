@@ -208,3 +208,18 @@ def test_split_by_a_dimension_rolls_back_up(split_dir, tmp_path):
     assert len(r.company.facts) == len(source)
     assert r.company.facts["revenue"].sum() == pytest.approx(source["revenue"].sum())
     assert set(r.company.facts["unit"]) == set(UNITS)  # departments kept, not overwritten by segment
+
+
+def test_a_deleted_kpi_definition_is_reported(dept):
+    wb = openpyxl.load_workbook(dept / "华北区.xlsx")
+    ws, t = _table_sheet(wb, "KPIs")
+    c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
+    for r in range(r0 + 1, r1 + 1):
+        if ws.cell(r, c0).value == "new_customers":
+            for c in range(c0, c1 + 1):
+                ws.cell(r, c).value = None
+    wb.save(dept / "华北区.xlsx")
+    r = rollup_workbooks([dept], None)
+    missing = [x for x in r.drift if x.kind == "missing KPI"]
+    assert len(missing) == 1 and Path(missing[0].file).name == "华北区.xlsx" and "new_customers" in missing[0].detail
+    assert "new_customers" in set(r.company.kpis["key"])

@@ -321,10 +321,17 @@ def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
             if sig != best:
                 diffs = [f"{f} {sig[i]!r} (majority {best[i]!r})" for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i]]
                 drift.append(Drift(path, "KPIs", "KPI definition", f"'{key}' differs: " + ", ".join(diffs)))
-        if len(entries) < len([s for s in subs]) and len(entries) * 2 <= len(subs):
+        if len(entries) * 2 <= len(subs):
             for path, _ in entries:
                 drift.append(Drift(path, "KPIs", "extra KPI", f"'{key}' is defined in only {len(entries)} of "
                                                               f"{len(subs)} files (kept)"))
+        else:
+            having = {path for path, _ in entries}
+            for s in subs:
+                if str(s.path) not in having:
+                    drift.append(Drift(str(s.path), "KPIs", "missing KPI",
+                                       f"'{key}' is not defined here but in {len(entries)} of {len(subs)} files "
+                                       "(the majority's definition is used)"))
     return pd.DataFrame(out)
 
 
