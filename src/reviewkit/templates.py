@@ -1,0 +1,630 @@
+"""Write new review workbooks with XlsxWriter: one named Excel Table per ``model.TABLES`` entry.
+
+XlsxWriter only creates files, which is all this module does: ``build_template`` for
+``reviewkit new`` (a preset's KPIs and empty, styled input tables) and ``build_workbook``
+for a complete ``Review`` (the demo). Existing workbooks are edited by ``reviewkit.ooxml``.
+
+Layout of every table sheet (1-based rows)::
+
+    1  title (sheet name and table name)
+    2  one-line hint (``spec.guide(lang)``)
+    3  role of each column: input (yellow) or computed (grey)
+    4  table header        <- the named Excel Table starts here, column A
+    5… data rows
+
+Input cells are light yellow and unlocked; computed columns have a grey header, grey cells
+and stay locked. Sheets are not protected: Excel refuses to grow a table on a protected
+sheet, and users add rows all the time. Output is deterministic (fixed document dates),
+so the committed templates in ``xlsx_templates/`` can be compared part by part.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from . import model
+from .errors import InputError, MissingDependencyError, ReviewkitError, WorkbookLockedError
+from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
+
+#: document created/modified date written into every workbook (deterministic output)
+FIXED_DATE = dt.datetime(2025, 1, 1, 0, 0, 0)
+
+TITLE_ROW, HINT_ROW, ROLE_ROW, HEADER_ROW = 0, 1, 2, 3  # 0-based worksheet rows
+FIRST_DATA_ROW = HEADER_ROW + 1
+BLANK_ROWS = 5  # empty styled rows in a table that has no data yet
+VALIDATION_EXTRA_ROWS = 500  # drop-downs reach this far below the last row, for rows users add
+LIST_EXTRA_ROWS = 200  # KPI-key and task-id lists reach this far below their table
+EXCEL_MAX_ROWS = 1_048_576
+
+INPUT_FILL = "#FFF8D6"  # light yellow
+COMPUTED_FILL = "#EDEDED"  # light grey
+COMPUTED_HEADER = "#7F7F7F"
+INPUT_HEADER = "#1F4E79"
+BORDER = "#BFBFBF"
+GUIDE_WIDTHS = (16, 13, 52, 26, 26)
+
+KIND_FORMATS = {NUMBER: "#,##0.0#", PERCENT: "0.0%", DATE: "yyyy-mm-dd", INTEGER: "0"}
+COLUMN_FORMATS = {("KPIs", "green"): "0%", ("KPIs", "amber"): "0%", ("KPIs", "neutral_band"): "0%",
+                  ("Plan", "people"): "0.0", ("Budget", "saved_hours"): "#,##0"}
+#: number columns shown in the number format of the row's KPI
+KPI_FORMATTED = {
+    "Scorecard": ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
+                  "industry_top", "gap", "change_ly", "vs_industry_avg", "vs_competitor",
+                  "vs_industry_top"),
+    "Results": ("planned", "actual"),
+    "NextYear": ("annual_target", "q1", "q2", "q3", "q4"),
+}
+#: settings shown as dates / percents / whole numbers
+SETTING_FORMATS = {"as_of": "yyyy-mm-dd", "plan_end": "yyyy-mm-dd", "deviation_threshold": "0%",
+                   "review_year": "0", "max_parallel_tasks": "0"}
+
+_T = {  # user-facing text: key -> (zh, en)
+    "input": ("输入", "input"),
+    "computed": ("计算列", "computed"),
+    "table": ("表格", "table"),
+    "title": ("{company}{year}复盘与规划工作簿", "{company}{year}business review and plan"),
+    "subtitle": ("reviewkit：在 Excel 里完成复盘——每个数字都有目标、历史和同行作对照。",
+                 "reviewkit: the whole review in Excel, every number next to its target, history and peers."),
+    "steps": ("使用步骤", "Steps"),
+    "legend": ("图例", "Legend"),
+    "legend_input": ("黄色 = 输入单元格，请填写或粘贴", "Yellow = input cell: type or paste here"),
+    "legend_computed": ("灰色 = 计算列，由 reviewkit 填写，请勿手改",
+                        "Grey = computed column, written by reviewkit; do not edit"),
+    "sheets": ("工作表说明", "Sheets"),
+    "columns": ("列说明", "Columns"),
+    "h_sheet": ("工作表", "Sheet"), "h_table": ("表格名", "Table"), "h_purpose": ("用途", "Purpose"),
+    "h_required": ("必填列", "Required columns"), "h_computed": ("计算列", "Computed columns"),
+    "h_column": ("列", "Column"), "h_kind": ("类型", "Type"), "h_help": ("说明", "Notes"),
+    "required": ("必填", "required"),
+    "computed_note": ("计算列，由 reviewkit fill 填写", "computed by reviewkit fill"),
+    "after_fill": ("运行 fill 后生成", "created by fill"),
+    "choices": ("可选：", "one of: "),
+    "open_columns": ("可任意增加维度列（如 行业、客户规模、签约批次）和数值列（如 销售额、到期数、续约数）",
+                     "add any dimension columns (industry, company size, cohort…) and measures (sales, due, renewed…)"),
+    "yes": ("是", "Yes"), "no": ("否", "No"),
+    "campaign": ("大促", "campaign"), "holiday": ("假期", "holiday"),
+    "bad_choice": ("请从下拉列表中选择（也接受另一种语言的写法）。",
+                   "Pick a value from the list (the other language's wording is accepted too)."),
+    "bad_kpi": ("请填写「KPI定义」表中已有的KPI代码。", "Use a KPI key from the KPIs table."),
+    "bad_task": ("请填写「执行计划」表中已有的任务编号。", "Use a task ID from the Plan table."),
+    "bad_number": ("请输入数字（百分比可写成 12%）。", "Enter a number (percentages as 12%)."),
+    "bad_date": ("请输入日期，例如 2025-07-01。", "Enter a date such as 2025-07-01."),
+    "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
+}
+
+_STEPS = {
+    "zh": (
+        "① 在「设置」表填写公司名称、复盘年度和截止日期。",
+        "② 在黄色单元格填写或从 ERP/CRM 粘贴：KPI定义、计分卡（目标、实际、去年、前年、行业对标）、明细、原因与经验、计划与进度。"
+        "在表格下一行直接输入即可自动扩展；表头可用常见同义词（如“计划”“上年同期”）。",
+        "③ 运行 reviewkit fill 文件名.xlsx，或在 .xlsm 中点击「刷新」按钮：灰色列被计算，并生成「汇总」「拆解」「排名」「甘特图」。",
+        "④ 先读「汇总」：每个KPI是否达标、差多少、和去年及同行比如何、原因与行动；再看「拆解」找出变化来自哪一部分。",
+        "⑤ reviewkit check 文件名.xlsx 一次列出所有输入问题；reviewkit export 文件名.xlsx 导出复盘会用的 PDF。",
+    ),
+    "en": (
+        "1. In Settings, enter the company name, the review year and the as-of date.",
+        "2. Fill the yellow cells or paste from your ERP/CRM: KPIs, Scorecard (target, actual, last year, year before, "
+        "benchmarks), Facts, Causes, Plan and Progress. Type below a table to extend it; common header synonyms "
+        "(\"Plan\", \"Prior year\") are understood.",
+        "3. Run  reviewkit fill <file>.xlsx  or press the Refresh button in the .xlsm: the grey columns are computed "
+        "and the Summary, Breakdown, Peers and Timeline sheets are written.",
+        "4. Read Summary first: each KPI met or not, by how much, against last year and peers, why and what next; "
+        "then Breakdown to see which part moved.",
+        "5. reviewkit check <file>.xlsx lists every input problem at once; reviewkit export <file>.xlsx writes a PDF "
+        "for the review meeting.",
+    ),
+}
+
+_OWNED_PURPOSE = {
+    "summary": ("每个KPI的达成率、同比、对标、红黄绿状态与结论。", "Each KPI: achievement, growth, benchmarks, status, conclusion."),
+    "breakdown": ("变化来自哪一部分：按行业、规模、签约批次、区域、产品线等拆解。",
+                  "Which part moved: by industry, size, cohort, region, product line…"),
+    "peers": ("各单位排名及排名变化。", "Units ranked, with the change in rank."),
+    "timeline": ("计划甘特图，标出大促与假期冲突。", "Gantt chart of the plan, with campaign clashes marked."),
+}
+
+_KIND_NAMES = {TEXT: ("文本", "text"), NUMBER: ("数字", "number"), PERCENT: ("百分比", "percent"),
+               DATE: ("日期", "date"), CHOICE: ("下拉选择", "choice"), INTEGER: ("整数", "integer")}
+
+_SETTING_NOTES = {
+    "company": ("公司名称，显示在标题中", "Shown in titles"),
+    "review_year": ("复盘的年度，如 2025", "The year under review, e.g. 2025"),
+    "unit_label": ("计分卡“单位”列代表什么：部门、区域或人员", "What a scorecard unit is: department, region or person"),
+    "as_of": ("判断逾期的日期；留空则为运行当天", "Date for overdue checks; blank means today"),
+    "deviation_threshold": ("进度偏差超过该值须写明问题和应对措施", "Progress deviations beyond this need a problem and a countermeasure"),
+    "max_parallel_tasks": ("同一负责人同时进行的任务上限", "Most tasks one owner may run at the same time"),
+    "plan_end": ("计划期的最后一天（甘特图范围）", "Last day of the plan period (timeline range)"),
+    "currency_unit": ("金额单位", "Unit of money amounts"),
+}
+_LOCALIZED_DEFAULTS = {"部门": "Department", "万元": "CNY 10k"}
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = _T[key]
+    return zh if lang == "zh" else en
+
+
+# --- small helpers ------------------------------------------------------------------
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_datetime(value: object) -> dt.datetime | None:
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value).to_pydatetime()
+    return None
+
+
+class _Formats:
+    """XlsxWriter formats made once per distinct set of properties."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self._wb = workbook
+        self._cache: dict[tuple, object] = {}
+
+    def get(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self._wb.add_format(dict(props))
+        return self._cache[key]
+
+    def cell(self, num_format: str | None, computed: bool):
+        props = dict(border=1, border_color=BORDER, valign="top",
+                     bg_color=COMPUTED_FILL if computed else INPUT_FILL, locked=computed)
+        if num_format:
+            props["num_format"] = num_format
+        return self.get(**props)
+
+    def header(self, computed: bool):
+        return self.get(bold=True, font_color="#FFFFFF", bg_color=COMPUTED_HEADER if computed else INPUT_HEADER,
+                        border=1, border_color=BORDER, text_wrap=True, valign="vcenter", locked=True)
+
+
+def _kind_format(table: str, column: model.Column) -> str | None:
+    return COLUMN_FORMATS.get((table, column.key)) or KIND_FORMATS.get(column.kind)
+
+
+def _choice_label(column: model.Column, value: object, lang: str) -> object:
+    key = model.choice_key(column, value)
+    if key is None:
+        return value
+    return next(ch.label(lang) for ch in column.choices if ch.key == key)
+
+
+# --- public API ---------------------------------------------------------------------
+def build_template(path: str | Path, *, preset: str = "sales", lang: str = "zh", macro: bool = False,
+                   overwrite: bool = False) -> Path:
+    """Write an empty review workbook with ``preset``'s KPIs to ``path`` (``reviewkit new``)."""
+    return build_workbook(path, template_review(preset, lang), lang=lang, macro=macro, overwrite=overwrite)
+
+
+def template_review(preset: str = "sales", lang: str = "zh") -> model.Review:
+    """The Review a new template holds: the preset's KPIs, default settings, empty tables.
+
+    The Facts table gets ``period``, ``unit`` and the fact columns the preset's KPIs read.
+    """
+    from .presets import get_preset, preset_fact_columns
+
+    _check_lang(lang)
+    kpis = get_preset(preset, lang)
+    facts = pd.DataFrame(columns=["period", "unit", *preset_fact_columns(preset, lang)])
+    return model.Review(tables={"KPIs": kpis, "Facts": facts}, settings={}, lang=lang,
+                        measures=preset_fact_columns(preset, lang))
+
+
+def build_workbook(path: str | Path, review: model.Review, *, lang: str = "zh", macro: bool = False,
+                   overwrite: bool = False) -> Path:
+    """Write ``review`` as a new workbook at ``path``: guide sheet plus one sheet per table.
+
+    Refuses to replace an existing file unless ``overwrite``; writes to a temporary file in
+    the same folder and renames it, so a failure never leaves a half-written workbook.
+    ``macro=True`` writes an .xlsm with a Refresh button (``reviewkit.vba``).
+    """
+    _check_lang(lang)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    want = ".xlsm" if macro else ".xlsx"
+    if suffix != want:
+        raise ReviewkitError("wrong file extension for a new workbook", file=path, value=path.suffix or "(none)",
+                             expected=f"a name ending in {want}" + (" (macro workbooks are .xlsm)" if macro else
+                                                                      " (use --macro for an .xlsm)"))
+    if not path.parent.is_dir():
+        raise ReviewkitError("the folder does not exist", file=path, value=str(path.parent),
+                             expected="an existing folder")
+    if path.exists() and not overwrite:
+        raise ReviewkitError("the file already exists", file=path,
+                             expected="a new file name, or overwrite=True (reviewkit new --force)")
+    if path.is_dir():
+        raise ReviewkitError("the path is a folder", file=path, expected="a file name")
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise WorkbookLockedError("Excel has the file open (lock file ~$ beside it)", file=path,
+                                  expected="close the workbook in Excel first")
+    add_button = _refresh_button_hook() if macro else None
+
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
+    try:
+        _write(tmp, review, lang, add_button)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in model.LANGS:
+        raise InputError("unknown language", value=lang, expected=" or ".join(model.LANGS))
+
+
+def _refresh_button_hook():
+    try:
+        from .vba import add_refresh_button
+    except ImportError as exc:
+        raise MissingDependencyError("macro workbooks need reviewkit.vba, which is not available in this "
+                                     "installation", expected="reinstall reviewkit, or build without --macro") from exc
+    return add_refresh_button
+
+
+# --- writing ------------------------------------------------------------------------
+def _write(target: Path, review: model.Review, lang: str, add_button) -> None:
+    wb = xlsxwriter.Workbook(str(target), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                           "strings_to_urls": False})
+    fmts = _Formats(wb)
+    settings = _settings_rows(review, lang)
+    company = next((str(v) for k, _, v, _ in settings if k == "company" and not _is_blank(v)), "")
+    year = next((v for k, _, v, _ in settings if k == "review_year" and not _is_blank(v)), None)
+    wb.set_properties({"title": _title(company, year, lang), "author": "reviewkit", "company": company,
+                       "created": FIXED_DATE})
+    wb.set_custom_property("reviewkit_lang", lang)
+
+    guide = wb.add_worksheet(model.owned_sheet_name("guide", lang))
+    sheets = {}
+    for spec in model.TABLES:
+        sheets[spec.name] = wb.add_worksheet(spec.sheet(lang))
+    frames = {spec.name: _frame(review, spec, settings) for spec in model.TABLES}
+    extents = {name: FIRST_DATA_ROW + max(len(df), 1 if name == "Settings" else BLANK_ROWS) - 1
+               for name, df in frames.items()}
+    kpi_formats = _kpi_formats(frames["KPIs"])
+    lists = {
+        "kpi": _column_range("KPIs", "key", lang, extents["KPIs"] + LIST_EXTRA_ROWS),
+        "task_id": _column_range("Plan", "task_id", lang, extents["Plan"] + LIST_EXTRA_ROWS),
+    }
+    for spec in model.TABLES:
+        _write_table(sheets[spec.name], fmts, spec, frames[spec.name], lang, kpi_formats, lists,
+                     settings if spec.name == "Settings" else None)
+    _write_guide(guide, fmts, lang, company, year, frames["Facts"])
+    guide.activate()
+    if add_button is not None:
+        add_button(wb, guide, lang, cell="H2")
+    wb.close()
+
+
+def _title(company: str, year: object, lang: str) -> str:
+    year_text = "" if _is_blank(year) else (f"{int(year)}年度" if lang == "zh" else f"{int(year)} ")
+    company_text = company + (" " if company and lang == "en" else "")
+    return _t("title", lang).format(company=company_text, year=year_text)
+
+
+def _frame(review: model.Review, spec: model.TableSpec, settings) -> pd.DataFrame:
+    if spec.name == "Settings":
+        return pd.DataFrame([{"setting": label, "value": value, "note": note}
+                             for _, label, value, note in settings])
+    df = review.tables.get(spec.name)
+    if df is None:
+        df = pd.DataFrame(columns=[c.key for c in spec.input_columns])
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"table '{spec.name}' of the review is not a DataFrame", value=type(df).__name__,
+                         expected="a pandas DataFrame")
+    if FIRST_DATA_ROW + len(df) > EXCEL_MAX_ROWS:
+        raise InputError(f"table '{spec.name}' has too many rows for one worksheet", value=len(df),
+                         expected=f"at most {EXCEL_MAX_ROWS - FIRST_DATA_ROW:,} rows")
+    return df.reset_index(drop=True)
+
+
+def _settings_rows(review: model.Review, lang: str) -> list[tuple[str, str, object, str]]:
+    """(key, label, value, note) for every setting: SETTING_KEYS first, then any extra ones."""
+    values: dict[str, object] = {}
+    table = review.tables.get("Settings")
+    if isinstance(table, pd.DataFrame) and {"setting", "value"} <= set(table.columns):
+        labels = {model.normalize_header(x): k for k, (zh, en, _) in model.SETTING_KEYS.items()
+                  for x in (k, zh, en)}
+        for s, v in zip(table["setting"], table["value"]):
+            if not _is_blank(s):
+                values[labels.get(model.normalize_header(s), str(s))] = v
+    values.update({k: v for k, v in (review.settings or {}).items()})
+    rows = []
+    for key, (zh, en, default) in model.SETTING_KEYS.items():
+        value = values.pop(key, default)
+        if lang == "en" and isinstance(value, str):
+            value = _LOCALIZED_DEFAULTS.get(value, value)
+        note = _SETTING_NOTES.get(key, ("", ""))
+        rows.append((key, zh if lang == "zh" else en, value, note[0] if lang == "zh" else note[1]))
+    rows.extend((key, key, value, "") for key, value in values.items())
+    return rows
+
+
+def _kpi_formats(kpis: pd.DataFrame) -> dict[str, str]:
+    if "key" not in kpis.columns or "number_format" not in kpis.columns:
+        return {}
+    return {str(k).strip(): str(f).strip() for k, f in zip(kpis["key"], kpis["number_format"])
+            if not _is_blank(k) and not _is_blank(f)}
+
+
+def _column_range(table: str, key: str, lang: str, last_row: int) -> str:
+    spec = model.TABLES_BY_NAME[table]
+    col = xl_col_to_name([c.key for c in spec.columns].index(key))
+    return f"='{spec.sheet(lang)}'!${col}${FIRST_DATA_ROW + 1}:${col}${last_row + 1}"
+
+
+def _table_columns(spec: model.TableSpec, df: pd.DataFrame) -> list[tuple[str, model.Column | None]]:
+    """(DataFrame column, model column or None for an open Facts column) in sheet order."""
+    cols: list[tuple[str, model.Column | None]] = [(c.key, c) for c in spec.columns]
+    if spec.open_columns:
+        known = {c.key for c in spec.columns}
+        cols += [(str(name), None) for name in df.columns if name not in known]
+    return cols
+
+
+def _write_table(ws, fmts: _Formats, spec: model.TableSpec, df: pd.DataFrame, lang: str,
+                 kpi_formats: dict[str, str], lists: dict[str, str], settings) -> None:
+    cols = _table_columns(spec, df)
+    headers = [col.header(lang) if col is not None else name for name, col in cols]
+    seen = {}
+    for h in headers:
+        norm = model.normalize_header(h)
+        if norm in seen:
+            raise InputError(f"table '{spec.name}' would have two columns with the header {h!r}",
+                             value=[seen[norm], h], expected="distinct column names")
+        seen[norm] = h
+    n_rows = max(len(df), 1 if spec.name == "Settings" else BLANK_ROWS)
+    last_row = FIRST_DATA_ROW + n_rows - 1
+    last_col = len(cols) - 1
+
+    # title, hint, column roles
+    ws.write_rich_string(TITLE_ROW, 0, fmts.get(bold=True, font_size=15, font_color=INPUT_HEADER),
+                         spec.sheet(lang), fmts.get(font_size=10, font_color="#808080"),
+                         f"    {_t('table', lang)} {spec.name}")
+    ws.write_string(HINT_ROW, 0, spec.guide(lang) or "", fmts.get(italic=True, font_color="#595959"))
+    for j, (_, col) in enumerate(cols):
+        computed = col is not None and col.computed
+        ws.write_string(ROLE_ROW, j, _t("computed" if computed else "input", lang),
+                        fmts.get(font_size=8, align="center", font_color="#FFFFFF" if computed else "#7F6000",
+                                 bg_color=COMPUTED_HEADER if computed else INPUT_FILL))
+    ws.set_row(HEADER_ROW, 30)
+
+    ws.add_table(HEADER_ROW, 0, last_row, last_col, {
+        "name": spec.name, "style": "Table Style Light 1",
+        "columns": [{"header": h, "header_format": fmts.header(col is not None and col.computed)}
+                    for h, (_, col) in zip(headers, cols)],
+    })
+
+    # cells
+    per_kpi = set(KPI_FORMATTED.get(spec.name, ()))
+    kpi_values = df["kpi"].tolist() if "kpi" in df.columns and per_kpi else None
+    for j, (name, col) in enumerate(cols):
+        computed = col is not None and col.computed
+        kind = col.kind if col is not None else None
+        base = _kind_format(spec.name, col) if col is not None else None
+        if col is None:  # an open Facts column: numbers get thousands separators
+            dtype = df[name].dtype
+            base = ("#,##0" if pd.api.types.is_integer_dtype(dtype) else
+                    "#,##0.00" if pd.api.types.is_float_dtype(dtype) else None)
+        values = df[name].tolist() if name in df.columns else [None] * len(df)
+        formats = {}
+        for i in range(n_rows):
+            v = values[i] if i < len(values) else None
+            fmt_code = base
+            if kpi_values is not None and name in per_kpi and i < len(kpi_values):
+                fmt_code = kpi_formats.get(str(kpi_values[i]).strip(), base)
+            if spec.name == "Settings" and name == "value" and settings:
+                fmt_code = SETTING_FORMATS.get(settings[i][0], base)
+            if fmt_code not in formats:
+                formats[fmt_code] = fmts.cell(fmt_code, computed)
+            _write_value(ws, FIRST_DATA_ROW + i, j, v, formats[fmt_code], kind, col, lang)
+        width = col.width if col is not None else max(10.0, min(30.0, 2.0 * len(name) + 2))
+        ws.set_column(j, j, width)
+
+    _add_validations(ws, spec, cols, lang, last_row, lists)
+    ws.freeze_panes(FIRST_DATA_ROW, 2 if spec.name == "Scorecard" else 0)
+    _print_setup(ws, lang, landscape=True)
+    ws.repeat_rows(HEADER_ROW)
+
+
+def _write_value(ws, row: int, col_idx: int, value: object, fmt, kind: str | None, col, lang: str) -> None:
+    if _is_blank(value):
+        ws.write_blank(row, col_idx, None, fmt)
+        return
+    if kind == CHOICE and col is not None:
+        value = _choice_label(col, value, lang)
+    if isinstance(value, (bool, np.bool_)):
+        ws.write_boolean(row, col_idx, bool(value), fmt)
+        return
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isinf(number):
+            raise InputError("a table holds an infinite number", value=value, expected="a finite number")
+        ws.write_number(row, col_idx, number, fmt)
+        return
+    when = _as_datetime(value)
+    if when is not None:
+        ws.write_datetime(row, col_idx, when, fmt)
+        return
+    ws.write_string(row, col_idx, str(value), fmt)
+
+
+def _add_validations(ws, spec: model.TableSpec, cols, lang: str, last_row: int, lists: dict[str, str]) -> None:
+    if spec.name == "Facts":
+        return  # pasted exports: drop-downs on tens of thousands of rows only slow Excel down
+    first = FIRST_DATA_ROW
+    last = max(last_row, first + VALIDATION_EXTRA_ROWS - 1)
+    for j, (name, col) in enumerate(cols):
+        if col is None or col.computed:
+            continue
+        opts: dict[str, object] | None = None
+        if col.kind == CHOICE:
+            opts = {"validate": "list", "source": [ch.label(lang) for ch in col.choices],
+                    "error_message": _t("bad_choice", lang)}
+        elif col.key == "kpi" and spec.name != "KPIs":
+            opts = {"validate": "list", "source": lists["kpi"], "error_message": _t("bad_kpi", lang)}
+        elif spec.name == "Progress" and col.key == "task_id":
+            opts = {"validate": "list", "source": lists["task_id"], "error_message": _t("bad_task", lang)}
+        elif spec.name == "Plan" and col.key == "milestone":
+            opts = {"validate": "list", "source": [_t("yes", lang), _t("no", lang)],
+                    "error_message": _t("bad_choice", lang)}
+        elif spec.name == "Campaigns" and col.key == "kind":
+            opts = {"validate": "list", "source": [_t("campaign", lang), _t("holiday", lang)],
+                    "error_message": _t("bad_choice", lang)}
+        elif col.kind in (NUMBER, PERCENT, INTEGER):
+            opts = {"validate": "decimal", "criteria": "between", "minimum": -1e15, "maximum": 1e15,
+                    "error_message": _t("bad_number", lang)}
+        elif col.kind == DATE:
+            opts = {"validate": "date", "criteria": "between", "minimum": dt.date(1990, 1, 1),
+                    "maximum": dt.date(2100, 12, 31), "error_message": _t("bad_date", lang)}
+        if opts is None and not col.help(lang):
+            continue
+        if opts is None:
+            opts = {"validate": "any"}
+        opts["error_type"] = "warning"
+        opts["ignore_blank"] = True
+        if col.help(lang):
+            opts["input_title"] = col.header(lang)[:32]
+            opts["input_message"] = col.help(lang)[:255]
+        ws.data_validation(first, j, last, j, opts)
+
+
+def _print_setup(ws, lang: str, *, landscape: bool) -> None:
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&R" + _t("footer", lang))
+
+
+# --- the guide sheet ----------------------------------------------------------------
+def _write_guide(ws, fmts: _Formats, lang: str, company: str, year: object, facts: pd.DataFrame) -> None:
+    title = fmts.get(bold=True, font_size=18, font_color=INPUT_HEADER)
+    section = fmts.get(bold=True, font_size=13, font_color=INPUT_HEADER, bottom=2, bottom_color=INPUT_HEADER)
+    wrap = fmts.get(text_wrap=True, valign="top")
+    head = fmts.get(bold=True, font_color="#FFFFFF", bg_color=INPUT_HEADER, border=1, border_color=BORDER,
+                    text_wrap=True, valign="vcenter")
+    cell = fmts.get(text_wrap=True, valign="top", border=1, border_color=BORDER)
+    link = fmts.get(text_wrap=True, valign="top", border=1, border_color=BORDER, font_color="#0563C1", underline=1)
+    for j, width in enumerate(GUIDE_WIDTHS):
+        ws.set_column(j, j, width)
+
+    ws.write_string(0, 0, _title(company, year, lang), title)
+    ws.write_string(1, 0, _t("subtitle", lang), fmts.get(italic=True, font_color="#595959"))
+    row = 3
+    ws.merge_range(row, 0, row, 4, _t("steps", lang), section)
+    row += 1
+    for step in _STEPS[lang]:
+        ws.merge_range(row, 0, row, 4, step, wrap)
+        _fit_height(ws, row, [(step, sum(GUIDE_WIDTHS))])
+        row += 1
+    row += 1
+    ws.merge_range(row, 0, row, 4, _t("legend", lang), section)
+    row += 1
+    ws.write_string(row, 0, _t("input", lang), fmts.cell(None, False))
+    ws.merge_range(row, 1, row, 4, _t("legend_input", lang), wrap)
+    row += 1
+    ws.write_string(row, 0, _t("computed", lang), fmts.cell(None, True))
+    ws.merge_range(row, 1, row, 4, _t("legend_computed", lang), wrap)
+    row += 2
+
+    ws.merge_range(row, 0, row, 4, _t("sheets", lang), section)
+    row += 1
+    for j, key in enumerate(("h_sheet", "h_table", "h_purpose", "h_required", "h_computed")):
+        ws.write_string(row, j, _t(key, lang), head)
+    row += 1
+    sep = "、" if lang == "zh" else ", "
+    for spec in model.TABLES:
+        sheet = spec.sheet(lang)
+        ws.write_url(row, 0, f"internal:'{sheet}'!A1", link, sheet)
+        ws.write_string(row, 1, spec.name, cell)
+        purpose = spec.guide(lang) + (("；" if lang == "zh" else "; ") + _t("open_columns", lang)
+                                      if spec.open_columns else "")
+        ws.write_string(row, 2, purpose, cell)
+        ws.write_string(row, 3, sep.join(c.header(lang) for c in spec.columns if c.required), cell)
+        computed = sep.join(c.header(lang) for c in spec.computed_columns)
+        ws.write_string(row, 4, computed, cell)
+        _fit_height(ws, row, [(purpose, GUIDE_WIDTHS[2]), (computed, GUIDE_WIDTHS[4])])
+        row += 1
+    for key, (zh_purpose, en_purpose) in _OWNED_PURPOSE.items():
+        ws.write_string(row, 0, model.owned_sheet_name(key, lang), cell)
+        ws.write_string(row, 1, "", cell)
+        ws.write_string(row, 2, zh_purpose if lang == "zh" else en_purpose, cell)
+        ws.write_string(row, 3, "", cell)
+        ws.write_string(row, 4, _t("after_fill", lang), cell)
+        row += 1
+    row += 1
+
+    ws.merge_range(row, 0, row, 4, _t("columns", lang), section)
+    row += 1
+    for j, key in enumerate(("h_sheet", "h_column", "h_help")):
+        ws.write_string(row, j, _t(key, lang), head)
+    ws.merge_range(row, 3, row, 4, _t("h_kind", lang), head)
+    row += 1
+    for spec in model.TABLES:
+        for col in spec.columns:
+            ws.write_string(row, 0, spec.sheet(lang), cell)
+            ws.write_string(row, 1, col.header(lang), fmts.cell(None, col.computed))
+            kind = _KIND_NAMES[col.kind][0 if lang == "zh" else 1]
+            note = _column_note(col, lang)
+            ws.write_string(row, 2, note, cell)
+            _fit_height(ws, row, [(note, GUIDE_WIDTHS[2])])
+            ws.merge_range(row, 3, row, 4, kind, cell)
+            row += 1
+    _print_setup(ws, lang, landscape=False)
+
+
+def _display_width(text: str) -> int:
+    """Approximate width in Excel character units: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _fit_height(ws, row: int, cells: Iterable[tuple[str, float]]) -> None:
+    """Set a row tall enough for its wrapped cells (merged cells are not auto-fitted)."""
+    lines = max((math.ceil(_display_width(text) / max(width - 1, 1)) for text, width in cells if text),
+                default=1)
+    ws.set_row(row, 15 * max(lines, 1) + 3)
+
+
+def _column_note(col: model.Column, lang: str) -> str:
+    parts: list[str] = []
+    if col.required:
+        parts.append(_t("required", lang))
+    if col.computed:
+        parts.append(_t("computed_note", lang))
+    if col.help(lang):
+        parts.append(col.help(lang))
+    if col.choices:
+        parts.append(_t("choices", lang) + " / ".join(ch.label(lang) for ch in col.choices))
+    return ("；" if lang == "zh" else "; ").join(parts)
+
+
+__all__: Iterable[str] = ("build_template", "build_workbook", "template_review", "FIXED_DATE")
