@@ -772,7 +772,10 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
             for r in strong.itertuples(index=False):
-                g.line([r.name_a, r.name_b, _plain(r.corr), str(r.relation)], [TEXT, TEXT, _num_style("0.00"), None])
+                rel = {"together": ("同向变动", "moved together"), "opposite": ("反向变动", "moved oppositely")}.get(
+                    str(r.relation), (str(r.relation), str(r.relation)))
+                g.line([r.name_a, r.name_b, _plain(r.corr), rel[0] if lang == "zh" else rel[1]],
+                       [TEXT, TEXT, _num_style("0.00"), None])
     widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")
 
