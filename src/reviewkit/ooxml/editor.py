@@ -20,6 +20,7 @@ from .package import Limits, Package, Relationship, rels_name, resolve_target
 from .render import render_sheet
 from .spec import SheetSpec
 from .styles import StylesPart
+from .vml import RT_VML_DRAWING, VML_CONTENT_TYPE, free_block, render_vml, used_blocks
 from .worksheet import WorksheetEditor
 
 WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
@@ -27,6 +28,9 @@ WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtectio
                   "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
                   "fileRecoveryPr", "webPublishObjects", "extLst")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+RT_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+CT_MACRO_ENABLED = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                    "application/vnd.ms-excel.template.macroEnabled.main+xml"}
 
 
 class SheetNotFoundError(InputError, KeyError):
@@ -107,6 +111,15 @@ class WorkbookEditor:
         return out
 
     @property
+    def has_vba_project(self) -> bool:
+        """True for a macro-enabled workbook (.xlsm/.xltm) whose VBA project part is present."""
+        if self._pkg.content_types.get(self.workbook_part) not in CT_MACRO_ENABLED:
+            return False
+        return any(r.type == RT_VBA_PROJECT and not r.external
+                   and self._pkg.exists(resolve_target(self.workbook_part, r.target))
+                   for r in self._pkg.rels(self.workbook_part))
+
+    @property
     def sheet_names(self) -> list[str]:
         return [el.get("name", "") for el, _ in self._sheets()]
 
@@ -153,6 +166,12 @@ class WorkbookEditor:
         if not isinstance(spec, SheetSpec):
             raise InputError("replace_sheet needs a SheetSpec", sheet=name, value=type(spec).__name__)
         _check_sheet_name(name)
+        if spec.buttons and not self.has_vba_project:
+            suffix = self.path.suffix or "(no extension)"
+            raise InputError("form buttons run macros, and this workbook has no VBA project", file=str(self.path),
+                             sheet=name, value=f"{len(spec.buttons)} button(s) in a {suffix} workbook",
+                             expected="a macro-enabled .xlsm with a VBA project (reviewkit new --macro), "
+                                      "or a SheetSpec without buttons")
         found = self._lookup(name)
         real = found[0].get("name") if found else name
         if found:
@@ -285,7 +304,8 @@ class WorkbookEditor:
             rid = pkg.add_rel(self.workbook_part, RT_WORKSHEET, part)
             self._insert_sheet_entry(name, rid, position)
         drawing_rid = "rId1" if spec.charts else None
-        rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904)
+        vml_rid = ("rId2" if spec.charts else "rId1") if spec.buttons else None
+        rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904, vml_rid)
         pkg.set(part, rendered.sheet_xml, CT_WORKSHEET)
         sheet_rels = pkg.rels(part)
         sheet_rels.clear()
@@ -301,6 +321,15 @@ class WorkbookEditor:
                 chart = pkg.unique_name("xl/charts/chart{}.xml")
                 pkg.set(chart, chart_xml, CT_CHART)
                 drawing_rels.append(Relationship(f"rId{i}", RT_CHART, pkg.relative_target(drawing, chart)))
+        if spec.buttons:
+            # after _remove_dependants dropped this sheet's old drawing, so a rebuild reuses its
+            # part name and shape-id block and writes the same bytes
+            others = [pkg.read(n) for n in pkg.names() if n.lower().endswith(".vml")]
+            vml = pkg.unique_name("xl/drawings/vmlDrawing{}.vml")
+            pkg.set(vml, render_vml(spec.buttons, spec.col_widths, free_block(used_blocks(others))))
+            pkg.content_types.want_default("vml", VML_CONTENT_TYPE)
+            pkg.content_types.want(vml, VML_CONTENT_TYPE)
+            sheet_rels.append(Relationship(vml_rid, RT_VML_DRAWING, pkg.relative_target(part, vml)))
 
     def _remove_dependants(self, part: str) -> None:
         """Remove the parts only ``part`` refers to (its drawing, charts, comments...), recursively."""

@@ -403,6 +403,7 @@ class ContentTypes:
         self._pkg = pkg
         self._doc: _xml.PreservingXml | None = None
         self._wanted: dict[str, str] = {}
+        self._defaults: dict[str, str] = {}
 
     @property
     def root(self) -> etree._Element:
@@ -434,6 +435,10 @@ class ContentTypes:
     def want(self, name: str, content_type: str) -> None:
         self._wanted[name.lstrip("/")] = content_type
 
+    def want_default(self, extension: str, content_type: str) -> None:
+        """Declare ``<Default Extension=... ContentType=...>`` at save unless the extension has one."""
+        self._defaults[extension.lower()] = content_type
+
     def flush(self) -> None:
         root = self.root
         before = etree.tostring(root)
@@ -443,6 +448,15 @@ class ContentTypes:
             part = unquote(el.get("PartName", "")).lstrip("/")
             if part.lower() in gone:
                 root.remove(el)
+        for ext, ct in self._defaults.items():
+            defaults = list(root.iter(q("Default", CT_NS)))
+            if any(el.get("Extension", "").lower() == ext for el in defaults):
+                continue
+            new = etree.Element(q("Default", CT_NS), Extension=ext, ContentType=ct)
+            if defaults:
+                defaults[-1].addnext(new)
+            else:
+                root.insert(0, new)
         for name, ct in self._wanted.items():
             if name not in existing:
                 continue

@@ -32,7 +32,7 @@ def quote_sheet(name: str) -> str:
 
 
 def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_rid: str | None,
-                 date1904: bool = False) -> RenderedSheet:
+                 date1904: bool = False, legacy_drawing_rid: str | None = None) -> RenderedSheet:
     rows: dict[int, dict[int, str]] = {}
     values: dict[tuple[int, int], object] = {}
     for c in spec.cells:
@@ -80,6 +80,8 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
     if drawing_rid:
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
+    if legacy_drawing_rid:  # form buttons (VML); CT_Worksheet puts it right after <drawing>
+        parts.append(f'<legacyDrawing r:id="{legacy_drawing_rid}"/>')
     parts.append("</worksheet>")
     xml = "".join(parts)
     sheet_xml = XML_DECLARATION + xml.encode("utf-8")

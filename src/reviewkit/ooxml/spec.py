@@ -12,6 +12,7 @@ Everything here is a frozen value; nothing refers to openpyxl or to XML.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -19,6 +20,7 @@ from .cellref import parse_cell, parse_col, parse_range
 from .styles import CellStyle, argb
 
 CHART_KINDS = ("bar", "column", "stacked_column", "line", "waterfall")
+_MACRO_RE = re.compile(r"^(?:\[0\]!)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,47 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A form-control button (Excel's Developer > Insert > Button) that runs a VBA macro.
+
+    Its top-left corner is ``cell`` moved by ``x_offset``/``y_offset`` pixels; it is ``width`` x
+    ``height`` pixels. ``macro`` is a public Sub without parameters in the workbook's VBA project:
+    ``"Refresh"``, ``"Module.Refresh"`` or ``"[0]!Refresh"`` as Excel stores it. ``description``
+    is the alternative text. Buttons are drawn in a legacy VML drawing, as Excel and XlsxWriter do,
+    and need a workbook with a VBA project (.xlsm); ``replace_sheet`` refuses them otherwise.
+    """
+
+    cell: str
+    caption: str
+    macro: str
+    width: int = 132
+    height: int = 30
+    description: str | None = None
+    x_offset: int = 2
+    y_offset: int = 2
+
+    def __post_init__(self):
+        parse_cell(self.cell)
+        if not isinstance(self.caption, str) or not self.caption.strip():
+            raise InputError("a button needs a caption", value=self.caption, expected="a non-empty text")
+        if not isinstance(self.macro, str) or not _MACRO_RE.match(self.macro.strip()):
+            raise InputError("not a macro name a button can run", value=self.macro,
+                             expected="a VBA Sub name such as 'Refresh', 'Module.Refresh' or '[0]!Refresh'")
+        object.__setattr__(self, "macro", self.macro.strip())
+        for name, low, high in (("width", 1, 4000), ("height", 1, 4000), ("x_offset", 0, 4000),
+                                ("y_offset", 0, 4000)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise InputError(f"button {name} out of range", value=v,
+                                 expected=f"a whole number of pixels from {low} to {high}")
+
+    @property
+    def stored_macro(self) -> str:
+        """The macro as Excel writes it in the drawing (``[0]!Refresh``)."""
+        return self.macro if self.macro.startswith("[0]!") else "[0]!" + self.macro
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     """Everything in an owned sheet. Lists may be given as lists; they are stored as tuples."""
 
@@ -97,9 +140,10 @@ class SheetSpec:
     charts: tuple[Chart, ...] = ()
     tab_color: str | None = None
     show_grid_lines: bool = True
+    buttons: tuple[Button, ...] = ()
 
     def __post_init__(self):
-        for name in ("cells", "merged", "conditional_formats", "data_validations", "charts"):
+        for name in ("cells", "merged", "conditional_formats", "data_validations", "charts", "buttons"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "col_widths", {parse_col(k): float(v) for k, v in dict(self.col_widths).items()})
         for m in self.merged:
@@ -108,6 +152,10 @@ class SheetSpec:
             parse_cell(self.freeze)
         if self.tab_color is not None:
             argb(self.tab_color)
+        for b in self.buttons:
+            if not isinstance(b, Button):
+                raise InputError("SheetSpec.buttons takes Button values", value=type(b).__name__,
+                                 expected="reviewkit.ooxml.Button(cell, caption, macro)")
         seen = set()
         for c in self.cells:
             key = parse_cell(c.ref)
