@@ -358,3 +358,70 @@ def test_libreoffice_opens_it_and_keeps_both_buttons_bound_to_our_macro(filled_t
         assert re.fullmatch(r"(\[0\]!)?\w+\.\w+", theirs[sheet].macro), theirs[sheet].macro
         proc = vba.resolve_macro(theirs[sheet].macro, modules)
         assert proc is not None and (proc.module, proc.name) == (vba.MODULE_NAME, vba.MACRO_NAME)
+
+
+# --- Excel-made macro workbooks (the shared corpus) -------------------------------------------
+def _corpus_xlsm() -> list[str]:
+    from ooxml_helpers import CORPUS, manifest
+
+    return [r["file"] for r in manifest() if r["file"].lower().endswith(".xlsm") and (CORPUS / r["file"]).exists()]
+
+
+@pytest.mark.parametrize("name", _corpus_xlsm() or [pytest.param("-", marks=pytest.mark.skip("no corpus"))])
+def test_excel_made_xlsm_gets_a_button_and_keeps_its_own_controls(name, tmp_path):
+    """Excel's own form controls, comments and ActiveX drawings stay byte-identical; the new
+    button takes a shape-id block no drawing of the workbook declares; refilling is identical."""
+    from ooxml_helpers import CORPUS
+
+    src = CORPUS / name
+    try:
+        with WorkbookEditor.open(src) as ed:
+            if not ed.has_vba_project:
+                pytest.skip("no VBA project part (e.g. an XLM macro sheet only)")
+    except InputError as exc:  # pragma: no cover - depends on the corpus
+        pytest.skip(f"refused by the editor: {exc}")
+    sheet = "reviewkit 汇总"
+    spec = SheetSpec(cells=[Cell("A1", "x")], buttons=[Button("C3", "Refresh", "Refresh")])
+    first = replace_and_save(src, tmp_path / "a.xlsm", name=sheet, spec=spec, position=None)
+    second = replace_and_save(first, tmp_path / "b.xlsm", name=sheet, spec=spec, position=None)
+    assert first.read_bytes() == second.read_bytes()
+    before, after = part_bytes(src), part_bytes(second)
+    for part in vml_parts(src):
+        assert after[part] == before[part], part
+    new = set(vml_parts(second)) - set(vml_parts(src))
+    assert new == {vml_of(second, sheet)}
+    declared = set()
+    for part in vml_parts(src):
+        declared |= set(re.findall(rb'<o:idmap[^>]*data="([^"]*)"', before[part]))
+    mine = re.findall(rb'<o:idmap[^>]*data="([^"]*)"', after[new.pop()])
+    assert len(mine) == 1 and mine[0] not in declared
+    old = [b for b in vba.button_bindings(src)]
+    now = vba.button_bindings(second)
+    assert now[:len(old)] == old
+    assert [(b.sheet, b.caption, b.macro) for b in now[len(old):]] == [(sheet, "Refresh", "[0]!Refresh")]
+    assert unresolved_targets(second) == set()
+    assert set(vml_parts(second)) <= referenced_vml(second) | set(vml_parts(src))
+
+
+# --- the Refresh button of reviewkit.vba ------------------------------------------------------
+@pytest.mark.parametrize("lang,cell", [("zh", "J2"), ("en", "H2")])
+def test_refresh_button_draws_what_add_refresh_button_draws(template, tmp_path, lang, cell):
+    """``vba.refresh_button`` through the editor and ``add_refresh_button`` through XlsxWriter
+    (``refresh_button_vml``) put the same button in the same place with the same macro."""
+    out = replace_and_save(template, tmp_path / "r.xlsm", spec=SheetSpec(buttons=[vba.refresh_button(lang, cell)]))
+    with zipfile.ZipFile(out) as zf:
+        ours = etree.fromstring(zf.read(vml_of(out, SUMMARY)))
+    ref = etree.fromstring(vba.refresh_button_vml(lang, cell=cell))
+
+    def look(root):
+        shape = root.find(".//v:shape", NS)
+        return (root.findtext(".//x:Anchor", namespaces=NS), root.findtext(".//x:FmlaMacro", namespaces=NS),
+                "".join(shape.find("v:textbox", NS).itertext()).strip(), shape.get("alt"), shape.get("style"))
+
+    assert look(ours) == look(ref)
+    assert vba.resolve_macro(look(ours)[1], vba.read_macros(out)).name == vba.MACRO_NAME
+
+
+def test_refresh_button_refuses_an_unknown_language():
+    with pytest.raises(InputError):
+        vba.refresh_button("fr")

@@ -79,6 +79,21 @@ def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2", *,
     })
 
 
+def refresh_button(lang: str, cell: str = "H2"):
+    """The Refresh button as a :class:`reviewkit.ooxml.Button`, for a sheet rebuilt by
+    ``WorkbookEditor.replace_sheet`` (``SheetSpec(buttons=[refresh_button(lang, "J2")])``): the
+    caption, macro, size and offsets :func:`add_refresh_button` uses. The workbook must have a
+    VBA project (an .xlsm from ``reviewkit new --macro``); ``replace_sheet`` refuses it otherwise.
+    """
+    if lang not in LANGS:
+        raise InputError("unknown language for the Refresh button", value=lang, expected=" or ".join(LANGS))
+    from .ooxml import Button
+
+    width, height = BUTTON_SIZE
+    return Button(cell, BUTTON_CAPTIONS[lang], MACRO_NAME, width=width, height=height,
+                  description=BUTTON_DESCRIPTIONS[lang], x_offset=2, y_offset=2)
+
+
 def refresh_button_vml(lang: str, cell: str = "H2") -> bytes:
     """The legacy-drawing part (``xl/drawings/vmlDrawingN.vml``) of a Refresh button at ``cell``.
 
