@@ -11,13 +11,11 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from reviewkit import batch
 from reviewkit.batch import (CANCELLED, FAILED, FILLED, SKIPPED, BatchReport, FileResult, PlainProgress,
                              find_workbooks, run_batch)
 from reviewkit.errors import InputError, MissingDependencyError

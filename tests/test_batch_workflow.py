@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
@@ -20,7 +19,7 @@ openpyxl = pytest.importorskip("openpyxl")
 
 from test_split import EVIL, UNITS, master_review, write_master  # noqa: E402
 
-from reviewkit.batch import FAILED, FILLED, run_batch  # noqa: E402
+from reviewkit.batch import FILLED, run_batch  # noqa: E402
 from reviewkit.reader import read_review  # noqa: E402
 from reviewkit.rollup import STATUS_SHEET, rollup_workbooks  # noqa: E402
 from reviewkit.split import split_workbook  # noqa: E402

@@ -30,7 +30,6 @@ With ``previous``, last year's actuals for the ranking come from last year's rol
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
