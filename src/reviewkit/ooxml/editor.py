@@ -159,7 +159,12 @@ class WorkbookEditor:
     def replace_sheet(self, name: str, spec: SheetSpec | Callable[[], SheetSpec], *,
                       position: int | None = None) -> None:
         """Create sheet ``name`` or rebuild it from scratch from ``spec`` (a SheetSpec or a callable
-        returning one). A new sheet is appended, or inserted at 0-based ``position``."""
+        returning one). A new sheet is appended, or inserted at 0-based ``position``.
+
+        The sheet's old dependent parts (drawing, charts, VML) go; ``spec.buttons`` are drawn in
+        a fresh VML part that takes the freed name. Buttons run macros, so they are refused with
+        an InputError unless the workbook has a VBA project (:attr:`has_vba_project`): dropping
+        them silently would hide a broken button, and Excel refuses macros in an .xlsx."""
         self._check_usable()
         if callable(spec) and not isinstance(spec, SheetSpec):
             spec = spec()

@@ -6,7 +6,8 @@
         col_widths={"A": 18}, merged=["A1:B1"], freeze="A2",
         conditional_formats=[DataBarRule("B2:B20")],
         charts=[Chart("column", title="Revenue", categories="A2:A5", series=[Series("B2:B5", name="2025")],
-                      anchor="E2")])
+                      anchor="E2")],
+        buttons=[Button("J2", "Refresh analysis", "Refresh")])   # .xlsm with a VBA project only
 
 Everything here is a frozen value; nothing refers to openpyxl or to XML.
 """
