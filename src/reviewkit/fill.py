@@ -110,6 +110,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
     "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
     "share": ("占变化", "Share"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
+    "mix_rate": ("结构效应与比率效应（第一层细分，百分点）", "Mix and rate effects (first level, percentage points)"),
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
     "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
@@ -846,6 +847,12 @@ def _chart_anchor(g: _Grid) -> str:
     return f"A{g.row}"
 
 
+def _delta(x, pp: bool):
+    """A change as shown: percentage points (x 100) for ratio KPIs."""
+    x = _plain(x)
+    return None if x is None else (x * 100 if pp else x)
+
+
 def _dim_label(review: model.Review, dim: str, lang: str) -> str:
     if dim == "unit":
         return str(_settings_value(review, "unit_label", "") or model.FACTS.column("unit").header(lang))
@@ -914,6 +921,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         base = float(top[0]["base"]) if top else float("nan")
         cur = float(top[0]["current"]) if top else float("nan")
         bfmt = "0.0%" if pp else kfmt
+        dfmt = PP_SIGNED if pp else _signed(kfmt)  # changes of a rate are percentage points
         unit = str(kpi.get("unit") or "")
         _section(g, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
@@ -950,17 +958,21 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             if r["level"] <= 0:
                 continue
             g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]), _dim_label(review, str(r["dimension"]), lang),
-                    _plain(r["base"]), _plain(r["current"]), _plain(r["contribution"]), _plain(r["share_of_change"])],
-                   [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt)),
-                    _num_style(PCT_SIGNED)])
+                    _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp), _plain(r["share_of_change"])],
+                   [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)])
         if g.row > tstart and not ranged:
             g.rules += _sign_rules(f"E{tstart}:E{g.row - 1}", good_pos)
         if pp and lvl1 and "mix_effect" in lvl1[0]:
             g.skip()
+            _section(g, _t("mix_rate", lang), ncols)
             g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
+            mstart = g.row
             for r in lvl1:
-                g.line([str(r["segment"]), _plain(r["mix_effect"]), _plain(r["rate_effect"]), _plain(r["contribution"])],
-                       [TEXT, _num_style(_signed(bfmt)), _num_style(_signed(bfmt)), _num_style(_signed(bfmt))])
+                g.line([str(r["segment"]), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
+                        _delta(r["contribution"], pp)],
+                       [TEXT, _num_style(dfmt), _num_style(dfmt), _num_style(dfmt)])
+            if not ranged:
+                g.rules += _sign_rules(f"B{mstart}:D{g.row - 1}", good_pos)
         hr = an.headroom.get(key)
         if hr is not None and not hr.empty:
             g.skip()
@@ -968,8 +980,8 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
             for r in hr.head(8).itertuples(index=False):
                 g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
-                        _plain(r.best_gain)],
-                       [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(_signed(bfmt))])
+                        _delta(r.best_gain, pp)],
+                       [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
     sk = an.skipped
     if sk is not None and not sk.empty:
