@@ -324,7 +324,8 @@ def _write(target: Path, review: model.Review, lang: str, add_button) -> None:
 def _title(company: str, year: object, lang: str) -> str:
     year_text = "" if _is_blank(year) else (f"{int(year)}年度" if lang == "zh" else f"{int(year)} ")
     company_text = company + (" " if company and lang == "en" else "")
-    return _t("title", lang).format(company=company_text, year=year_text)
+    title = _t("title", lang).format(company=company_text, year=year_text)
+    return title[:1].upper() + title[1:]
 
 
 def _frame(review: model.Review, spec: model.TableSpec, settings) -> pd.DataFrame:
@@ -610,6 +611,7 @@ def _write_guide(ws, fmts: _Formats, lang: str, company: str, year: object, fact
         ws.write_string(row, 2, zh_purpose if lang == "zh" else en_purpose, cell)
         ws.write_string(row, 3, "", cell)
         ws.write_string(row, 4, _t("after_fill", lang), cell)
+        _fit_height(ws, row, [(zh_purpose if lang == "zh" else en_purpose, GUIDE_WIDTHS[2])])
         row += 1
     row += 1
 
