@@ -223,3 +223,25 @@ def test_a_deleted_kpi_definition_is_reported(dept):
     missing = [x for x in r.drift if x.kind == "missing KPI"]
     assert len(missing) == 1 and Path(missing[0].file).name == "华北区.xlsx" and "new_customers" in missing[0].detail
     assert "new_customers" in set(r.company.kpis["key"])
+
+
+def test_blank_unit_rows_go_to_everyone_and_come_back_once(tmp_path):
+    from test_split import master_review
+
+    from reviewkit.templates import build_workbook
+
+    review = master_review()
+    review.tables["Actions"] = pd.DataFrame([
+        {"item": "全公司：渠道调整", "measure": "停用3个低效渠道", "owner": "李四", "kpi": "revenue"},
+        {"item": "华东：入门版", "measure": "推出入门版", "owner": "张三", "unit": "华东区", "kpi": "renewal_rate"}])
+    master = build_workbook(tmp_path / "m.xlsx", review, lang="zh")
+    rep = split_workbook(master, tmp_path / "d")
+    for f in rep.files:
+        items = set(read_review(f.path).table("Actions")["item"])
+        assert "全公司：渠道调整" in items
+        assert ("华东：入门版" in items) == (f.unit == "华东区")
+    r = rollup_workbooks([tmp_path / "d"], None)
+    a = r.company.tables["Actions"]
+    assert sorted(a["item"]) == sorted(["全公司：渠道调整", "华东：入门版"])  # once each
+    shared = a.loc[a["item"] == "全公司：渠道调整", "unit"].iloc[0]
+    assert shared is None or pd.isna(shared) or str(shared).strip() == ""

@@ -348,8 +348,8 @@ def _own_rows(sub: Submission, name: str, drift: list[Drift]) -> pd.DataFrame | 
             drift.append(Drift(str(sub.path), name, "other unit", f"{k} row(s) for '{u}' ignored (the file is "
                                                                   f"{sub.unit}'s)"))
     df = df[mine].copy()
-    if col == "unit":
-        df["unit"] = sub.unit
+    if col == "unit":  # the file's own spelling of its unit; blank stays blank (applies to all)
+        df.loc[units[mine] != "", "unit"] = sub.unit
     return df
 
 
@@ -396,6 +396,13 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
         frames = [f.dropna(axis=1, how="all") if spec.open_columns else f for f in frames]
         if frames:
             tables[name] = pd.concat(frames, ignore_index=True, sort=False)
+    for name in ("Causes", "Actions", "NextYear"):  # blank-unit rows came back from every file: keep one
+        df = tables.get(name)
+        if df is not None and "unit" in df.columns:
+            blank = df["unit"].map(_text) == ""
+            dup = blank & df.astype(str).duplicated(keep="first")
+            if dup.any():
+                tables[name] = df[~dup].reset_index(drop=True)
     sc = tables.get("Scorecard")
     if sc is not None:
         dup = sc.duplicated(["unit", "kpi"], keep="first")

@@ -2,7 +2,8 @@
 
 Each departmental workbook holds, as ordinary input tables a department can edit:
 
-* **its own rows**: Scorecard, Facts, Causes, Actions and NextYear rows of that unit;
+* **its own rows**: Scorecard, Facts, Causes, Actions and NextYear rows of that unit (and the
+  Causes/Actions/NextYear rows with a blank unit, which apply to every unit);
 * **shared definitions**: Settings, every KPI definition, the Campaigns calendar;
 * **empty** Plan, Progress, Results, KeepStopStart, Risks and Budget tables (they are the
   department's own to write; the master's company rows are not handed out).
@@ -170,7 +171,9 @@ def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.R
             if spec.name in SHARED_TABLES:
                 tables[spec.name] = _inputs(df, spec, layout).copy()
             elif spec.name in keys:
-                tables[spec.name] = _inputs(df[keys[spec.name] == unit], spec, layout).reset_index(drop=True)
+                # rows with a blank unit apply to every unit (closed_loop's rule): everyone gets them
+                mine = (keys[spec.name] == unit) | ((keys[spec.name] == "") & (spec.name != "Facts"))
+                tables[spec.name] = _inputs(df[mine], spec, layout).reset_index(drop=True)
             else:
                 tables[spec.name] = df.iloc[0:0][[c.key for c in spec.input_columns if c.key in df.columns]]
         out[unit] = model.Review(tables=tables, settings=dict(review.settings), lang=review.lang,
