@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError, WorkbookLockedError
@@ -432,11 +432,11 @@ def _write_table(ws, fmts: _Formats, spec: model.TableSpec, df: pd.DataFrame, la
             dtype = df[name].dtype
             base = ("#,##0" if pd.api.types.is_integer_dtype(dtype) else
                     "#,##0.00" if pd.api.types.is_float_dtype(dtype) else None)
-        values = df[name].tolist() if name in df.columns else [None] * len(df)
         if _write_fast(ws, j, df[name] if name in df.columns else None, n_rows,
                        fmts.cell(base, computed), name in per_kpi or spec.name == "Settings" or kind == CHOICE):
             ws.set_column(j, j, col.width if col is not None else max(10.0, min(30.0, 2.0 * len(name) + 2)))
             continue
+        values = df[name].tolist() if name in df.columns else [None] * len(df)
         formats = {}
         for i in range(n_rows):
             v = values[i] if i < len(values) else None
@@ -659,4 +659,4 @@ def _column_note(col: model.Column, lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-__all__: Iterable[str] = ("build_template", "build_workbook", "template_review", "FIXED_DATE")
+__all__ = ["build_template", "build_workbook", "template_review", "FIXED_DATE"]
