@@ -294,3 +294,23 @@ def test_blank_dimension_values_and_categorical_columns_give_same_result():
     t2 = drilldown(cat, "renewal", KPIS, dims=["region", "industry", "cohort"])
     assert list(t1["path"]) == list(t2["path"])
     assert t1["contribution"].to_numpy() == pytest.approx(t2["contribution"].to_numpy())
+
+
+def test_drilldown_passes_over_a_cohort_split_of_revenue_when_a_like_for_like_dimension_exists():
+    # Revenue by signing cohort: each year's customers sit in that year's cohorts, so every
+    # cohort segment "changes" by its whole size. Region carries the real driver (华东 fell).
+    rows = []
+    for year, region in itertools.product((2024, 2025), ("华东", "华北", "华南")):
+        for q in range(1, 5):
+            sales = 100.0 if not (year == 2025 and region == "华东") else 60.0
+            rows.append({"period": f"{year}-12", "year": year, "region": region,
+                         "cohort": f"{year}Q{q}", "sales": sales})
+    f = pd.DataFrame(rows)
+    tree = drilldown(f, "sales", KPIS, dims=["cohort", "region"], depth=1)
+    lvl1 = tree[tree["level"] == 1]
+    assert set(lvl1["dimension"]) == {"region"}
+    worst = lvl1[lvl1["drilled"] | (lvl1["contribution"] == lvl1["contribution"].min())].iloc[0]
+    assert worst["segment"] == "华东" and worst["contribution"] == pytest.approx(-160.0)
+    # with only the cohort left, it is still used rather than giving no answer
+    only = drilldown(f, "sales", KPIS, dims=["cohort"], depth=1)
+    assert set(only[only["level"] == 1]["dimension"]) == {"cohort"}

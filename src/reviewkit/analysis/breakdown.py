@@ -75,6 +75,22 @@ def _decompose(n0, n1, d0, d1) -> dict[str, np.ndarray | float]:
             "size": w0 + w1, "expected": wbar * (R1 - R0), "wbar": wbar}
 
 
+def _time_bound(base, current) -> bool:
+    """True when most of an additive dimension's size sits in segments found in one year only.
+
+    A signing cohort splits revenue that way: this year's cohorts have no base and last year's
+    new customers are no longer new, so the "change" of each segment is a relabelling, not a
+    driver. Such a dimension is chosen for an additive KPI only when no other one is left.
+    """
+    base, current = np.abs(base), np.abs(current)
+    size = base + current
+    total = size.sum()
+    if total <= 0:
+        return False
+    one_year = (base == 0) | (current == 0)
+    return bool(size[one_year].sum() / total > 0.5)
+
+
 def _group_small(aggs, labels: np.ndarray, min_share: float):
     """Merge segments whose size share is below ``min_share`` into one "Other" segment.
 
@@ -241,6 +257,7 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
             if d in used:
                 continue
             aggs = aggregate(p, p.codes[d], len(p.labels[d]), rows_idx, values)
+            like_for_like = ratio or not _time_bound(aggs[0], aggs[1])
             aggs, labels, origin = _group_small(aggs, p.labels[d], min_share)
             if len(labels) < 2:
                 continue
@@ -249,11 +266,12 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
             except InputError:
                 continue
             score = float(np.abs(dec["effect"] - dec["expected"]).max())
-            if best is None or score > best[0] + 1e-12 * max(1.0, abs(best[0])):
-                best = (score, d, dec, labels, origin)
+            if (best is None or like_for_like > best[0]
+                    or (like_for_like == best[0] and score > best[1] + 1e-12 * max(1.0, abs(best[1])))):
+                best = (like_for_like, score, d, dec, labels, origin)
         if best is None:
             break
-        score, d, dec, labels, origin = best
+        _, score, d, dec, labels, origin = best
         effect = dec["effect"]
         contribution = scale * effect
         bad_first = -effect if lower else effect
