@@ -55,6 +55,8 @@ def check(files: tuple[Path, ...]) -> None:
     from .reader import check_files
 
     problems = _run(check_files, list(files))
+    problems += _stale_warnings([f for f in files if not any(p.file == str(f) and p.severity == "error"
+                                                           for p in problems)])
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         click.echo(f"{p.severity}: {p}")
@@ -62,6 +64,24 @@ def check(files: tuple[Path, ...]) -> None:
         click.echo(f"{len(errors)} problem(s) in {len({p.file for p in errors})} file(s)", err=True)
         sys.exit(1)
     click.echo(f"ok: {len(files)} file(s) checked, no problems")
+
+
+def _stale_warnings(files) -> list:
+    """A warning for each workbook whose inputs changed since its last fill."""
+    from .errors import Problem
+    from .fill import is_stale
+
+    out = []
+    for f in files:
+        try:
+            stale = is_stale(f)
+        except ReviewkitError:
+            continue  # unreadable files are already reported by check_files
+        if stale:
+            out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",
+                               expected="run `reviewkit fill` (or click Refresh) to update them",
+                               severity="warning"))
+    return out
 
 
 @main.command()
