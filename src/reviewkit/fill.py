@@ -472,18 +472,19 @@ def _params(an: _Analysis, key: str, lower_rule: str = "linear", cap=None) -> F.
 
 
 def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis:
-    from .analysis import analyse, headroom
-    from .analysis._common import kpi_table
+    from .analysis import headroom
+    from .analysis.analyse import _analyse as analyse_with_kpis
 
     data = {"kpis": review.kpis, "scorecard": review.scorecard, "facts": review.facts,
             "causes": review.causes, "actions": review.tables.get("Actions")}
     if data["facts"] is not None and data["facts"].empty:
         data["facts"] = None
     peer = str(_settings_value(review, "unit_label", "") or "")
-    res = analyse(data, lang=lang, lower_rule=lower_rule, cap=cap, peer_word=peer if lang == "zh" else "")
+    res, kpis = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05, lower_rule=lower_rule,
+                                  cap=cap, peer_word=peer if lang == "zh" else "")
     concl = {(u, k): t for u, k, t in res["conclusions"][["unit", "kpi", "text"]].itertuples(index=False)}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
-                  res["skipped"], kpi_table(review.kpis))
+                  res["skipped"], kpis)
     dd = res["drilldown"]
     if not dd.empty and data["facts"] is not None:
         lagging = set(res["compared"].loc[res["compared"]["status"].isin(["red", "amber"]), "kpi"])

@@ -7,14 +7,14 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table
+from ._common import kpi_table, scorecard_table
 from ._facts import value_spec
 from .breakdown import drilldown
-from .compare import compare
+from .compare import _check_options, _compare
 from .conclusions import conclusions
-from .cross import cross_metric
+from .cross import _cross_metric
 from .loop import closed_loop
-from .rank import rank
+from .rank import _rank
 
 _NOT_DIMS = {"period", "year", "date", "month"}
 
@@ -27,7 +27,10 @@ def _get(review, name):
 
 def default_dims(facts: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
     """Text columns of facts that are not periods or KPI measures."""
-    k = kpi_table(kpis)
+    return _default_dims(facts, kpi_table(kpis))
+
+
+def _default_dims(facts: pd.DataFrame, k: pd.DataFrame) -> list[str]:
     measures = set(k["measure"]) | set(k["numerator"]) | set(k["denominator"])
     dims = []
     for c in facts.columns:
@@ -50,19 +53,28 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
     KPI's drill-down, with a ``unit`` column), conclusions, loop, and skipped (kpi, reason) for
     KPIs that could not be broken down.
     """
+    return _analyse(review, dims=dims, lang=lang, depth=depth, min_share=min_share,
+                    lower_rule=lower_rule, cap=cap, peer_word=peer_word)[0]
+
+
+def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
+             peer_word) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """``analyse`` plus the validated KPI table (each input is validated once)."""
     kpis, scorecard = _get(review, "kpis"), _get(review, "scorecard")
     if kpis is None or scorecard is None:
         raise InputError("the review needs a 'kpis' and a 'scorecard' table",
                          expected="a mapping or object with kpis and scorecard DataFrames")
     facts = _get(review, "facts")
     out: dict[str, pd.DataFrame] = {}
-    out["compared"] = compare(scorecard, kpis, lower_rule=lower_rule, cap=cap)
-    out["ranked"] = rank(scorecard, kpis, lower_rule=lower_rule, cap=cap)
-    out["cross"] = cross_metric(scorecard, kpis)
+    k = kpi_table(kpis)
+    s = scorecard_table(scorecard, k)
+    _check_options(lower_rule, cap)
+    out["compared"] = _compare(s, k, lower_rule, cap)
+    out["ranked"] = _rank(k, out["compared"], lower_rule, cap)
+    out["cross"] = _cross_metric(s, k, 0.7, None, "M", 3)
     trees, drivers, skipped = [], [], []
     if facts is not None and not facts.empty:
-        k = kpi_table(kpis)
-        use = dims if dims is not None else default_dims(facts, kpis)
+        use = dims if dims is not None else _default_dims(facts, k)
         # hash each dimension once; every drill-down below then reuses the category codes
         facts = facts.astype({d: "category" for d in use if d in facts.columns})
         for key in k.index:
@@ -93,4 +105,4 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
                                      peer_word=peer_word)
     out["loop"] = closed_loop(out["compared"], _get(review, "causes"), _get(review, "actions"))
     out["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"])
-    return out
+    return out, k

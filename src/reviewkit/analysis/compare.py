@@ -119,10 +119,19 @@ def compare(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "l
     """
     k = kpi_table(kpis)
     s = scorecard_table(scorecard, k)
+    _check_options(lower_rule, cap)
+    return _compare(s, k, lower_rule, cap)
+
+
+def _check_options(lower_rule: str, cap) -> None:
     if cap is not None and not (isinstance(cap, (int, float)) and cap > 0):
         raise InputError("cap must be a positive number", value=cap, expected="e.g. 1.5 or None")
     if lower_rule not in LOWER_RULES:
         raise InputError("unknown lower_rule", value=lower_rule, expected=" | ".join(LOWER_RULES))
+
+
+def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
+    """``compare`` of a validated scorecard ``s`` and KPI table ``k`` (options checked)."""
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     kk = k.loc[s["kpi"]].reset_index(drop=True)

@@ -47,6 +47,12 @@ def cross_metric(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, threshold: floa
         raise InputError("threshold must be in (0, 1]", value=threshold, expected="e.g. 0.7")
     k = kpi_table(kpis)
     s = scorecard_table(scorecard, k)
+    return _cross_metric(s, k, threshold, facts, freq, min_points)
+
+
+def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, freq: str,
+                  min_points: int) -> pd.DataFrame:
+    """``cross_metric`` of a validated scorecard ``s`` and KPI table ``k``."""
     pct = k["is_percent"]
     # company-level change per KPI
     company = {}

@@ -33,6 +33,11 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
     """
     k = kpi_table(kpis)
     c = compare(scorecard, kpis, lower_rule=lower_rule, cap=cap)
+    return _rank(k, c, lower_rule, cap)
+
+
+def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
+    """``rank`` from the validated KPI table ``k`` and ``compare``'s output ``c``."""
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
     kk = k.loc[c["kpi"]].reset_index(drop=True)
