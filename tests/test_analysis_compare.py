@@ -258,3 +258,15 @@ def test_property_status_matches_reference(rows, thresholds):
             assert math.isnan(got["achievement"])
         else:
             assert got["achievement"] == pytest.approx(ach, rel=1e-12, abs=1e-12)
+
+
+def test_inverse_rule_with_a_missing_actual_is_not_assessable():
+    # no actual: no achievement, whatever the rule (the inverse rule used to give its bound, 2.0)
+    assert math.isnan(achievement(np.nan, 100, "lower", lower_rule="inverse"))
+    assert math.isnan(achievement(np.nan, 100, "lower", lower_rule="inverse", cap=1.5))
+    assert achievement(0, 100, "lower", lower_rule="inverse") == pytest.approx(2.0)  # actual 0: bounded
+    kpis = _kpis([{"key": "days", "unit": "天", "direction": "lower"}])
+    sc = pd.DataFrame({"unit": ["A", "B"], "kpi": "days", "target": [10, 10], "actual": [np.nan, 5]})
+    out = compare(sc, kpis, lower_rule="inverse")
+    assert math.isnan(out.loc[0, "achievement"]) and out.loc[0, "status"] == "grey"
+    assert out.loc[1, "achievement"] == pytest.approx(2.0)

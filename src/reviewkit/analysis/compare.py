@@ -68,7 +68,8 @@ def _achievement(a, t, direction, lower_rule, low, high, cap):
         out[lower] = 1.0 - absdiff[lower]
     else:
         bound = np.where(np.isnan(cap), INVERSE_BOUND, cap)
-        inv = np.where(a > 0, safe_div(t, a), bound)
+        # a missing actual has no achievement (NaN), not the bound of an actual <= 0
+        inv = np.where(np.isnan(a), np.nan, np.where(a > 0, safe_div(t, a), bound))
         inv = np.minimum(inv, bound)
         pos = lower & (t > 0)
         out[pos] = inv[pos]
