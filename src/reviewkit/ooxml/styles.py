@@ -106,6 +106,8 @@ class StylesPart:
             self.changed = True
         self._xf_cache: dict[CellStyle, int] = {}
         self._dxf_cache: dict[DxfStyle, int] = {}
+        #: container name -> [element, its child count, {record key: index}, record count]
+        self._key_index: dict[str, list] = {}
 
     # -- containers ----------------------------------------------------------------------
     def _container(self, name: str) -> etree._Element:
@@ -118,15 +120,28 @@ class StylesPart:
     def _add(self, container: str, record: etree._Element) -> int:
         """Index of ``record`` in ``container``: an equal existing one, else appended."""
         parent = self._container(container)
-        items = [c for c in parent if isinstance(c.tag, str)]
+        index = self._key_index.get(container)
+        if index is None or index[0] is not parent or index[1] != len(parent):
+            # keys of the existing records, computed once per container (first one wins)
+            keys: dict[tuple, int] = {}
+            n = 0
+            for c in parent:
+                if isinstance(c.tag, str):
+                    keys.setdefault(_key(c), n)
+                    n += 1
+            index = self._key_index[container] = [parent, len(parent), keys, n]
         key = _key(record)
-        for i, c in enumerate(items):
-            if _key(c) == key:
-                return i
+        found = index[2].get(key)
+        if found is not None:
+            return found
+        n = index[3]
         parent.append(record)
-        parent.set("count", str(len(items) + 1))
+        parent.set("count", str(n + 1))
+        index[1] = len(parent)
+        index[2][key] = n
+        index[3] = n + 1
         self.changed = True
-        return len(items)
+        return n
 
     def num_fmt_id(self, code: str | None) -> int:
         if code is None or code == "General":
