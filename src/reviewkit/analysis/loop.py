@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 import pandas as pd
 
@@ -13,13 +14,18 @@ SUCCESS_KINDS = {"success", "成功", "经验", "亮点", "lesson"}
 _DIGIT = re.compile(r"\d")
 
 
-def _norm(df: pd.DataFrame | None, table: str, required: list[str], optional: list[str]):
+def _records(df: pd.DataFrame | None, table: str, required: list[str],
+             optional: list[str]) -> dict[str, list[dict]]:
+    """Rows of ``df`` as dicts of stripped texts (blank = ''), grouped by KPI key."""
+    out: dict[str, list[dict]] = defaultdict(list)
     if df is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in required + optional})
+        return out
     require_frame(df, table, required)
-    out = df.copy()
-    for c in required + optional:
-        out[c] = out[c].map(text).astype(object) if c in out.columns else ""
+    names = required + optional
+    cols = [[text(v) for v in df[c].tolist()] if c in df.columns else [""] * len(df) for c in names]
+    for vals in zip(*cols):
+        r = dict(zip(names, vals))
+        out[r["kpi"]].append(r)
     return out
 
 
@@ -38,33 +44,30 @@ def closed_loop(compared: pd.DataFrame, causes: pd.DataFrame | None,
     problem/问题/原因 and success/成功/经验/亮点 (blank = problem).
     """
     require_frame(compared, "compared", ["unit", "kpi", "status"])
-    c = _norm(causes, "causes", ["kpi"], ["unit", "kind", "cause", "evidence", "action", "owner",
-                                          "due"])
-    a = _norm(actions, "actions", ["kpi"], ["unit", "item", "measure", "owner", "due", "status"])
-    c["kind"] = c["kind"].str.lower()
+    causes_by_kpi = _records(causes, "causes", ["kpi"], ["unit", "kind", "cause", "evidence", "action",
+                                                         "owner", "due"])
+    actions_by_kpi = _records(actions, "actions", ["kpi"], ["unit", "item", "measure", "owner", "due",
+                                                            "status"])
     rows = []
     names = compared["name"] if "name" in compared.columns else compared["kpi"]
-    for (unit, kpi, status), name in zip(compared[["unit", "kpi", "status"]].itertuples(
-            index=False, name=None), names):
-        mine_c = c[(c["kpi"] == kpi) & ((c["unit"] == "") | (c["unit"] == unit))]
-        mine_a = a[(a["kpi"] == kpi) & ((a["unit"] == "") | (a["unit"] == unit))]
+    for unit, kpi, status, name in zip(compared["unit"].tolist(), compared["kpi"].tolist(),
+                                       compared["status"].tolist(), names.tolist()):
+        mine_c = [r for r in causes_by_kpi.get(kpi, ()) if r["unit"] == "" or r["unit"] == unit]
+        mine_a = [r for r in actions_by_kpi.get(kpi, ()) if r["unit"] == "" or r["unit"] == unit]
 
         def gap(missing, detail, severity="error"):
             rows.append(dict(unit=unit, kpi=kpi, name=name, status=status, missing=missing,
                              severity=severity, detail=detail))
 
         if status == "red" or (check_amber and status == "amber"):
-            problems = mine_c[mine_c["kind"].isin(PROBLEM_KINDS) & (mine_c["cause"] != "")]
-            if problems.empty:
+            problems = [r for r in mine_c if r["kind"].lower() in PROBLEM_KINDS and r["cause"] != ""]
+            if not problems:
                 gap("cause", f"{status} KPI without a cause: say why it missed the target")
-            elif not problems["evidence"].map(lambda e: bool(_DIGIT.search(e))).any():
+            elif not any(_DIGIT.search(r["evidence"]) for r in problems):
                 gap("evidence", "the cause has no evidence with a number (e.g. '40% of lost "
                                 "customers moved to a cheaper product')")
-            acts = [(o, d) for act, o, d in zip(problems["action"], problems["owner"],
-                                               problems["due"]) if act]
-            acts += [(o, d) for item, meas, o, d in zip(mine_a["item"], mine_a["measure"],
-                                                        mine_a["owner"], mine_a["due"])
-                     if item or meas]
+            acts = [(r["owner"], r["due"]) for r in problems if r["action"]]
+            acts += [(r["owner"], r["due"]) for r in mine_a if r["item"] or r["measure"]]
             if not acts:
                 gap("action", f"{status} KPI without an action (what will be done, by whom, when)")
             else:
@@ -73,8 +76,8 @@ def closed_loop(compared: pd.DataFrame, causes: pd.DataFrame | None,
                 if not any(d for _, d in acts):
                     gap("due", "the action has no due date")
         elif status == "green":
-            wins = mine_c[mine_c["kind"].isin(SUCCESS_KINDS) & (mine_c["cause"] != "")]
-            if wins.empty:
+            wins = [r for r in mine_c if r["kind"].lower() in SUCCESS_KINDS and r["cause"] != ""]
+            if not wins:
                 gap("success_note", "met KPI without a note of what worked, so it can be "
                                     "repeated", severity="warning")
     return pd.DataFrame(rows, columns=COLUMNS)
