@@ -9,10 +9,10 @@ from .cells import ErrorValue
 from .editor import SheetNotFoundError, WorkbookEditor
 from .package import Limits
 from .rules import CellIsRule, Cfvo, ColorScaleRule, DataBarRule, ExpressionRule, IconSetRule, ListValidation
-from .spec import Button, Cell, Chart, Series, SheetSpec, waterfall_series
+from .spec import Button, Cell, Chart, PageSetup, Series, SheetSpec, waterfall_series
 from .styles import CellStyle, DxfStyle
 from .worksheet import WorksheetEditor
 
 __all__ = ["WorkbookEditor", "WorksheetEditor", "CellStyle", "DxfStyle", "ErrorValue", "Limits",
            "SheetNotFoundError", "CellIsRule", "ExpressionRule", "ColorScaleRule", "DataBarRule", "IconSetRule",
-           "Cfvo", "ListValidation", "SheetSpec", "Button", "Cell", "Chart", "Series", "waterfall_series"]
+           "Cfvo", "ListValidation", "SheetSpec", "PageSetup", "Button", "Cell", "Chart", "Series", "waterfall_series"]

@@ -43,8 +43,14 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         rows.setdefault(r, {})[col] = cell_xml(cell_name(r, col), CellWrite(c.value, c.formula), style, date1904)
         values[(r, col)] = c.value
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
+    page = spec.page_setup
+    sheet_pr = ""
     if spec.tab_color:
-        parts.append(f'<sheetPr><tabColor rgb="{argb(spec.tab_color)}"/></sheetPr>')
+        sheet_pr += f'<tabColor rgb="{argb(spec.tab_color)}"/>'
+    if page is not None and (page.fit_width or page.fit_height):
+        sheet_pr += '<pageSetUpPr fitToPage="1"/>'
+    if sheet_pr:
+        parts.append(f"<sheetPr>{sheet_pr}</sheetPr>")
     if rows:
         allc = [c for cols in rows.values() for c in cols]
         parts.append(f'<dimension ref="{cell_name(min(rows), min(allc))}:{cell_name(max(rows), max(allc))}"/>')
@@ -77,7 +83,13 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         parts.append(_fragment(el))
     if spec.data_validations:
         parts.append(_fragment(data_validations_element(spec.data_validations)))
+    if page is not None:
+        parts.append('<printOptions horizontalCentered="1"/>')
     parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+    if page is not None:
+        parts.append(f'<pageSetup paperSize="{page.paper_size}" fitToWidth="{page.fit_width}" '
+                     f'fitToHeight="{page.fit_height}" '
+                     f'orientation="{"landscape" if page.landscape else "portrait"}"/>')
     if drawing_rid:
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
     if legacy_drawing_rid:  # form buttons (VML); CT_Worksheet puts it right after <drawing>

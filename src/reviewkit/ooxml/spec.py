@@ -129,6 +129,27 @@ class Button:
 
 
 @dataclass(frozen=True)
+class PageSetup:
+    """How an owned sheet prints: orientation, paper and fit-to-page.
+
+    ``fit_width=1, fit_height=0`` is Excel's "fit all columns on one page": as many pages down as
+    needed, never a column cut off onto a page of its own.
+    """
+
+    landscape: bool = True
+    paper_size: int = 9  # 9 = A4, 1 = Letter (ECMA-376 ST_PaperSize)
+    fit_width: int = 1
+    fit_height: int = 0
+
+    def __post_init__(self):
+        for name in ("paper_size", "fit_width", "fit_height"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 255:
+                raise InputError(f"page setup {name} out of range", value=v,
+                                 expected="a whole number from 0 to 255")
+
+
+@dataclass(frozen=True)
 class SheetSpec:
     """Everything in an owned sheet. Lists may be given as lists; they are stored as tuples."""
 
@@ -142,6 +163,7 @@ class SheetSpec:
     tab_color: str | None = None
     show_grid_lines: bool = True
     buttons: tuple[Button, ...] = ()
+    page_setup: PageSetup | None = None
 
     def __post_init__(self):
         for name in ("cells", "merged", "conditional_formats", "data_validations", "charts", "buttons"):
@@ -153,6 +175,9 @@ class SheetSpec:
             parse_cell(self.freeze)
         if self.tab_color is not None:
             argb(self.tab_color)
+        if self.page_setup is not None and not isinstance(self.page_setup, PageSetup):
+            raise InputError("SheetSpec.page_setup takes a PageSetup", value=type(self.page_setup).__name__,
+                             expected="reviewkit.ooxml.PageSetup(landscape=True, fit_width=1, fit_height=0)")
         for b in self.buttons:
             if not isinstance(b, Button):
                 raise InputError("SheetSpec.buttons takes Button values", value=type(b).__name__,

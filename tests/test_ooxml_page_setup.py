@@ -1,0 +1,75 @@
+"""Owned sheets print the way a reader expects: landscape, every column on one page width."""
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from reviewkit import libreoffice
+from reviewkit.errors import InputError
+from reviewkit.ooxml import Cell, PageSetup, SheetSpec, WorkbookEditor
+
+
+def _wide_spec(page_setup):
+    cells = [Cell(f"{openpyxl.utils.get_column_letter(c)}{r}", f"r{r}c{c}")
+             for r in range(1, 6) for c in range(1, 41)]
+    return SheetSpec(cells=cells, col_widths={"A": 14}, page_setup=page_setup)
+
+
+def _book(path):
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Data").write("A1", 1)
+    wb.close()
+    return path
+
+
+def test_page_setup_is_written_in_schema_order_and_read_back(tmp_path):
+    path = _book(tmp_path / "b.xlsx")
+    with WorkbookEditor.open(path) as book:
+        book.replace_sheet("Summary", _wide_spec(PageSetup(landscape=True, fit_width=1, fit_height=0)))
+        book.save()
+    ws = openpyxl.load_workbook(path)["Summary"]
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.page_setup.paperSize == 9
+    with zipfile.ZipFile(path) as z:
+        name = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")][-1]
+        xml = z.read(name).decode()
+    order = [xml.index(tag) for tag in ("<sheetPr>", "<sheetData>", "<printOptions", "<pageMargins", "<pageSetup ")]
+    assert order == sorted(order)
+
+
+def test_without_page_setup_nothing_is_added(tmp_path):
+    path = _book(tmp_path / "b.xlsx")
+    with WorkbookEditor.open(path) as book:
+        book.replace_sheet("Summary", _wide_spec(None))
+        book.save()
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(sorted(n for n in z.namelist() if n.startswith("xl/worksheets/sheet"))[-1]).decode()
+    assert "<pageSetup" not in xml and "fitToPage" not in xml
+
+
+def test_bad_page_setup_values_are_refused():
+    with pytest.raises(InputError, match="fit_width"):
+        PageSetup(fit_width=-1)
+    with pytest.raises(InputError, match="page_setup"):
+        SheetSpec(page_setup={"landscape": True})
+
+
+def test_libreoffice_prints_all_forty_columns_on_one_page_width(tmp_path, soffice):
+    fitted, loose = _book(tmp_path / "fitted.xlsx"), _book(tmp_path / "loose.xlsx")
+    for path, setup in ((fitted, PageSetup()), (loose, None)):
+        with WorkbookEditor.open(path) as book:
+            book.replace_sheet("Summary", _wide_spec(setup))
+            book.save()
+    pdfs = libreoffice.to_pdf([fitted, loose], tmp_path / "pdf")
+    pages = {}
+    for src, pdf in pdfs.items():
+        assert pdf is not None, f"LibreOffice could not render {src.name}"
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        pages[src.stem] = int(next(ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")))
+    # Data (1 page) + Summary: one page when fitted, several pages across when not.
+    assert pages["fitted"] == 2
+    assert pages["loose"] > 3
