@@ -124,6 +124,9 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         require_frame(ranked, "ranked", ["unit", "kpi", "rank", "rank_change"])
         ranks = {(r.unit, r.kpi): (r.rank, r.rank_change) for r in ranked.itertuples()}
     drv = _drivers_table(drivers)
+    # the driver rows of each KPI, split once (the original index is kept for idxmin/loc)
+    drv_by_kpi = {} if drv is None else {k: g for k, g in drv.groupby("kpi", sort=False, dropna=True,
+                                                                    observed=True)}
     words = STATUS_WORDS[lang]
     texts = []
     for r in compared.itertuples(index=False):
@@ -168,7 +171,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
                           else " (same as last year)")
             parts.append(s)
         sentence = ("，" if lang == "zh" else ", ").join(parts)
-        d = _driver_text(drv, r, fmt, lang, pct)
+        d = _driver_text(drv_by_kpi.get(r.kpi), r, fmt, lang, pct)
         if d:
             sentence += ("；" if lang == "zh" else "; ") + d
         texts.append(sentence + ("。" if lang == "zh" else "."))
@@ -176,10 +179,10 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
                          "text": texts})
 
 
-def _driver_text(drv, r, fmt, lang, pct) -> str:
-    if drv is None:
+def _driver_text(rows, r, fmt, lang, pct) -> str:
+    """``rows``: the driver rows of ``r.kpi`` (or None)."""
+    if rows is None:
         return ""
-    rows = drv[drv["kpi"] == r.kpi]
     if "unit" in rows.columns:
         mine = rows["unit"].map(text)
         rows = rows[(mine == "") | (mine == r.unit)]
