@@ -56,15 +56,20 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
     pct = k["is_percent"]
     # company-level change per KPI
     company = {}
-    for key, g in s.groupby("kpi", sort=False):
-        agg = k.loc[key, "aggregation"]
-        both = g.dropna(subset=["actual", "last_year"])
-        if both.empty:
+    s_kpi = s["kpi"].to_numpy(dtype=object)
+    s_a = s["actual"].to_numpy(dtype="float64")
+    s_ly = s["last_year"].to_numpy(dtype="float64")
+    both_ok = ~np.isnan(s_a) & ~np.isnan(s_ly)
+    aggregation = k["aggregation"].to_dict()
+    pct_of = pct.to_dict()
+    for key in pd.unique(s_kpi):
+        m = (s_kpi == key) & both_ok
+        if not m.any():
             company[key] = np.nan
             continue
-        a, ly = (both["actual"].sum(), both["last_year"].sum()) if agg == "sum" else \
-            (both["actual"].mean(), both["last_year"].mean())
-        company[key] = (a - ly) if pct[key] else (safe_div(a - ly, ly, positive_only=True).item())
+        a, ly = (s_a[m].sum(), s_ly[m].sum()) if aggregation[key] == "sum" else \
+            (s_a[m].mean(), s_ly[m].mean())
+        company[key] = (a - ly) if pct_of[key] else (safe_div(a - ly, ly, positive_only=True).item())
 
     if facts is None:
         basis = "units"
@@ -92,28 +97,31 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
                              value=list(wide.columns), expected="KPIs whose measure columns "
                              "are in facts")
     keys = [key for key in k.index if key in wide.columns]
+    values = {key: wide[key].to_numpy(dtype="float64") for key in keys}
+    finite = {key: np.isfinite(v) for key, v in values.items()}
+    name = k["name"].to_dict()
     rows = []
     for ka, kb in itertools.combinations(keys, 2):
-        pair = wide[[ka, kb]].replace([np.inf, -np.inf], np.nan).dropna()
-        n = len(pair)
+        both = finite[ka] & finite[kb]
+        n = int(both.sum())
         note = ""
         corr = np.nan
         if n < min_points:
             note = f"only {n} {basis} with both changes; need {min_points}"
         else:
-            corr = _pearson(pair[ka].to_numpy(float), pair[kb].to_numpy(float))
+            corr = _pearson(values[ka][both], values[kb][both])
             if np.isnan(corr):
                 note = "one of the KPIs did not vary"
         strong = bool(not np.isnan(corr) and abs(corr) >= threshold)
         ca, cb = company.get(ka, np.nan), company.get(kb, np.nan)
         moved = "" if np.isnan(ca) or np.isnan(cb) or ca == 0 or cb == 0 else \
             ("together" if np.sign(ca) == np.sign(cb) else "opposite")
-        rows.append(dict(kpi_a=ka, kpi_b=kb, name_a=k.loc[ka, "name"], name_b=k.loc[kb, "name"],
+        rows.append(dict(kpi_a=ka, kpi_b=kb, name_a=name[ka], name_b=name[kb],
                          basis=basis, n=n, corr=corr, strong=strong,
                          relation="" if np.isnan(corr) else ("together" if corr > 0
                                                              else "opposite"),
                          change_a=ca, change_b=cb, moved=moved,
-                         pattern=f"{k.loc[ka, 'name']}{_arrow(ca)} {k.loc[kb, 'name']}"
+                         pattern=f"{name[ka]}{_arrow(ca)} {name[kb]}"
                                  f"{_arrow(cb)}", note=note))
     out = pd.DataFrame(rows, columns=COLUMNS)
     if not out.empty:
