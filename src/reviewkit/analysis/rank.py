@@ -16,8 +16,17 @@ COLUMNS = ["unit", "kpi", "name", "value", "value_ly", "score", "score_ly", "ran
 
 def _min_rank(key: pd.Series, groups: pd.Series) -> pd.Series:
     """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA."""
-    r = key.groupby(groups, sort=False).rank(method="min", ascending=False)
-    return r.astype("Int64")
+    values = key.to_numpy(dtype="float64")
+    codes, _ = pd.factorize(groups, sort=False)
+    out = np.zeros(len(values), dtype="int64")
+    na = np.isnan(values) | (codes < 0)
+    for code in np.unique(codes[codes >= 0]):
+        members = np.flatnonzero((codes == code) & ~na)
+        v = values[members]
+        ordered = np.sort(v)
+        # 1 + how many peers are strictly bigger: ties share the best rank
+        out[members] = 1 + len(v) - np.searchsorted(ordered, v, side="right")
+    return pd.Series(pd.arrays.IntegerArray(out, na), index=key.index)
 
 
 def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
