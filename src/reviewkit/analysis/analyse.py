@@ -77,6 +77,11 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
         use = dims if dims is not None else _default_dims(facts, k)
         # hash each dimension once; every drill-down below then reuses the category codes
         facts = facts.astype({d: "category" for d in use if d in facts.columns})
+        units = facts["unit"] if "unit" in facts.columns else None
+        unit_facts: dict = {}
+        unit_of_kpi: dict[str, list] = {}
+        for u, kk in zip(out["compared"]["unit"].tolist(), out["compared"]["kpi"].tolist()):
+            unit_of_kpi.setdefault(kk, []).append(u)
         for key in k.index:
             try:
                 spec = value_spec(k.loc[key])
@@ -84,10 +89,10 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
                     raise InputError("measure columns not in facts", value=spec.columns)
                 tree = drilldown(facts, key, k, dims=use, depth=depth, min_share=min_share)
                 trees.append(tree.assign(kpi=key))
-                units = facts["unit"] if "unit" in facts.columns else None
-                for unit in (out["compared"].loc[out["compared"]["kpi"] == key, "unit"]
-                             if units is not None else []):
-                    sub = facts[units == unit]
+                for unit in (unit_of_kpi.get(key, ()) if units is not None else []):
+                    sub = unit_facts.get(unit)
+                    if sub is None:  # the same rows for every KPI: filter once per unit
+                        sub = unit_facts[unit] = facts[units == unit]
                     if sub.empty:
                         continue
                     try:

@@ -68,9 +68,13 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
                         "score_ly": ach_ly})
     per["rank"] = _min_rank(pd.Series(key), per["kpi"])
     per["rank_ly"] = _min_rank(pd.Series(key_ly), per["kpi"])
-    per["n_units"] = per.groupby("kpi", sort=False)["value"].transform("count").astype("Int64")
-    per["n_units_ly"] = per.groupby("kpi", sort=False)["value_ly"].transform("count") \
-        .astype("Int64")
+    # peers with a value, per KPI (the count of non-NaN values of the row's KPI group)
+    codes, _ = pd.factorize(per["kpi"], sort=False)
+    for col, vals in (("n_units", a), ("n_units_ly", ly)):
+        counts = np.bincount(codes[codes >= 0], weights=~np.isnan(vals[codes >= 0]),
+                             minlength=codes.max() + 1 if len(codes) else 0)
+        per[col] = pd.array(np.where(codes >= 0, counts[codes] if len(codes) else 0, 0)
+                            .astype("int64"), dtype="Int64")
 
     w = kk["weight"].to_numpy()
     tmp = pd.DataFrame({"unit": per["unit"],
