@@ -451,12 +451,24 @@ class _Analysis:
     params: dict = field(default_factory=dict)  # kpi -> formulas.KpiParams
 
     def __post_init__(self):
-        self.rows = self.compared.to_dict("records")
+        self.rows = _records(self.compared)
         self.kpi = {k: dict(v, key=k) for k, v in self.kpis.to_dict("index").items()}
-        self.ranks = {(r["unit"], r["kpi"]): r for r in self.ranked.to_dict("records")}
+        self.ranks = {(r["unit"], r["kpi"]): r for r in _records(self.ranked)}
         if self.drilldown is not None and not self.drilldown.empty:
-            for r in self.drilldown.to_dict("records"):
+            for r in _records(self.drilldown):
                 self.trees.setdefault(r["kpi"], []).append(r)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """``df.to_dict("records")`` (Python scalars, NA as None), built column-wise: 2-3x faster."""
+    cols = []
+    for c in df.columns:
+        values = df[c].tolist()
+        if isinstance(df[c].dtype, pd.api.extensions.ExtensionDtype):
+            values = [None if v is pd.NA else v for v in values]
+        cols.append(values)
+    names = list(df.columns)
+    return [dict(zip(names, row)) for row in zip(*cols)]
 
 
 def _settings_value(review: model.Review, key: str, default=None):
