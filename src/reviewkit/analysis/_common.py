@@ -69,6 +69,11 @@ def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
     """Coerce a column to float64, raising InputError naming the first bad value."""
     if series.dtype.kind in "fiu":
         return series.astype("float64")
+    values = series.tolist()
+    if all(v is None or type(v) is float or type(v) is int for v in values):
+        # plain Python numbers and blanks (what the reader gives): nothing to parse or reject
+        return pd.Series([np.nan if v is None else v for v in values], index=series.index,
+                         dtype="float64", name=series.name)
     cleaned = series.map(lambda v: np.nan if is_blank(v) else
                          (str(v).replace(",", "").strip() if isinstance(v, str) else v))
     out = pd.to_numeric(cleaned, errors="coerce")
