@@ -1,0 +1,173 @@
+"""The Execution sheet: what the plan-and-execution checks found, written by ``fill``.
+
+Progress deviation (delay ÷ planned duration, beyond ±threshold flagged and needing a cause and a
+countermeasure), overdue and self-contradicting rows, plan checks (one owner, end after start, a
+measurable acceptance criterion, budget), follow-up actions for red KPIs, timeline conflicts, and
+spend vs budget with ROI. Values only: the live parts of the plan are the Gantt sheet's formulas.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .. import model
+from ..ooxml import Cell, CellStyle, PageSetup, SheetSpec
+from .results import budget_roi
+from .checks import check_actions, check_plan, check_risks
+from .progress import track_progress
+from .timeline import conflicts
+
+_TITLE = CellStyle(bold=True, font_color="#1F3864")
+_HEAD = CellStyle(bold=True, fill="#D9E1F2", border=True, align="center")
+_BAD = CellStyle(fill="#F8CBAD", border=True)
+_PCT_BAD = CellStyle(num_format="+0.0%;-0.0%;0.0%", fill="#F8CBAD", border=True)
+_PCT = CellStyle(num_format="+0.0%;-0.0%;0.0%", border=True)
+_NUM = CellStyle(num_format="#,##0.0", border=True)
+_TEXT = CellStyle(border=True)
+_DATE = CellStyle(num_format="yyyy-mm-dd", border=True)
+
+_LABELS = {
+    "title": ("执行跟踪", "Execution"),
+    "progress": ("进度偏差（偏差率 = 延误天数 ÷ 计划天数，超过 ±{t:.0%} 需写明问题与对策）",
+                 "Progress deviation (delay ÷ planned days; beyond ±{t:.0%} needs a cause and a countermeasure)"),
+    "progress_cols": (("任务编号", "里程碑", "负责人", "计划完成", "实际完成", "计划天数", "延误天数", "偏差率", "需补原因", "说明"),
+                      ("Task", "Milestone", "Owner", "Planned", "Actual", "Planned days", "Delay days", "Deviation",
+                       "Needs cause", "Issues")),
+    "findings": ("计划与行动检查", "Plan and action checks"),
+    "findings_cols": (("表", "任务/事项", "规则", "问题"), ("Table", "Task / item", "Rule", "Problem")),
+    "conflicts": ("时间冲突（大促、负责人并行任务、超出计划期）", "Timeline conflicts (campaigns, owner load, after plan end)"),
+    "conflicts_cols": (("类型", "任务", "负责人", "开始", "结束", "说明"), ("Kind", "Task", "Owner", "Start", "End", "Detail")),
+    "budget": ("预算与ROI", "Budget and ROI"),
+    "budget_cols": (("类别", "预算", "支出", "差异", "差异%", "带来收入", "ROI", "说明"),
+                    ("Category", "Budget", "Spend", "Variance", "Variance %", "Revenue", "ROI", "Note")),
+    "none": ("无", "none"),
+    "yes": ("是", "yes"),
+}
+
+
+def _l(key: str, lang: str):
+    zh, en = _LABELS[key]
+    return zh if lang == "zh" else en
+
+
+def _col(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _plain(v):
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return None if pd.isna(v) else v.to_pydatetime().date()
+    if isinstance(v, float) and v != v:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+class _Sheet:
+    def __init__(self):
+        self.cells: list[Cell] = []
+        self.row = 1
+
+    def put(self, col: int, value, style=None):
+        value = _plain(value)
+        if value is not None or style is not None:
+            self.cells.append(Cell(f"{_col(col)}{self.row}", value, style))
+
+    def line(self, values, styles):
+        for i, (v, s) in enumerate(zip(values, styles)):
+            self.put(i, v, s)
+        self.row += 1
+
+    def section(self, title: str, headers):
+        self.row += 1
+        self.put(0, title, _TITLE)
+        self.row += 1
+        self.line(headers, [_HEAD] * len(headers))
+
+
+def _table(review: model.Review, name: str) -> pd.DataFrame | None:
+    df = review.tables.get(name)
+    return df if df is not None and not df.empty else None
+
+
+def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
+                    compared: pd.DataFrame | None = None) -> SheetSpec | None:
+    """The Execution sheet for ``review``, or None when it has no plan, progress, actions or budget."""
+    plan, progress = _table(review, "Plan"), _table(review, "Progress")
+    actions, budget, risks = _table(review, "Actions"), _table(review, "Budget"), _table(review, "Risks")
+    campaigns = _table(review, "Campaigns")
+    if all(t is None for t in (plan, progress, actions, budget)):
+        return None
+    settings = review.settings or {}
+    threshold = float(settings.get("deviation_threshold") or 0.10)
+    as_of = pd.Timestamp(as_of or settings.get("as_of") or dt.date.today())
+    g = _Sheet()
+    g.put(0, _l("title", lang), CellStyle(bold=True, font_color="#1F3864"))
+    g.put(2, as_of.date(), CellStyle(num_format="yyyy-mm-dd", font_color="#C00000", bold=True))
+
+    if progress is not None:
+        tp = track_progress(progress, plan, as_of=as_of, threshold=threshold)
+        g.section(_l("progress", lang).format(t=threshold), _l("progress_cols", lang))
+        for _, r in tp.iterrows():
+            bad = bool(r["flagged"]) or bool(r["overdue"]) or bool(r["inconsistent"])
+            g.line([r["task_id"], r["milestone"], r["owner"], r["planned_date"], r["actual_date"],
+                    r["planned_days"], r["delay_days"], r["deviation"],
+                    _l("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
+                   [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
+                    _BAD if r["needs_cause"] else _TEXT, _BAD if bad and r["issues"] else _TEXT])
+
+    findings = []
+    if plan is not None:
+        total = float(budget["budget"].sum()) if budget is not None and "budget" in budget else None
+        findings.append((model.PLAN.sheet(lang), check_plan(plan, total_budget=total or None), "task_id"))
+    if actions is not None or compared is not None:
+        findings.append((model.ACTIONS.sheet(lang),
+                         check_actions(actions if actions is not None else pd.DataFrame(), compared), "item"))
+    if risks is not None:
+        findings.append((model.RISKS.sheet(lang), check_risks(risks), "risk"))
+    g.section(_l("findings", lang), _l("findings_cols", lang))
+    n = 0
+    for sheet, df, key in findings:
+        for _, r in df.iterrows():
+            g.line([sheet, r.get(key, r.get("task_id")), r.get("rule"), r.get("message")], [_TEXT] * 3 + [_BAD])
+            n += 1
+    if not n:
+        g.line([_l("none", lang)], [_TEXT])
+
+    if plan is not None:
+        cf = conflicts(plan, campaigns, max_parallel=int(settings.get("max_parallel_tasks") or 3),
+                       plan_end=settings.get("plan_end"))
+        g.section(_l("conflicts", lang), _l("conflicts_cols", lang))
+        for _, r in cf.iterrows():
+            g.line([r["kind"], r["task_id"], r["owner"], r["start"], r["end"], r["message"]],
+                   [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _BAD])
+        if cf.empty:
+            g.line([_l("none", lang)], [_TEXT])
+
+    if budget is not None:
+        b = budget_roi(budget)
+        g.section(_l("budget", lang), _l("budget_cols", lang))
+        for _, r in b.iterrows():
+            g.line([r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
+                    r["roi"], r["note"] or None],
+                   [_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM,
+                    _PCT_BAD if r["over_budget"] else _PCT, _NUM,
+                    CellStyle(num_format="0.0x", border=True), _TEXT])
+
+    widths = {"A": 12, "B": 22, "C": 10, "D": 12, "E": 12, "F": 11, "G": 10, "H": 10, "I": 10, "J": 60}
+    return SheetSpec(cells=g.cells, col_widths=widths, page_setup=PageSetup(landscape=True),
+                     show_grid_lines=False)

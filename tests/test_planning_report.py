@@ -1,0 +1,43 @@
+"""The Execution sheet shows what the plan checks found, with METHOD.md's worked example."""
+import pandas as pd
+
+from reviewkit import model
+from reviewkit.planning.report import execution_sheet
+from reviewkit.sample import make_sample_review
+
+
+def _cells(spec):
+    return {c.ref: c.value for c in spec.cells if c.value is not None}
+
+
+def test_execution_sheet_flags_the_method_example_and_the_contradicting_row():
+    review = make_sample_review("zh")
+    cells = _cells(execution_sheet(review, as_of="2025-12-31", lang="zh"))
+    row = next(ref[1:] for ref, v in cells.items() if ref.startswith("A") and v == "T02")
+    # planned 1st -> 15th (15 days inclusive), done on the 18th: 3 days late = +20%
+    assert cells[f"F{row}"] == 15 and cells[f"G{row}"] == 3
+    assert cells[f"H{row}"] == 3 / 15
+    assert "beyond ±10%" in cells[f"J{row}"]
+    texts = [v for v in cells.values() if isinstance(v, str)]
+    assert any("2 days late" in t and "3 days early" in t for t in texts)
+    assert any("not measurable" in t for t in texts)
+    assert any(t == "执行跟踪" for t in texts)
+
+
+def test_english_headers_and_a_review_without_plan_tables_gets_no_sheet():
+    review = make_sample_review("en")
+    cells = _cells(execution_sheet(review, as_of="2025-12-31", lang="en"))
+    assert "Deviation" in cells.values() and "Budget and ROI" in cells.values()
+    empty = model.Review(tables={"Scorecard": review.scorecard, "KPIs": review.kpis}, lang="en")
+    assert execution_sheet(empty, as_of="2025-12-31", lang="en") is None
+
+
+def test_over_budget_category_is_marked_and_roi_matches_hand_calculation():
+    review = make_sample_review("zh")
+    review.tables["Budget"] = pd.DataFrame([{"category": "沙龙", "budget": 40.0, "spend": 46.0, "revenue": 210.0}])
+    spec = execution_sheet(review, as_of="2025-12-31", lang="zh")
+    cells = _cells(spec)
+    row = next(ref[1:] for ref, v in cells.items() if v == "沙龙")
+    assert cells[f"D{row}"] == 6.0 and cells[f"G{row}"] == (210 - 46) / 46
+    red = next(c for c in spec.cells if c.ref == f"D{row}").style
+    assert red.fill == "#F8CBAD"
