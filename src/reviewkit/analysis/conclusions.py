@@ -5,6 +5,8 @@ e.g. 「销售额 1,080万，目标 1,200万，达成率 90.0%（未达标），
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 
 import pandas as pd
@@ -88,6 +90,12 @@ def _share(value: float) -> str:
     return f"{_sign(value, False)}{abs(value) * 100:.0f}%"
 
 
+def _rows(df: pd.DataFrame):
+    """``df.itertuples(index=False)`` built from column lists (the same values, faster)."""
+    row = collections.namedtuple("Row", map(str, df.columns), rename=True)
+    return itertools.starmap(row, zip(*(df[c].tolist() for c in df.columns)))
+
+
 def _drivers_table(drivers) -> pd.DataFrame | None:
     if drivers is None:
         return None
@@ -122,14 +130,15 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
     ranks = {}
     if ranked is not None:
         require_frame(ranked, "ranked", ["unit", "kpi", "rank", "rank_change"])
-        ranks = {(r.unit, r.kpi): (r.rank, r.rank_change) for r in ranked.itertuples()}
+        ranks = {(u, k): (rk, ch) for u, k, rk, ch in zip(
+            *(ranked[c].tolist() for c in ("unit", "kpi", "rank", "rank_change")))}
     drv = _drivers_table(drivers)
     # the driver rows of each KPI, split once (the original index is kept for idxmin/loc)
     drv_by_kpi = {} if drv is None else {k: g for k, g in drv.groupby("kpi", sort=False, dropna=True,
                                                                     observed=True)}
     words = STATUS_WORDS[lang]
     texts = []
-    for r in compared.itertuples(index=False):
+    for r in _rows(compared):
         unit_s, pct = r.kpi_unit, bool(r.is_percent)
         fmt = lambda v, signed=False: format_value(v, unit_s, lang=lang, is_percent=pct,  # noqa
                                                    signed=signed)
