@@ -101,7 +101,7 @@ def _duplicates(ck: _Checker) -> None:
         filled = ~keys[[k for k in spec.key if spec.column(k).required] or list(spec.key)].isna().any(axis=1)
         filled_arr = filled.to_numpy()
         seen: dict[tuple, int] = {}
-        for pos, raw in enumerate(keys.itertuples(index=False)):
+        for pos, raw in enumerate(zip(*(keys.iloc[:, j].tolist() for j in range(keys.shape[1])))):
             if not filled_arr[pos]:
                 continue
             key = tuple(None if _blank(x) else x for x in raw)
