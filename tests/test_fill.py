@@ -353,7 +353,8 @@ def test_plan_is_plain_data(filled):
     assert {c.sheet for c in plan.cells} == sheets
     assert all(c.formula is None or c.formula.startswith("=") for c in plan.cells)
     assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
-    assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers", "timeline"]
+    assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers", "timeline", "execution"]
+    assert all(s.spec.page_setup is not None and s.spec.page_setup.fit_width == 1 for s in plan.sheets)
     assert any(ch.kind == "waterfall" for s in plan.sheets for ch in s.spec.charts)
     assert any(ch.kind == "stacked_column" for s in plan.sheets for ch in s.spec.charts)
 

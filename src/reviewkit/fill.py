@@ -33,6 +33,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from . import model
 from .engines.plan import CellWrite
 from .errors import InputError, ReviewkitError
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
-                    SheetSpec, waterfall_series)
+                    PageSetup, SheetSpec, waterfall_series)
 from .ooxml.cellref import num_to_col, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
@@ -1125,6 +1126,15 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     timeline = _timeline_sheet(review, lang, as_of, warnings)
     if timeline is not None:
         sheets += (OwnedSheet("timeline", model.owned_sheet_name("timeline", lang), timeline, 4),)
+    from .planning.report import execution_sheet
+
+    execution = execution_sheet(review, as_of=as_of, lang=lang, compared=an.compared)
+    if execution is not None:
+        sheets += (OwnedSheet("execution", model.owned_sheet_name("execution", lang), execution, 5),)
+    # Every owned sheet prints landscape with all its columns on one page width.
+    sheets = tuple(s if s.spec.page_setup is not None else
+                   dataclasses.replace(s, spec=dataclasses.replace(s.spec, page_setup=PageSetup()))
+                   for s in sheets)
     for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
         warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")
     return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
@@ -1157,7 +1167,12 @@ def apply_plan(editor, plan: FillPlan) -> None:
             name = f"{s.name} (reviewkit)" if n == 1 else f"{s.name} (reviewkit {n})"
             n += 1
         used.append(name)
-        editor.replace_sheet(name, s.spec, position=None if name.lower() in existing else s.position)
+        spec = s.spec
+        if s.key == "summary" and getattr(editor, "has_vba_project", False):
+            from .vba import refresh_button  # the Refresh button survives every rebuild of the summary
+
+            spec = dataclasses.replace(spec, buttons=(*spec.buttons, refresh_button(plan.lang, "J2")))
+        editor.replace_sheet(name, spec, position=None if name.lower() in existing else s.position)
     editor.set_custom_property(OWNED_PROPERTY, json.dumps(used, ensure_ascii=False))
     for k, v in plan.properties.items():
         editor.set_custom_property(k, v)

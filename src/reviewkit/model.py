@@ -385,6 +385,7 @@ OWNED_SHEETS = {
     "breakdown": ("拆解", "Breakdown"),
     "peers": ("排名", "Peers"),
     "timeline": ("甘特图", "Timeline"),
+    "execution": ("执行跟踪", "Execution"),
 }
 
 

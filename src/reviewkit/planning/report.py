@@ -136,7 +136,9 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
         findings.append((model.PLAN.sheet(lang), check_plan(plan, total_budget=total or None), "task_id"))
     if actions is not None or compared is not None:
         findings.append((model.ACTIONS.sheet(lang),
-                         check_actions(actions if actions is not None else pd.DataFrame(), compared), "item"))
+                         check_actions(actions if actions is not None else
+                                       pd.DataFrame(columns=[c.key for c in model.ACTIONS.input_columns]),
+                                       compared), "item"))
     if risks is not None:
         findings.append((model.RISKS.sheet(lang), check_risks(risks), "risk"))
     g.section(_l("findings", lang), _l("findings_cols", lang))
