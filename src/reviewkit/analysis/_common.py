@@ -97,6 +97,82 @@ def _truthy(value: object) -> bool:
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
     require_frame(kpis, "kpis", ["key"])
+    if kpis.columns.has_duplicates:
+        return _kpi_table_frame(kpis)
+    # column by column as Python lists, one DataFrame at the end: a KPI table has a few rows,
+    # so pandas' per-operation overhead is what costs (same checks, same order, same result
+    # as _kpi_table_frame)
+    n = len(kpis)
+    keys = kpis["key"].map(text)
+    key_list = keys.tolist()
+    if "" in key_list:
+        raise InputError("table 'kpis' has a row without a key",
+                         expected="a unique KPI key per row")
+    seen: set = set()
+    for key in key_list:
+        if key in seen:
+            raise InputError("table 'kpis' has a duplicate key", value=key,
+                             expected="each KPI key once")
+        seen.add(key)
+    cols: dict[str, object] = {c: kpis[c].array for c in kpis.columns}
+    cols["key"] = keys.array
+    raw = {c: (kpis[c].tolist() if c in kpis.columns else [default] * n)
+           for c, default in _KPI_DEFAULTS.items()}
+    texts = {c: [text(v) for v in raw[c]] for c in _KPI_TEXTS}
+    texts["name"] = [v if v else key for v, key in zip(texts["name"], key_list)]
+    texts["direction"] = [v.lower() or "higher" for v in texts["direction"]]
+    texts["aggregation"] = [v.lower() or "sum" for v in texts["aggregation"]]
+    for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
+        for key, v in zip(key_list, texts[col]):
+            if v not in allowed:
+                raise InputError(f"KPI '{key}' has an unknown {col}", value=v,
+                                 expected=" | ".join(allowed))
+    index = kpis.index
+    floats = {}
+    for col in _KPI_FLOATS:
+        values = raw[col]
+        if col in kpis.columns and kpis[col].dtype.kind in "fiu":
+            arr = kpis[col].to_numpy(dtype="float64")
+        elif all(v is None or type(v) is float or type(v) is int for v in values):
+            arr = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        else:
+            arr = to_float(kpis[col] if col in kpis.columns else
+                           pd.Series(values, index=index, dtype=object, name=col), "kpis", col).to_numpy()
+        floats[col] = arr
+    for col, default in (("green", 1.0), ("amber", 0.9), ("weight", 1.0)):
+        floats[col] = np.where(np.isnan(floats[col]), default, floats[col])
+    for key, w in zip(key_list, floats["weight"]):
+        if w < 0:
+            raise InputError(f"KPI '{key}' has a negative weight", value=float(w),
+                             expected="a weight >= 0")
+    for key, a, g in zip(key_list, floats["amber"], floats["green"]):
+        if a > g:
+            raise InputError(f"KPI '{key}' has an amber threshold above green",
+                             value=float(a), expected=f"amber <= green ({float(g)})")
+    pct = [(_truthy(p) if not is_blank(p) else u == "%")
+           for p, u in zip(raw["is_percent"], texts["unit"])]
+    for key, d, lo, hi in zip(key_list, texts["direction"], floats["range_low"],
+                              floats["range_high"]):
+        if d == "range" and np.isnan(lo) and np.isnan(hi):
+            raise InputError(f"KPI '{key}' has direction 'range' but no range_low "
+                             "or range_high", expected="at least one bound of the target band")
+    for c in _KPI_DEFAULTS:  # missing columns are appended in this order
+        if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers its dtype
+            cols[c] = texts[c]
+        elif c in texts:
+            arr = np.empty(n, dtype=object)
+            arr[:] = texts[c]
+            cols[c] = pd.Series(arr, dtype=object)  # a Series stays object (no str inference)
+        elif c in floats:
+            cols[c] = floats[c]
+        else:
+            cols[c] = np.array(pct, dtype=bool)
+    k = pd.DataFrame(cols)  # every column is n long on a RangeIndex; set_index replaces it
+    return k.set_index("key", drop=False)
+
+
+def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """``kpi_table`` with pandas operations (the reference; used for duplicate column names)."""
     k = kpis.copy()
     keys = k["key"].map(text)
     if (keys == "").any():
