@@ -354,7 +354,9 @@ def test_plan_is_plain_data(filled):
     assert all(c.formula is None or c.formula.startswith("=") for c in plan.cells)
     assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
     assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers", "timeline", "execution"]
-    assert all(s.spec.page_setup is not None and s.spec.page_setup.fit_width == 1 for s in plan.sheets)
+    setups = {s.key: s.spec.page_setup for s in plan.sheets}
+    assert all(p.landscape and p.fit_height == 0 for p in setups.values())
+    assert setups["summary"].fit_width == setups["execution"].fit_width == 1
     assert any(ch.kind == "waterfall" for s in plan.sheets for ch in s.spec.charts)
     assert any(ch.kind == "stacked_column" for s in plan.sheets for ch in s.spec.charts)
 

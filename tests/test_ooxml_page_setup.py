@@ -73,3 +73,18 @@ def test_libreoffice_prints_all_forty_columns_on_one_page_width(tmp_path, soffic
     # Data (1 page) + Summary: one page when fitted, several pages across when not.
     assert pages["fitted"] == 2
     assert pages["loose"] > 3
+
+
+def test_row_heights_are_written_and_bad_ones_refused(tmp_path):
+    path = _book(tmp_path / "b.xlsx")
+    with WorkbookEditor.open(path) as book:
+        book.replace_sheet("Notes", SheetSpec(cells=[Cell("A1", "short"), Cell("A2", "long " * 40)],
+                                              row_heights={2: 45}))
+        book.save()
+    ws = openpyxl.load_workbook(path)["Notes"]
+    assert ws.row_dimensions[2].height == 45
+    assert ws.row_dimensions[1].height is None
+    with pytest.raises(InputError, match="row height"):
+        SheetSpec(row_heights={0: 15})
+    with pytest.raises(InputError, match="row height"):
+        SheetSpec(row_heights={3: 1000})

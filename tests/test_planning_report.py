@@ -41,3 +41,14 @@ def test_over_budget_category_is_marked_and_roi_matches_hand_calculation():
     assert cells[f"D{row}"] == 6.0 and cells[f"G{row}"] == (210 - 46) / 46
     red = next(c for c in spec.cells if c.ref == f"D{row}").style
     assert red.fill == "#F8CBAD"
+
+
+def test_wrapped_notes_get_a_row_tall_enough_to_show_them():
+    spec = execution_sheet(make_sample_review("zh"), as_of="2025-12-31", lang="zh")
+    cells = _cells(spec)
+    long_rows = [int(ref[1:]) for ref, v in cells.items() if ref.startswith("J") and isinstance(v, str)
+                 and len(v) > 140]
+    assert long_rows, "the sample's contradicting progress row has a long explanation"
+    assert all(spec.row_heights.get(r, 0) >= 30 for r in long_rows)
+    short = [int(ref[1:]) for ref, v in cells.items() if ref.startswith("J") and isinstance(v, str) and len(v) < 40]
+    assert all(r not in spec.row_heights for r in short)

@@ -1086,6 +1086,17 @@ def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str])
 
 
 # --- public API ---------------------------------------------------------------------------
+def _page_setup(spec: SheetSpec) -> PageSetup:
+    """Landscape, all columns across as few pages as stay readable (about 200 characters a page).
+
+    Most owned sheets fit one page wide; a long weekly timeline gets two or three pages across
+    rather than one page too small to read.
+    """
+    used = {parse_col(re.match(r"[A-Z]+", c.ref).group()) for c in spec.cells}
+    width = sum(spec.col_widths.get(col, 8.43) for col in used)
+    return PageSetup(landscape=True, fit_width=max(1, math.ceil(width / 200)), fit_height=0)
+
+
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
                     cap: float | None = None, keep: frozenset[str] | set[str] = frozenset()) -> FillPlan:
     """Analyse ``review`` (as read by ``reviewkit.reader.read_review``) and return what to write.
@@ -1131,9 +1142,8 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     execution = execution_sheet(review, as_of=as_of, lang=lang, compared=an.compared)
     if execution is not None:
         sheets += (OwnedSheet("execution", model.owned_sheet_name("execution", lang), execution, 5),)
-    # Every owned sheet prints landscape with all its columns on one page width.
     sheets = tuple(s if s.spec.page_setup is not None else
-                   dataclasses.replace(s, spec=dataclasses.replace(s.spec, page_setup=PageSetup()))
+                   dataclasses.replace(s, spec=dataclasses.replace(s.spec, page_setup=_page_setup(s.spec)))
                    for s in sheets)
     for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
         warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")

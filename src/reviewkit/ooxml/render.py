@@ -74,7 +74,9 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
             for c, w in sorted(spec.col_widths.items())) + "</cols>")
     parts.append("<sheetData>")
     for r in sorted(rows):
-        parts.append(f'<row r="{r}">' + "".join(rows[r][c] for c in sorted(rows[r])) + "</row>")
+        height = spec.row_heights.get(r)
+        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
+        parts.append(f'<row r="{r}"{attrs}>' + "".join(rows[r][c] for c in sorted(rows[r])) + "</row>")
     parts.append("</sheetData>")
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'

@@ -164,6 +164,7 @@ class SheetSpec:
     show_grid_lines: bool = True
     buttons: tuple[Button, ...] = ()
     page_setup: PageSetup | None = None
+    row_heights: dict = field(default_factory=dict)  # row number -> height in points (wrapped text)
 
     def __post_init__(self):
         for name in ("cells", "merged", "conditional_formats", "data_validations", "charts", "buttons"):
@@ -175,6 +176,13 @@ class SheetSpec:
             parse_cell(self.freeze)
         if self.tab_color is not None:
             argb(self.tab_color)
+        heights = {}
+        for row, h in dict(self.row_heights).items():
+            if isinstance(row, bool) or not isinstance(row, int) or row < 1 or not 0 < float(h) <= 409:
+                raise InputError("row height out of range", value=(row, h),
+                                 expected="a row number from 1 and a height in points up to 409")
+            heights[row] = float(h)
+        object.__setattr__(self, "row_heights", heights)
         if self.page_setup is not None and not isinstance(self.page_setup, PageSetup):
             raise InputError("SheetSpec.page_setup takes a PageSetup", value=type(self.page_setup).__name__,
                              expected="reviewkit.ooxml.PageSetup(landscape=True, fit_width=1, fit_height=0)")

@@ -8,6 +8,8 @@ spend vs budget with ROI. Values only: the live parts of the plan are the Gantt 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import unicodedata
 
 import pandas as pd
 
@@ -25,6 +27,9 @@ _PCT_BAD = CellStyle(num_format="+0.0%;-0.0%;0.0%", fill="#F8CBAD", border=True)
 _PCT = CellStyle(num_format="+0.0%;-0.0%;0.0%", border=True)
 _NUM = CellStyle(num_format="#,##0.0", border=True)
 _TEXT = CellStyle(border=True)
+_NOTE = CellStyle(border=True, wrap=True)
+_NOTE_BAD = CellStyle(border=True, wrap=True, fill="#F8CBAD")
+_NOTE_COL = 9  # column J: the one wide, wrapping column every section writes its text into
 _DATE = CellStyle(num_format="yyyy-mm-dd", border=True)
 
 _LABELS = {
@@ -77,15 +82,30 @@ def _plain(v):
     return v
 
 
+_WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 11, "G": 10, "H": 10, "I": 10, "J": 70}
+
+
+def _text_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (CJK counts double)."""
+    chars = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return max(1, math.ceil(chars / max(width - 1, 1)))
+
+
 class _Sheet:
     def __init__(self):
         self.cells: list[Cell] = []
+        self.heights: dict[int, float] = {}
         self.row = 1
 
     def put(self, col: int, value, style=None):
         value = _plain(value)
         if value is not None or style is not None:
             self.cells.append(Cell(f"{_col(col)}{self.row}", value, style))
+        if isinstance(value, str) and style is not None and style.wrap:
+            # wrapped text needs its row height set: a spreadsheet does not grow the row on load
+            lines = _text_lines(value, _WIDTHS[_col(col)])
+            if lines > 1:
+                self.heights[self.row] = max(self.heights.get(self.row, 0), 15.0 * lines)
 
     def line(self, values, styles):
         for i, (v, s) in enumerate(zip(values, styles)):
@@ -93,10 +113,17 @@ class _Sheet:
         self.row += 1
 
     def section(self, title: str, headers):
+        """A title and a header row; the last header goes to the wide note column."""
         self.row += 1
         self.put(0, title, _TITLE)
         self.row += 1
-        self.line(headers, [_HEAD] * len(headers))
+        self.line(_spread(headers), [_HEAD if h is not None else None for h in _spread(headers)])
+
+
+def _spread(values):
+    """Put the last value in the note column (J), the others from column A on."""
+    values = list(values)
+    return values[:-1] + [None] * (_NOTE_COL - len(values) + 1) + values[-1:]
 
 
 def _table(review: model.Review, name: str) -> pd.DataFrame | None:
@@ -128,7 +155,7 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
                     r["planned_days"], r["delay_days"], r["deviation"],
                     _l("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
                    [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
-                    _BAD if r["needs_cause"] else _TEXT, _BAD if bad and r["issues"] else _TEXT])
+                    _BAD if r["needs_cause"] else _TEXT, _NOTE_BAD if bad and r["issues"] else _NOTE])
 
     findings = []
     if plan is not None:
@@ -145,7 +172,8 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     n = 0
     for sheet, df, key in findings:
         for _, r in df.iterrows():
-            g.line([sheet, r.get(key, r.get("task_id")), r.get("rule"), r.get("message")], [_TEXT] * 3 + [_BAD])
+            g.line(_spread([sheet, r.get(key, r.get("task_id")), r.get("rule"), r.get("message")]),
+                   _spread([_TEXT, _TEXT, _NOTE, _NOTE_BAD]))
             n += 1
     if not n:
         g.line([_l("none", lang)], [_TEXT])
@@ -155,8 +183,8 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
                        plan_end=settings.get("plan_end"))
         g.section(_l("conflicts", lang), _l("conflicts_cols", lang))
         for _, r in cf.iterrows():
-            g.line([r["kind"], r["task_id"], r["owner"], r["start"], r["end"], r["message"]],
-                   [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _BAD])
+            g.line(_spread([r["kind"], r["task_id"], r["owner"], r["start"], r["end"], r["message"]]),
+                   _spread([_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NOTE_BAD]))
         if cf.empty:
             g.line([_l("none", lang)], [_TEXT])
 
@@ -164,12 +192,11 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
         b = budget_roi(budget)
         g.section(_l("budget", lang), _l("budget_cols", lang))
         for _, r in b.iterrows():
-            g.line([r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
-                    r["roi"], r["note"] or None],
-                   [_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM,
-                    _PCT_BAD if r["over_budget"] else _PCT, _NUM,
-                    CellStyle(num_format="0.0x", border=True), _TEXT])
+            g.line(_spread([r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
+                            r["roi"], r["note"] or None]),
+                   _spread([_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM,
+                            _PCT_BAD if r["over_budget"] else _PCT, _NUM,
+                            CellStyle(num_format="0.0x", border=True), _NOTE]))
 
-    widths = {"A": 12, "B": 22, "C": 10, "D": 12, "E": 12, "F": 11, "G": 10, "H": 10, "I": 10, "J": 60}
-    return SheetSpec(cells=g.cells, col_widths=widths, page_setup=PageSetup(landscape=True),
-                     show_grid_lines=False)
+    return SheetSpec(cells=g.cells, col_widths=_WIDTHS, row_heights=g.heights,
+                     page_setup=PageSetup(landscape=True), show_grid_lines=False)
