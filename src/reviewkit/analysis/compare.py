@@ -136,10 +136,12 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     kk = k.loc[s["kpi"]].reset_index(drop=True)
-    out = pd.DataFrame({"unit": s["unit"], "kpi": s["kpi"], "name": kk["name"],
-                        "kpi_unit": kk["unit"], "direction": kk["direction"],
-                        "aggregation": kk["aggregation"], "is_percent": kk["is_percent"],
-                        "number_format": kk["number_format"], "weight": kk["weight"]})
+    # the columns are collected in a dict and become one DataFrame at the end (one
+    # construction instead of ~40 column inserts; each value keeps the dtype it had)
+    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kk["name"],
+           "kpi_unit": kk["unit"], "direction": kk["direction"],
+           "aggregation": kk["aggregation"], "is_percent": kk["is_percent"],
+           "number_format": kk["number_format"], "weight": kk["weight"]}
     for col in ("target", "actual", "last_year", "year_before"):
         out[col] = s[col]
     a = s["actual"].to_numpy()
@@ -234,4 +236,4 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
             notes[i].append("n.m.: year before <= 0, no % change")
     out["status"] = status
     out["note"] = ["; ".join(n) for n in notes]
-    return out[COLUMNS]
+    return pd.DataFrame(out)[COLUMNS]
