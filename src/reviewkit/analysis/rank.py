@@ -63,9 +63,10 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     # the ranking key: bigger is better
     key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
     key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
-    per = pd.DataFrame({"unit": c["unit"], "kpi": c["kpi"], "name": c["name"], "value": a,
-                        "value_ly": ly, "score": c["achievement"].to_numpy(dtype="float64"),
-                        "score_ly": ach_ly})
+    # columns collected in a dict, one DataFrame below (no per-column inserts)
+    per = {"unit": c["unit"], "kpi": c["kpi"], "name": c["name"], "value": a,
+           "value_ly": ly, "score": c["achievement"].to_numpy(dtype="float64"),
+           "score_ly": ach_ly}
     per["rank"] = _min_rank(pd.Series(key), per["kpi"])
     per["rank_ly"] = _min_rank(pd.Series(key_ly), per["kpi"])
     # peers with a value, per KPI (the count of non-NaN values of the row's KPI group)
@@ -83,17 +84,18 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
                         "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
                         "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
     g = tmp.groupby("unit", sort=False).sum()
-    overall = pd.DataFrame({"unit": g.index.to_numpy(dtype=object), "kpi": OVERALL,
-                            "name": "综合得分 / overall score"})
-    overall["score"] = np.where(g["w"] > 0, g["ws"] / g["w"].where(g["w"] > 0, 1.0), np.nan)
-    overall["score_ly"] = np.where(g["w_ly"] > 0, g["ws_ly"] / g["w_ly"].where(g["w_ly"] > 0, 1.0),
-                                   np.nan)
-    overall["value"] = overall["score"]
-    overall["value_ly"] = overall["score_ly"]
-    overall["rank"] = _min_rank(overall["score"], overall["kpi"])
-    overall["rank_ly"] = _min_rank(overall["score_ly"], overall["kpi"])
-    overall["n_units"] = pd.array([overall["score"].count()] * len(overall), dtype="Int64")
-    overall["n_units_ly"] = pd.array([overall["score_ly"].count()] * len(overall), dtype="Int64")
+    score = np.where(g["w"] > 0, g["ws"] / g["w"].where(g["w"] > 0, 1.0), np.nan)
+    score_ly = np.where(g["w_ly"] > 0, g["ws_ly"] / g["w_ly"].where(g["w_ly"] > 0, 1.0), np.nan)
+    one_group = pd.Series([OVERALL] * len(score))
+    overall = pd.DataFrame({
+        "unit": g.index.to_numpy(dtype=object), "kpi": OVERALL, "name": "综合得分 / overall score",
+        "score": score, "score_ly": score_ly, "value": score, "value_ly": score_ly,
+        "rank": _min_rank(pd.Series(score), one_group),
+        "rank_ly": _min_rank(pd.Series(score_ly), one_group),
+        "n_units": pd.array([int(np.count_nonzero(~np.isnan(score)))] * len(score), dtype="Int64"),
+        "n_units_ly": pd.array([int(np.count_nonzero(~np.isnan(score_ly)))] * len(score),
+                               dtype="Int64")})
+    per = pd.DataFrame(per)
     out = pd.concat([per, overall[per.columns]], ignore_index=True)
     out["rank_change"] = (out["rank_ly"] - out["rank"]).astype("Int64")
     return out[COLUMNS]
