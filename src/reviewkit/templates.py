@@ -32,6 +32,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError, WorkbookLockedError
+from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
 
 #: document created/modified date written into every workbook (deterministic output)
@@ -153,15 +154,6 @@ def _t(key: str, lang: str) -> str:
 
 
 # --- small helpers ------------------------------------------------------------------
-def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _as_datetime(value: object) -> dt.datetime | None:

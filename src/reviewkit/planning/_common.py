@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from reviewkit.analysis._common import is_blank  # one definition of a blank cell
 from reviewkit.errors import InputError
 
 #: columns of every findings table returned by the checks
@@ -27,18 +28,6 @@ _CN_NUMBER = re.compile(r"[零一二两三四五六七八九十百千万亿半]+
 _DIGIT = re.compile(r"\d")
 
 _FALSE_FLAGS = {"", "否", "n", "no", "0", "false", "×", "x", "不是", "非"}
-
-
-def is_blank(value: object) -> bool:
-    """True for None, NaN, NaT, NA and strings that are empty after stripping."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def text(value: object) -> str:
