@@ -29,7 +29,7 @@ def test_filled_xlsm_has_a_working_refresh_button_on_guide_and_summary(tmp_path)
         assert proc is not None and proc.name == "Refresh", b
     assert first["xl/vbaProject.bin"] == vba_before
 
-    # a second fill (forced by an input change elsewhere is not needed: same inputs) keeps it all
+    # filling again with the same inputs changes nothing: button, bindings and macros all stay
     fill_workbook(path, as_of="2025-12-31")
     assert _parts(path) == first
 
