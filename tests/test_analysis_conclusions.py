@@ -80,3 +80,14 @@ def test_errors():
         conclusions(compare(SC, KPIS), lang="fr")
     with pytest.raises(InputError, match="lacks column"):
         conclusions(pd.DataFrame({"unit": ["A"]}))
+
+
+def test_a_share_of_hundreds_of_percent_is_left_out_but_the_amount_stays():
+    # The total barely moved (+0.7万) while one region fell 300万: "占变化 −44,000%" misleads.
+    drivers = pd.DataFrame({"kpi": ["sales", "sales"], "segment": ["华东区域", "华南区域"],
+                            "contribution": [-300.0, 300.7], "share_of_change": [-300 / 0.7, 300.7 / 0.7]})
+    text = conclusions(compare(SC, KPIS), RANKED, drivers).loc[0, "text"]
+    assert text.endswith("主要拖累：华东区域 −300万。")
+    assert "占变化" not in text
+    ok = drivers.assign(share_of_change=[-3.0, 4.0])  # exactly at the limit it is still shown
+    assert "（占变化 −300%）" in conclusions(compare(SC, KPIS), RANKED, ok).loc[0, "text"]

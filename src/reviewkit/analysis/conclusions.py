@@ -86,6 +86,9 @@ def _pp(value: float, lang: str) -> str:
     return f"{s}{abs(value):.1f}" + ("个百分点" if lang == "zh" else " pp")
 
 
+MAX_SHARE = 3.0  # beyond ±300% of the change, a driver's share is left out of the sentence
+
+
 def _share(value: float) -> str:
     return f"{_sign(value, False)}{abs(value) * 100:.0f}%"
 
@@ -209,6 +212,7 @@ def _driver_text(rows, r, fmt, lang, pct) -> str:
     amount = _pp(row["contribution"] * 100, lang) if pct else fmt(row["contribution"], True)
     s = f"{label}{row['segment']} {amount}"
     share = row.get("share_of_change", float("nan"))
-    if not is_blank(share):
+    # A share of several hundred percent only says the total barely moved: not meaningful.
+    if not is_blank(share) and abs(share) <= MAX_SHARE:
         s += f"（占变化 {_share(share)}）" if lang == "zh" else f" ({_share(share)} of the change)"
     return s
