@@ -88,3 +88,31 @@ def test_row_heights_are_written_and_bad_ones_refused(tmp_path):
         SheetSpec(row_heights={0: 15})
     with pytest.raises(InputError, match="row height"):
         SheetSpec(row_heights={3: 1000})
+
+
+def _print_titles(path):
+    import re
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/workbook.xml").decode()
+    return re.findall(r'<definedName name="_xlnm.Print_Titles" localSheetId="(\d+)">([^<]*)</definedName>', xml)
+
+
+def test_repeated_columns_become_print_titles_of_the_right_sheet(tmp_path):
+    path = _book(tmp_path / "b.xlsx")
+    wide = _wide_spec(PageSetup(fit_width=2, repeat_columns="A:B"))
+    with WorkbookEditor.open(path) as book:
+        book.replace_sheet("甘特图", wide, position=0)  # inserted before "Data"
+        book.save()
+    assert _print_titles(path) == [("0", "'甘特图'!$A:$B")]
+    assert openpyxl.load_workbook(path)["甘特图"].print_title_cols == "$A:$B"
+    first = path.read_bytes()
+    with WorkbookEditor.open(path) as book:  # the same spec again: same bytes
+        book.replace_sheet("甘特图", wide)
+        book.save()
+    assert path.read_bytes() == first
+    with WorkbookEditor.open(path) as book:  # without repeated columns the name goes
+        book.replace_sheet("甘特图", _wide_spec(PageSetup()))
+        book.save()
+    assert _print_titles(path) == []
+    with pytest.raises(InputError):
+        PageSetup(repeat_columns="A:1")

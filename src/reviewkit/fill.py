@@ -1094,7 +1094,11 @@ def _page_setup(spec: SheetSpec) -> PageSetup:
     """
     used = {parse_col(re.match(r"[A-Z]+", c.ref).group()) for c in spec.cells}
     width = sum(spec.col_widths.get(col, 8.43) for col in used)
-    return PageSetup(landscape=True, fit_width=max(1, math.ceil(width / 200)), fit_height=0)
+    pages = max(1, math.ceil(width / 200))
+    # On a sheet several pages wide, the frozen columns (a timeline's task names) print on each page.
+    frozen = parse_col(re.match(r"[A-Z]+", spec.freeze).group()) if spec.freeze else 1
+    repeat = f"A:{num_to_col(frozen - 1)}" if pages > 1 and frozen > 1 else None
+    return PageSetup(landscape=True, fit_width=pages, fit_height=0, repeat_columns=repeat)
 
 
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,

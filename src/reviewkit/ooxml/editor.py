@@ -248,6 +248,8 @@ class WorkbookEditor:
             c.formula is not None for spec, _ in self._owned.values() for c in spec.cells)
         for name, (spec, position) in self._owned.items():
             self._build_owned(name, spec, position)
+        for name, (spec, _) in self._owned.items():
+            self._set_print_titles(name, spec.page_setup.repeat_columns if spec.page_setup else None)
         for editor in self._editors.values():
             if editor.dirty:
                 old = pkg.read(editor.part)
@@ -279,6 +281,34 @@ class WorkbookEditor:
         self._owned.clear()
         for editor in self._editors.values():
             editor._reset()
+
+    def _set_print_titles(self, name: str, columns: str | None) -> None:
+        """Set (or clear) the sheet's ``_xlnm.Print_Titles`` defined name: columns on every page."""
+        entries = list(self._wb.iter(q("sheet")))
+        index = next((i for i, el in enumerate(entries) if el.get("name") == name), None)
+        if index is None:
+            return
+        names = self._wb.find(q("definedNames"))
+        old = [dn for dn in (names if names is not None else ())
+               if dn.get("name") == "_xlnm.Print_Titles" and dn.get("localSheetId") == str(index)]
+        if columns is None and not old:
+            return
+        first, _, last = columns.partition(":") if columns else ("", "", "")
+        quoted = "'" + name.replace("'", "''") + "'"
+        text = f"{quoted}!${first}:${last or first}" if columns else None
+        if old and text is not None and old[0].text == text and len(old) == 1:
+            return
+        for dn in old:
+            names.remove(dn)
+        if text is not None:
+            if names is None:
+                names = etree.Element(q("definedNames"))
+                _xml.insert_in_order(self._wb, names, WORKBOOK_ORDER)
+            dn = etree.SubElement(names, q("definedName"), name="_xlnm.Print_Titles", localSheetId=str(index))
+            dn.text = text
+        elif names is not None and len(names) == 0:
+            self._wb.remove(names)
+        self._wb_changed = True
 
     def _drop_calc_chain(self) -> None:
         rels = self._pkg.rels(self.workbook_part)

@@ -140,8 +140,12 @@ class PageSetup:
     paper_size: int = 9  # 9 = A4, 1 = Letter (ECMA-376 ST_PaperSize)
     fit_width: int = 1
     fit_height: int = 0
+    repeat_columns: str | None = None  # e.g. "A:H": printed on every page across (Print_Titles)
 
     def __post_init__(self):
+        if self.repeat_columns is not None:
+            first, _, last = self.repeat_columns.partition(":")
+            parse_col(first), parse_col(last or first)
         for name in ("paper_size", "fit_width", "fit_height"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 255:
