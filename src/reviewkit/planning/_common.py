@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from reviewkit.analysis._common import is_blank  # one definition of a blank cell
+from reviewkit.analysis._common import is_blank, require_frame  # shared with the analysis engine
 from reviewkit.errors import InputError
 
 #: columns of every findings table returned by the checks
@@ -61,17 +61,6 @@ def is_flag(value: object) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     return text(value).lower() not in _FALSE_FLAGS
-
-
-def require_frame(df: object, table: str, required: Iterable[str]) -> pd.DataFrame:
-    if not isinstance(df, pd.DataFrame):
-        raise InputError(f"table '{table}' must be a pandas DataFrame", value=type(df).__name__,
-                         expected="a DataFrame")
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InputError(f"table '{table}' lacks column(s) {', '.join(missing)}",
-                         value=list(map(str, df.columns)), expected=f"columns {', '.join(required)}")
-    return df
 
 
 def column(df: pd.DataFrame, name: str, default: object = None) -> pd.Series:
