@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafeWorkbookError, WorkbookFormatError
+from .ooxml.package import check_entry
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -109,16 +110,7 @@ def check_package(path: str | os.PathLike, limits: Limits | None = None) -> Pack
                 raise UnsafeWorkbookError("duplicate part names in the zip", file=name, value=fn,
                                           expected="each part stored once")
             seen.add(low)
-            if (fn.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", fn) or ":" in fn
-                    or "\\" in fn or any(ord(ch) < 32 for ch in fn)):
-                raise UnsafeWorkbookError("unsafe part name in the zip", file=name, value=fn,
-                                          expected="relative names inside the package")
-            if info.flag_bits & 0x1:
-                raise WorkbookFormatError("a zip entry is encrypted", file=name, value=fn,
-                                          expected="an unencrypted package")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise WorkbookFormatError("unsupported zip compression", file=name, value=info.compress_type,
-                                          expected="stored or deflated entries")
+            check_entry(info, name)
             _check_size(name, fn, info.file_size, info.compress_size, limits)
             declared += info.file_size
             if declared > limits.max_total_uncompressed:

@@ -29,6 +29,24 @@ _ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+def check_entry(info: zipfile.ZipInfo, file: str) -> None:
+    """Refuse a zip entry whose name could escape the package, or that is encrypted or oddly packed.
+
+    Shared by the editor and by ``reviewkit.safety.check_package`` (departmental files).
+    """
+    fn = info.filename
+    if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn \
+            or any(ord(ch) < 32 for ch in fn):
+        raise UnsafeWorkbookError("unsafe part name in the zip", file=file, value=fn,
+                                  expected="relative names inside the package")
+    if info.flag_bits & 0x1:
+        raise WorkbookFormatError("a zip entry is encrypted", file=file, value=fn,
+                                  expected="an unencrypted package")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise WorkbookFormatError("unsupported zip compression", file=file, value=info.compress_type,
+                                  expected="stored or deflated entries")
+
+
 @dataclass(frozen=True)
 class Limits:
     """What a workbook may declare before it is refused as a possible zip bomb."""
@@ -135,15 +153,7 @@ class Package:
         total = 0
         for info in infos:
             fn = info.filename
-            if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn:
-                raise UnsafeWorkbookError("unsafe part name in the zip", file=name, value=fn,
-                                          expected="relative names inside the package")
-            if info.flag_bits & 0x1:
-                raise WorkbookFormatError("a zip entry is encrypted", file=name, value=fn,
-                                          expected="an unencrypted package")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise WorkbookFormatError("unsupported zip compression", file=name, value=info.compress_type,
-                                          expected="stored or deflated entries")
+            check_entry(info, name)
             total += info.file_size
             if info.file_size > lim.max_part_uncompressed:
                 raise UnsafeWorkbookError(f"part {fn} is too large when uncompressed", file=name,
