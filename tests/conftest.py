@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,16 @@ def require_libreoffice() -> str:
     if os.environ.get("REVIEWKIT_REQUIRE_LIBREOFFICE") == "1":
         pytest.fail("LibreOffice is required (REVIEWKIT_REQUIRE_LIBREOFFICE=1) but soffice was not found")
     pytest.skip("LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temp_files_under_pytest(tmp_path_factory):
+    """Temporary files of the code under test (LibreOffice profiles, Refresh logs) go under
+    pytest's own temporary folder, which pytest prunes, instead of piling up in /tmp."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    yield
+    tempfile.tempdir = saved
 
 
 @pytest.fixture

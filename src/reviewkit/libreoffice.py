@@ -7,6 +7,7 @@ file fails to load, so every expected output is checked for existence.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -55,6 +56,8 @@ def _profile_dir() -> Path:
     # One profile per process: two soffice instances sharing a profile block each other.
     profile = Path(tempfile.gettempdir()) / f"reviewkit-lo-profile-{os.getpid()}"
     user = profile / "user"
+    if not profile.exists():  # ours: removed when this process exits (tens of MB otherwise left in /tmp)
+        atexit.register(shutil.rmtree, profile, ignore_errors=True)
     user.mkdir(parents=True, exist_ok=True)
     xcu = user / "registrymodifications.xcu"
     if not xcu.exists() or "OOXMLRecalcMode" not in xcu.read_text(encoding="utf-8", errors="ignore"):
