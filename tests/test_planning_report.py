@@ -1,4 +1,6 @@
 """The Execution sheet shows what the plan checks found, with METHOD.md's worked example."""
+import re
+
 import pandas as pd
 
 from reviewkit import model
@@ -10,18 +12,43 @@ def _cells(spec):
     return {c.ref: c.value for c in spec.cells if c.value is not None}
 
 
+def _row_of(cells, value):
+    return next(ref[1:] for ref, v in cells.items() if ref.startswith("A") and v == value)
+
+
 def test_execution_sheet_flags_the_method_example_and_the_contradicting_row():
-    review = make_sample_review("zh")
-    cells = _cells(execution_sheet(review, as_of="2025-12-31", lang="zh"))
-    row = next(ref[1:] for ref, v in cells.items() if ref.startswith("A") and v == "T02")
+    review = make_sample_review("en")
+    cells = _cells(execution_sheet(review, as_of="2025-12-31", lang="en"))
+    row = _row_of(cells, "T02")
     # planned 1st -> 15th (15 days inclusive), done on the 18th: 3 days late = +20%
     assert cells[f"F{row}"] == 15 and cells[f"G{row}"] == 3
     assert cells[f"H{row}"] == 3 / 15
-    assert "beyond ±10%" in cells[f"J{row}"]
+    assert "deviation +20.0% is beyond ±10%" in cells[f"J{row}"]
     texts = [v for v in cells.values() if isinstance(v, str)]
     assert any("2 days late" in t and "3 days early" in t for t in texts)
     assert any("not measurable" in t for t in texts)
-    assert any(t == "执行跟踪" for t in texts)
+    assert any(t == "Execution" for t in texts)
+
+
+def test_a_chinese_workbook_gets_its_findings_in_chinese():
+    review = make_sample_review("zh")
+    cells = _cells(execution_sheet(review, as_of="2025-12-31", lang="zh"))
+    row = _row_of(cells, "T02")
+    assert cells[f"H{row}"] == 3 / 15
+    assert cells[f"J{row}"] == "偏差率 +20.0% 超出 ±10%"
+    late = cells[f"J{_row_of(cells, 'T04')}"]  # 20 days late on 61, no problem or countermeasure written
+    assert late == "偏差率 +32.8% 超出 ±10%：需补写主要问题和对策"
+    texts = [v for v in cells.values() if isinstance(v, str)]
+    assert any("文字写的是延迟 2 天，日期却是提前 3 天" in t for t in texts)
+    assert any("无法衡量" in t for t in texts)
+    assert "执行跟踪" in texts and "验收可衡量" in texts and "大促重叠" in texts and "合计" in texts
+    # rules (column C) and messages (column J) carry no English words ("ROI" aside)
+    ours = [v for ref, v in cells.items() if ref[0] in "CJ" and isinstance(v, str)]
+    english = [t for t in ours if re.search(r"[A-Za-z]{3,}", t.replace("ROI", ""))]
+    assert english == []
+    # a risk's finding names the risk in the task/item column
+    risk_row = next(ref[1:] for ref, v in cells.items() if isinstance(v, str) and "没有应对措施" in v)
+    assert cells[f"B{risk_row}"] == "轻量版蚕食专业版"
 
 
 def test_english_headers_and_a_review_without_plan_tables_gets_no_sheet():
@@ -44,7 +71,7 @@ def test_over_budget_category_is_marked_and_roi_matches_hand_calculation():
 
 
 def test_wrapped_notes_get_a_row_tall_enough_to_show_them():
-    spec = execution_sheet(make_sample_review("zh"), as_of="2025-12-31", lang="zh")
+    spec = execution_sheet(make_sample_review("en"), as_of="2025-12-31", lang="en")
     cells = _cells(spec)
     long_rows = [int(ref[1:]) for ref, v in cells.items() if ref.startswith("J") and isinstance(v, str)
                  and len(v) > 140]

@@ -7,21 +7,21 @@ from reviewkit.errors import InputError
 
 from ._common import (column, findings, is_blank, is_measurable, owners, require_frame, text, to_dates,
                       to_numbers)
+from .messages import say
 
 ERROR, WARNING = "error", "warning"
 
 
-def _owner_finding(owner_cell, *, several_severity: str = ERROR) -> tuple[str, str] | None:
+def _owner_finding(owner_cell, *, several_severity: str = ERROR, lang: str = "en") -> tuple[str, str] | None:
     names = owners(owner_cell)
     if not names:
-        return "no owner", ERROR
+        return say("no_owner", lang), ERROR
     if len(names) > 1:
-        return (f"{len(names)} owners ({'、'.join(names)}): name exactly one person; the others "
-                "can support", several_severity)
+        return say("several_owners", lang, n=len(names), names="、".join(names)), several_severity
     return None
 
 
-def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.DataFrame:
+def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None, lang: str = "en") -> pd.DataFrame:
     """Findings on the execution plan (table ``Plan``): one row per broken rule.
 
     Rules (``rule`` column):
@@ -37,7 +37,7 @@ def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.D
       total (one finding for the whole table, ``task_id`` None).
 
     Returns columns ``row`` (the DataFrame index label), ``task_id``, ``column``, ``rule``,
-    ``message``, ``severity`` ("error"); empty when the plan passes.
+    ``message`` (in ``lang``: "zh" or "en"), ``severity`` ("error"); empty when the plan passes.
     """
     require_frame(plan, "Plan", ["task_id"])
     if total_budget is not None:
@@ -61,39 +61,36 @@ def check_plan(plan: pd.DataFrame, *, total_budget: float | None = None) -> pd.D
     counts = ids.value_counts()
     for idx in plan.index:
         if not ids[idx]:
-            add(idx, "task_id", "unique_task_id", "no task id")
+            add(idx, "task_id", "unique_task_id", say("no_task_id", lang))
         elif counts[ids[idx]] > 1:
-            add(idx, "task_id", "unique_task_id", f"task id {ids[idx]} is used {counts[ids[idx]]} times")
-        found = _owner_finding(owner[idx])
+            add(idx, "task_id", "unique_task_id", say("duplicate_task_id", lang, task_id=ids[idx], n=counts[ids[idx]]))
+        found = _owner_finding(owner[idx], lang=lang)
         if found:
             add(idx, "owner", "one_owner", found[0], found[1])
         s, e = start[idx], end[idx]
         if pd.isna(s) or pd.isna(e):
-            missing = " and ".join(n for n, v in (("start", s), ("end", e)) if pd.isna(v))
-            add(idx, "start" if pd.isna(s) else "end", "end_after_start", f"{missing} date missing")
+            which = "start_end_missing" if pd.isna(s) and pd.isna(e) else "start_missing" if pd.isna(s) else "end_missing"
+            add(idx, "start" if pd.isna(s) else "end", "end_after_start", say(which, lang))
         elif e < s:
-            add(idx, "end", "end_after_start",
-                f"ends {e:%Y-%m-%d}, before it starts {s:%Y-%m-%d}")
+            add(idx, "end", "end_after_start", say("end_before_start", lang, end=e, start=s))
         acc = acceptance[idx]
         if is_blank(acc):
-            add(idx, "acceptance", "measurable_acceptance", "no acceptance criterion")
+            add(idx, "acceptance", "measurable_acceptance", say("no_acceptance", lang))
         elif not is_measurable(acc):
-            add(idx, "acceptance", "measurable_acceptance",
-                f"acceptance criterion '{text(acc)}' is not measurable: add a number or a date "
-                "(e.g. '3 platform plans live, click rate ≥ 3%')")
+            add(idx, "acceptance", "measurable_acceptance", say("acceptance_not_measurable", lang, text=text(acc)))
         if budget[idx] < 0:
-            add(idx, "budget", "budget_nonnegative", f"negative budget {budget[idx]:g}")
+            add(idx, "budget", "budget_nonnegative", say("negative_budget", lang, budget=budget[idx]))
     if total_budget is not None:
         spent = float(budget.sum(skipna=True))
         if spent > total_budget + 1e-9 * max(1.0, abs(total_budget)):
             rows.append({"row": None, "task_id": None, "column": "budget", "rule": "budget_total",
-                         "message": f"task budgets add up to {spent:g}, above the plan total "
-                                    f"{total_budget:g} (over by {spent - total_budget:g})",
+                         "message": say("budget_over_total", lang, spent=spent, total=total_budget,
+                                        over=spent - total_budget),
                          "severity": ERROR})
     return findings(rows)
 
 
-def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None) -> pd.DataFrame:
+def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None, *, lang: str = "en") -> pd.DataFrame:
     """Findings on the follow-up actions (table ``Actions``).
 
     * ``red_kpi_has_action`` – every row of ``compared`` (``reviewkit.analysis.compare`` output:
@@ -120,17 +117,17 @@ def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None) -
     for idx in actions.index:
         item = text(actions.at[idx, "item"])
         ctx = {"unit": a_unit[idx] or None, "kpi": a_kpi[idx] or None, "item": item}
-        found = _owner_finding(owner[idx], several_severity=WARNING)
+        found = _owner_finding(owner[idx], several_severity=WARNING, lang=lang)
         if found:
             add(idx, "owner", "owner", found[0], found[1], **ctx)
         if pd.isna(due[idx]):
-            add(idx, "due", "due", "no due date", **ctx)
+            add(idx, "due", "due", say("no_due", lang), **ctx)
         acc = acceptance[idx]
         if is_blank(acc):
-            add(idx, "acceptance", "measurable_acceptance", "no acceptance criterion", **ctx)
+            add(idx, "acceptance", "measurable_acceptance", say("no_acceptance", lang), **ctx)
         elif not is_measurable(acc):
-            add(idx, "acceptance", "measurable_acceptance",
-                f"acceptance criterion '{text(acc)}' is not measurable: add a number or a date", **ctx)
+            add(idx, "acceptance", "measurable_acceptance", say("action_not_measurable", lang, text=text(acc)),
+                **ctx)
     if compared is not None:
         require_frame(compared, "compared", ["unit", "kpi", "status"])
         linked = set(zip(a_unit, a_kpi))
@@ -139,13 +136,12 @@ def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None) -
                 continue
             unit, kpi = text(r["unit"]), text(r["kpi"])
             if (unit, kpi) not in linked and ("", kpi) not in linked:
-                add(None, "kpi", "red_kpi_has_action",
-                    f"red KPI {kpi} of {unit} has no follow-up action (add one with unit '{unit}' "
-                    f"and KPI '{kpi}')", unit=unit, kpi=kpi)
+                add(None, "kpi", "red_kpi_has_action", say("red_kpi_without_action", lang, unit=unit, kpi=kpi),
+                    unit=unit, kpi=kpi)
     return findings(rows)
 
 
-def check_risks(risks: pd.DataFrame) -> pd.DataFrame:
+def check_risks(risks: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Findings on the next-year risks (table ``Risks``): each risk needs a countermeasure
     (``countermeasure`` rule) and an owner (``owner`` rule; several names is a warning)."""
     require_frame(risks, "Risks", ["risk"])
@@ -155,9 +151,11 @@ def check_risks(risks: pd.DataFrame) -> pd.DataFrame:
         risk = text(risks.at[idx, "risk"])
         if is_blank(counter[idx]):
             rows.append({"row": idx, "task_id": None, "column": "countermeasure", "rule": "countermeasure",
-                         "message": f"risk '{risk}' has no countermeasure", "severity": ERROR, "item": risk})
-        found = _owner_finding(owner[idx], several_severity=WARNING)
+                         "message": say("risk_without_countermeasure", lang, risk=risk), "severity": ERROR,
+                         "item": risk})
+        found = _owner_finding(owner[idx], several_severity=WARNING, lang=lang)
         if found:
             rows.append({"row": idx, "task_id": None, "column": "owner", "rule": "owner",
-                         "message": f"risk '{risk}': {found[0]}", "severity": found[1], "item": risk})
+                         "message": say("risk_owner", lang, risk=risk, detail=found[0]), "severity": found[1],
+                         "item": risk})
     return findings(rows)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import (column, is_blank, require_frame, text, to_dates, to_fraction, to_timestamp)
+from .messages import say
 
 COLUMNS = ["task_id", "milestone", "owner", "planned_start", "planned_date", "actual_date",
            "pct_complete", "planned_days", "delay_days", "deviation", "basis", "flagged",
@@ -52,17 +53,17 @@ def _stated(texts: list[str]) -> tuple[float | None, float | None]:
     return days, pct
 
 
-def _days(value: float) -> str:
+def _days(value: float, lang: str = "en") -> str:
     v = int(value) if float(value).is_integer() else value
     if value > 0:
-        return f"{v:g} days late"
+        return say("days_late", lang, days=v)
     if value < 0:
-        return f"{-v:g} days early"
-    return "on time"
+        return say("days_early", lang, days=-v)
+    return say("on_time", lang)
 
 
 def track_progress(progress: pd.DataFrame, plan: pd.DataFrame | None = None, *,
-                   as_of=None, threshold: float = 0.10) -> pd.DataFrame:
+                   as_of=None, threshold: float = 0.10, lang: str = "en") -> pd.DataFrame:
     """Deviation of every milestone in ``progress`` (table ``Progress``), one output row per input row.
 
     * ``planned_days`` = planned_date − planned_start + 1: both ends count (1st → 15th is a
@@ -77,7 +78,8 @@ def track_progress(progress: pd.DataFrame, plan: pd.DataFrame | None = None, *,
       (``as_of`` None means today).
     * ``inconsistent``: the row's own text states a delay ("2 days late", "延迟2天", "提前3天")
       or a deviation % ("−6.5%" beside a delay statement or the word 偏差/deviation) that the
-      dates contradict (days must match exactly, % within 0.5 points). ``issues`` explains it.
+      dates contradict (days must match exactly, % within 0.5 points). ``issues`` explains it
+      (in ``lang``: "zh" or "en").
     """
     require_frame(progress, "Progress", ["task_id"])
     if not isinstance(threshold, (int, float)) or not 0 <= threshold < 10:
@@ -104,7 +106,7 @@ def track_progress(progress: pd.DataFrame, plan: pd.DataFrame | None = None, *,
         issues: list[str] = []
         planned_days = float((pd_ - ps).days + 1) if pd.notna(ps) and pd.notna(pd_) else np.nan
         if pd.notna(ps) and pd.notna(pd_) and planned_days < 1:
-            issues.append(f"planned date {pd_:%Y-%m-%d} is before the planned start {ps:%Y-%m-%d}")
+            issues.append(say("planned_before_start", lang, planned=pd_, start=ps))
             planned_days = np.nan
         done = pd.notna(ad) or (pd.notna(pc) and pc >= 1)
         delay = np.nan
@@ -114,26 +116,27 @@ def track_progress(progress: pd.DataFrame, plan: pd.DataFrame | None = None, *,
         elif not done and pd.notna(pd_) and pd_ < as_of:
             delay, basis = float((as_of - pd_).days), "as_of"
         elif done and pd.isna(ad):
-            issues.append("100% complete but no actual date: the delay is unknown")
+            issues.append(say("done_without_date", lang))
         if pd.isna(pd_):
-            issues.append("no planned date")
+            issues.append(say("no_planned_date", lang))
         elif pd.isna(ps):
-            issues.append("no planned start (here or in the plan): deviation % unknown")
+            issues.append(say("no_planned_start", lang))
         deviation = delay / planned_days if not (np.isnan(delay) or np.isnan(planned_days)) else np.nan
         flagged = bool(not np.isnan(deviation) and round(abs(deviation), _DIGITS) > threshold)
         overdue = bool(not done and pd.notna(pd_) and pd_ < as_of)
         problem = column(progress, "problem")[idx]
         counter = column(progress, "countermeasure")[idx]
-        missing = [n for n, v in (("main problem", problem), ("countermeasure", counter)) if is_blank(v)]
+        missing = [say(n, lang) for n, v in (("main_problem", problem), ("countermeasure", counter))
+                   if is_blank(v)]
         needs_cause = flagged and bool(missing)
         if flagged:
-            what = "so far " if basis == "as_of" else ""
-            msg = f"deviation {what}{deviation:+.1%} is beyond ±{threshold:.0%}"
+            key = "deviation_so_far_beyond" if basis == "as_of" else "deviation_beyond"
+            msg = say(key, lang, deviation=deviation, threshold=threshold)
             if missing:
-                msg += f": needs a {' and a '.join(missing)}"
+                msg += say("needs", lang, what=say("needs_and", lang).join(missing))
             issues.append(msg)
         if overdue:
-            issues.append(f"overdue: planned {pd_:%Y-%m-%d}, not done by {as_of:%Y-%m-%d}")
+            issues.append(say("overdue", lang, planned=pd_, as_of=as_of))
         # what the row's own words say
         texts = [text(v) for k, v in progress.loc[idx].items()
                  if isinstance(v, str) and k not in ("task_id", "owner")]
@@ -144,22 +147,22 @@ def track_progress(progress: pd.DataFrame, plan: pd.DataFrame | None = None, *,
         if basis == "actual":
             if s_days is not None and s_days != delay:
                 inconsistent = True
-                issues.append(f"the text says {_days(s_days)} but the dates say {_days(delay)} "
-                              f"(planned {pd_:%Y-%m-%d}, done {ad:%Y-%m-%d})")
+                issues.append(say("text_days_disagree", lang, said=_days(s_days, lang), dates=_days(delay, lang),
+                                  planned=pd_, done=ad))
             if s_pct is not None and not np.isnan(deviation) and abs(s_pct - deviation) > STATED_PCT_TOLERANCE:
                 inconsistent = True
-                issues.append(f"the text says a deviation of {s_pct:+.1%} but the dates give "
-                              f"{delay:+g}/{planned_days:g} days = {deviation:+.1%}")
+                issues.append(say("text_pct_disagrees", lang, said=s_pct, delay=delay, days=planned_days,
+                                  deviation=deviation))
             if s_days is not None and s_pct is not None and s_days * s_pct < 0:
                 inconsistent = True
-                issues.append(f"the text contradicts itself: {_days(s_days)} with a deviation of {s_pct:+.1%}")
+                issues.append(say("text_contradicts_itself", lang, said=_days(s_days, lang), pct=s_pct))
         out_rows.append({
             "task_id": tid or None, "milestone": text(column(progress, "milestone")[idx]) or None,
             "owner": text(column(progress, "owner")[idx]) or plan_owner.get(tid) or None,
             "planned_start": ps, "planned_date": pd_, "actual_date": ad, "pct_complete": pc,
             "planned_days": planned_days, "delay_days": delay, "deviation": deviation, "basis": basis,
             "flagged": flagged, "needs_cause": needs_cause, "overdue": overdue,
-            "inconsistent": inconsistent, "issues": "; ".join(issues)})
+            "inconsistent": inconsistent, "issues": say("issue_separator", lang).join(issues)})
     out = pd.DataFrame(out_rows, columns=COLUMNS, index=progress.index)
     for c in ("planned_start", "planned_date", "actual_date"):
         out[c] = pd.to_datetime(out[c])

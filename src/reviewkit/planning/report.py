@@ -15,9 +15,10 @@ import pandas as pd
 
 from .. import model
 from ..ooxml import Cell, CellStyle, PageSetup, SheetSpec
-from .results import budget_roi
+from .results import TOTAL_KEY, budget_roi
 from .checks import check_actions, check_plan, check_risks
 from .progress import track_progress
+from .messages import label
 from .timeline import conflicts
 
 _TITLE = CellStyle(bold=True, font_color="#1F3864")
@@ -147,7 +148,7 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     g.put(2, as_of.date(), CellStyle(num_format="yyyy-mm-dd", font_color="#C00000", bold=True))
 
     if progress is not None:
-        tp = track_progress(progress, plan, as_of=as_of, threshold=threshold)
+        tp = track_progress(progress, plan, as_of=as_of, threshold=threshold, lang=lang)
         g.section(_l("progress", lang).format(t=threshold), _l("progress_cols", lang))
         for _, r in tp.iterrows():
             bad = bool(r["flagged"]) or bool(r["overdue"]) or bool(r["inconsistent"])
@@ -160,19 +161,19 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     findings = []
     if plan is not None:
         total = float(budget["budget"].sum()) if budget is not None and "budget" in budget else None
-        findings.append((model.PLAN.sheet(lang), check_plan(plan, total_budget=total or None), "task_id"))
+        findings.append((model.PLAN.sheet(lang), check_plan(plan, total_budget=total or None, lang=lang), "task_id"))
     if actions is not None or compared is not None:
         findings.append((model.ACTIONS.sheet(lang),
                          check_actions(actions if actions is not None else
                                        pd.DataFrame(columns=[c.key for c in model.ACTIONS.input_columns]),
-                                       compared), "item"))
+                                       compared, lang=lang), "item"))
     if risks is not None:
-        findings.append((model.RISKS.sheet(lang), check_risks(risks), "risk"))
+        findings.append((model.RISKS.sheet(lang), check_risks(risks, lang=lang), "item"))
     g.section(_l("findings", lang), _l("findings_cols", lang))
     n = 0
     for sheet, df, key in findings:
         for _, r in df.iterrows():
-            g.line(_spread([sheet, r.get(key, r.get("task_id")), r.get("rule"), r.get("message")]),
+            g.line(_spread([sheet, r.get(key, r.get("task_id")), label(r.get("rule"), lang), r.get("message")]),
                    _spread([_TEXT, _TEXT, _NOTE, _NOTE_BAD]))
             n += 1
     if not n:
@@ -180,19 +181,19 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
 
     if plan is not None:
         cf = conflicts(plan, campaigns, max_parallel=int(settings.get("max_parallel_tasks") or 3),
-                       plan_end=settings.get("plan_end"))
+                       plan_end=settings.get("plan_end"), lang=lang)
         g.section(_l("conflicts", lang), _l("conflicts_cols", lang))
         for _, r in cf.iterrows():
-            g.line(_spread([r["kind"], r["task_id"], r["owner"], r["start"], r["end"], r["message"]]),
+            g.line(_spread([label(r["kind"], lang), r["task_id"], r["owner"], r["start"], r["end"], r["message"]]),
                    _spread([_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NOTE_BAD]))
         if cf.empty:
             g.line([_l("none", lang)], [_TEXT])
 
     if budget is not None:
-        b = budget_roi(budget)
+        b = budget_roi(budget, lang=lang)
         g.section(_l("budget", lang), _l("budget_cols", lang))
         for _, r in b.iterrows():
-            g.line(_spread([r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
+            g.line(_spread([label(r["category"], lang) if r["category"] == TOTAL_KEY else r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
                             r["roi"], r["note"] or None]),
                    _spread([_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM,
                             _PCT_BAD if r["over_budget"] else _PCT, _NUM,

@@ -7,6 +7,7 @@ import pandas as pd
 from reviewkit.analysis import achievement as _achievement
 
 from ._common import column, is_blank, require_frame, text, to_numbers
+from .messages import say
 
 RESULT_COLUMNS = ["goal", "kpi", "planned", "actual", "achievement", "direction", "source", "met",
                   "cause", "lesson", "missing_cause", "missing_lesson", "issues"]
@@ -33,7 +34,7 @@ def _kpi_directions(compared: pd.DataFrame | None, kpis: pd.DataFrame | None) ->
 
 
 def results_review(results: pd.DataFrame, compared: pd.DataFrame | None = None, *,
-                   kpis: pd.DataFrame | None = None) -> pd.DataFrame:
+                   kpis: pd.DataFrame | None = None, lang: str = "en") -> pd.DataFrame:
     """Planned vs actual for every goal of table ``Results``, with achievement and missing words.
 
     Achievement, in order of preference (``source`` column):
@@ -47,7 +48,7 @@ def results_review(results: pd.DataFrame, compared: pd.DataFrame | None = None, 
 
     ``met`` is achievement ≥ 100%. ``missing_cause`` flags a goal below 100% without a cause of
     deviation; ``missing_lesson`` flags any goal without a lesson (the method analyses met goals
-    too, so success can be repeated).
+    too, so success can be repeated). ``issues`` is in ``lang`` ("zh" or "en").
     """
     require_frame(results, "Results", ["goal"])
     planned = to_numbers(results, "planned", "Results", key="goal")
@@ -82,23 +83,23 @@ def results_review(results: pd.DataFrame, compared: pd.DataFrame | None = None, 
             direction = direction or ""
         ach = float(ach)
         if np.isnan(ach):
-            issues.append("achievement not computable: planned or actual missing, or planned is 0")
+            issues.append(say("achievement_unknown", lang))
         met = bool(not np.isnan(ach) and round(ach, _DIGITS) >= 1)
         cause, lesson = text(column(results, "cause")[idx]), text(column(results, "lesson")[idx])
         missing_cause = bool(not np.isnan(ach) and not met and not cause)
         missing_lesson = not lesson
         if missing_cause:
-            issues.append(f"below plan ({ach:.0%}) without a cause of deviation")
+            issues.append(say("below_plan_without_cause", lang, achievement=ach))
         if missing_lesson:
-            issues.append("no lesson or experience written")
+            issues.append(say("no_lesson", lang))
         rows.append({"goal": text(results.at[idx, "goal"]), "kpi": k or None, "planned": p, "actual": a,
                      "achievement": ach, "direction": direction or None, "source": source, "met": met,
                      "cause": cause or None, "lesson": lesson or None, "missing_cause": missing_cause,
-                     "missing_lesson": missing_lesson, "issues": "; ".join(issues)})
+                     "missing_lesson": missing_lesson, "issues": say("issue_separator", lang).join(issues)})
     return pd.DataFrame(rows, columns=RESULT_COLUMNS, index=results.index)
 
 
-def budget_roi(budget: pd.DataFrame) -> pd.DataFrame:
+def budget_roi(budget: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Spend vs budget and ROI per category of table ``Budget``, plus a ``total`` row.
 
     * ``variance`` = spend − budget; ``variance_pct`` = variance ÷ budget (NaN without a budget);
@@ -108,7 +109,7 @@ def budget_roi(budget: pd.DataFrame) -> pd.DataFrame:
       says "not attributable", giving the hours saved as the alternative return when known.
     * The ``total`` row (category ``"total"``) adds budget, spend and revenue; its ROI counts
       attributable categories only: (their revenue − their spend) ÷ their spend. Its note gives the
-      spend that could not be tied to revenue.
+      spend that could not be tied to revenue. Notes are in ``lang`` ("zh" or "en").
     """
     require_frame(budget, "Budget", ["category"])
     b = to_numbers(budget, "budget", "Budget", key="category")
@@ -122,11 +123,11 @@ def budget_roi(budget: pd.DataFrame) -> pd.DataFrame:
         roi = (r[idx] - s[idx]) / s[idx] if attributable else np.nan
         note = ""
         if not attributable and s[idx] > 0:
-            note = "not attributable: no revenue tied to this spend"
+            note = say("not_attributable", lang)
             if h[idx] > 0:
-                note += f"; saved {h[idx]:g} hours of labour instead"
+                note += say("saved_hours", lang, hours=h[idx])
         elif not attributable and not s[idx] > 0 and r[idx] > 0:
-            note = "revenue without spend: ROI not defined"
+            note = say("revenue_without_spend", lang)
         rows.append({"category": text(budget.at[idx, "category"]), "budget": b[idx], "spend": s[idx],
                      "variance": var, "variance_pct": var / b[idx] if b[idx] else np.nan,
                      "over_budget": bool(s[idx] > b[idx]), "revenue": r[idx], "roi": roi,
@@ -142,6 +143,5 @@ def budget_roi(budget: pd.DataFrame) -> pd.DataFrame:
              "revenue": out["revenue"].sum(min_count=1),
              "roi": (a_rev - a_spend) / a_spend if a_spend > 0 else np.nan,
              "attributable": bool(loose == 0), "saved_hours": out["saved_hours"].sum(min_count=1),
-             "note": (f"ROI over attributable spend {a_spend:g} only; {loose:g} not attributable"
-                      if loose > 0 else "")}
+             "note": say("roi_attributable_only", lang, spend=a_spend, loose=loose) if loose > 0 else ""}
     return pd.concat([out, pd.DataFrame([total], columns=BUDGET_COLUMNS)], ignore_index=True)

@@ -15,6 +15,7 @@ import pandas as pd
 from reviewkit.errors import InputError
 
 from ._common import column, is_blank, is_flag, require_frame, text, to_dates, to_fraction, to_timestamp
+from .messages import say
 
 FREQS = ("D", "W", "M")
 HOLIDAY_KINDS = {"holiday", "假期", "假日", "节假日", "法定假日", "休息日", "放假"}
@@ -209,7 +210,7 @@ def gantt(plan: pd.DataFrame, progress: pd.DataFrame | None = None, campaigns: p
 
 
 def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_parallel: int = 3,
-              plan_end=None) -> pd.DataFrame:
+              plan_end=None, lang: str = "en") -> pd.DataFrame:
     """Schedule conflicts, one row each (``kind`` column):
 
     * ``campaign`` – a task's [start, end] overlaps a campaign period (holiday-kind rows of
@@ -218,7 +219,7 @@ def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_
       owner and continuous stretch, ``start``/``end`` the stretch, ``other`` the task ids.
     * ``after_plan_end`` – a task ends after ``plan_end`` (skipped when plan_end is None).
 
-    Tasks without both dates are left out (``check_plan`` reports them).
+    Tasks without both dates are left out (``check_plan`` reports them). ``message`` is in ``lang``.
     """
     if not isinstance(max_parallel, (int, np.integer)) or max_parallel < 1:
         raise InputError("max_parallel must be a whole number of at least 1", value=max_parallel,
@@ -235,8 +236,8 @@ def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_
                     s, e = max(r["start"], c["start"]), min(r["end"], c["end"])
                     rows.append({"kind": "campaign", "task_id": r["task_id"], "owner": r["owner"] or None,
                                  "start": r["start"], "end": r["end"], "other": c["name"],
-                                 "message": f"task {r['task_id']} runs during {c['name']} "
-                                            f"({s:%Y-%m-%d} – {e:%Y-%m-%d})"})
+                                 "message": say("during_campaign", lang, task_id=r["task_id"], name=c["name"],
+                                                start=s, end=e)})
     for owner, group in t[t["owner"] != ""].groupby("owner", sort=False):
         if len(group) <= max_parallel:
             continue
@@ -251,13 +252,12 @@ def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_
             ids = group[(group["start"] <= e) & (group["end"] >= s)]["task_id"].tolist()
             rows.append({"kind": "owner_load", "task_id": None, "owner": owner, "start": s, "end": e,
                          "other": ", ".join(ids),
-                         "message": f"{owner} has {int(run.max())} tasks at once from {s:%Y-%m-%d} to "
-                                    f"{e:%Y-%m-%d} (more than {max_parallel}): {', '.join(ids)}"})
+                         "message": say("owner_overloaded", lang, owner=owner, n=int(run.max()), start=s, end=e,
+                                        limit=max_parallel, ids=say("list_separator", lang).join(ids))})
     if plan_end is not None:
         pe = to_timestamp(plan_end, "plan_end")
         for _, r in t[t["end"] > pe].iterrows():
             rows.append({"kind": "after_plan_end", "task_id": r["task_id"], "owner": r["owner"] or None,
                          "start": r["start"], "end": r["end"], "other": f"{pe:%Y-%m-%d}",
-                         "message": f"task {r['task_id']} ends {r['end']:%Y-%m-%d}, after the plan's end "
-                                    f"{pe:%Y-%m-%d}"})
+                         "message": say("after_plan_end", lang, task_id=r["task_id"], end=r["end"], plan_end=pe)})
     return pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
