@@ -53,10 +53,12 @@ def test_plan_checks_say_the_same_thing_in_both_languages():
 def test_actions_and_risks_in_chinese():
     actions = pd.DataFrame([{"item": "回访", "unit": "华东", "kpi": "revenue", "owner": None, "due": None,
                              "acceptance": "明显提升"}])
-    compared = pd.DataFrame([{"unit": "华北", "kpi": "revenue", "status": "red"}])
+    compared = pd.DataFrame([{"unit": "华北", "kpi": "revenue", "name": "销售额", "status": "red"},
+                             {"unit": "华南", "kpi": "churn", "status": "red"}])
     msgs = list(check_actions(actions, compared, lang="zh")["message"])
     assert msgs == ["未填写负责人", "未填写截止日期", "验收标准“明显提升”无法衡量：请写上数字或日期",
-                    "华北 的红灯指标 revenue 没有跟进行动（在行动表加一行：单位“华北”，指标“revenue”）"]
+                    "华北 的红灯指标“销售额”没有跟进行动（在改进行动表加一行：单位“华北”，指标“revenue”）",
+                    "华南 的红灯指标“churn”没有跟进行动（在改进行动表加一行：单位“华南”，指标“churn”）"]
     risks = pd.DataFrame([{"risk": "价格战", "countermeasure": None, "owner": "王五/赵六"}])
     assert list(check_risks(risks, lang="zh")["message"]) == [
         "风险“价格战”没有应对措施", "风险“价格战”：有 2 位负责人（王五、赵六）：只写一位负责人，其他人可以协助"]

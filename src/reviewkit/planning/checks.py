@@ -135,9 +135,10 @@ def check_actions(actions: pd.DataFrame, compared: pd.DataFrame | None = None, *
             if text(r["status"]).lower() != "red":
                 continue
             unit, kpi = text(r["unit"]), text(r["kpi"])
+            name = text(r.get("name")) or kpi  # people know a KPI by its name; the Actions table by its code
             if (unit, kpi) not in linked and ("", kpi) not in linked:
-                add(None, "kpi", "red_kpi_has_action", say("red_kpi_without_action", lang, unit=unit, kpi=kpi),
-                    unit=unit, kpi=kpi)
+                add(None, "kpi", "red_kpi_has_action",
+                    say("red_kpi_without_action", lang, unit=unit, kpi=kpi, name=name), unit=unit, kpi=kpi)
     return findings(rows)
 
 
