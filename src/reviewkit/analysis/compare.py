@@ -135,27 +135,35 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     """``compare`` of a validated scorecard ``s`` and KPI table ``k`` (options checked)."""
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    kk = k.loc[s["kpi"]].reset_index(drop=True)
+    # each scorecard row's KPI columns by position (k.loc on the keys copies the whole table)
+    pos = k.index.get_indexer(s["kpi"])
+
+    def kcol(c):
+        return k[c].to_numpy()[pos]
+
+    def kseries(c):  # a KPI column as an output column, with its dtype
+        return pd.Series(kcol(c), dtype=k[c].dtype)
+
     # the columns are collected in a dict and become one DataFrame at the end (one
     # construction instead of ~40 column inserts; each value keeps the dtype it had)
-    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kk["name"],
-           "kpi_unit": kk["unit"], "direction": kk["direction"],
-           "aggregation": kk["aggregation"], "is_percent": kk["is_percent"],
-           "number_format": kk["number_format"], "weight": kk["weight"]}
+    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kseries("name"),
+           "kpi_unit": kseries("unit"), "direction": kseries("direction"),
+           "aggregation": kseries("aggregation"), "is_percent": kseries("is_percent"),
+           "number_format": kseries("number_format"), "weight": kseries("weight")}
     for col in ("target", "actual", "last_year", "year_before"):
         out[col] = s[col]
     a = s["actual"].to_numpy()
     t = s["target"].to_numpy()
     ly = s["last_year"].to_numpy()
     yb = s["year_before"].to_numpy()
-    direction = kk["direction"].to_numpy(dtype=object)
-    low = kk["range_low"].to_numpy()
-    high = kk["range_high"].to_numpy()
-    cap_v = kk["cap"].to_numpy().copy()
+    direction = kcol("direction").astype(object)
+    low = kcol("range_low")
+    high = kcol("range_high")
+    cap_v = kcol("cap").copy()
     if cap is not None:
         cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
-    pp = (kk["is_percent"] | ((kk["aggregation"] == "ratio") & kk["unit"].isin(["", "%"])))
-    pp = pp.to_numpy(dtype=bool)
+    pp = kcol("is_percent").astype(bool) | np.array(
+        [g == "ratio" and u in ("", "%") for g, u in zip(kcol("aggregation"), kcol("unit"))], dtype=bool)
     notes: list[list[str]] = [[] for _ in range(len(s))]
 
     ach, raw = _achievement(a, t, direction, lower_rule, low, high, cap_v)
@@ -200,9 +208,9 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
 
     # status
     r = np.round(ach, THRESHOLD_DIGITS)
-    green = kk["green"].to_numpy()
-    amber = kk["amber"].to_numpy()
-    band = kk["neutral_band"].to_numpy()
+    green = kcol("green")
+    amber = kcol("amber")
+    band = kcol("neutral_band")
     status = np.where(r >= green, "green", np.where(r >= amber, "amber", "red")).astype(object)
     neutral = ~np.isnan(band) & (np.abs(r - 1.0) <= band + 10.0 ** -THRESHOLD_DIGITS)
     status[neutral] = "neutral"
@@ -236,4 +244,4 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
             notes[i].append("n.m.: year before <= 0, no % change")
     out["status"] = status
     out["note"] = ["; ".join(n) for n in notes]
-    return pd.DataFrame(out)[COLUMNS]
+    return pd.DataFrame({c: out[c] for c in COLUMNS})
