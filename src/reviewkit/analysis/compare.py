@@ -106,9 +106,7 @@ def _beats(a, b, direction, low, high):
     dist_b = np.maximum(lo - b, 0) + np.maximum(b - hi, 0)
     res = np.where(direction == "higher", a > b, np.where(direction == "lower", a < b,
                                                           dist_a < dist_b))
-    s = pd.array(res, dtype="boolean")
-    s[np.isnan(a) | np.isnan(b)] = pd.NA
-    return s
+    return pd.arrays.BooleanArray(np.asarray(res, dtype=bool), np.isnan(a) | np.isnan(b))
 
 
 def compare(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
@@ -186,17 +184,16 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
         da = np.maximum(lo - a, 0) + np.maximum(a - hi, 0)
         dl = np.maximum(lo - ly, 0) + np.maximum(ly - hi, 0)
         fav = np.where(direction == "range", da < dl, fav)
-    favourable = pd.array(fav, dtype="boolean")
-    favourable[np.isnan(a) | np.isnan(ly) | (a == ly)] = pd.NA
-    out["change_ly_favourable"] = favourable
+    out["change_ly_favourable"] = pd.arrays.BooleanArray(np.asarray(fav, dtype=bool),
+                                                         np.isnan(a) | np.isnan(ly) | (a == ly))
     out["change_prev"] = ly - yb
     out["change_prev_pct"] = safe_div(ly - yb, yb, positive_only=True)
     out["change_prev_pp"] = np.where(pp, (ly - yb) * 100, np.nan)
     out["change_prev_nm"] = ~np.isnan(ly) & (yb <= 0)
     out["change_2y"] = a - yb
     out["change_2y_pct"] = safe_div(a - yb, yb, positive_only=True)
-    out["trend"] = pd.Series(np.char.add(np.char.add(_step(ly, yb).astype(str), "-"),
-                                         _step(a, ly).astype(str)), dtype=object)
+    out["trend"] = pd.Series([f"{x}-{y}" for x, y in zip(_step(ly, yb).tolist(), _step(a, ly).tolist())],
+                             dtype=object)
 
     # outside anchors
     for b in BENCHMARKS:
