@@ -88,6 +88,13 @@ def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
     return out.astype("float64")
 
 
+def float_values(series: pd.Series, table: str, column: str) -> np.ndarray:
+    """``to_float(series, table, column).to_numpy()``; plain numpy numbers skip the Series."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
+        return series.to_numpy().astype("float64")
+    return to_float(series, table, column).to_numpy()
+
+
 def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "y", "是", "x", "✓")
@@ -114,9 +121,10 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             raise InputError("table 'kpis' has a duplicate key", value=key,
                              expected="each KPI key once")
         seen.add(key)
-    cols: dict[str, object] = {c: kpis[c].array for c in kpis.columns}
+    series = dict(kpis.items())  # each column taken once (kpis[c] builds a Series each time)
+    cols: dict[str, object] = {c: v.array for c, v in series.items()}
     cols["key"] = keys.array
-    raw = {c: (kpis[c].tolist() if c in kpis.columns else [default] * n)
+    raw = {c: (series[c].tolist() if c in series else [default] * n)
            for c, default in _KPI_DEFAULTS.items()}
     texts = {c: [text(v) for v in raw[c]] for c in _KPI_TEXTS}
     texts["name"] = [v if v else key for v, key in zip(texts["name"], key_list)]
@@ -131,12 +139,12 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     floats = {}
     for col in _KPI_FLOATS:
         values = raw[col]
-        if col in kpis.columns and kpis[col].dtype.kind in "fiu":
-            arr = kpis[col].to_numpy(dtype="float64")
+        if col in series and series[col].dtype.kind in "fiu":
+            arr = series[col].to_numpy(dtype="float64")
         elif all(v is None or type(v) is float or type(v) is int for v in values):
             arr = np.array([np.nan if v is None else v for v in values], dtype="float64")
         else:
-            arr = to_float(kpis[col] if col in kpis.columns else
+            arr = to_float(series[col] if col in series else
                            pd.Series(values, index=index, dtype=object, name=col), "kpis", col).to_numpy()
         floats[col] = arr
     for col, default in (("green", 1.0), ("amber", 0.9), ("weight", 1.0)):
@@ -156,18 +164,20 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         if d == "range" and np.isnan(lo) and np.isnan(hi):
             raise InputError(f"KPI '{key}' has direction 'range' but no range_low "
                              "or range_high", expected="at least one bound of the target band")
+    rows = pd.RangeIndex(n)
     for c in _KPI_DEFAULTS:  # missing columns are appended in this order
         if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers its dtype
             cols[c] = texts[c]
         elif c in texts:
             arr = np.empty(n, dtype=object)
             arr[:] = texts[c]
-            cols[c] = pd.Series(arr, dtype=object)  # a Series stays object (no str inference)
+            # a Series stays object (no str inference); on the frame's own index: no reindex
+            cols[c] = pd.Series(arr, index=rows, dtype=object)
         elif c in floats:
             cols[c] = floats[c]
         else:
             cols[c] = np.array(pct, dtype=bool)
-    k = pd.DataFrame(cols)  # every column is n long on a RangeIndex; set_index replaces it
+    k = pd.DataFrame(cols, index=rows)  # every column is n long on a RangeIndex; set_index replaces it
     return k.set_index("key", drop=False)
 
 

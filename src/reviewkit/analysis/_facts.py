@@ -15,7 +15,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import is_blank, require_frame, text, to_float
+from ._common import float_values, is_blank, require_frame, text
 
 ALL_LABEL = "全部/All"
 OTHER_LABEL = "其他/Other"
@@ -113,11 +113,11 @@ class Prepared:
 def years_of(facts: pd.DataFrame) -> np.ndarray:
     """The ``year`` column as int, derived from ``period`` when missing."""
     if "year" in facts.columns:
-        y = to_float(facts["year"], "facts", "year")
-        if y.isna().any():
+        y = float_values(facts["year"], "facts", "year")
+        if np.isnan(y).any():
             raise InputError("table 'facts' has a row without a year",
                              expected="a year (e.g. 2025) or a period to derive it from")
-        return y.to_numpy().astype("int64")
+        return y.astype("int64")
     if "period" not in facts.columns:
         raise InputError("table 'facts' has neither 'year' nor 'period'",
                          value=list(map(str, facts.columns)),
@@ -159,7 +159,7 @@ def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=Non
     masks = (years == base, years == cur)
 
     def split(col: str) -> tuple[np.ndarray, np.ndarray]:
-        v = to_float(facts[col], "facts", col).to_numpy()
+        v = float_values(facts[col], "facts", col)
         v = np.where(np.isnan(v), 0.0, v)
         return v[masks[0]], v[masks[1]]
 
@@ -266,7 +266,7 @@ class FactTable:
         """The column as float64 with NaN as 0, every row (InputError as ``to_float``)."""
         v = self._values.get(col)
         if v is None:
-            v = to_float(self.facts[col], "facts", col).to_numpy()
+            v = float_values(self.facts[col], "facts", col)
             v = self._values[col] = np.where(np.isnan(v), 0.0, v)
         return v
 
