@@ -271,20 +271,19 @@ def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame
     return s.reset_index(drop=True)
 
 
-def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
     """``scorecard_table`` reduced to the columns the analysis reads: unit, kpi and the numbers.
 
     The same checks in the same order with the same messages, on plain lists: a scorecard
     has a few rows, and copying and converting it with pandas was most of the cost.
     """
     if not isinstance(scorecard, pd.DataFrame) or not scorecard.columns.is_unique:
-        s = scorecard_table(scorecard, kpis)
-        return s[["unit", "kpi", *SCORE_NUMBERS]]
+        return scorecard_table(scorecard, kpis)
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
     n = len(scorecard)
     cols: dict[str, object] = {}
     for col in SCORE_NUMBERS:
-        cols[col] = to_float(scorecard[col], "scorecard", col).to_numpy() if col in scorecard.columns \
+        cols[col] = float_values(scorecard[col], "scorecard", col) if col in scorecard.columns \
             else np.full(n, np.nan)
     units = [text(v) for v in scorecard["unit"].tolist()]
     keys = [text(v) for v in scorecard["kpi"].tolist()]
@@ -302,8 +301,31 @@ def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
             raise InputError("table 'scorecard' has the same unit and KPI twice",
                              value=f"{u} / {key}", expected="one row per unit and KPI")
         seen.add((u, key))
-    return pd.DataFrame({"unit": pd.Series(units, dtype=object), "kpi": pd.Series(keys, dtype=object),
-                         **cols})
+    index = pd.RangeIndex(n)  # one index object for every column: no alignment later
+    out = {"unit": pd.Series(units, index=index, dtype=object),
+           "kpi": pd.Series(keys, index=index, dtype=object)}
+    for col, values in cols.items():
+        out[col] = pd.Series(values, index=index, dtype="float64", copy=False)
+    return ScoreColumns(out, n)
+
+
+class ScoreColumns:
+    """``score_core``'s columns as Series on one RangeIndex (no DataFrame: it was never
+    needed as one, and building it cost more than the rest of the validation)."""
+
+    def __init__(self, columns: dict[str, pd.Series], n: int):
+        self._columns = columns
+        self._n = n
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self._columns[column]
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def empty(self) -> bool:
+        return self._n == 0
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -139,8 +139,10 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     def kcol(c):
         return k[c].to_numpy()[pos]
 
-    def kseries(c):  # a KPI column as an output column, with its dtype
-        return pd.Series(kcol(c), dtype=k[c].dtype)
+    index = s["unit"].index
+
+    def kseries(c):  # a KPI column as an output column, with its dtype (on the same index)
+        return pd.Series(kcol(c), index=index, dtype=k[c].dtype)
 
     # the columns are collected in a dict and become one DataFrame at the end (one
     # construction instead of ~40 column inserts; each value keeps the dtype it had)
