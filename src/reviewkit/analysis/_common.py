@@ -88,6 +88,13 @@ def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
     return out.astype("float64")
 
 
+def float_values(series: pd.Series, table: str, column: str) -> np.ndarray:
+    """``to_float(series, table, column).to_numpy()``; plain numpy numbers skip the Series."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
+        return series.to_numpy().astype("float64")
+    return to_float(series, table, column).to_numpy()
+
+
 def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "y", "是", "x", "✓")
@@ -114,9 +121,10 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             raise InputError("table 'kpis' has a duplicate key", value=key,
                              expected="each KPI key once")
         seen.add(key)
-    cols: dict[str, object] = {c: kpis[c].array for c in kpis.columns}
+    series = dict(kpis.items())  # each column taken once (kpis[c] builds a Series each time)
+    cols: dict[str, object] = {c: v.array for c, v in series.items()}
     cols["key"] = keys.array
-    raw = {c: (kpis[c].tolist() if c in kpis.columns else [default] * n)
+    raw = {c: (series[c].tolist() if c in series else [default] * n)
            for c, default in _KPI_DEFAULTS.items()}
     texts = {c: [text(v) for v in raw[c]] for c in _KPI_TEXTS}
     texts["name"] = [v if v else key for v, key in zip(texts["name"], key_list)]
@@ -131,12 +139,12 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     floats = {}
     for col in _KPI_FLOATS:
         values = raw[col]
-        if col in kpis.columns and kpis[col].dtype.kind in "fiu":
-            arr = kpis[col].to_numpy(dtype="float64")
+        if col in series and series[col].dtype.kind in "fiu":
+            arr = series[col].to_numpy(dtype="float64")
         elif all(v is None or type(v) is float or type(v) is int for v in values):
             arr = np.array([np.nan if v is None else v for v in values], dtype="float64")
         else:
-            arr = to_float(kpis[col] if col in kpis.columns else
+            arr = to_float(series[col] if col in series else
                            pd.Series(values, index=index, dtype=object, name=col), "kpis", col).to_numpy()
         floats[col] = arr
     for col, default in (("green", 1.0), ("amber", 0.9), ("weight", 1.0)):
@@ -156,18 +164,20 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         if d == "range" and np.isnan(lo) and np.isnan(hi):
             raise InputError(f"KPI '{key}' has direction 'range' but no range_low "
                              "or range_high", expected="at least one bound of the target band")
+    rows = pd.RangeIndex(n)
     for c in _KPI_DEFAULTS:  # missing columns are appended in this order
         if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers its dtype
             cols[c] = texts[c]
         elif c in texts:
             arr = np.empty(n, dtype=object)
             arr[:] = texts[c]
-            cols[c] = pd.Series(arr, dtype=object)  # a Series stays object (no str inference)
+            # a Series stays object (no str inference); on the frame's own index: no reindex
+            cols[c] = pd.Series(arr, index=rows, dtype=object)
         elif c in floats:
             cols[c] = floats[c]
         else:
             cols[c] = np.array(pct, dtype=bool)
-    k = pd.DataFrame(cols)  # every column is n long on a RangeIndex; set_index replaces it
+    k = pd.DataFrame(cols, index=rows)  # every column is n long on a RangeIndex; set_index replaces it
     return k.set_index("key", drop=False)
 
 
@@ -259,6 +269,63 @@ def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame
                          value=f"{dup['unit'].iloc[0]} / {dup['kpi'].iloc[0]}",
                          expected="one row per unit and KPI")
     return s.reset_index(drop=True)
+
+
+def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
+    """``scorecard_table`` reduced to the columns the analysis reads: unit, kpi and the numbers.
+
+    The same checks in the same order with the same messages, on plain lists: a scorecard
+    has a few rows, and copying and converting it with pandas was most of the cost.
+    """
+    if not isinstance(scorecard, pd.DataFrame) or not scorecard.columns.is_unique:
+        return scorecard_table(scorecard, kpis)
+    require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
+    n = len(scorecard)
+    cols: dict[str, object] = {}
+    for col in SCORE_NUMBERS:
+        cols[col] = float_values(scorecard[col], "scorecard", col) if col in scorecard.columns \
+            else np.full(n, np.nan)
+    units = [text(v) for v in scorecard["unit"].tolist()]
+    keys = [text(v) for v in scorecard["kpi"].tolist()]
+    if "" in units:
+        raise InputError("table 'scorecard' has a row without a unit",
+                         expected="a department, region or person in column 'unit'")
+    known = kpis.index
+    for key in keys:
+        if key not in known:
+            raise InputError("table 'scorecard' names a KPI that is not in table 'kpis'",
+                             value=key, expected="one of " + ", ".join(kpis.index[:20]))
+    seen: set = set()
+    for u, key in zip(units, keys):
+        if (u, key) in seen:
+            raise InputError("table 'scorecard' has the same unit and KPI twice",
+                             value=f"{u} / {key}", expected="one row per unit and KPI")
+        seen.add((u, key))
+    index = pd.RangeIndex(n)  # one index object for every column: no alignment later
+    out = {"unit": pd.Series(units, index=index, dtype=object),
+           "kpi": pd.Series(keys, index=index, dtype=object)}
+    for col, values in cols.items():
+        out[col] = pd.Series(values, index=index, dtype="float64", copy=False)
+    return ScoreColumns(out, n)
+
+
+class ScoreColumns:
+    """``score_core``'s columns as Series on one RangeIndex (no DataFrame: it was never
+    needed as one, and building it cost more than the rest of the validation)."""
+
+    def __init__(self, columns: dict[str, pd.Series], n: int):
+        self._columns = columns
+        self._n = n
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self._columns[column]
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def empty(self) -> bool:
+        return self._n == 0
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import is_blank, require_frame, text, to_float
+from ._common import float_values, is_blank, require_frame, text
 
 ALL_LABEL = "全部/All"
 OTHER_LABEL = "其他/Other"
@@ -113,11 +113,11 @@ class Prepared:
 def years_of(facts: pd.DataFrame) -> np.ndarray:
     """The ``year`` column as int, derived from ``period`` when missing."""
     if "year" in facts.columns:
-        y = to_float(facts["year"], "facts", "year")
-        if y.isna().any():
+        y = float_values(facts["year"], "facts", "year")
+        if np.isnan(y).any():
             raise InputError("table 'facts' has a row without a year",
                              expected="a year (e.g. 2025) or a period to derive it from")
-        return y.to_numpy().astype("int64")
+        return y.astype("int64")
     if "period" not in facts.columns:
         raise InputError("table 'facts' has neither 'year' nor 'period'",
                          value=list(map(str, facts.columns)),
@@ -159,7 +159,7 @@ def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=Non
     masks = (years == base, years == cur)
 
     def split(col: str) -> tuple[np.ndarray, np.ndarray]:
-        v = to_float(facts[col], "facts", col).to_numpy()
+        v = float_values(facts[col], "facts", col)
         v = np.where(np.isnan(v), 0.0, v)
         return v[masks[0]], v[masks[1]]
 
@@ -243,3 +243,79 @@ def node_values(p: Prepared, rows: tuple[np.ndarray, np.ndarray] | None):
     num = (p.num[0].take(rows[0]), p.num[1].take(rows[1]))
     den = None if p.den is None else (p.den[0].take(rows[0]), p.den[1].take(rows[1]))
     return num, den
+
+
+class FactTable:
+    """The facts of one ``analyse`` call as arrays, shared by every KPI and every unit.
+
+    ``prepare`` converts the year, the measures and the dimension codes again for each call;
+    ``analyse`` drills down every KPI and every unit x KPI of the same facts, so here each
+    column is converted once and a unit's facts are a row index instead of a filtered
+    DataFrame. Dimensions are coded as ``facts.astype("category")`` would (sorted categories),
+    which is what ``analyse`` has always drilled on. ``years_of`` runs in the constructor: it
+    raises for the facts as a whole, and the caller then takes the DataFrame path.
+    """
+
+    def __init__(self, facts: pd.DataFrame):
+        self.facts = facts
+        self.years = years_of(facts)
+        self._values: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, pd.Index, np.ndarray]] = {}
+
+    def values(self, col: str) -> np.ndarray:
+        """The column as float64 with NaN as 0, every row (InputError as ``to_float``)."""
+        v = self._values.get(col)
+        if v is None:
+            v = float_values(self.facts[col], "facts", col)
+            v = self._values[col] = np.where(np.isnan(v), 0.0, v)
+        return v
+
+    def categories(self, d: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+        """Category codes (-1 for blank), categories and their labels of dimension ``d``."""
+        got = self._codes.get(d)
+        if got is None:
+            col = self.facts[d]
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype("category")
+            cats = col.cat.categories
+            got = self._codes[d] = (col.cat.codes.to_numpy().astype(np.intp), cats,
+                                    np.array([str(u) for u in cats], dtype=object))
+        return got
+
+
+def prepare_rows(ft: FactTable, spec: ValueSpec, dims: list[str],
+                 rows: np.ndarray | None = None) -> Prepared:
+    """``prepare`` (latest year and the one before) of ``ft``'s rows ``rows`` (None = all).
+
+    The same checks in the same order as ``prepare`` on the categorical facts restricted to
+    those rows, so results and error messages are the same.
+    """
+    check_facts(ft.facts, spec, dims)
+    years = ft.years if rows is None else ft.years[rows]
+    base, cur = resolve_years(years, None, None)
+    idx = (np.flatnonzero(years == base), np.flatnonzero(years == cur))
+    if rows is not None:
+        idx = (rows[idx[0]], rows[idx[1]])
+
+    def split(col: str) -> tuple[np.ndarray, np.ndarray]:
+        v = ft.values(col)
+        return v[idx[0]], v[idx[1]]
+
+    if spec.kind == "sum":
+        num, den = split(spec.measure), None
+    else:
+        num = split(spec.numerator)
+        den = split(spec.denominator) if spec.denominator else (
+            np.ones(len(idx[0])), np.ones(len(idx[1])))
+        if (den[0] < 0).any() or (den[1] < 0).any():
+            raise InputError(f"denominator column '{spec.denominator}' has negative values",
+                             expected="counts or amounts >= 0")
+    p = Prepared(spec, base, cur, num, den)
+    for d in dims:
+        codes, _, labels = ft.categories(d)
+        if ((codes if rows is None else codes[rows]) < 0).any():
+            labels = np.append(labels, BLANK_LABEL)
+            codes = np.where(codes < 0, len(labels) - 1, codes)
+        p.codes[d] = (codes[idx[0]], codes[idx[1]])
+        p.labels[d] = labels
+    return p

@@ -1,15 +1,18 @@
 """Run the whole review analysis in one call (the individual functions stay public)."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+
+import numpy as np
 
 import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, scorecard_table
-from ._facts import value_spec
-from .breakdown import drilldown
+from ._common import kpi_table, score_core, scorecard_table  # noqa: F401 (scorecard_table: kept importable here)
+from ._facts import FactTable, prepare_rows, value_spec
+from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, drilldown, tree_frame
 from .compare import _check_options, _compare
 from .conclusions import conclusions
 from .cross import _cross_metric
@@ -67,11 +70,118 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     facts = _get(review, "facts")
     out: dict[str, pd.DataFrame] = {}
     k = kpi_table(kpis)
-    s = scorecard_table(scorecard, k)
+    s = score_core(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
     out["ranked"] = _rank(k, out["compared"], lower_rule, cap)
     out["cross"] = _cross_metric(s, k, 0.7, None, "M", 3)
+    drill = None
+    if facts is not None and not facts.empty:
+        use = dims if dims is not None else _default_dims(facts, k)
+        drill = _drill_all(facts, use, k, out["compared"], depth, min_share)
+    if drill is None:
+        drill = _drill_all_frames(facts, dims, k, out["compared"], depth, min_share)
+    out["drilldown"], out["drivers"], skipped = drill
+    has_drivers = not (out["drivers"].empty and len(out["drivers"].columns) == 0)
+    out["conclusions"] = conclusions(out["compared"], out["ranked"],
+                                     out["drivers"] if has_drivers else None, lang=lang,
+                                     peer_word=peer_word)
+    out["loop"] = closed_loop(out["compared"], _get(review, "causes"), _get(review, "actions"))
+    out["skipped"] = skipped
+    return out, k
+
+
+def _same_attrs(frames_attrs: list[dict]) -> dict:
+    """The attrs ``pd.concat`` gives its result: the inputs' attrs when all are equal and set."""
+    if frames_attrs and all(frames_attrs) and all(a == frames_attrs[0] for a in frames_attrs[1:]):
+        return copy.deepcopy(frames_attrs[0])
+    return {}
+
+
+def _drill_all(facts, use, k, compared, depth, min_share):
+    """Drill-downs of every KPI (``depth``) and every unit x KPI (level 1) from one FactTable.
+
+    The facts are converted to arrays once and a unit is a row index, and each result is one
+    DataFrame built from rows at the end (a department's facts are small: per-call pandas
+    overhead was most of the time). Same results as ``_drill_all_frames``, which is used
+    instead (returns None) when the shortcut's assumptions do not hold.
+    """
+    if not (isinstance(use, list) and all(isinstance(d, str) for d in use)) \
+            or not facts.columns.is_unique:
+        return None
+    try:
+        ft = FactTable(facts)
+    except InputError:
+        return None
+    dims = [d for d in use if d in facts.columns]
+    unit_codes = None
+    if "unit" in facts.columns:
+        if "unit" not in dims:
+            return None
+        codes, cats, _ = ft.categories("unit")
+        unit_codes = codes
+    unit_dims = [d for d in use if d != "unit"]
+    unit_rows: dict = {}
+    unit_of_kpi: dict[str, list] = {}
+    for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
+        unit_of_kpi.setdefault(kk, []).append(u)
+    kcols = {c: k[c].tolist() for c in ("key", "name", "direction", "aggregation", "measure",
+                                       "numerator", "denominator", "is_percent", "unit")}
+    tree_rows, tree_attrs, driver_rows, driver_attrs, skipped = [], [], [], [], []
+    any_drivers = False
+    for i, key in enumerate(k.index):
+        try:
+            spec = value_spec({c: v[i] for c, v in kcols.items()})
+            if not set(spec.columns) <= set(facts.columns):
+                raise InputError("measure columns not in facts", value=spec.columns)
+            _check_drill(use, depth, min_share, "worst")
+            p = prepare_rows(ft, spec, use)
+            rows, used = _drill(p, use, depth, min_share, "worst")
+            for r in rows:
+                r["kpi"] = key
+            tree_rows += rows
+            tree_attrs.append(dict(kpi=p.spec.key, kind=p.spec.kind, base_year=p.base_year,
+                                   current_year=p.current_year, dims_used=list(used)))
+            for unit in (unit_of_kpi.get(key, ()) if unit_codes is not None else []):
+                sub = unit_rows.get(unit)
+                if sub is None:  # the same rows for every KPI: find them once per unit
+                    sub = unit_rows[unit] = (np.flatnonzero(unit_codes == cats.get_loc(unit))
+                                             if unit in cats else np.zeros(0, dtype=np.intp))
+                if not len(sub):
+                    continue
+                try:
+                    _check_drill(unit_dims, 1, min_share, "worst")
+                    pu = prepare_rows(ft, spec, unit_dims, sub)
+                    rows, used = _drill(pu, unit_dims, 1, min_share, "worst")
+                except InputError:
+                    continue
+                any_drivers = True
+                for r in rows:
+                    if r["level"] == 1:
+                        r["kpi"] = key
+                        r["unit"] = unit
+                        driver_rows.append(r)
+                driver_attrs.append(dict(kpi=pu.spec.key, kind=pu.spec.kind,
+                                         base_year=pu.base_year, current_year=pu.current_year,
+                                         dims_used=list(used)))
+        except InputError as e:
+            skipped.append({"kpi": key, "reason": str(e)})
+    trees = pd.DataFrame()
+    if tree_rows:
+        trees = tree_frame(tree_rows, TREE_COLUMNS + ["kpi"], _DTYPES)
+        trees.attrs = _same_attrs(tree_attrs)
+    drivers = pd.DataFrame()
+    if any_drivers:
+        drivers = tree_frame(driver_rows, TREE_COLUMNS + ["kpi", "unit"], _DTYPES)
+        drivers.attrs = _same_attrs(driver_attrs)
+    return trees, drivers, pd.DataFrame(skipped, columns=["kpi", "reason"])
+
+
+_DTYPES = dict(TREE_DTYPES, kpi=_STR, unit=_STR)
+
+
+def _drill_all_frames(facts, dims, k, compared, depth, min_share):
+    """Drill-downs of every KPI and unit x KPI with DataFrames (the reference of ``_drill_all``)."""
     trees, drivers, skipped = [], [], []
     if facts is not None and not facts.empty:
         use = dims if dims is not None else _default_dims(facts, k)
@@ -80,7 +190,7 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
         units = facts["unit"] if "unit" in facts.columns else None
         unit_facts: dict = {}
         unit_of_kpi: dict[str, list] = {}
-        for u, kk in zip(out["compared"]["unit"].tolist(), out["compared"]["kpi"].tolist()):
+        for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
             unit_of_kpi.setdefault(kk, []).append(u)
         for key in k.index:
             try:
@@ -103,11 +213,6 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
                     drivers.append(t[t["level"] == 1].assign(kpi=key, unit=unit))
             except InputError as e:
                 skipped.append({"kpi": key, "reason": str(e)})
-    out["drilldown"] = pd.concat(trees, ignore_index=True) if trees else pd.DataFrame()
-    out["drivers"] = pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame()
-    out["conclusions"] = conclusions(out["compared"], out["ranked"],
-                                     out["drivers"] if drivers else None, lang=lang,
-                                     peer_word=peer_word)
-    out["loop"] = closed_loop(out["compared"], _get(review, "causes"), _get(review, "actions"))
-    out["skipped"] = pd.DataFrame(skipped, columns=["kpi", "reason"])
-    return out, k
+    return (pd.concat(trees, ignore_index=True) if trees else pd.DataFrame(),
+            pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame(),
+            pd.DataFrame(skipped, columns=["kpi", "reason"]))

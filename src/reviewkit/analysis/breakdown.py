@@ -219,6 +219,17 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
     ``rate_effect`` are within the parent (in its rate units) and contributions are scaled by
     the parents' mean denominator shares.
     """
+    dims = _check_drill(dims, depth, min_share, follow)
+    p = _spec_and_prepare(facts, kpi, kpis, dims, base_year, current_year)
+    rows, used = _drill(p, dims, depth, min_share, follow)
+    out = tree_frame(rows)
+    out.attrs.update(kpi=p.spec.key, kind=p.spec.kind, base_year=p.base_year,
+                     current_year=p.current_year, dims_used=list(used))
+    return out
+
+
+def _check_drill(dims, depth, min_share, follow) -> list[str]:
+    """``drilldown``'s argument checks (InputError), in its order; returns dims as a list."""
     dims = as_list(dims, "dims")
     if not dims:
         raise InputError("drilldown needs at least one dimension in 'dims'", value=dims,
@@ -229,7 +240,27 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
         raise InputError("depth must be a positive integer", value=depth, expected="e.g. 3")
     if not 0 <= min_share < 1:
         raise InputError("min_share must be a fraction", value=min_share, expected="0 <= x < 1")
-    p = _spec_and_prepare(facts, kpi, kpis, dims, base_year, current_year)
+    return dims
+
+
+#: dtype of each TREE_COLUMNS column (what pandas infers from the rows; needed for no rows)
+_STR = pd.Series(["x"]).dtype
+TREE_DTYPES = {c: ("int64" if c == "level" else _STR if c in ("dimension", "segment", "path", "parent")
+                   else "bool" if c in ("drilled", "is_other") else "float64") for c in TREE_COLUMNS}
+
+
+def tree_frame(rows: list[dict], columns: list[str] = TREE_COLUMNS, dtypes=TREE_DTYPES) -> pd.DataFrame:
+    """Drill-down rows (dicts) as one DataFrame, built column by column."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype=dtypes[c]) for c in columns})
+    # each column converted straight to its dtype (inferring it from Python objects is slow)
+    return pd.DataFrame({c: (pd.array([r[c] for r in rows], dtype=dtypes[c]) if dtypes[c] is _STR
+                             else np.array([r[c] for r in rows], dtype=dtypes[c]))
+                         for c in columns})
+
+
+def _drill(p: Prepared, dims: list[str], depth: int, min_share: float, follow: str):
+    """The drill-down of prepared facts: (rows as dicts in TREE_COLUMNS order, dims used)."""
     ratio = p.den is not None
     lower = p.spec.direction == "lower"
 
@@ -289,6 +320,7 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
             pick = int(i)
             break
         dim_score = score / abs(node_change) if node_change else np.nan
+        contribution_pp = _pp(p, contribution, root_base)  # elementwise, once per level
         for i in order:
             seg = str(labels[i])
             rows.append(dict(
@@ -301,7 +333,7 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
                 share_base=dec["share_base"][i], share_current=dec["share_current"][i],
                 mix_effect=dec["mix_effect"][i], rate_effect=dec["rate_effect"][i],
                 contribution=contribution[i],
-                contribution_pp=_pp(p, contribution[i], root_base).item(),
+                contribution_pp=contribution_pp[i],
                 share_of_change=contribution[i] / total_change if total_change else np.nan,
                 share_of_parent=effect[i] / dec["total_change"] if dec["total_change"]
                 else np.nan))
@@ -318,7 +350,4 @@ def drilldown(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, dim
         else:
             node_change = dec["change"][pick]
         path = f"{path} > {d}={labels[pick]}"
-    out = pd.DataFrame(rows, columns=TREE_COLUMNS)
-    out.attrs.update(kpi=p.spec.key, kind=p.spec.kind, base_year=p.base_year,
-                     current_year=p.current_year, dims_used=list(used))
-    return out
+    return rows, used

@@ -106,9 +106,7 @@ def _beats(a, b, direction, low, high):
     dist_b = np.maximum(lo - b, 0) + np.maximum(b - hi, 0)
     res = np.where(direction == "higher", a > b, np.where(direction == "lower", a < b,
                                                           dist_a < dist_b))
-    s = pd.array(res, dtype="boolean")
-    s[np.isnan(a) | np.isnan(b)] = pd.NA
-    return s
+    return pd.arrays.BooleanArray(np.asarray(res, dtype=bool), np.isnan(a) | np.isnan(b))
 
 
 def compare(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
@@ -135,27 +133,37 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     """``compare`` of a validated scorecard ``s`` and KPI table ``k`` (options checked)."""
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    kk = k.loc[s["kpi"]].reset_index(drop=True)
+    # each scorecard row's KPI columns by position (k.loc on the keys copies the whole table)
+    pos = k.index.get_indexer(s["kpi"])
+
+    def kcol(c):
+        return k[c].to_numpy()[pos]
+
+    index = s["unit"].index
+
+    def kseries(c):  # a KPI column as an output column, with its dtype (on the same index)
+        return pd.Series(kcol(c), index=index, dtype=k[c].dtype)
+
     # the columns are collected in a dict and become one DataFrame at the end (one
     # construction instead of ~40 column inserts; each value keeps the dtype it had)
-    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kk["name"],
-           "kpi_unit": kk["unit"], "direction": kk["direction"],
-           "aggregation": kk["aggregation"], "is_percent": kk["is_percent"],
-           "number_format": kk["number_format"], "weight": kk["weight"]}
+    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kseries("name"),
+           "kpi_unit": kseries("unit"), "direction": kseries("direction"),
+           "aggregation": kseries("aggregation"), "is_percent": kseries("is_percent"),
+           "number_format": kseries("number_format"), "weight": kseries("weight")}
     for col in ("target", "actual", "last_year", "year_before"):
         out[col] = s[col]
     a = s["actual"].to_numpy()
     t = s["target"].to_numpy()
     ly = s["last_year"].to_numpy()
     yb = s["year_before"].to_numpy()
-    direction = kk["direction"].to_numpy(dtype=object)
-    low = kk["range_low"].to_numpy()
-    high = kk["range_high"].to_numpy()
-    cap_v = kk["cap"].to_numpy().copy()
+    direction = kcol("direction").astype(object)
+    low = kcol("range_low")
+    high = kcol("range_high")
+    cap_v = kcol("cap").copy()
     if cap is not None:
         cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
-    pp = (kk["is_percent"] | ((kk["aggregation"] == "ratio") & kk["unit"].isin(["", "%"])))
-    pp = pp.to_numpy(dtype=bool)
+    pp = kcol("is_percent").astype(bool) | np.array(
+        [g == "ratio" and u in ("", "%") for g, u in zip(kcol("aggregation"), kcol("unit"))], dtype=bool)
     notes: list[list[str]] = [[] for _ in range(len(s))]
 
     ach, raw = _achievement(a, t, direction, lower_rule, low, high, cap_v)
@@ -178,17 +186,16 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
         da = np.maximum(lo - a, 0) + np.maximum(a - hi, 0)
         dl = np.maximum(lo - ly, 0) + np.maximum(ly - hi, 0)
         fav = np.where(direction == "range", da < dl, fav)
-    favourable = pd.array(fav, dtype="boolean")
-    favourable[np.isnan(a) | np.isnan(ly) | (a == ly)] = pd.NA
-    out["change_ly_favourable"] = favourable
+    out["change_ly_favourable"] = pd.arrays.BooleanArray(np.asarray(fav, dtype=bool),
+                                                         np.isnan(a) | np.isnan(ly) | (a == ly))
     out["change_prev"] = ly - yb
     out["change_prev_pct"] = safe_div(ly - yb, yb, positive_only=True)
     out["change_prev_pp"] = np.where(pp, (ly - yb) * 100, np.nan)
     out["change_prev_nm"] = ~np.isnan(ly) & (yb <= 0)
     out["change_2y"] = a - yb
     out["change_2y_pct"] = safe_div(a - yb, yb, positive_only=True)
-    out["trend"] = pd.Series(np.char.add(np.char.add(_step(ly, yb).astype(str), "-"),
-                                         _step(a, ly).astype(str)), dtype=object)
+    out["trend"] = pd.Series([f"{x}-{y}" for x, y in zip(_step(ly, yb).tolist(), _step(a, ly).tolist())],
+                             dtype=object)
 
     # outside anchors
     for b in BENCHMARKS:
@@ -200,9 +207,9 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
 
     # status
     r = np.round(ach, THRESHOLD_DIGITS)
-    green = kk["green"].to_numpy()
-    amber = kk["amber"].to_numpy()
-    band = kk["neutral_band"].to_numpy()
+    green = kcol("green")
+    amber = kcol("amber")
+    band = kcol("neutral_band")
     status = np.where(r >= green, "green", np.where(r >= amber, "amber", "red")).astype(object)
     neutral = ~np.isnan(band) & (np.abs(r - 1.0) <= band + 10.0 ** -THRESHOLD_DIGITS)
     status[neutral] = "neutral"
@@ -236,4 +243,4 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
             notes[i].append("n.m.: year before <= 0, no % change")
     out["status"] = status
     out["note"] = ["; ".join(n) for n in notes]
-    return pd.DataFrame(out)[COLUMNS]
+    return pd.DataFrame({c: out[c] for c in COLUMNS})

@@ -93,10 +93,72 @@ def _share(value: float) -> str:
     return f"{_sign(value, False)}{abs(value) * 100:.0f}%"
 
 
-def _rows(df: pd.DataFrame):
-    """``df.itertuples(index=False)`` built from column lists (the same values, faster)."""
-    row = collections.namedtuple("Row", map(str, df.columns), rename=True)
-    return itertools.starmap(row, zip(*(df[c].tolist() for c in df.columns)))
+#: the columns of ``compared`` a sentence reads (the others are not converted)
+_ROW_FIELDS = ("unit", "kpi", "name", "kpi_unit", "is_percent", "actual", "target", "achievement",
+               "status", "change_ly_pct", "change_ly_nm", "change_ly_pp", "direction")
+
+
+def _rows(df: pd.DataFrame, fields=None):
+    """``df.itertuples(index=False)`` built from column lists (the same values, faster).
+
+    With ``fields`` (valid names) only those columns that are present are taken, when the
+    column names are unique (the fields then have the same names and values).
+    """
+    cols = list(df.columns)
+    if fields is not None and df.columns.is_unique:
+        cols = [c for c in fields if c in df.columns]
+    row = collections.namedtuple("Row", map(str, cols), rename=True)
+    return itertools.starmap(row, zip(*(df[c].tolist() for c in cols)))
+
+
+def _driver_lists(drivers) -> dict | None:
+    """Driver rows per KPI as plain tuples (unit text or None, contribution, segment, share).
+
+    Only for a single DataFrame with unique columns and no NaN contribution (where the
+    pandas path of ``_driver_text`` would behave differently); else None.
+    """
+    if not isinstance(drivers, pd.DataFrame) or not drivers.columns.is_unique:
+        return None
+    require_frame(drivers, "drivers", ["kpi", "segment", "contribution"])
+    contrib = drivers["contribution"]
+    if contrib.dtype.kind != "f" or contrib.isna().any():
+        return None
+    n = len(drivers)
+    units = [text(u) for u in drivers["unit"].tolist()] if "unit" in drivers.columns else [None] * n
+    shares = drivers["share_of_change"].tolist() if "share_of_change" in drivers.columns else \
+        [float("nan")] * n
+    out: dict = {}
+    for key, u, c, seg, sh in zip(drivers["kpi"].tolist(), units, contrib.tolist(),
+                                  drivers["segment"].tolist(), shares):
+        if is_blank(key) and not isinstance(key, str):
+            continue  # groupby(dropna=True) leaves NaN keys out
+        out.setdefault(key, []).append((u, c, seg, sh))
+    return out
+
+
+def _driver_text_lists(rows, r, fmt, lang, pct) -> str:
+    """``_driver_text`` on ``_driver_lists`` rows of ``r.kpi`` (or None)."""
+    if rows is None:
+        return ""
+    rows = [t for t in rows if t[0] is None or t[0] == "" or t[0] == r.unit]
+    if not rows:
+        return ""
+    lower = getattr(r, "direction", "higher") == "lower"
+    good = [t[1] * (-1 if lower else 1) for t in rows]
+    missed = r.status in ("red", "amber")
+    best = min(good) if missed else max(good)
+    pick = good.index(best)  # the first one, like idxmin / idxmax
+    if (missed and good[pick] >= 0) or (not missed and good[pick] <= 0):
+        return ""
+    _, contribution, segment, share = rows[pick]
+    label = ("主要拖累：" if missed else "主要贡献：") if lang == "zh" else \
+        ("main drag: " if missed else "main driver: ")
+    amount = _pp(contribution * 100, lang) if pct else fmt(contribution, True)
+    s = f"{label}{segment} {amount}"
+    # A share of several hundred percent only says the total barely moved: not meaningful.
+    if not is_blank(share) and abs(share) <= MAX_SHARE:
+        s += f"（占变化 {_share(share)}）" if lang == "zh" else f" ({_share(share)} of the change)"
+    return s
 
 
 def _drivers_table(drivers) -> pd.DataFrame | None:
@@ -135,13 +197,18 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         require_frame(ranked, "ranked", ["unit", "kpi", "rank", "rank_change"])
         ranks = {(u, k): (rk, ch) for u, k, rk, ch in zip(
             *(ranked[c].tolist() for c in ("unit", "kpi", "rank", "rank_change")))}
-    drv = _drivers_table(drivers)
-    # the driver rows of each KPI, split once (the original index is kept for idxmin/loc)
-    drv_by_kpi = {} if drv is None else {k: g for k, g in drv.groupby("kpi", sort=False, dropna=True,
-                                                                    observed=True)}
+    drv_lists = _driver_lists(drivers)
+    if drv_lists is None:
+        drv = _drivers_table(drivers)
+        # the driver rows of each KPI, split once (the original index is kept for idxmin/loc)
+        drv_by_kpi = {} if drv is None else {k: g for k, g in drv.groupby(
+            "kpi", sort=False, dropna=True, observed=True)}
+        driver_text = _driver_text
+    else:
+        drv_by_kpi, driver_text = drv_lists, _driver_text_lists
     words = STATUS_WORDS[lang]
     texts = []
-    for r in _rows(compared):
+    for r in _rows(compared, _ROW_FIELDS):
         unit_s, pct = r.kpi_unit, bool(r.is_percent)
         fmt = lambda v, signed=False: format_value(v, unit_s, lang=lang, is_percent=pct,  # noqa
                                                    signed=signed)
@@ -183,7 +250,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
                           else " (same as last year)")
             parts.append(s)
         sentence = ("，" if lang == "zh" else ", ").join(parts)
-        d = _driver_text(drv_by_kpi.get(r.kpi), r, fmt, lang, pct)
+        d = driver_text(drv_by_kpi.get(r.kpi), r, fmt, lang, pct)
         if d:
             sentence += ("；" if lang == "zh" else "; ") + d
         texts.append(sentence + ("。" if lang == "zh" else "."))

@@ -73,10 +73,18 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
 
     if facts is None:
         basis = "units"
-        chg = (s["actual"] - s["last_year"]).where(s["kpi"].map(pct), safe_div(
-            s["actual"] - s["last_year"], s["last_year"], positive_only=True))
-        wide = pd.DataFrame({"unit": s["unit"], "kpi": s["kpi"], "chg": chg}) \
-            .pivot(index="unit", columns="kpi", values="chg")
+        # the pivot (unit x KPI, units sorted) done with dicts: one vector per KPI
+        chg = np.where([pct_of[key] for key in s_kpi], s_a - s_ly,
+                       safe_div(s_a - s_ly, s_ly, positive_only=True))
+        s_unit = s["unit"].tolist()
+        unit_pos = {u: i for i, u in enumerate(sorted(set(s_unit)))}
+        values = {}
+        for u, key, v in zip(s_unit, s_kpi.tolist(), chg.tolist()):
+            vec = values.get(key)
+            if vec is None:
+                vec = values[key] = np.full(len(unit_pos), np.nan)
+            vec[unit_pos[u]] = v
+        keys = [key for key in k.index if key in values]
     else:
         basis = "periods"
         cols = {}
@@ -96,8 +104,8 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
             raise InputError("fewer than two KPIs can be computed from table 'facts'",
                              value=list(wide.columns), expected="KPIs whose measure columns "
                              "are in facts")
-    keys = [key for key in k.index if key in wide.columns]
-    values = {key: wide[key].to_numpy(dtype="float64") for key in keys}
+        keys = [key for key in k.index if key in wide.columns]
+        values = {key: wide[key].to_numpy(dtype="float64") for key in keys}
     finite = {key: np.isfinite(v) for key, v in values.items()}
     name = k["name"].to_dict()
     rows = []
@@ -123,8 +131,10 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
                          change_a=ca, change_b=cb, moved=moved,
                          pattern=f"{name[ka]}{_arrow(ca)} {name[kb]}"
                                  f"{_arrow(cb)}", note=note))
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    if not out.empty:
-        out = out.sort_values(["strong", "corr"], key=lambda c: c.abs() if c.name == "corr"
-                              else c, ascending=False, kind="stable").reset_index(drop=True)
-    return out
+    if not rows:
+        return pd.DataFrame(rows, columns=COLUMNS)
+    # strong first, then by |corr| (NaN last), ties in pair order: sort_values(["strong",
+    # "corr"], key=abs, ascending=False, kind="stable") on plain values
+    rows.sort(key=lambda r: (not r["strong"], r["corr"] != r["corr"],
+                             -abs(r["corr"]) if r["corr"] == r["corr"] else 0.0))
+    return pd.DataFrame({c: [r[c] for r in rows] for c in COLUMNS})

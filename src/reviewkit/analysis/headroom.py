@@ -93,8 +93,24 @@ def headroom(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, by,
             out[f"if_{name}"] = np.where(np.isnan(g), np.nan, new)
             out[f"gain_{name}"] = g
             out[f"units_{name}"] = np.where(np.isnan(g), np.nan, sign * (rate - r1) * d1)
-    res = pd.DataFrame({"dimension": " / ".join(dims), "segment": labels, "size": size,
-                        "base": base, "current": cur, "company": company, "target": tgt, **out})
+    cols = {"size": size, "base": base, "current": cur, "company": company, "target": tgt, **out}
+    best = np.fmax(np.fmax(out["gain_last_year"], out["gain_average"]), out["gain_target"])
+    keep = np.flatnonzero(~np.isnan(best))
+    if not len(keep):
+        return _empty_result(dims, labels, cols, spec, p)
+    # sorted by best_gain, largest first, ties in segment order (a stable descending sort)
+    order = keep[np.argsort(-best[keep], kind="stable")]
+    cols = dict(cols, dimension=" / ".join(dims), segment=labels, best_gain=best)
+    res = pd.DataFrame({c: (cols[c] if c == "dimension" else np.asarray(cols[c])[order])
+                        for c in COLUMNS})
+    res.attrs.update(kpi=spec.key, kind=spec.kind, base_year=p.base_year,
+                     current_year=p.current_year)
+    return res
+
+
+def _empty_result(dims, labels, cols, spec, p) -> pd.DataFrame:
+    """No segment with a gain: the frame steps of the general case, for the same dtypes."""
+    res = pd.DataFrame({"dimension": " / ".join(dims), "segment": labels, **cols})
     gains = res[["gain_last_year", "gain_average", "gain_target"]]
     res["best_gain"] = gains.max(axis=1, skipna=True)
     res = res[res["best_gain"].notna()].sort_values("best_gain", ascending=False, kind="stable")

@@ -45,8 +45,96 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
     return _rank(k, c, lower_rule, cap)
 
 
+def _min_ranks(keys: list[float], groups: list) -> list:
+    """``_min_rank`` on plain lists: ranks (None for NaN) by key descending within groups."""
+    members: dict = {}
+    for key, g in zip(keys, groups):
+        if key == key:
+            members.setdefault(g, []).append(key)
+    return [None if key != key else 1 + sum(1 for v in members[g] if v > key)
+            for key, g in zip(keys, groups)]
+
+
+def _int_array(values: list) -> pd.arrays.IntegerArray:
+    na = np.array([v is None for v in values], dtype=bool)
+    return pd.arrays.IntegerArray(np.array([0 if v is None else v for v in values], dtype="int64"),
+                                  na)
+
+
 def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
-    """``rank`` from the validated KPI table ``k`` and ``compare``'s output ``c``."""
+    """``rank`` from the validated KPI table ``k`` and ``compare``'s output ``c``.
+
+    The rows are few (units x KPIs), so ranks, counts and the overall scores are computed on
+    plain lists and the result is one DataFrame (pandas' per-call overhead dominated).
+    """
+    if c.empty:
+        return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
+    if not c["kpi"].dtype == object or not c["unit"].dtype == object:
+        return _rank_frames(k, c, lower_rule, cap)
+    pos = k.index.get_indexer(c["kpi"])
+    direction = c["direction"].to_numpy(dtype=object)
+    a = c["actual"].to_numpy(dtype="float64")
+    ly = c["last_year"].to_numpy(dtype="float64")
+    cap_v = k["cap"].to_numpy()[pos]
+    if cap is not None:
+        cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
+    ach_ly, raw_ly = _achievement(ly, c["target"].to_numpy(dtype="float64"), direction,
+                                  lower_rule, k["range_low"].to_numpy()[pos],
+                                  k["range_high"].to_numpy()[pos], cap_v)
+    raw = c["achievement_uncapped"].to_numpy(dtype="float64")
+    # the ranking key: bigger is better
+    key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
+    key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
+    score = c["achievement"].to_numpy(dtype="float64")
+    units = c["unit"].tolist()
+    kpis = c["kpi"].tolist()
+    rank_ = _min_ranks(key.tolist(), kpis)
+    rank_ly = _min_ranks(key_ly.tolist(), kpis)
+    n_of: dict = {}
+    n_ly_of: dict = {}
+    for kk, v, vly in zip(kpis, a.tolist(), ly.tolist()):
+        n_of[kk] = n_of.get(kk, 0) + (v == v)
+        n_ly_of[kk] = n_ly_of.get(kk, 0) + (vly == vly)
+
+    w = k["weight"].to_numpy()[pos]
+    # pandas' groupby sum (compensated, its own bits): kept as the one pandas step
+    tmp = pd.DataFrame({"unit": c["unit"],
+                        "ws": np.where(np.isnan(score), 0.0, score * w),
+                        "w": np.where(np.isnan(score), 0.0, w),
+                        "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
+                        "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
+    g = tmp.groupby("unit", sort=False).sum()
+    overall_units = g.index.tolist()
+    gw, gws, gw_ly, gws_ly = (g[col].tolist() for col in ("w", "ws", "w_ly", "ws_ly"))
+    o_score = [s / t if t > 0 else np.nan for s, t in zip(gws, gw)]
+    o_score_ly = [s / t if t > 0 else np.nan for s, t in zip(gws_ly, gw_ly)]
+    o_rank = _min_ranks(o_score, [0] * len(o_score))
+    o_rank_ly = _min_ranks(o_score_ly, [0] * len(o_score))
+    n_o = sum(1 for v in o_score if v == v)
+    n_o_ly = sum(1 for v in o_score_ly if v == v)
+    no = len(overall_units)
+    ranks = rank_ + o_rank
+    ranks_ly = rank_ly + o_rank_ly
+    names = c["name"]
+    name_values = np.array(names.tolist() + ["综合得分 / overall score"] * no, dtype=object)
+    out = {
+        "unit": pd.Series(np.array(units + overall_units, dtype=object), dtype=object),
+        "kpi": pd.Series(np.array(kpis + [OVERALL] * no, dtype=object), dtype=object),
+        "name": pd.Series(name_values, dtype=object) if names.dtype == object else name_values,
+        "value": np.concatenate([a, o_score]), "value_ly": np.concatenate([ly, o_score_ly]),
+        "score": np.concatenate([score, o_score]),
+        "score_ly": np.concatenate([ach_ly, o_score_ly]),
+        "rank": _int_array(ranks), "rank_ly": _int_array(ranks_ly),
+        "rank_change": _int_array([None if r is None or q is None else q - r
+                                   for r, q in zip(ranks, ranks_ly)]),
+        "n_units": _int_array([n_of[kk] for kk in kpis] + [n_o] * no),
+        "n_units_ly": _int_array([n_ly_of[kk] for kk in kpis] + [n_o_ly] * no),
+    }
+    return pd.DataFrame(out)
+
+
+def _rank_frames(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
+    """``_rank`` with pandas operations (the reference, kept for unusual column dtypes)."""
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
     kk = k.loc[c["kpi"]].reset_index(drop=True)
