@@ -248,8 +248,29 @@ class FillResult:
 
 # --- fingerprint --------------------------------------------------------------------------
 def _canonical(df: pd.DataFrame, columns: list[str]) -> str:
+    """``repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())``; the text is hashed into the
+    fingerprint stored in users' workbooks, so it must never change."""
     cols = [c for c in columns if c in df.columns]
-    return repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())
+    return repr(cols) + repr(_object_rows(df, cols))
+
+
+def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
+    """``df[cols].to_numpy(dtype=object).tolist()`` (all columns when ``cols`` is None), faster.
+
+    On the small tables of a review, selecting ``df[cols]`` (a copy of every block) or one Series
+    per column costs far more than converting the whole frame once and picking the columns from
+    the object array: each block converts to the same objects either way (Python scalars,
+    Timestamps, NA as its dtype keeps it). Duplicate column names take the exact route.
+    """
+    if cols is None:
+        return df.to_numpy(dtype=object).tolist()
+    if not df.columns.is_unique or len(set(cols)) != len(cols):
+        return df[cols].to_numpy(dtype=object).tolist()
+    names = list(df.columns)
+    if cols == names:
+        return df.to_numpy(dtype=object).tolist()
+    pos = {c: i for i, c in enumerate(names)}
+    return df.to_numpy(dtype=object)[:, [pos[c] for c in cols]].tolist()
 
 
 def fingerprint(review: model.Review) -> str:
@@ -453,7 +474,7 @@ class _Analysis:
 
     def __post_init__(self):
         self.rows = _records(self.compared)
-        self.kpi = {k: dict(v, key=k) for k, v in self.kpis.to_dict("index").items()}
+        self.kpi = {k: dict(v, key=k) for k, v in _index_dicts(self.kpis).items()}
         self.ranks = {(r["unit"], r["kpi"]): r for r in _records(self.ranked)}
         if self.drilldown is not None and not self.drilldown.empty:
             for r in _records(self.drilldown):
@@ -461,7 +482,39 @@ class _Analysis:
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """``df.to_dict("records")`` (Python scalars, NA as None), built column-wise: 2-3x faster."""
+    """Each row as a dict of Python scalars, NA of extension columns as None (as ``Series.tolist``
+    gives them); one object conversion of the whole frame instead of a Series per column."""
+    if not df.columns.is_unique or not len(df.columns):
+        return _records_by_column(df)
+    names = list(df.columns)
+    rows = _object_rows(df)
+    ext = [j for j, t in enumerate(df.dtypes.tolist()) if isinstance(t, pd.api.extensions.ExtensionDtype)]
+    if ext:
+        for row in rows:
+            for j in ext:
+                if row[j] is pd.NA:
+                    row[j] = None
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _index_dicts(df: pd.DataFrame) -> dict:
+    """``df.to_dict("index")``, from one object conversion of the frame instead of ``itertuples``."""
+    from pandas.core.dtypes.cast import maybe_box_native  # what to_dict applies to these columns
+
+    if not df.index.is_unique or not df.columns.is_unique:
+        return df.to_dict("index")
+    names = list(df.columns)
+    rows = _object_rows(df)
+    box = [j for j, t in enumerate(df.dtypes.tolist())
+           if t == np.dtype(object) or isinstance(t, pd.api.extensions.ExtensionDtype)]
+    if box:
+        for row in rows:
+            for j in box:
+                row[j] = maybe_box_native(row[j])
+    return {k: dict(zip(names, row)) for k, row in zip(df.index.tolist(), rows)}
+
+
+def _records_by_column(df: pd.DataFrame) -> list[dict]:
     cols = []
     for c in df.columns:
         values = df[c].tolist()
