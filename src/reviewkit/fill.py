@@ -381,9 +381,12 @@ class _Grid:
         self.row += n
 
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
-        return SheetSpec(cells=list(self.cells.values()), col_widths=widths, merged=self.merged,
+        # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
+        cells = list(self.cells.values())
+        setup = _fit_page_setup(cells, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
+        return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
-                         show_grid_lines=False)
+                         show_grid_lines=False, page_setup=setup)
 
 
 TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
@@ -469,13 +472,15 @@ class _Analysis:
     rows: list = field(default_factory=list)  # compared, one dict per scorecard row
     kpi: dict = field(default_factory=dict)  # key -> KPI row as a dict
     ranks: dict = field(default_factory=dict)  # (unit, kpi) -> rank row as a dict
+    ranked_rows: list = field(default_factory=list)  # ranked, one dict per row
     trees: dict = field(default_factory=dict)  # kpi -> drill-down rows (dicts)
     params: dict = field(default_factory=dict)  # kpi -> formulas.KpiParams
 
     def __post_init__(self):
         self.rows = _records(self.compared)
         self.kpi = {k: dict(v, key=k) for k, v in _index_dicts(self.kpis).items()}
-        self.ranks = {(r["unit"], r["kpi"]): r for r in _records(self.ranked)}
+        self.ranked_rows = _records(self.ranked)
+        self.ranks = {(r["unit"], r["kpi"]): r for r in self.ranked_rows}
         if self.drilldown is not None and not self.drilldown.empty:
             for r in _records(self.drilldown):
                 self.trees.setdefault(r["kpi"], []).append(r)
@@ -525,6 +530,14 @@ def _records_by_column(df: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*cols)]
 
 
+def _skipped(an: _Analysis) -> list:
+    """(kpi, reason) of the KPIs the drill-down left out."""
+    sk = an.skipped
+    if sk is None or sk.empty:
+        return []
+    return _object_rows(sk, ["kpi", "reason"])
+
+
 def _settings_value(review: model.Review, key: str, default=None):
     v = (review.settings or {}).get(key, default)
     return default if _blank(v) else v
@@ -548,19 +561,20 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
     peer = str(_settings_value(review, "unit_label", "") or "")
     res, kpis = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05, lower_rule=lower_rule,
                                   cap=cap, peer_word=peer if lang == "zh" else "")
-    concl = {(u, k): t for u, k, t in res["conclusions"][["unit", "kpi", "text"]].itertuples(index=False)}
+    concl = {(u, k): t for u, k, t in _object_rows(res["conclusions"], ["unit", "kpi", "text"])}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
                   res["skipped"], kpis)
     dd = res["drilldown"]
     if not dd.empty and data["facts"] is not None:
-        lagging = set(res["compared"].loc[res["compared"]["status"].isin(["red", "amber"]), "kpi"])
-        for key in dd["kpi"].unique():
+        # from the rows already converted: boolean masks per KPI cost more than the rows are long
+        lagging = {r["kpi"] for r in a.rows if r["status"] in ("red", "amber")}
+        for key, tree in a.trees.items():
             if key not in lagging:
                 continue
-            lvl1 = dd[(dd["kpi"] == key) & (dd["level"] == 1)]
-            if lvl1.empty:
+            lvl1 = [r for r in tree if r["level"] == 1]
+            if not lvl1:
                 continue
-            dim = lvl1["dimension"].iloc[0]
+            dim = lvl1[0]["dimension"]
             try:
                 a.headroom[key] = headroom(data["facts"], key, a.kpis, by=dim)
             except InputError:
@@ -800,20 +814,24 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     # closed loop
     _section(g, _t("loop", lang), ncols)
     loop = an.loop
-    errors = loop[loop["severity"] == "error"] if not loop.empty else loop
-    warns = loop[loop["severity"] != "error"] if not loop.empty else loop
-    if errors.empty:
+    severity = loop["severity"].tolist() if not loop.empty else []
+    is_error = [isinstance(s, str) and s == "error" for s in severity]  # blanks are not errors
+    n_warns = is_error.count(False)
+    if not any(is_error):
         g.line([_t("loop_ok", lang)], CellStyle(font_color=GOOD_FONT))
     else:
         g.line([_t(h, lang) for h in ("unit", "kpi", "status", "missing")], HEAD)
         start = g.row
-        for r in errors.itertuples(index=False):
-            zh, en = MISSING_TEXT.get(r.missing, (r.detail, r.detail))
-            g.line([r.unit, r.name, F.STATUS_LABELS[lang].get(r.status, r.status), zh if lang == "zh" else en],
+        rows = _object_rows(loop, ["unit", "name", "status", "missing", "detail"])
+        for (unit, name, status, missing, detail), err in zip(rows, is_error):
+            if not err:
+                continue
+            zh, en = MISSING_TEXT.get(missing, (detail, detail))
+            g.line([unit, name, F.STATUS_LABELS[lang].get(status, status), zh if lang == "zh" else en],
                    [TEXT, TEXT, CellStyle(border=True, align="center"), None])
         g.rules += _status_rules(f"C{start}:C{g.row - 1}", lang)
-    if not warns.empty:
-        g.line([_t("success_left", lang, n=len(warns))], NOTE)
+    if n_warns:
+        g.line([_t("success_left", lang, n=n_warns)], NOTE)
     g.skip()
 
     # overdue actions
@@ -835,14 +853,17 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     # cross-metric
     cross = an.cross
     if cross is not None and not cross.empty and "strong" in cross.columns:
-        strong = cross[cross["strong"].fillna(False).astype(bool)]
-        if not strong.empty:
+        is_strong = [False if pd.isna(v) else bool(v) for v in cross["strong"].tolist()]  # fillna(False).astype(bool)
+        if any(is_strong):
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
-            for r in strong.itertuples(index=False):
+            rows = _object_rows(cross, ["relation", "name_a", "name_b", "corr"])
+            for (relation, name_a, name_b, corr), strong in zip(rows, is_strong):
+                if not strong:
+                    continue
                 rel = {"together": ("同向变动", "moved together"), "opposite": ("反向变动", "moved oppositely")}.get(
-                    str(r.relation), (str(r.relation), str(r.relation)))
-                g.line([r.name_a, r.name_b, _plain(r.corr), rel[0] if lang == "zh" else rel[1]],
+                    str(relation), (str(relation), str(relation)))
+                g.line([name_a, name_b, _plain(corr), rel[0] if lang == "zh" else rel[1]],
                        [TEXT, TEXT, _num_style("0.00"), None])
     widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")
@@ -854,18 +875,17 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
-    rk = an.ranked
-    overall = rk[rk["kpi"] == OVERALL].sort_values(["rank", "unit"], na_position="last")
-    if not overall.empty:
+    overall = _overall_rows(an, OVERALL)
+    if overall:
         g.put(1, _t("overall", lang), SECTION)
         for c in range(2, 7):
             g.put(c, None, SECTION)
         g.skip()
         g.line([_t(h, lang) for h in ("rank", "unit", "score", "score_ly", "rank_ly", "rank_change")], HEAD)
         start = g.row
-        for r in overall.itertuples(index=False):
-            g.line([_plain(r.rank), r.unit, _plain(r.score), _plain(r.score_ly), _plain(r.rank_ly),
-                    _plain(r.rank_change)],
+        for r in overall:
+            g.line([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]), _plain(r["rank_ly"]),
+                    _plain(r["rank_change"])],
                    [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
                     _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
         g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
@@ -898,6 +918,17 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         g.skip()
     widths = {"A": 6, "B": 14, "C": 11, "D": 10, "E": 8, "F": 8}
     return g.spec(widths, tab="#548235")
+
+
+def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:
+    """The overall-rank rows of ``an.ranked`` sorted by rank then unit, blanks last (as
+    ``sort_values(["rank", "unit"], na_position="last")``), without a frame per step when the
+    ranks are whole numbers and the units texts; anything else takes the pandas route."""
+    rows = [r for r in an.ranked_rows if r["kpi"] == overall_key]
+    if all((r["rank"] is None or type(r["rank"]) is int) and type(r["unit"]) is str for r in rows):
+        return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
+    rk = an.ranked
+    return _records(rk[rk["kpi"] == overall_key].sort_values(["rank", "unit"], na_position="last"))
 
 
 CHART_ROWS = 16
@@ -1045,15 +1076,13 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.skip()
             _section(g, _t("headroom", lang), ncols)
             g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
-            for r in hr.head(8).itertuples(index=False):
-                g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
-                        _delta(r.best_gain, pp)],
+            for segment, now, if_ly, if_avg, gain in _object_rows(
+                    hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
+                g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                        [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
-    sk = an.skipped
-    if sk is not None and not sk.empty:
-        for r in sk.itertuples(index=False):
-            g.line([_t("skipped", lang, kpi=r.kpi, reason=str(r.reason)[:120])], NOTE)
+    for kpi, reason in _skipped(an):
+        g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
     widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
     return g.spec(widths, tab="#C55A11")
 
@@ -1145,11 +1174,18 @@ def _page_setup(spec: SheetSpec) -> PageSetup:
     Most owned sheets fit one page wide; a long weekly timeline gets two or three pages across
     rather than one page too small to read.
     """
-    used = {parse_col(re.match(r"[A-Z]+", c.ref).group()) for c in spec.cells}
-    width = sum(spec.col_widths.get(col, 8.43) for col in used)
+    return _fit_page_setup(spec.cells, spec.col_widths, spec.freeze)
+
+
+def _fit_page_setup(cells, col_widths: dict, freeze: str | None) -> PageSetup:
+    """:func:`_page_setup` from a sheet's cells, widths by column number and frozen cell."""
+    # the column letters of each distinct head (ref without its row), in the order the cells come
+    heads = dict.fromkeys(c.ref.rstrip("0123456789") for c in cells)
+    used = {parse_col(re.match(r"[A-Z]+", h).group()) for h in heads}
+    width = sum(col_widths.get(col, 8.43) for col in used)
     pages = max(1, math.ceil(width / 200))
     # On a sheet several pages wide, the frozen columns (a timeline's task names) print on each page.
-    frozen = parse_col(re.match(r"[A-Z]+", spec.freeze).group()) if spec.freeze else 1
+    frozen = parse_col(re.match(r"[A-Z]+", freeze).group()) if freeze else 1
     repeat = f"A:{num_to_col(frozen - 1)}" if pages > 1 and frozen > 1 else None
     return PageSetup(landscape=True, fit_width=pages, fit_height=0, repeat_columns=repeat)
 
@@ -1202,8 +1238,8 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     sheets = tuple(s if s.spec.page_setup is not None else
                    dataclasses.replace(s, spec=dataclasses.replace(s.spec, page_setup=_page_setup(s.spec)))
                    for s in sheets)
-    for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
-        warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")
+    for kpi, reason in _skipped(an):
+        warnings.append(f"KPI {kpi} not broken down: {reason}")
     return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
                     properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang, warnings=tuple(warnings))
 
