@@ -262,6 +262,8 @@ def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
     the object array: each block converts to the same objects either way (Python scalars,
     Timestamps, NA as its dtype keeps it). Duplicate column names take the exact route.
     """
+    if not len(df.index):  # no rows: nothing to convert
+        return []
     if cols is None:
         return df.to_numpy(dtype=object).tolist()
     if not df.columns.is_unique or len(set(cols)) != len(cols):
@@ -314,6 +316,13 @@ def _blank(v) -> bool:
 
 def _plain(v):
     """A cell value: numpy scalars as Python ones, blanks as None."""
+    t = type(v)  # the common Python types first (the same answers as the general path below)
+    if t is str:
+        return None if v.strip() == "" else v
+    if t is float:
+        return None if v != v else v
+    if t is int or t is bool:
+        return v
     if _blank(v):
         return None
     if isinstance(v, (np.integer,)):
@@ -348,6 +357,9 @@ def _kpi_format(kpi: pd.Series) -> str:
     return "0.0%" if bool(kpi.get("is_percent")) else DEFAULT_NUMBER
 
 
+_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
+
+
 class _Grid:
     """Cells of an owned sheet, written row by row."""
 
@@ -360,7 +372,7 @@ class _Grid:
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{num_to_col(col)}{row or self.row}"
+        ref = f"{_col_letters(col)}{row or self.row}"
         if formula is not None:
             self.cells[ref] = Cell(ref, _cached(value), style, formula)
         else:
@@ -368,8 +380,9 @@ class _Grid:
         return ref
 
     def line(self, values: list, styles: list | CellStyle | None = None, start: int = 1) -> int:
+        per_cell = isinstance(styles, list)
         for j, v in enumerate(values):
-            st = styles[j] if isinstance(styles, list) else styles
+            st = styles[j] if per_cell else styles
             if isinstance(v, tuple):  # (formula, cached)
                 self.put(start + j, v[1], st, formula=v[0])
             else:
@@ -419,11 +432,13 @@ def _status_rules_new(sqref: str, lang: str) -> list:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _arrow_rule(sqref: str) -> IconSetRule:
     # down below 0, sideways at 0, up from +1
     return IconSetRule(sqref, "3Arrows", thresholds=(Cfvo("num", -1e9), Cfvo("num", 0), Cfvo("num", 1)))
 
 
+@functools.lru_cache(maxsize=1024)
 def _bar_rule(sqref: str) -> DataBarRule:
     return DataBarRule(sqref, BAR_COLOR, low=Cfvo("num", 0), high=Cfvo("num", 1.5))
 
@@ -435,11 +450,16 @@ TINY = "0.000000001"
 
 def _sign_rules(sqref: str, good_positive: bool) -> list:
     """Green font where the number is good for the business, red where it is bad (text never matches)."""
+    return list(_sign_rules_cached(sqref, good_positive))
+
+
+@functools.lru_cache(maxsize=1024)  # the rules are frozen values; the same ranges recur in every workbook
+def _sign_rules_cached(sqref: str, good_positive: bool) -> tuple:
     good = DxfStyle(font_color=GOOD_FONT)
     bad = DxfStyle(font_color=BAD_FONT)
     pos, neg = (good, bad) if good_positive else (bad, good)
-    return [CellIsRule(sqref, "between", (TINY, HUGE), pos),
-            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg)]
+    return (CellIsRule(sqref, "between", (TINY, HUGE), pos),
+            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg))
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
