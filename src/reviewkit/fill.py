@@ -31,6 +31,7 @@ import re
 import math
 import os
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 import dataclasses
@@ -137,20 +138,22 @@ MISSING_TEXT = {
 LINE_WIDTH = 72
 
 
+def _display_width(text: str) -> int:
+    """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
 def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
     """Break ``text`` into lines of at most ``width`` display columns (CJK = 2), at spaces when
     there are any. Owned sheets cannot rely on row auto-height, so long text gets its own rows."""
-    import unicodedata
-
-    def w(ch):
-        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
     lines, cur, cw = [], "", 0
     for word in _tokens(text):
-        ww = sum(w(c) for c in word)
+        ww = _display_width(word)
         if cw + ww > width and cur.strip():
             lines.append(cur.rstrip())
-            cur, cw = word.lstrip(), sum(w(c) for c in word.lstrip())
+            cur, cw = word.lstrip(), _display_width(word.lstrip())
         else:
             cur, cw = cur + word, cw + ww
     if cur.strip():
@@ -158,11 +161,12 @@ def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
     return lines or [""]
 
 
+_TOKEN_RE = re.compile(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S")
+
+
 def _tokens(text: str) -> list[str]:
     """Words with their leading space for Latin text; single characters for CJK."""
-    import re
-
-    return re.findall(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S", str(text))
+    return _TOKEN_RE.findall(str(text))
 
 
 def _t(key: str, lang: str, **kw) -> str:
