@@ -31,6 +31,7 @@ import re
 import math
 import os
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 import dataclasses
@@ -137,20 +138,22 @@ MISSING_TEXT = {
 LINE_WIDTH = 72
 
 
+def _display_width(text: str) -> int:
+    """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
 def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
     """Break ``text`` into lines of at most ``width`` display columns (CJK = 2), at spaces when
     there are any. Owned sheets cannot rely on row auto-height, so long text gets its own rows."""
-    import unicodedata
-
-    def w(ch):
-        return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
     lines, cur, cw = [], "", 0
     for word in _tokens(text):
-        ww = sum(w(c) for c in word)
+        ww = _display_width(word)
         if cw + ww > width and cur.strip():
             lines.append(cur.rstrip())
-            cur, cw = word.lstrip(), sum(w(c) for c in word.lstrip())
+            cur, cw = word.lstrip(), _display_width(word.lstrip())
         else:
             cur, cw = cur + word, cw + ww
     if cur.strip():
@@ -158,11 +161,12 @@ def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
     return lines or [""]
 
 
+_TOKEN_RE = re.compile(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S")
+
+
 def _tokens(text: str) -> list[str]:
     """Words with their leading space for Latin text; single characters for CJK."""
-    import re
-
-    return re.findall(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S", str(text))
+    return _TOKEN_RE.findall(str(text))
 
 
 def _t(key: str, lang: str, **kw) -> str:
@@ -248,8 +252,31 @@ class FillResult:
 
 # --- fingerprint --------------------------------------------------------------------------
 def _canonical(df: pd.DataFrame, columns: list[str]) -> str:
+    """``repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())``; the text is hashed into the
+    fingerprint stored in users' workbooks, so it must never change."""
     cols = [c for c in columns if c in df.columns]
-    return repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())
+    return repr(cols) + repr(_object_rows(df, cols))
+
+
+def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
+    """``df[cols].to_numpy(dtype=object).tolist()`` (all columns when ``cols`` is None), faster.
+
+    On the small tables of a review, selecting ``df[cols]`` (a copy of every block) or one Series
+    per column costs far more than converting the whole frame once and picking the columns from
+    the object array: each block converts to the same objects either way (Python scalars,
+    Timestamps, NA as its dtype keeps it). Duplicate column names take the exact route.
+    """
+    if not len(df.index):  # no rows: nothing to convert
+        return []
+    if cols is None:
+        return df.to_numpy(dtype=object).tolist()
+    if not df.columns.is_unique or len(set(cols)) != len(cols):
+        return df[cols].to_numpy(dtype=object).tolist()
+    names = list(df.columns)
+    if cols == names:
+        return df.to_numpy(dtype=object).tolist()
+    pos = {c: i for i, c in enumerate(names)}
+    return df.to_numpy(dtype=object)[:, [pos[c] for c in cols]].tolist()
 
 
 def fingerprint(review: model.Review) -> str:
@@ -293,6 +320,13 @@ def _blank(v) -> bool:
 
 def _plain(v):
     """A cell value: numpy scalars as Python ones, blanks as None."""
+    t = type(v)  # the common Python types first (the same answers as the general path below)
+    if t is str:
+        return None if v.strip() == "" else v
+    if t is float:
+        return None if v != v else v
+    if t is int or t is bool:
+        return v
     if _blank(v):
         return None
     if isinstance(v, (np.integer,)):
@@ -327,6 +361,9 @@ def _kpi_format(kpi: pd.Series) -> str:
     return "0.0%" if bool(kpi.get("is_percent")) else DEFAULT_NUMBER
 
 
+_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
+
+
 class _Grid:
     """Cells of an owned sheet, written row by row."""
 
@@ -339,7 +376,7 @@ class _Grid:
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{num_to_col(col)}{row or self.row}"
+        ref = f"{_col_letters(col)}{row or self.row}"
         if formula is not None:
             self.cells[ref] = Cell(ref, _cached(value), style, formula)
         else:
@@ -347,8 +384,9 @@ class _Grid:
         return ref
 
     def line(self, values: list, styles: list | CellStyle | None = None, start: int = 1) -> int:
+        per_cell = isinstance(styles, list)
         for j, v in enumerate(values):
-            st = styles[j] if isinstance(styles, list) else styles
+            st = styles[j] if per_cell else styles
             if isinstance(v, tuple):  # (formula, cached)
                 self.put(start + j, v[1], st, formula=v[0])
             else:
@@ -360,9 +398,12 @@ class _Grid:
         self.row += n
 
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
-        return SheetSpec(cells=list(self.cells.values()), col_widths=widths, merged=self.merged,
+        # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
+        cells = list(self.cells.values())
+        setup = _fit_page_setup(cells, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
+        return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
-                         show_grid_lines=False)
+                         show_grid_lines=False, page_setup=setup)
 
 
 TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
@@ -395,11 +436,13 @@ def _status_rules_new(sqref: str, lang: str) -> list:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _arrow_rule(sqref: str) -> IconSetRule:
     # down below 0, sideways at 0, up from +1
     return IconSetRule(sqref, "3Arrows", thresholds=(Cfvo("num", -1e9), Cfvo("num", 0), Cfvo("num", 1)))
 
 
+@functools.lru_cache(maxsize=1024)
 def _bar_rule(sqref: str) -> DataBarRule:
     return DataBarRule(sqref, BAR_COLOR, low=Cfvo("num", 0), high=Cfvo("num", 1.5))
 
@@ -411,11 +454,16 @@ TINY = "0.000000001"
 
 def _sign_rules(sqref: str, good_positive: bool) -> list:
     """Green font where the number is good for the business, red where it is bad (text never matches)."""
+    return list(_sign_rules_cached(sqref, good_positive))
+
+
+@functools.lru_cache(maxsize=1024)  # the rules are frozen values; the same ranges recur in every workbook
+def _sign_rules_cached(sqref: str, good_positive: bool) -> tuple:
     good = DxfStyle(font_color=GOOD_FONT)
     bad = DxfStyle(font_color=BAD_FONT)
     pos, neg = (good, bad) if good_positive else (bad, good)
-    return [CellIsRule(sqref, "between", (TINY, HUGE), pos),
-            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg)]
+    return (CellIsRule(sqref, "between", (TINY, HUGE), pos),
+            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg))
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -448,20 +496,54 @@ class _Analysis:
     rows: list = field(default_factory=list)  # compared, one dict per scorecard row
     kpi: dict = field(default_factory=dict)  # key -> KPI row as a dict
     ranks: dict = field(default_factory=dict)  # (unit, kpi) -> rank row as a dict
+    ranked_rows: list = field(default_factory=list)  # ranked, one dict per row
     trees: dict = field(default_factory=dict)  # kpi -> drill-down rows (dicts)
     params: dict = field(default_factory=dict)  # kpi -> formulas.KpiParams
 
     def __post_init__(self):
         self.rows = _records(self.compared)
-        self.kpi = {k: dict(v, key=k) for k, v in self.kpis.to_dict("index").items()}
-        self.ranks = {(r["unit"], r["kpi"]): r for r in _records(self.ranked)}
+        self.kpi = {k: dict(v, key=k) for k, v in _index_dicts(self.kpis).items()}
+        self.ranked_rows = _records(self.ranked)
+        self.ranks = {(r["unit"], r["kpi"]): r for r in self.ranked_rows}
         if self.drilldown is not None and not self.drilldown.empty:
             for r in _records(self.drilldown):
                 self.trees.setdefault(r["kpi"], []).append(r)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """``df.to_dict("records")`` (Python scalars, NA as None), built column-wise: 2-3x faster."""
+    """Each row as a dict of Python scalars, NA of extension columns as None (as ``Series.tolist``
+    gives them); one object conversion of the whole frame instead of a Series per column."""
+    if not df.columns.is_unique or not len(df.columns):
+        return _records_by_column(df)
+    names = list(df.columns)
+    rows = _object_rows(df)
+    ext = [j for j, t in enumerate(df.dtypes.tolist()) if isinstance(t, pd.api.extensions.ExtensionDtype)]
+    if ext:
+        for row in rows:
+            for j in ext:
+                if row[j] is pd.NA:
+                    row[j] = None
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _index_dicts(df: pd.DataFrame) -> dict:
+    """``df.to_dict("index")``, from one object conversion of the frame instead of ``itertuples``."""
+    from pandas.core.dtypes.cast import maybe_box_native  # what to_dict applies to these columns
+
+    if not df.index.is_unique or not df.columns.is_unique:
+        return df.to_dict("index")
+    names = list(df.columns)
+    rows = _object_rows(df)
+    box = [j for j, t in enumerate(df.dtypes.tolist())
+           if t == np.dtype(object) or isinstance(t, pd.api.extensions.ExtensionDtype)]
+    if box:
+        for row in rows:
+            for j in box:
+                row[j] = maybe_box_native(row[j])
+    return {k: dict(zip(names, row)) for k, row in zip(df.index.tolist(), rows)}
+
+
+def _records_by_column(df: pd.DataFrame) -> list[dict]:
     cols = []
     for c in df.columns:
         values = df[c].tolist()
@@ -470,6 +552,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
         cols.append(values)
     names = list(df.columns)
     return [dict(zip(names, row)) for row in zip(*cols)]
+
+
+def _skipped(an: _Analysis) -> list:
+    """(kpi, reason) of the KPIs the drill-down left out."""
+    sk = an.skipped
+    if sk is None or sk.empty:
+        return []
+    return _object_rows(sk, ["kpi", "reason"])
 
 
 def _settings_value(review: model.Review, key: str, default=None):
@@ -495,19 +585,20 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
     peer = str(_settings_value(review, "unit_label", "") or "")
     res, kpis = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05, lower_rule=lower_rule,
                                   cap=cap, peer_word=peer if lang == "zh" else "")
-    concl = {(u, k): t for u, k, t in res["conclusions"][["unit", "kpi", "text"]].itertuples(index=False)}
+    concl = {(u, k): t for u, k, t in _object_rows(res["conclusions"], ["unit", "kpi", "text"])}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
                   res["skipped"], kpis)
     dd = res["drilldown"]
     if not dd.empty and data["facts"] is not None:
-        lagging = set(res["compared"].loc[res["compared"]["status"].isin(["red", "amber"]), "kpi"])
-        for key in dd["kpi"].unique():
+        # from the rows already converted: boolean masks per KPI cost more than the rows are long
+        lagging = {r["kpi"] for r in a.rows if r["status"] in ("red", "amber")}
+        for key, tree in a.trees.items():
             if key not in lagging:
                 continue
-            lvl1 = dd[(dd["kpi"] == key) & (dd["level"] == 1)]
-            if lvl1.empty:
+            lvl1 = [r for r in tree if r["level"] == 1]
+            if not lvl1:
                 continue
-            dim = lvl1["dimension"].iloc[0]
+            dim = lvl1[0]["dimension"]
             try:
                 a.headroom[key] = headroom(data["facts"], key, a.kpis, by=dim)
             except InputError:
@@ -747,20 +838,24 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     # closed loop
     _section(g, _t("loop", lang), ncols)
     loop = an.loop
-    errors = loop[loop["severity"] == "error"] if not loop.empty else loop
-    warns = loop[loop["severity"] != "error"] if not loop.empty else loop
-    if errors.empty:
+    severity = loop["severity"].tolist() if not loop.empty else []
+    is_error = [isinstance(s, str) and s == "error" for s in severity]  # blanks are not errors
+    n_warns = is_error.count(False)
+    if not any(is_error):
         g.line([_t("loop_ok", lang)], CellStyle(font_color=GOOD_FONT))
     else:
         g.line([_t(h, lang) for h in ("unit", "kpi", "status", "missing")], HEAD)
         start = g.row
-        for r in errors.itertuples(index=False):
-            zh, en = MISSING_TEXT.get(r.missing, (r.detail, r.detail))
-            g.line([r.unit, r.name, F.STATUS_LABELS[lang].get(r.status, r.status), zh if lang == "zh" else en],
+        rows = _object_rows(loop, ["unit", "name", "status", "missing", "detail"])
+        for (unit, name, status, missing, detail), err in zip(rows, is_error):
+            if not err:
+                continue
+            zh, en = MISSING_TEXT.get(missing, (detail, detail))
+            g.line([unit, name, F.STATUS_LABELS[lang].get(status, status), zh if lang == "zh" else en],
                    [TEXT, TEXT, CellStyle(border=True, align="center"), None])
         g.rules += _status_rules(f"C{start}:C{g.row - 1}", lang)
-    if not warns.empty:
-        g.line([_t("success_left", lang, n=len(warns))], NOTE)
+    if n_warns:
+        g.line([_t("success_left", lang, n=n_warns)], NOTE)
     g.skip()
 
     # overdue actions
@@ -782,14 +877,17 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     # cross-metric
     cross = an.cross
     if cross is not None and not cross.empty and "strong" in cross.columns:
-        strong = cross[cross["strong"].fillna(False).astype(bool)]
-        if not strong.empty:
+        is_strong = [False if pd.isna(v) else bool(v) for v in cross["strong"].tolist()]  # fillna(False).astype(bool)
+        if any(is_strong):
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
-            for r in strong.itertuples(index=False):
+            rows = _object_rows(cross, ["relation", "name_a", "name_b", "corr"])
+            for (relation, name_a, name_b, corr), strong in zip(rows, is_strong):
+                if not strong:
+                    continue
                 rel = {"together": ("同向变动", "moved together"), "opposite": ("反向变动", "moved oppositely")}.get(
-                    str(r.relation), (str(r.relation), str(r.relation)))
-                g.line([r.name_a, r.name_b, _plain(r.corr), rel[0] if lang == "zh" else rel[1]],
+                    str(relation), (str(relation), str(relation)))
+                g.line([name_a, name_b, _plain(corr), rel[0] if lang == "zh" else rel[1]],
                        [TEXT, TEXT, _num_style("0.00"), None])
     widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")
@@ -801,18 +899,17 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
-    rk = an.ranked
-    overall = rk[rk["kpi"] == OVERALL].sort_values(["rank", "unit"], na_position="last")
-    if not overall.empty:
+    overall = _overall_rows(an, OVERALL)
+    if overall:
         g.put(1, _t("overall", lang), SECTION)
         for c in range(2, 7):
             g.put(c, None, SECTION)
         g.skip()
         g.line([_t(h, lang) for h in ("rank", "unit", "score", "score_ly", "rank_ly", "rank_change")], HEAD)
         start = g.row
-        for r in overall.itertuples(index=False):
-            g.line([_plain(r.rank), r.unit, _plain(r.score), _plain(r.score_ly), _plain(r.rank_ly),
-                    _plain(r.rank_change)],
+        for r in overall:
+            g.line([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]), _plain(r["rank_ly"]),
+                    _plain(r["rank_change"])],
                    [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
                     _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
         g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
@@ -845,6 +942,17 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         g.skip()
     widths = {"A": 6, "B": 14, "C": 11, "D": 10, "E": 8, "F": 8}
     return g.spec(widths, tab="#548235")
+
+
+def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:
+    """The overall-rank rows of ``an.ranked`` sorted by rank then unit, blanks last (as
+    ``sort_values(["rank", "unit"], na_position="last")``), without a frame per step when the
+    ranks are whole numbers and the units texts; anything else takes the pandas route."""
+    rows = [r for r in an.ranked_rows if r["kpi"] == overall_key]
+    if all((r["rank"] is None or type(r["rank"]) is int) and type(r["unit"]) is str for r in rows):
+        return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
+    rk = an.ranked
+    return _records(rk[rk["kpi"] == overall_key].sort_values(["rank", "unit"], na_position="last"))
 
 
 CHART_ROWS = 16
@@ -992,15 +1100,13 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.skip()
             _section(g, _t("headroom", lang), ncols)
             g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
-            for r in hr.head(8).itertuples(index=False):
-                g.line([str(r.segment), _plain(r.kpi_now), _plain(r.if_last_year), _plain(r.if_average),
-                        _delta(r.best_gain, pp)],
+            for segment, now, if_ly, if_avg, gain in _object_rows(
+                    hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
+                g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                        [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
-    sk = an.skipped
-    if sk is not None and not sk.empty:
-        for r in sk.itertuples(index=False):
-            g.line([_t("skipped", lang, kpi=r.kpi, reason=str(r.reason)[:120])], NOTE)
+    for kpi, reason in _skipped(an):
+        g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
     widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
     return g.spec(widths, tab="#C55A11")
 
@@ -1092,11 +1198,18 @@ def _page_setup(spec: SheetSpec) -> PageSetup:
     Most owned sheets fit one page wide; a long weekly timeline gets two or three pages across
     rather than one page too small to read.
     """
-    used = {parse_col(re.match(r"[A-Z]+", c.ref).group()) for c in spec.cells}
-    width = sum(spec.col_widths.get(col, 8.43) for col in used)
+    return _fit_page_setup(spec.cells, spec.col_widths, spec.freeze)
+
+
+def _fit_page_setup(cells, col_widths: dict, freeze: str | None) -> PageSetup:
+    """:func:`_page_setup` from a sheet's cells, widths by column number and frozen cell."""
+    # the column letters of each distinct head (ref without its row), in the order the cells come
+    heads = dict.fromkeys(c.ref.rstrip("0123456789") for c in cells)
+    used = {parse_col(re.match(r"[A-Z]+", h).group()) for h in heads}
+    width = sum(col_widths.get(col, 8.43) for col in used)
     pages = max(1, math.ceil(width / 200))
     # On a sheet several pages wide, the frozen columns (a timeline's task names) print on each page.
-    frozen = parse_col(re.match(r"[A-Z]+", spec.freeze).group()) if spec.freeze else 1
+    frozen = parse_col(re.match(r"[A-Z]+", freeze).group()) if freeze else 1
     repeat = f"A:{num_to_col(frozen - 1)}" if pages > 1 and frozen > 1 else None
     return PageSetup(landscape=True, fit_width=pages, fit_height=0, repeat_columns=repeat)
 
@@ -1149,8 +1262,8 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     sheets = tuple(s if s.spec.page_setup is not None else
                    dataclasses.replace(s, spec=dataclasses.replace(s.spec, page_setup=_page_setup(s.spec)))
                    for s in sheets)
-    for r in (an.skipped.itertuples(index=False) if an.skipped is not None else ()):
-        warnings.append(f"KPI {r.kpi} not broken down: {r.reason}")
+    for kpi, reason in _skipped(an):
+        warnings.append(f"KPI {kpi} not broken down: {reason}")
     return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
                     properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang, warnings=tuple(warnings))
 

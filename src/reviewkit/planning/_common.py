@@ -38,6 +38,22 @@ def text(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def texts(values) -> list[str]:
+    """``[text(v) for v in values]``, each distinct string normalised once (columns such as a fact
+    table's units repeat a handful of names thousands of times)."""
+    seen: dict[str, str] = {}
+    out = []
+    for v in values:
+        if type(v) is str:
+            t = seen.get(v)
+            if t is None:
+                t = seen[v] = text(v)
+            out.append(t)
+        else:
+            out.append(text(v))
+    return out
+
+
 def owners(value: object) -> list[str]:
     """The names in an owner cell: '张三、李四' -> ['张三', '李四']; blank -> []."""
     return [p for p in _OWNER_SPLIT.split(text(value)) if p.strip()]
@@ -76,6 +92,9 @@ def _where(table: str, df: pd.DataFrame, pos: int, key: str | None) -> str:
     return f"table '{table}' row {label}"
 
 
+_MEMO_TYPES = (str, int, float)
+
+
 def to_dates(df: pd.DataFrame, name: str, table: str, *, key: str | None = None) -> pd.Series:
     """Column ``name`` as datetime64 (time of day dropped); blanks become NaT.
 
@@ -87,7 +106,14 @@ def to_dates(df: pd.DataFrame, name: str, table: str, *, key: str | None = None)
         s = src.dt.tz_localize(None) if getattr(src.dt, "tz", None) is not None else src
         return s.dt.normalize().astype("datetime64[ns]")
     values = []
+    # text and serial numbers parsed once each: a fact table repeats a few dozen periods thousands of
+    # times (other values, such as datetimes, compare equal across time zones and are not memoised)
+    done: dict = {}
     for pos, v in enumerate(src.tolist()):
+        memo = type(v) in _MEMO_TYPES
+        if memo and (type(v), v) in done:
+            values.append(done[(type(v), v)])
+            continue
         if is_blank(v):
             values.append(pd.NaT)
             continue
@@ -103,7 +129,10 @@ def to_dates(df: pd.DataFrame, name: str, table: str, *, key: str | None = None)
         if ts is pd.NaT or pd.isna(ts):
             raise InputError(f"{_where(table, df, pos, key)} column '{name}' is not a date", value=v,
                              expected="a date such as 2026-07-01")
-        values.append(ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize())
+        ts = ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
+        if memo:
+            done[(type(v), v)] = ts
+        values.append(ts)
     return pd.Series(pd.to_datetime(values), index=df.index, dtype="datetime64[ns]")
 
 

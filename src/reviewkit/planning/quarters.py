@@ -10,7 +10,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import column, require_frame, text, to_dates, to_numbers
+from ._common import column, require_frame, text, texts, to_dates, to_numbers
 
 QUARTERS = ("q1", "q2", "q3", "q4")
 SHARES = tuple(f"share_{q}" for q in QUARTERS)
@@ -47,7 +47,7 @@ def seasonality(facts: pd.DataFrame, measure: str, unit: str = "") -> tuple[list
     """
     f = facts
     if unit:
-        f = f[f["unit"].map(text) == unit]
+        f = f[np.array([t == unit for t in texts(f["unit"].tolist())], dtype=bool)]
     if f.empty:
         return None, [], f"no facts for unit {unit}" if unit else "no facts"
     periods = to_dates(f, "period", "Facts")
