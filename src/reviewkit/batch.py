@@ -134,17 +134,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 def fill_job(path: str, force: bool = False) -> FileResult:
-    """Fill one workbook in place: safety check, staleness check, ``fill_workbook``."""
+    """Fill one workbook in place: safety check, staleness check, ``fill_workbook``.
+
+    ``fill_if_stale`` does the last two as ``is_stale`` + ``fill_workbook`` would, reading the
+    workbook once instead of twice.
+    """
     t0 = time.perf_counter()
     try:
-        from .fill import fill_workbook, is_stale
+        from .fill import fill_if_stale
         from .safety import check_package
 
         check_package(path)
-        if not force and is_stale(path) is False:  # None: never filled
+        result = fill_if_stale(path, force=force)
+        if result is None:
             return FileResult(path, SKIPPED, "inputs unchanged since the last fill (use --force to refill)",
                               time.perf_counter() - t0)
-        result = fill_workbook(path)
         status = _fill_status(result)
         return FileResult(path, status, _fill_reason(result), time.perf_counter() - t0)
     except Exception as exc:  # one bad file never stops the batch; ReviewkitError says what and where
