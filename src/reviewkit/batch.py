@@ -15,6 +15,7 @@ picklable by reference (defined at module level) so worker processes and Dask wo
 """
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import os
 import signal
@@ -367,9 +368,10 @@ _WARM = ("pandas", "numpy", "lxml.etree", "reviewkit.safety")
 
 def _warm_modules(job) -> tuple[str, ...]:
     mods = list(_WARM)
-    if job in (fill_job,):
+    if inspect.unwrap(job) is fill_job:  # fill_job itself, or a wrapper saying so with __wrapped__
         # fill imports these lazily; preloading them in the fork server saves every worker ~120 ms
-        mods += ["reviewkit.fill", "reviewkit.analysis", "reviewkit.planning", "reviewkit.planning.report"]
+        mods += ["reviewkit.fill", "reviewkit.analysis", "reviewkit.planning", "reviewkit.planning.report",
+                 "reviewkit.reader", "python_calamine"]
     elif job is check_job:
         mods.append("reviewkit.reader")
     mod = getattr(job, "__module__", None)
