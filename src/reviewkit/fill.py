@@ -1349,7 +1349,19 @@ def _part_signature(data: bytes) -> dict[str, tuple[int, int]]:
     import zipfile
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {i.filename: (i.CRC, i.file_size) for i in zf.infolist()}
+        return _signature(zf.infolist())
+
+
+def _signature(infos) -> dict[str, tuple[int, int]]:
+    """``{part name: (CRC-32, size)}`` from a zip directory: enough to tell whether a part changed."""
+    return {i.filename: (i.CRC, i.file_size) for i in infos}
+
+
+def _same_parts(before: dict[str, tuple[int, int]], data: bytes) -> bool:
+    """True when ``data`` has the parts of ``before`` with the same contents, docProps/custom aside."""
+    after = _part_signature(data)
+    custom = {n for n in set(before) | set(after) if n.lower().startswith("docprops/custom")}
+    return all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
 
 
 def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
@@ -1368,18 +1380,58 @@ def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
                          expected=f"a name ending in {path.suffix}")
     review = read_review(path)
     original = path.read_bytes()
-    editor = WorkbookEditor.open(path)
+    return _fill_open(path, target, review, original, WorkbookEditor.open(path), as_of, t0)
+
+
+def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
+    """Fill ``path`` in place unless its inputs are unchanged since the last fill; then ``None``.
+
+    What ``reviewkit batch`` does per file: the same as ``is_stale(path)`` followed (when not
+    False, or with ``force``) by ``fill_workbook(path)`` — same checks in the same order, same
+    errors, same result — but the workbook is opened and read once, not twice.
+    """
+    from .ooxml import WorkbookEditor
+    from .reader import read_review, read_with_problems
+
+    t0 = time.perf_counter()
+    path = Path(path)
+    if force:  # fill_workbook's order: read, then open
+        review = read_review(path)
+        original = path.read_bytes()
+        return _fill_open(path, path, review, original, WorkbookEditor.open(path), None, t0)
+    editor = WorkbookEditor.open(path)  # is_stale's order: open, then read
+    try:
+        stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
+        review, problems = read_with_problems(path)  # read_review(path, strict=...) without reading twice
+        if stored and fingerprint(review) == str(stored):
+            return None
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            from .errors import ValidationError
+
+            raise ValidationError(errors)
+        original = path.read_bytes()
+    except BaseException:
+        editor.close()
+        raise
+    return _fill_open(path, path, review, original, editor, None, t0)
+
+
+def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
+               t0: float) -> FillResult:
+    """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``."""
+    import zipfile
+
     try:
         keep: set[str] = set()
-        import zipfile
-
-        with zipfile.ZipFile(io.BytesIO(original)) as zf:
+        with zipfile.ZipFile(io.BytesIO(original)) as zf:  # the one look at the original zip
             for table, keys in (("Scorecard", F.FORMULA_COLUMNS), ("NextYear", QUARTER_KEYS)):
                 layout = review.layouts.get(table)
                 if layout is not None and not review.table(table).empty:
                     part = editor.sheet(layout.sheet).part
                     keep |= {f"{layout.sheet}!{c}" if table != "Scorecard" else c
                              for c in hand_typed_cells(zf.read(part), layout, keys)}
+            before = zf.infolist()
         plan = build_fill_plan(review, as_of=as_of, keep=keep)
         old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
         old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
@@ -1389,12 +1441,9 @@ def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
         data = editor.to_bytes()
     finally:
         editor.close()
-    before = _part_signature(original)
-    after = _part_signature(data)
-    custom = {n for n in set(before) | set(after) if n.lower().startswith("docprops/custom")}
-    same = all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
     names = tuple(s.name for s in plan.sheets)
-    if same and old_fp == plan.fingerprint and old_time:
+    # cheap tests first: a first fill or new inputs always write, without comparing parts
+    if old_fp == plan.fingerprint and old_time and _same_parts(_signature(before), data):
         if target != path:
             _write(target, original)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
