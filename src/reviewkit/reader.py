@@ -16,7 +16,7 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import partial
+from functools import lru_cache, partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
 from .reading.package import Package, TableInfo, col_letter, open_package
-from .reading.validate import validate
+from .reading.validate import _records, validate
 
 __all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "validate", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
@@ -42,6 +42,8 @@ MAX_PROBLEMS_PER_COLUMN = 10
 _DIMENSION_HINT = re.compile(r"(?:代码|编码|编号|号码|年份|年度|月份|季度|批次|"
                              r"(?:^|[\s_\-.])(?:id|code|no\.?|year|month|quarter|cohort))$", re.IGNORECASE)
 _BRACKETS = re.compile(r"[（(\[【].*?[）)\]】]")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)$")
+_col_letter = lru_cache(maxsize=1024)(col_letter)  # the same few dozen letters for every table
 
 
 class _Problems:
@@ -235,6 +237,35 @@ def _is_blank(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, str) and not v.strip())
 
 
+#: cell value types whose equality and hashing match pandas' object factorization exactly
+_PLAIN_TYPES = frozenset({str, float, int, bool, _dt.datetime, _dt.date, _dt.time, _dt.timedelta})
+#: columns up to this many cells are factorized in plain Python (pandas' call overhead dominates)
+_SMALL_COLUMN = 2000
+
+
+def _factorize_small(values: list) -> tuple[np.ndarray, list] | None:
+    """``pd.factorize(values, use_na_sentinel=True)`` as (codes, uniques) for plain cell values.
+
+    First-seen order, None and NaN as -1, equal values (1.0 and True) share a code, as in
+    pandas. None when a value is of another type: the caller uses pandas then.
+    """
+    index: dict = {}
+    codes = []
+    append = codes.append
+    for v in values:
+        t = type(v)
+        if t is float and v != v or v is None:
+            append(-1)
+            continue
+        if t is not str and t not in _PLAIN_TYPES:
+            return None
+        code = index.get(v)
+        if code is None:
+            code = index[v] = len(index)
+        append(code)
+    return np.array(codes, dtype=np.intp), list(index)
+
+
 class _Column:
     """One table column as pandas factor codes over its distinct cell values.
 
@@ -243,10 +274,14 @@ class _Column:
     """
 
     def __init__(self, values: list):
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        self.codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-        self.uniques = list(uniques)
+        small = _factorize_small(values) if len(values) <= _SMALL_COLUMN else None
+        if small is not None:
+            self.codes, self.uniques = small
+        else:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            self.codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+            self.uniques = list(uniques)
         # blank per distinct value, plus a trailing True for code -1 (None)
         self.blank_u = np.array([_is_blank(u) for u in self.uniques] + [True], dtype=bool)
 
@@ -289,7 +324,7 @@ class _TableReader:
         spec, info = self.spec, self.info
         header_row = info.first_row
         width = info.last_col - info.first_col + 1
-        letters = [col_letter(info.first_col + i) for i in range(width)]
+        letters = [_col_letter(info.first_col + i) for i in range(width)]
         headers = [c.name for c in info.columns]
         if len(headers) != width:  # a broken part: trust the range
             headers = (headers + [""] * width)[:width]
@@ -308,7 +343,7 @@ class _TableReader:
         grid = self.grids.grid(info.sheet)
         errors: dict[str, dict[int, str]] = {}  # column letters -> {row: '#N/A'}
         for ref, err in self.grids.errors(info.sheet).items():
-            m = re.match(r"([A-Z]+)(\d+)$", ref)
+            m = _CELL_REF.match(ref)
             if m:
                 errors.setdefault(m.group(1), {})[int(m.group(2))] = err
         n = max(last - first + 1, 0)
@@ -349,12 +384,12 @@ class _TableReader:
                           expected="unique column headers")
                 continue
             data[name] = self._extra(name, cols[i], letters[i])
-        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
-            if c.key not in df.columns:
-                df[c.key] = _empty_column(c.kind, len(rows))
-        if spec is model.FACTS and "period" in df.columns:
-            df["year"] = self._year_column
+            if c.key not in data:
+                data[c.key] = _empty_column(c.kind, len(rows))
+        if spec is model.FACTS and "period" in data:
+            data["year"] = self._year_column
+        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))  # built once: inserts cost more
         col_letters = {k: letters[i] for k, i in found.items()}
         col_letters.update({name: letters[i] for i, name in extras})
         header_text = {k: headers[i] for k, i in found.items()}
@@ -541,7 +576,8 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     for key, (zh, en, _) in model.SETTING_KEYS.items():
         for alias in (key, zh, en):
             lookup[model.normalize_header(alias)] = key
-    for pos, (name, value) in enumerate(zip(df["setting"], df["value"])):
+    raws = df["value"].tolist()  # the values as typed (the DataFrame holds them as text)
+    for pos, (name, value) in enumerate(zip(df["setting"].tolist(), raws)):
         if _is_na(name):
             continue
         key = lookup.get(model.normalize_header(name))
@@ -551,7 +587,7 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
                      severity="warning",
                      expected="one of " + ", ".join(v[0] for v in model.SETTING_KEYS.values()))
             continue
-        raw = _raw_setting(review, pos)
+        raw = raws[pos]
         kind = _SETTING_KIND.get(key)
         vcell = layout.cell("value", pos) if "value" in layout.columns else None
         try:
@@ -582,7 +618,7 @@ def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
     if kpis is None:
         return set()
     names = set()
-    for row in kpis.to_dict("records"):
+    for row in _records(kpis):
         for part in ("measure", "numerator", "denominator"):
             if isinstance(row.get(part), str):
                 names.add(model.normalize_header(row[part]))
@@ -593,11 +629,6 @@ def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
 
 def _is_na(v: object) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
-
-
-def _raw_setting(review: model.Review, pos: int):
-    """The Settings value as typed (the DataFrame holds it as text)."""
-    return review.tables["Settings"]["value"].iloc[pos]
 
 
 def _link_fact_columns(review: model.Review) -> None:
