@@ -353,7 +353,7 @@ class _TableReader:
         cols: dict[int, _Column] = {}
         self.error_values: set[str] = set()
         full_width = all(len(row) >= info.last_col for row in block)  # calamine: rectangular
-        for i in sorted(set(wanted) | set(wanted_extra)):
+        for i in sorted(set(wanted) | set(wanted_extra)) if n else ():
             j = info.first_col - 1 + i
             if full_width:
                 values = list(map(itemgetter(j), block))
@@ -374,22 +374,24 @@ class _TableReader:
         rows = tuple(np.arange(first, last + 1)[keep].tolist()) if n else ()
         self.rows, self.letters = rows, letters
         # -- conversion ---------------------------------------------------------------------
+        # Most tables of a departmental workbook have no rows: their (empty) columns need no
+        # parsing, only the right dtypes, and nothing in them can be a problem.
         data: dict[str, object] = {}
         for i, col in sorted(wanted.items()):
-            data[col.key] = self._convert(col, cols[i], letters[i])
+            data[col.key] = self._convert(col, cols[i], letters[i]) if rows else self._convert_empty(col)
         for i, name in extras:
             if name in data:
                 self._add(f"column '{name}' appears twice; the second is ignored",
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
                           expected="unique column headers")
                 continue
-            data[name] = self._extra(name, cols[i], letters[i])
+            data[name] = self._extra(name, cols[i] if rows else _Column([]), letters[i])
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
             if c.key not in data:
                 data[c.key] = _empty_column(c.kind, len(rows))
         if spec is model.FACTS and "period" in data:
             data["year"] = self._year_column
-        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))  # built once: inserts cost more
+        df = _frame(data, len(rows))
         col_letters = {k: letters[i] for k, i in found.items()}
         col_letters.update({name: letters[i] for i, name in extras})
         header_text = {k: headers[i] for k, i in found.items()}
@@ -397,7 +399,7 @@ class _TableReader:
         layout = model.TableLayout(table=spec.name, sheet=info.sheet, ref=info.ref,
                                    header_row=header_row, first_row=first, last_row=last,
                                    columns=col_letters, headers=header_text, rows=rows)
-        for i, col in wanted.items():
+        for i, col in wanted.items() if rows else ():
             # A setting left blank keeps its default: a fresh template is not an error.
             if col.required and not (spec is model.SETTINGS and col.key == "value"):
                 self._report(cols[i].blank, lambda pos: None, letters[i],
@@ -516,6 +518,13 @@ class _TableReader:
             return col.take(keys)
         return col.take(texts)
 
+    def _convert_empty(self, c: model.Column) -> np.ndarray:
+        """What ``_convert`` returns for a table without rows."""
+        if self.spec is model.FACTS and c.key == "period":
+            self._year_column = np.zeros(0, dtype="int64")
+            return np.empty(0, dtype=object)
+        return _empty_column(c.kind, 0)
+
     def _extra(self, name: str, col: _Column, letter: str) -> np.ndarray:
         """A fact column that is not in the model: numeric → measure, otherwise dimension."""
         vals, why = self._parse_uniques(col, parse_number)
@@ -551,6 +560,27 @@ def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], l
                 continue
         still.append((i, h))
     return found, still
+
+
+#: one empty DataFrame per column layout, copied for every table without rows
+_EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
+def _frame(data: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(data, index=pd.RangeIndex(n))``, built once (inserts cost more).
+
+    A table without rows is a copy of a cached empty frame with the same columns and dtypes:
+    copying is several times cheaper than constructing, and the copy is the caller's own.
+    """
+    if n:
+        return pd.DataFrame(data, index=pd.RangeIndex(n))
+    layout = tuple((name, arr.dtype.str) for name, arr in data.items())
+    template = _EMPTY_FRAMES.get(layout)
+    if template is None:
+        if len(_EMPTY_FRAMES) > 256:
+            _EMPTY_FRAMES.clear()
+        template = _EMPTY_FRAMES[layout] = pd.DataFrame(data, index=pd.RangeIndex(0))
+    return template.copy()
 
 
 def _empty_column(kind: str, n: int):
