@@ -642,13 +642,17 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     return out
 
 
+#: the KPIs columns that name fact columns (a missing one reads as None, as with row.get)
+_NAMING_COLUMNS = ("measure", "numerator", "denominator", "key", "aggregation")
+
+
 def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
     """Fact columns a KPI reads as numbers: its measure, numerator, denominator (or its key)."""
     kpis = review.tables.get("KPIs")
     if kpis is None:
         return set()
     names = set()
-    for row in _records(kpis):
+    for row in _records(kpis, [c for c in _NAMING_COLUMNS if c in kpis.columns]):
         for part in ("measure", "numerator", "denominator"):
             if isinstance(row.get(part), str):
                 names.add(model.normalize_header(row[part]))
@@ -670,5 +674,33 @@ def _link_fact_columns(review: model.Review) -> None:
     exact = {model.normalize_header(c): c for c in facts.columns}
     for col in ("measure", "numerator", "denominator"):
         if col in kpis.columns:
-            kpis[col] = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v
-                         for v in kpis[col]]
+            old = kpis[col]
+            new = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v for v in old]
+            if not _same_column(old, new):
+                kpis[col] = new
+
+
+def _same_value(a, b) -> bool:
+    if a is b:
+        return True
+    if type(a) is str and type(b) is str:
+        return a == b
+    return type(a) is float and type(b) is float and a != a and b != b  # NaN, NaN
+
+
+#: the dtype pandas gives a column of text (and NaN) built from a list
+_TEXT_DTYPE = pd.Series(["a", None]).dtype
+
+
+def _same_column(old: pd.Series, new: list) -> bool:
+    """Would ``df[col] = new`` leave column ``old`` as it is (same values, same dtype)?
+
+    Assigning a list re-infers the dtype; when nothing was renamed and the column already
+    has the dtype inference gives (text, or all None), the assignment is skipped.
+    """
+    values = old.tolist()
+    if len(values) != len(new) or not all(_same_value(a, b) for a, b in zip(values, new)):
+        return False
+    if old.dtype == _TEXT_DTYPE:
+        return any(type(v) is str for v in new) and all(type(v) is str or v != v for v in new)
+    return old.dtype == object and all(v is None for v in new)

@@ -27,6 +27,21 @@ class _Checker:
         self.file = str(review.source or "")
         self.lang = review.lang
         self.problems: list[Problem] = []
+        self._columns: dict[tuple[str, str], list] = {}
+
+    def values(self, table: str, df: pd.DataFrame, key: str) -> list:
+        """``_values(df[key])`` of ``table``, read once per check (several checks share columns)."""
+        found = self._columns.get((table, key))
+        if found is None:
+            found = self._columns[(table, key)] = _values(df[key])
+        return found
+
+    def records(self, table: str, df: pd.DataFrame, columns: list) -> list[dict]:
+        """``df[columns].to_dict("records")`` from the shared column lists."""
+        if not df.columns.is_unique:
+            return df[columns].to_dict("records")
+        lists = [self.values(table, df, c) for c in columns]
+        return [dict(zip(columns, row)) for row in zip(*lists)] if lists else [{} for _ in range(len(df))]
 
     def where(self, table: str, key: str | None = None, pos: int | None = None):
         layout = self.review.layouts.get(table)
@@ -131,7 +146,7 @@ def _duplicates(ck: _Checker) -> None:
         if not df.columns.is_unique:
             _duplicates_frame(ck, spec, df)
             continue
-        raw_cols = [_values(df[k]) for k in spec.key]
+        raw_cols = [ck.values(spec.name, df, k) for k in spec.key]
         cols = raw_cols
         if spec.name == "Settings":  # "复盘年度" and "review_year" are the same setting
             cols = [[model.normalize_header(v) if isinstance(v, str) else v for v in c] for c in raw_cols]
@@ -201,6 +216,11 @@ def _kpi_references(ck: _Checker) -> None:
                              f"a key defined in table 'KPIs': {listed}"))
 
 
+#: the KPIs columns _kpi_definitions reads (a missing one reads as None, as with row.get)
+_DEFINITION_COLUMNS = ("key", "aggregation", "direction", "numerator", "denominator", "measure",
+                       "range_low", "range_high", "green", "amber", "weight")
+
+
 def _kpi_definitions(ck: _Checker) -> None:
     kpis = _frame(ck.review, "KPIs")
     if kpis is None:
@@ -208,7 +228,7 @@ def _kpi_definitions(ck: _Checker) -> None:
     facts = ck.review.tables.get("Facts")
     fact_cols = set(ck.review.measures) if facts is not None else None
     fact_all = set(facts.columns) if facts is not None else set()
-    for pos, row in enumerate(_records(kpis)):
+    for pos, row in enumerate(ck.records("KPIs", kpis, [c for c in _DEFINITION_COLUMNS if c in kpis.columns])):
         key = row.get("key")
         agg, direction = row.get("aggregation"), row.get("direction")
         if agg == "ratio":
@@ -250,12 +270,13 @@ _SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg"
                   "industry_top")
 
 
-def _percent_kpis(review: model.Review) -> set[str]:
+def _percent_kpis(review: model.Review, ck: _Checker | None = None) -> set[str]:
     kpis = _frame(review, "KPIs")
     if kpis is None:
         return set()
+    ck = ck or _Checker(review)
     out = set()
-    for row in _records(kpis):
+    for row in ck.records("KPIs", kpis, [c for c in ("unit", "aggregation", "key") if c in kpis.columns]):
         unit = str(row.get("unit") or "").strip()
         if unit in ("%", "％", "百分比", "percent") or row.get("aggregation") == "ratio":
             out.add(str(row.get("key")))
@@ -266,9 +287,9 @@ def _scorecard(ck: _Checker) -> None:
     sc = _frame(ck.review, "Scorecard")
     if sc is None or "target" not in sc.columns:
         return
-    percent = _percent_kpis(ck.review)
+    percent = _percent_kpis(ck.review, ck)
     cols = [c for c in _SCALE_COLUMNS if c in sc.columns]
-    rows = _records(sc, ["kpi", *cols]) if "kpi" in sc.columns else sc[["kpi", *cols]].to_dict("records")
+    rows = ck.records("Scorecard", sc, ["kpi", *cols]) if "kpi" in sc.columns else sc[["kpi", *cols]].to_dict("records")
     for pos, row in enumerate(rows):
         if str(row["kpi"]) not in percent:
             continue
@@ -283,7 +304,7 @@ def _scorecard(ck: _Checker) -> None:
                    value=vals[big[0]], expected=f"the same scale in every column, e.g. "
                    f"{_plain(vals[big[0]]):g}% (or {_plain(vals[big[0]]) / 100:g})", severity="warning")
     for pos, (unit, kpi, target) in enumerate(zip(sc["unit"].tolist(), sc["kpi"].tolist(),
-                                                  sc["target"].tolist())):
+                                                  sc["target"].tolist())):  # not boxed, as before
         if not _blank(target) and target == 0:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
