@@ -77,17 +77,37 @@ class TableSpec:
 
     @property
     def input_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if not c.computed)
+        return _spec_index(self)[1]
 
     @property
     def computed_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.computed)
 
     def column(self, key: str) -> Column:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(f"table {self.name} has no column {key!r}")
+        try:
+            found = _spec_index(self)[0].get(key)
+        except TypeError:  # an unhashable key names no column
+            found = None
+        if found is None:
+            raise KeyError(f"table {self.name} has no column {key!r}")
+        return found
+
+
+_SPEC_INDEX: dict[int, tuple] = {}
+
+
+def _spec_index(spec: TableSpec) -> tuple[dict[str, Column], tuple[Column, ...]]:
+    """(key → first column with it, input columns) of ``spec``, built once per spec object:
+    the reader asks for them for every table of every workbook."""
+    hit = _SPEC_INDEX.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        by_key: dict[str, Column] = {}
+        for c in spec.columns:
+            by_key.setdefault(c.key, c)
+        if len(_SPEC_INDEX) > 1000:
+            _SPEC_INDEX.clear()
+        hit = _SPEC_INDEX[id(spec)] = (spec, by_key, tuple(c for c in spec.columns if not c.computed))
+    return hit[1], hit[2]
 
 
 # --- choice lists -------------------------------------------------------------------

@@ -237,6 +237,21 @@ def _is_blank(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, str) and not v.strip())
 
 
+def _all_blank(block: list[list], positions: list[int]) -> bool:
+    """True when every cell at ``positions`` of every row is certainly blank for ``_Column``
+    (None, NaN, empty or white-space text; a position past a short row reads as '')."""
+    for row in block:
+        width = len(row)
+        for j in positions:
+            if j >= width:
+                continue
+            v = row[j]
+            if v is None or (type(v) is str and not v.strip()) or (type(v) is float and v != v):
+                continue
+            return False
+    return True
+
+
 #: cell value types whose equality and hashing match pandas' object factorization exactly
 _PLAIN_TYPES = frozenset({str, float, int, bool, _dt.datetime, _dt.date, _dt.time, _dt.timedelta})
 #: columns up to this many cells are factorized in plain Python (pandas' call overhead dominates)
@@ -353,7 +368,11 @@ class _TableReader:
         cols: dict[int, _Column] = {}
         self.error_values: set[str] = set()
         full_width = all(len(row) >= info.last_col for row in block)  # calamine: rectangular
-        for i in sorted(set(wanted) | set(wanted_extra)) if n else ():
+        read = sorted(set(wanted) | set(wanted_extra))
+        if n and not any(first <= r <= last for i in read for r in errors.get(letters[i], ())) \
+                and _all_blank(block, [info.first_col - 1 + i for i in read]):
+            n = 0  # only blank rows (a template's empty lines): nothing to read
+        for i in read if n else ():
             j = info.first_col - 1 + i
             if full_width:
                 values = list(map(itemgetter(j), block))

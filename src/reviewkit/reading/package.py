@@ -338,6 +338,11 @@ def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
 
 def read_xml(pkg: Package, part: str):
     """Parse one XML part safely (no entities, no DTD, no network)."""
+    return _parse(pkg, part, _xml_bytes(pkg, part))
+
+
+def _xml_bytes(pkg: Package, part: str) -> bytes:
+    """The bytes of XML part ``part``, refused if damaged or declaring a DTD."""
     try:
         raw = _read_part(pkg, part)
     except KeyError:
@@ -349,11 +354,30 @@ def read_xml(pkg: Package, part: str):
         raise _fmt(pkg.path, f"part {part!r} declares a DTD/entities, which workbooks never need",
                    "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
     pkg._checked.add(pkg.zip.NameToInfo[part])  # head checked: _refuse_dtds need not read it again
+    return raw
+
+
+def _parse(pkg: Package, part: str, raw: bytes):
     try:
         return etree.fromstring(raw, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise _fmt(pkg.path, f"part {part!r} is not well-formed XML ({exc.msg})",
                    "an undamaged .xlsx; save it again in Excel") from None
+
+
+#: what the small structural parts (workbook, relationships, tables) were read as, keyed on
+#: their exact bytes: workbooks split from one master repeat them, so each is parsed once
+_PARSED: dict[tuple[str, str, bytes], tuple] = {}
+_PARSED_MAX_BYTES = 64 * 1024
+_PARSED_MAX_ENTRIES = 2048
+
+
+def _remember(key: tuple[str, str, bytes], value: tuple) -> tuple:
+    if len(key[2]) <= _PARSED_MAX_BYTES:
+        if len(_PARSED) >= _PARSED_MAX_ENTRIES:
+            _PARSED.clear()
+        _PARSED[key] = value
+    return value
 
 
 def _rels(pkg: Package, part: str) -> dict[str, tuple[str, str]]:
@@ -362,34 +386,45 @@ def _rels(pkg: Package, part: str) -> dict[str, tuple[str, str]]:
     rels_part = posixpath.join(folder, "_rels", base + ".rels")
     if rels_part not in pkg.zip.NameToInfo:
         return {}
-    root = read_xml(pkg, rels_part)
-    out = {}
-    for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(folder, target))
-        out[rel.get("Id", "")] = (rel.get("Type", ""), target)
-    return out
+    raw = _xml_bytes(pkg, rels_part)
+    key = ("rels", rels_part, raw)
+    found = _PARSED.get(key)
+    if found is None:
+        root = _parse(pkg, rels_part, raw)
+        out = {}
+        for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            out[rel.get("Id", "")] = (rel.get("Type", ""), target)
+        found = _remember(key, tuple(out.items()))
+    return dict(found)
 
 
 def _load_tables(pkg: Package) -> None:
-    wb = read_xml(pkg, "xl/workbook.xml")
-    ns = etree.QName(wb).namespace
-    if ns == NS_STRICT or wb.get("conformance") == "strict":
-        raise _fmt(pkg.path, "the workbook is saved as 'Strict Open XML Spreadsheet'",
-                   "an .xlsx: in Excel, Save As 'Excel Workbook (*.xlsx)'")
-    if ns != NS_MAIN:
-        raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
-                   "a SpreadsheetML workbook")
-    pr = wb.find(f"{{{NS_MAIN}}}workbookPr")
-    pkg.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    raw = _xml_bytes(pkg, "xl/workbook.xml")
+    key = ("workbook", "xl/workbook.xml", raw)
+    found = _PARSED.get(key)
+    if found is None:
+        wb = _parse(pkg, "xl/workbook.xml", raw)
+        ns = etree.QName(wb).namespace
+        if ns == NS_STRICT or wb.get("conformance") == "strict":
+            raise _fmt(pkg.path, "the workbook is saved as 'Strict Open XML Spreadsheet'",
+                       "an .xlsx: in Excel, Save As 'Excel Workbook (*.xlsx)'")
+        if ns != NS_MAIN:
+            raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
+                       "a SpreadsheetML workbook")
+        pr = wb.find(f"{{{NS_MAIN}}}workbookPr")
+        date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        sheets = tuple((sh.get("name", ""), sh.get(f"{{{NS_REL}}}id"))
+                       for sh in wb.iter(f"{{{NS_MAIN}}}sheet"))
+        found = _remember(key, (date1904, sheets))
+    pkg.date1904, sheets = found
     wb_rels = _rels(pkg, "xl/workbook.xml")
-    for sh in wb.iter(f"{{{NS_MAIN}}}sheet"):
-        name = sh.get("name", "")
+    for name, rid in sheets:
         pkg.sheets.append(name)
-        rid = sh.get(f"{{{NS_REL}}}id")
         rel = wb_rels.get(rid or "")
         if not rel or rel[1] not in pkg.zip.NameToInfo:
             continue
@@ -401,22 +436,29 @@ def _load_tables(pkg: Package) -> None:
 
 
 def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
-    root = read_xml(pkg, part)
-    ref = root.get("ref", "")
-    try:
-        c1, r1, c2, r2 = parse_ref(ref)
-    except ValueError:
-        raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
-                   "a range such as B4:F20") from None
-    cols = []
-    for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
-        formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
-        name = tc.get("name", "")
-        if "_x" in name:  # _x000a_ = "\n"
-            name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
-        cols.append(TableColumnInfo(name, formula))
-    return TableInfo(
-        name=root.get("displayName") or root.get("name") or "", sheet=sheet, ref=ref.replace("$", ""),
-        first_col=c1, last_col=c2, first_row=r1, last_row=r2,
-        header_rows=int(root.get("headerRowCount", "1") or 1),
-        totals_rows=int(root.get("totalsRowCount", "0") or 0), columns=tuple(cols), part=part)
+    raw = _xml_bytes(pkg, part)
+    key = ("table", part, raw)
+    found = _PARSED.get(key)
+    if found is None:
+        root = _parse(pkg, part, raw)
+        ref = root.get("ref", "")
+        try:
+            c1, r1, c2, r2 = parse_ref(ref)
+        except ValueError:
+            raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
+                       "a range such as B4:F20") from None
+        cols = []
+        for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
+            formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
+            name = tc.get("name", "")
+            if "_x" in name:  # _x000a_ = "\n"
+                name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+            cols.append(TableColumnInfo(name, formula))
+        found = _remember(key, (
+            root.get("displayName") or root.get("name") or "", ref.replace("$", ""), c1, c2, r1, r2,
+            int(root.get("headerRowCount", "1") or 1), int(root.get("totalsRowCount", "0") or 0),
+            tuple(cols)))
+    name, ref, c1, c2, r1, r2, header_rows, totals_rows, cols = found
+    return TableInfo(name=name, sheet=sheet, ref=ref, first_col=c1, last_col=c2, first_row=r1,
+                     last_row=r2, header_rows=header_rows, totals_rows=totals_rows, columns=cols,
+                     part=part)
