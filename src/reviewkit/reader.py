@@ -581,6 +581,8 @@ def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], l
     return found, still
 
 
+_EMPTY_DTYPES = {model.NUMBER: np.float64, model.PERCENT: np.float64, model.INTEGER: np.float64,
+                 model.DATE: np.dtype("datetime64[ns]")}
 #: one empty DataFrame per column layout, copied for every table without rows
 _EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
 
@@ -603,6 +605,8 @@ def _frame(data: dict[str, np.ndarray], n: int) -> pd.DataFrame:
 
 
 def _empty_column(kind: str, n: int):
+    if not n:  # the same dtypes as below, without filling
+        return np.empty(0, dtype=_EMPTY_DTYPES.get(kind, object))
     if kind in (model.NUMBER, model.PERCENT, model.INTEGER):
         return np.full(n, np.nan)
     if kind == model.DATE:
@@ -618,7 +622,7 @@ _SETTING_KIND = {"review_year": "year", "as_of": "date", "plan_end": "date",
 def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     out: dict[str, object] = {k: v[2] for k, v in model.SETTING_KEYS.items()}
     df = review.tables.get("Settings")
-    if df is None or df.empty:
+    if df is None or 0 in df.shape:  # df.empty
         return out
     layout = review.layouts["Settings"]
     lookup = {}
@@ -688,7 +692,7 @@ def _link_fact_columns(review: model.Review) -> None:
     """Let KPIs name fact columns loosely ('Revenue' finds 'revenue'): rewrite to the exact name."""
     kpis = review.tables.get("KPIs")
     facts = review.tables.get("Facts")
-    if kpis is None or facts is None or kpis.empty:
+    if kpis is None or facts is None or 0 in kpis.shape:  # kpis.empty
         return
     exact = {model.normalize_header(c): c for c in facts.columns}
     for col in ("measure", "numerator", "denominator"):

@@ -135,7 +135,7 @@ def validate(review: model.Review) -> list[Problem]:
 
 def _frame(review: model.Review, name: str) -> pd.DataFrame | None:
     df = review.tables.get(name)
-    return df if df is not None and not df.empty else None
+    return df if df is not None and 0 not in df.shape else None  # not df.empty
 
 
 def _duplicates(ck: _Checker) -> None:
