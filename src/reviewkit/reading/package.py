@@ -240,6 +240,13 @@ def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
                        "never need", "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
 
 
+#: small deflated members already inflated and checked, keyed on (size, CRC, compressed bytes):
+#: workbooks split from one master share most of their parts (styles, theme, rels, tables).
+#: Worksheets are left out: they differ between workbooks, and would only fill the memory.
+_INFLATED: dict[tuple[int, int, bytes], bytes] = {}
+_INFLATED_MAX_BYTES = 64 * 1024
+
+
 def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """The bytes of one zip member read straight from the package bytes, or None.
 
@@ -274,6 +281,11 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     if info.compress_type == zipfile.ZIP_STORED:
         out = packed
     elif info.compress_type == zipfile.ZIP_DEFLATED:
+        key = ((info.file_size, info.CRC, packed) if info.file_size <= _INFLATED_MAX_BYTES
+               and not info.filename.startswith("xl/worksheets/") else None)
+        out = _INFLATED.get(key) if key else None
+        if out is not None:  # these very bytes inflated and checked before
+            return out
         inflater = zlib.decompressobj(-15)
         try:
             out = inflater.decompress(packed, info.file_size + 1)  # never more than declared
@@ -285,6 +297,10 @@ def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
         return None
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
         return None
+    if info.compress_type == zipfile.ZIP_DEFLATED and key:
+        if len(_INFLATED) >= 256:
+            _INFLATED.clear()
+        _INFLATED[key] = out
     return out
 
 
