@@ -348,8 +348,11 @@ class _TableReader:
                       cell=info.ref, expected="Table Design > Header Row turned on")
             return self._empty(), model.TableLayout(spec.name, info.sheet, info.ref, header_row,
                                                     header_row, header_row - 1)
-        found, unmatched = _match(spec, headers)
-        self._count_lang(found, headers)
+        found, unmatched, zh, en = _matched(spec, headers)
+        if zh:
+            self.langs["zh"] += zh
+        if en:
+            self.langs["en"] += en
         self._check_headers(found, unmatched, headers, letters, header_row)
         extras = self._extras
         first = header_row + 1
@@ -457,15 +460,6 @@ class _TableReader:
     def _lang(self) -> str:
         return "en" if self.langs["en"] > self.langs["zh"] else "zh"
 
-    def _count_lang(self, found: dict[str, int], headers: list[str]) -> None:
-        for key, i in found.items():
-            col = self.spec.column(key)
-            h = model.normalize_header(headers[i])
-            if h == model.normalize_header(col.zh):
-                self.langs["zh"] += 1
-            elif h == model.normalize_header(col.en):
-                self.langs["en"] += 1
-
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.key: _empty_column(c.kind, 0) for c in self.spec.input_columns})
 
@@ -563,6 +557,35 @@ class _TableReader:
             return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         self.dimensions.append(name)
         return col.take([_text(u) for u in col.uniques])
+
+
+#: (spec, headers) → (found, unmatched, zh headers, en headers): every workbook made from
+#: one template has the same header rows, so each is matched once per process
+_MATCHED: dict[tuple, tuple] = {}
+
+
+def _matched(spec: model.TableSpec, headers: list) -> tuple[dict[str, int], list, int, int]:
+    """``_match`` plus how many found headers are the Chinese and the English header."""
+    # Only text headers are remembered: 1, 1.0 and True are equal keys but read differently.
+    key = (id(spec), tuple(headers)) if all(type(h) is str for h in headers) else None
+    hit = _MATCHED.get(key) if key is not None else None
+    if hit is None or hit[0] is not spec:
+        found, unmatched = _match(spec, headers)
+        zh = en = 0
+        for k, i in found.items():
+            col = spec.column(k)
+            h = model.normalize_header(headers[i])
+            if h == model.normalize_header(col.zh):
+                zh += 1
+            elif h == model.normalize_header(col.en):
+                en += 1
+        hit = (spec, found, unmatched, zh, en)
+        if key is not None:
+            if len(_MATCHED) > 1024:
+                _MATCHED.clear()
+            _MATCHED[key] = hit
+    _, found, unmatched, zh, en = hit
+    return dict(found), list(unmatched), zh, en
 
 
 def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:
