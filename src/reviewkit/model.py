@@ -77,17 +77,37 @@ class TableSpec:
 
     @property
     def input_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if not c.computed)
+        return _spec_index(self)[1]
 
     @property
     def computed_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.computed)
 
     def column(self, key: str) -> Column:
-        for c in self.columns:
-            if c.key == key:
-                return c
-        raise KeyError(f"table {self.name} has no column {key!r}")
+        try:
+            found = _spec_index(self)[0].get(key)
+        except TypeError:  # an unhashable key names no column
+            found = None
+        if found is None:
+            raise KeyError(f"table {self.name} has no column {key!r}")
+        return found
+
+
+_SPEC_INDEX: dict[int, tuple] = {}
+
+
+def _spec_index(spec: TableSpec) -> tuple[dict[str, Column], tuple[Column, ...]]:
+    """(key → first column with it, input columns) of ``spec``, built once per spec object:
+    the reader asks for them for every table of every workbook."""
+    hit = _SPEC_INDEX.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        by_key: dict[str, Column] = {}
+        for c in spec.columns:
+            by_key.setdefault(c.key, c)
+        if len(_SPEC_INDEX) > 1000:
+            _SPEC_INDEX.clear()
+        hit = _SPEC_INDEX[id(spec)] = (spec, by_key, tuple(c for c in spec.columns if not c.computed))
+    return hit[1], hit[2]
 
 
 # --- choice lists -------------------------------------------------------------------
@@ -395,16 +415,68 @@ def owned_sheet_name(key: str, lang: str) -> str:
 
 
 # --- header matching ----------------------------------------------------------------
+_HEADER_NOISE = re.compile(r"[\s_\-\.:/（）()\[\]【】%％#*：]+")
+#: normalize_header results for text seen before: the reader folds the same few hundred
+#: headers, aliases and choice labels for every workbook (keyed on the immutable text itself)
+_NORMALIZED: dict[str, str] = {}
+_NORMALIZED_MAX = 50_000
+
+
 def normalize_header(text: object) -> str:
     """Fold a header for matching: full-width to half-width, case, spaces, punctuation."""
+    if type(text) is str:
+        hit = _NORMALIZED.get(text)
+        if hit is not None:
+            return hit
     s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    s = re.sub(r"[\s_\-\.:/（）()\[\]【】%％#*：]+", "", s)
+    s = _HEADER_NOISE.sub("", s)
+    if type(text) is str:
+        if len(_NORMALIZED) >= _NORMALIZED_MAX:
+            _NORMALIZED.clear()
+        _NORMALIZED[text] = s
     return s
 
 
 def header_aliases(column: Column) -> set[str]:
+    return set(_aliases(column))
+
+
+_ALIASES: dict[int, tuple[Column, frozenset[str]]] = {}
+
+
+def _aliases(column: Column) -> frozenset[str]:
+    """``header_aliases`` computed once per column object (the specs are module constants)."""
+    hit = _ALIASES.get(id(column))
+    if hit is not None and hit[0] is column:
+        return hit[1]
     names = {column.key, column.zh, column.en, *column.synonyms}
-    return {normalize_header(n) for n in names if n}
+    found = frozenset(normalize_header(n) for n in names if n)
+    if len(_ALIASES) > 1000:  # specs built on the fly (tests): keep the cache small
+        _ALIASES.clear()
+    _ALIASES[id(column)] = (column, found)
+    return found
+
+
+_ALIAS_MAPS: dict[int, tuple[TableSpec, dict[str, str]]] = {}
+
+
+def _alias_map(table: TableSpec) -> dict[str, str]:
+    """Normalized alias → column key for ``table``, built once per spec object."""
+    hit = _ALIAS_MAPS.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    alias_to_key: dict[str, str] = {}
+    # Exact headers take precedence over synonyms (e.g. "目标" is Target, not a synonym elsewhere).
+    for col in table.columns:
+        for alias in (normalize_header(col.key), normalize_header(col.zh), normalize_header(col.en)):
+            alias_to_key.setdefault(alias, col.key)
+    for col in table.columns:
+        for alias in header_aliases(col):
+            alias_to_key.setdefault(alias, col.key)
+    if len(_ALIAS_MAPS) > 1000:
+        _ALIAS_MAPS.clear()
+    _ALIAS_MAPS[id(table)] = (table, alias_to_key)
+    return alias_to_key
 
 
 def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:
@@ -414,14 +486,7 @@ def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int],
     ``normalize_header``. The first header to claim a key wins; later duplicates are
     reported as unmatched so the reader can say which column was ignored.
     """
-    alias_to_key: dict[str, str] = {}
-    # Exact headers take precedence over synonyms (e.g. "目标" is Target, not a synonym elsewhere).
-    for col in table.columns:
-        for alias in (normalize_header(col.key), normalize_header(col.zh), normalize_header(col.en)):
-            alias_to_key.setdefault(alias, col.key)
-    for col in table.columns:
-        for alias in header_aliases(col):
-            alias_to_key.setdefault(alias, col.key)
+    alias_to_key = _alias_map(table)
     found: dict[str, int] = {}
     unmatched: list[tuple[int, str]] = []
     for i, h in enumerate(headers):
@@ -433,13 +498,21 @@ def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int],
     return found, unmatched
 
 
+_CHOICE_MAPS: dict[int, tuple[Column, dict[str, str]]] = {}
+
+
 def choice_key(column: Column, value: object) -> str | None:
     """Canonical key for a drop-down value typed in either language; None if unknown."""
-    norm = normalize_header(value)
-    for ch in column.choices:
-        if norm in {normalize_header(x) for x in (ch.key, ch.zh, ch.en, *ch.synonyms)}:
-            return ch.key
-    return None
+    hit = _CHOICE_MAPS.get(id(column))
+    if hit is None or hit[0] is not column:
+        table: dict[str, str] = {}
+        for ch in column.choices:  # the first choice naming a text wins, as in a linear scan
+            for x in (ch.key, ch.zh, ch.en, *ch.synonyms):
+                table.setdefault(normalize_header(x), ch.key)
+        if len(_CHOICE_MAPS) > 1000:
+            _CHOICE_MAPS.clear()
+        hit = _CHOICE_MAPS[id(column)] = (column, table)
+    return hit[1].get(normalize_header(value))
 
 
 # --- the in-memory review -----------------------------------------------------------

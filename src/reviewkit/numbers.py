@@ -246,10 +246,30 @@ def _serial(x: float, raw: object, date1904: bool = False) -> _dt.date:
     return epoch + _dt.timedelta(days=int(math.floor(x)))
 
 
+#: cell value types whose parse results are remembered (exact types: equal values of one
+#: type parse alike; subclasses such as numpy floats and Timestamps, and aware datetimes,
+#: whose equal instants may fall on different days, are parsed every time)
+_REMEMBERED = frozenset({str, float, int, _dt.datetime, _dt.date})
+
+
 def parse_date(value: object, *, date1904: bool = False) -> _dt.date | None:
     """A ``datetime.date`` from a cell value or typed text; ``None`` for blank. See module doc.
 
     ``date1904``: serial numbers count from 1904-01-01 (the workbook's 1904 date system)."""
+    kind = type(value)
+    if kind in _REMEMBERED and not (kind is _dt.datetime and value.tzinfo is not None):
+        return _parse_date_remembered(kind, value, date1904)
+    return _parse_date(value, date1904)
+
+
+@lru_cache(maxsize=16384)
+def _parse_date_remembered(kind: type, value: object, date1904: bool) -> _dt.date | None:
+    """``_parse_date`` per (type, value): the same dates recur in every row and workbook.
+    A refusal raises each time (exceptions are not remembered)."""
+    return _parse_date(value, date1904)
+
+
+def _parse_date(value: object, date1904: bool) -> _dt.date | None:
     if _is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -283,6 +303,19 @@ def parse_date(value: object, *, date1904: bool = False) -> _dt.date | None:
 
 def parse_period(value: object, *, date1904: bool = False) -> pd.Period | None:
     """A ``pandas.Period`` (day, month, quarter or year) from a cell value; ``None`` for blank."""
+    kind = type(value)
+    if kind in _REMEMBERED and not (kind is _dt.datetime and value.tzinfo is not None):
+        return _parse_period_remembered(kind, value, date1904)
+    return _parse_period(value, date1904)
+
+
+@lru_cache(maxsize=16384)
+def _parse_period_remembered(kind: type, value: object, date1904: bool) -> pd.Period | None:
+    """``_parse_period`` per (type, value); Periods are immutable, so sharing one is safe."""
+    return _parse_period(value, date1904)
+
+
+def _parse_period(value: object, date1904: bool) -> pd.Period | None:
     if _is_blank(value):
         return None
     if isinstance(value, pd.Period):

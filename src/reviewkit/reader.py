@@ -16,7 +16,7 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import partial
+from functools import lru_cache, partial
 from operator import itemgetter
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
 from .reading.package import Package, TableInfo, col_letter, open_package
-from .reading.validate import validate
+from .reading.validate import _records, validate
 
 __all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "validate", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
@@ -42,6 +42,8 @@ MAX_PROBLEMS_PER_COLUMN = 10
 _DIMENSION_HINT = re.compile(r"(?:代码|编码|编号|号码|年份|年度|月份|季度|批次|"
                              r"(?:^|[\s_\-.])(?:id|code|no\.?|year|month|quarter|cohort))$", re.IGNORECASE)
 _BRACKETS = re.compile(r"[（(\[【].*?[）)\]】]")
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)$")
+_col_letter = lru_cache(maxsize=1024)(col_letter)  # the same few dozen letters for every table
 
 
 class _Problems:
@@ -235,6 +237,50 @@ def _is_blank(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, str) and not v.strip())
 
 
+def _all_blank(block: list[list], positions: list[int]) -> bool:
+    """True when every cell at ``positions`` of every row is certainly blank for ``_Column``
+    (None, NaN, empty or white-space text; a position past a short row reads as '')."""
+    for row in block:
+        width = len(row)
+        for j in positions:
+            if j >= width:
+                continue
+            v = row[j]
+            if v is None or (type(v) is str and not v.strip()) or (type(v) is float and v != v):
+                continue
+            return False
+    return True
+
+
+#: cell value types whose equality and hashing match pandas' object factorization exactly
+_PLAIN_TYPES = frozenset({str, float, int, bool, _dt.datetime, _dt.date, _dt.time, _dt.timedelta})
+#: columns up to this many cells are factorized in plain Python (pandas' call overhead dominates)
+_SMALL_COLUMN = 2000
+
+
+def _factorize_small(values: list) -> tuple[np.ndarray, list] | None:
+    """``pd.factorize(values, use_na_sentinel=True)`` as (codes, uniques) for plain cell values.
+
+    First-seen order, None and NaN as -1, equal values (1.0 and True) share a code, as in
+    pandas. None when a value is of another type: the caller uses pandas then.
+    """
+    index: dict = {}
+    codes = []
+    append = codes.append
+    for v in values:
+        t = type(v)
+        if t is float and v != v or v is None:
+            append(-1)
+            continue
+        if t is not str and t not in _PLAIN_TYPES:
+            return None
+        code = index.get(v)
+        if code is None:
+            code = index[v] = len(index)
+        append(code)
+    return np.array(codes, dtype=np.intp), list(index)
+
+
 class _Column:
     """One table column as pandas factor codes over its distinct cell values.
 
@@ -243,10 +289,14 @@ class _Column:
     """
 
     def __init__(self, values: list):
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        self.codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-        self.uniques = list(uniques)
+        small = _factorize_small(values) if len(values) <= _SMALL_COLUMN else None
+        if small is not None:
+            self.codes, self.uniques = small
+        else:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            self.codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+            self.uniques = list(uniques)
         # blank per distinct value, plus a trailing True for code -1 (None)
         self.blank_u = np.array([_is_blank(u) for u in self.uniques] + [True], dtype=bool)
 
@@ -289,7 +339,7 @@ class _TableReader:
         spec, info = self.spec, self.info
         header_row = info.first_row
         width = info.last_col - info.first_col + 1
-        letters = [col_letter(info.first_col + i) for i in range(width)]
+        letters = [_col_letter(info.first_col + i) for i in range(width)]
         headers = [c.name for c in info.columns]
         if len(headers) != width:  # a broken part: trust the range
             headers = (headers + [""] * width)[:width]
@@ -298,8 +348,11 @@ class _TableReader:
                       cell=info.ref, expected="Table Design > Header Row turned on")
             return self._empty(), model.TableLayout(spec.name, info.sheet, info.ref, header_row,
                                                     header_row, header_row - 1)
-        found, unmatched = _match(spec, headers)
-        self._count_lang(found, headers)
+        found, unmatched, zh, en = _matched(spec, headers)
+        if zh:
+            self.langs["zh"] += zh
+        if en:
+            self.langs["en"] += en
         self._check_headers(found, unmatched, headers, letters, header_row)
         extras = self._extras
         first = header_row + 1
@@ -308,7 +361,7 @@ class _TableReader:
         grid = self.grids.grid(info.sheet)
         errors: dict[str, dict[int, str]] = {}  # column letters -> {row: '#N/A'}
         for ref, err in self.grids.errors(info.sheet).items():
-            m = re.match(r"([A-Z]+)(\d+)$", ref)
+            m = _CELL_REF.match(ref)
             if m:
                 errors.setdefault(m.group(1), {})[int(m.group(2))] = err
         n = max(last - first + 1, 0)
@@ -318,7 +371,11 @@ class _TableReader:
         cols: dict[int, _Column] = {}
         self.error_values: set[str] = set()
         full_width = all(len(row) >= info.last_col for row in block)  # calamine: rectangular
-        for i in sorted(set(wanted) | set(wanted_extra)):
+        read = sorted(set(wanted) | set(wanted_extra))
+        if n and not any(first <= r <= last for i in read for r in errors.get(letters[i], ())) \
+                and _all_blank(block, [info.first_col - 1 + i for i in read]):
+            n = 0  # only blank rows (a template's empty lines): nothing to read
+        for i in read if n else ():
             j = info.first_col - 1 + i
             if full_width:
                 values = list(map(itemgetter(j), block))
@@ -339,22 +396,24 @@ class _TableReader:
         rows = tuple(np.arange(first, last + 1)[keep].tolist()) if n else ()
         self.rows, self.letters = rows, letters
         # -- conversion ---------------------------------------------------------------------
+        # Most tables of a departmental workbook have no rows: their (empty) columns need no
+        # parsing, only the right dtypes, and nothing in them can be a problem.
         data: dict[str, object] = {}
         for i, col in sorted(wanted.items()):
-            data[col.key] = self._convert(col, cols[i], letters[i])
+            data[col.key] = self._convert(col, cols[i], letters[i]) if rows else self._convert_empty(col)
         for i, name in extras:
             if name in data:
                 self._add(f"column '{name}' appears twice; the second is ignored",
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
                           expected="unique column headers")
                 continue
-            data[name] = self._extra(name, cols[i], letters[i])
-        df = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+            data[name] = self._extra(name, cols[i] if rows else _Column([]), letters[i])
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
-            if c.key not in df.columns:
-                df[c.key] = _empty_column(c.kind, len(rows))
-        if spec is model.FACTS and "period" in df.columns:
-            df["year"] = self._year_column
+            if c.key not in data:
+                data[c.key] = _empty_column(c.kind, len(rows))
+        if spec is model.FACTS and "period" in data:
+            data["year"] = self._year_column
+        df = _frame(data, len(rows))
         col_letters = {k: letters[i] for k, i in found.items()}
         col_letters.update({name: letters[i] for i, name in extras})
         header_text = {k: headers[i] for k, i in found.items()}
@@ -362,7 +421,7 @@ class _TableReader:
         layout = model.TableLayout(table=spec.name, sheet=info.sheet, ref=info.ref,
                                    header_row=header_row, first_row=first, last_row=last,
                                    columns=col_letters, headers=header_text, rows=rows)
-        for i, col in wanted.items():
+        for i, col in wanted.items() if rows else ():
             # A setting left blank keeps its default: a fresh template is not an error.
             if col.required and not (spec is model.SETTINGS and col.key == "value"):
                 self._report(cols[i].blank, lambda pos: None, letters[i],
@@ -400,15 +459,6 @@ class _TableReader:
 
     def _lang(self) -> str:
         return "en" if self.langs["en"] > self.langs["zh"] else "zh"
-
-    def _count_lang(self, found: dict[str, int], headers: list[str]) -> None:
-        for key, i in found.items():
-            col = self.spec.column(key)
-            h = model.normalize_header(headers[i])
-            if h == model.normalize_header(col.zh):
-                self.langs["zh"] += 1
-            elif h == model.normalize_header(col.en):
-                self.langs["en"] += 1
 
     def _empty(self) -> pd.DataFrame:
         return pd.DataFrame({c.key: _empty_column(c.kind, 0) for c in self.spec.input_columns})
@@ -481,6 +531,13 @@ class _TableReader:
             return col.take(keys)
         return col.take(texts)
 
+    def _convert_empty(self, c: model.Column) -> np.ndarray:
+        """What ``_convert`` returns for a table without rows."""
+        if self.spec is model.FACTS and c.key == "period":
+            self._year_column = np.zeros(0, dtype="int64")
+            return np.empty(0, dtype=object)
+        return _empty_column(c.kind, 0)
+
     def _extra(self, name: str, col: _Column, letter: str) -> np.ndarray:
         """A fact column that is not in the model: numeric → measure, otherwise dimension."""
         vals, why = self._parse_uniques(col, parse_number)
@@ -502,6 +559,35 @@ class _TableReader:
         return col.take([_text(u) for u in col.uniques])
 
 
+#: (spec, headers) → (found, unmatched, zh headers, en headers): every workbook made from
+#: one template has the same header rows, so each is matched once per process
+_MATCHED: dict[tuple, tuple] = {}
+
+
+def _matched(spec: model.TableSpec, headers: list) -> tuple[dict[str, int], list, int, int]:
+    """``_match`` plus how many found headers are the Chinese and the English header."""
+    # Only text headers are remembered: 1, 1.0 and True are equal keys but read differently.
+    key = (id(spec), tuple(headers)) if all(type(h) is str for h in headers) else None
+    hit = _MATCHED.get(key) if key is not None else None
+    if hit is None or hit[0] is not spec:
+        found, unmatched = _match(spec, headers)
+        zh = en = 0
+        for k, i in found.items():
+            col = spec.column(k)
+            h = model.normalize_header(headers[i])
+            if h == model.normalize_header(col.zh):
+                zh += 1
+            elif h == model.normalize_header(col.en):
+                en += 1
+        hit = (spec, found, unmatched, zh, en)
+        if key is not None:
+            if len(_MATCHED) > 1024:
+                _MATCHED.clear()
+            _MATCHED[key] = hit
+    _, found, unmatched, zh, en = hit
+    return dict(found), list(unmatched), zh, en
+
+
 def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:
     """``model.match_headers``, then a second try without bracketed units: '目标（万元）' → 目标."""
     found, unmatched = model.match_headers(spec, headers)
@@ -518,7 +604,32 @@ def _match(spec: model.TableSpec, headers: list[str]) -> tuple[dict[str, int], l
     return found, still
 
 
+_EMPTY_DTYPES = {model.NUMBER: np.float64, model.PERCENT: np.float64, model.INTEGER: np.float64,
+                 model.DATE: np.dtype("datetime64[ns]")}
+#: one empty DataFrame per column layout, copied for every table without rows
+_EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
+
+
+def _frame(data: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(data, index=pd.RangeIndex(n))``, built once (inserts cost more).
+
+    A table without rows is a copy of a cached empty frame with the same columns and dtypes:
+    copying is several times cheaper than constructing, and the copy is the caller's own.
+    """
+    if n:
+        return pd.DataFrame(data, index=pd.RangeIndex(n))
+    layout = tuple((name, arr.dtype.str) for name, arr in data.items())
+    template = _EMPTY_FRAMES.get(layout)
+    if template is None:
+        if len(_EMPTY_FRAMES) > 256:
+            _EMPTY_FRAMES.clear()
+        template = _EMPTY_FRAMES[layout] = pd.DataFrame(data, index=pd.RangeIndex(0))
+    return template.copy()
+
+
 def _empty_column(kind: str, n: int):
+    if not n:  # the same dtypes as below, without filling
+        return np.empty(0, dtype=_EMPTY_DTYPES.get(kind, object))
     if kind in (model.NUMBER, model.PERCENT, model.INTEGER):
         return np.full(n, np.nan)
     if kind == model.DATE:
@@ -534,14 +645,15 @@ _SETTING_KIND = {"review_year": "year", "as_of": "date", "plan_end": "date",
 def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     out: dict[str, object] = {k: v[2] for k, v in model.SETTING_KEYS.items()}
     df = review.tables.get("Settings")
-    if df is None or df.empty:
+    if df is None or 0 in df.shape:  # df.empty
         return out
     layout = review.layouts["Settings"]
     lookup = {}
     for key, (zh, en, _) in model.SETTING_KEYS.items():
         for alias in (key, zh, en):
             lookup[model.normalize_header(alias)] = key
-    for pos, (name, value) in enumerate(zip(df["setting"], df["value"])):
+    raws = df["value"].tolist()  # the values as typed (the DataFrame holds them as text)
+    for pos, (name, value) in enumerate(zip(df["setting"].tolist(), raws)):
         if _is_na(name):
             continue
         key = lookup.get(model.normalize_header(name))
@@ -551,7 +663,7 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
                      severity="warning",
                      expected="one of " + ", ".join(v[0] for v in model.SETTING_KEYS.values()))
             continue
-        raw = _raw_setting(review, pos)
+        raw = raws[pos]
         kind = _SETTING_KIND.get(key)
         vcell = layout.cell("value", pos) if "value" in layout.columns else None
         try:
@@ -576,13 +688,17 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     return out
 
 
+#: the KPIs columns that name fact columns (a missing one reads as None, as with row.get)
+_NAMING_COLUMNS = ("measure", "numerator", "denominator", "key", "aggregation")
+
+
 def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
     """Fact columns a KPI reads as numbers: its measure, numerator, denominator (or its key)."""
     kpis = review.tables.get("KPIs")
     if kpis is None:
         return set()
     names = set()
-    for row in kpis.to_dict("records"):
+    for row in _records(kpis, [c for c in _NAMING_COLUMNS if c in kpis.columns]):
         for part in ("measure", "numerator", "denominator"):
             if isinstance(row.get(part), str):
                 names.add(model.normalize_header(row[part]))
@@ -595,19 +711,42 @@ def _is_na(v: object) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
-def _raw_setting(review: model.Review, pos: int):
-    """The Settings value as typed (the DataFrame holds it as text)."""
-    return review.tables["Settings"]["value"].iloc[pos]
-
-
 def _link_fact_columns(review: model.Review) -> None:
     """Let KPIs name fact columns loosely ('Revenue' finds 'revenue'): rewrite to the exact name."""
     kpis = review.tables.get("KPIs")
     facts = review.tables.get("Facts")
-    if kpis is None or facts is None or kpis.empty:
+    if kpis is None or facts is None or 0 in kpis.shape:  # kpis.empty
         return
     exact = {model.normalize_header(c): c for c in facts.columns}
     for col in ("measure", "numerator", "denominator"):
         if col in kpis.columns:
-            kpis[col] = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v
-                         for v in kpis[col]]
+            old = kpis[col]
+            new = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v for v in old]
+            if not _same_column(old, new):
+                kpis[col] = new
+
+
+def _same_value(a, b) -> bool:
+    if a is b:
+        return True
+    if type(a) is str and type(b) is str:
+        return a == b
+    return type(a) is float and type(b) is float and a != a and b != b  # NaN, NaN
+
+
+#: the dtype pandas gives a column of text (and NaN) built from a list
+_TEXT_DTYPE = pd.Series(["a", None]).dtype
+
+
+def _same_column(old: pd.Series, new: list) -> bool:
+    """Would ``df[col] = new`` leave column ``old`` as it is (same values, same dtype)?
+
+    Assigning a list re-infers the dtype; when nothing was renamed and the column already
+    has the dtype inference gives (text, or all None), the assignment is skipped.
+    """
+    values = old.tolist()
+    if len(values) != len(new) or not all(_same_value(a, b) for a, b in zip(values, new)):
+        return False
+    if old.dtype == _TEXT_DTYPE:
+        return any(type(v) is str for v in new) and all(type(v) is str or v != v for v in new)
+    return old.dtype == object and all(v is None for v in new)

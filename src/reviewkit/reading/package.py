@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -38,6 +39,12 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
+_ERROR_REF = re.compile(rb'\br="([A-Z]+\d+)"')
+_ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's local file header layout
+#: parts up to this size are inflated whole for the DTD check (one call instead of a stream)
+_WHOLE_PART_MAX = 16 * 1024
 
 
 def col_letter(index: int) -> str:
@@ -90,6 +97,10 @@ class Package:
     sheet_parts: dict[str, str] = field(default_factory=dict)
     tables: list[TableInfo] = field(default_factory=list)
     date1904: bool = False  # serial numbers count from 1904-01-01
+    #: members (ZipInfo) whose head read_xml already checked for a DTD while opening
+    _checked: set = field(default_factory=set, repr=False, compare=False)
+    #: sheet parts inflated by the DTD check, kept for error_cells (taken on first use)
+    _inflated: dict = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, name: str) -> TableInfo | None:
         """The table named ``name`` (Excel names are case-insensitive)."""
@@ -107,17 +118,19 @@ class Package:
         part = self.sheet_parts.get(sheet)
         if not part:
             return {}
-        try:
-            raw = self.zip.read(part)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-            raise WorkbookFormatError(f"part {part!r} is damaged ({exc})", file=self.path, sheet=sheet,
-                                      expected="an undamaged .xlsx; save it again in Excel") from None
+        raw = self._inflated.pop(part, None)
+        if raw is None:
+            try:
+                raw = _read_part(self, part)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+                raise WorkbookFormatError(f"part {part!r} is damaged ({exc})", file=self.path, sheet=sheet,
+                                          expected="an undamaged .xlsx; save it again in Excel") from None
         if b't="e"' not in raw:
             return {}
         found: dict[str, str] = {}
-        for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', raw, re.S):
-            ref = re.search(rb'\br="([A-Z]+\d+)"', m.group(1))
-            val = re.search(rb"<v>([^<]*)</v>", m.group(2))
+        for m in _ERROR_CELL.finditer(raw):
+            ref = _ERROR_REF.search(m.group(1))
+            val = _ERROR_VALUE.search(m.group(2))
             if ref:
                 found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
         return found
@@ -200,20 +213,105 @@ def open_package(path: str | Path) -> Package:
 def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
     """No part of a workbook needs a DTD; one that declares entities is an attack on the reader
     that parses it (the cell reader parses sheets and shared strings itself)."""
+    table_sheets = {pkg.sheet_parts.get(t.sheet) for t in pkg.tables}
     for info in infos:
         if not info.filename.endswith((".xml", ".rels", ".vml")):
             continue
-        try:
-            with pkg.zip.open(info) as fh:
-                head = fh.read(4096)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-            sheet = next((n for n, part in pkg.sheet_parts.items() if part == info.filename), None)
-            raise WorkbookFormatError(f"part {info.filename!r} cannot be read: it is damaged ({exc})",
-                                      file=pkg.path, sheet=sheet,
-                                      expected="an undamaged .xlsx; save it again in Excel") from None
+        if info in pkg._checked:  # read whole by read_xml, which checked the same head
+            continue
+        whole = None
+        if info.file_size <= _WHOLE_PART_MAX or info.filename in table_sheets:
+            whole = _inflate(pkg.data, info)
+        if whole is not None:
+            head = whole[:4096]
+            if info.filename in table_sheets:
+                pkg._inflated[info.filename] = whole  # error_cells reads it next
+        else:
+            try:
+                with pkg.zip.open(info) as fh:
+                    head = fh.read(4096)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+                sheet = next((n for n, part in pkg.sheet_parts.items() if part == info.filename), None)
+                raise WorkbookFormatError(f"part {info.filename!r} cannot be read: it is damaged ({exc})",
+                                          file=pkg.path, sheet=sheet,
+                                          expected="an undamaged .xlsx; save it again in Excel") from None
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise _fmt(pkg.path, f"part {info.filename!r} declares a DTD/entities, which workbooks "
                        "never need", "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+
+
+#: small deflated members already inflated and checked, keyed on (size, CRC, compressed bytes):
+#: workbooks split from one master share most of their parts (styles, theme, rels, tables).
+#: Worksheets are left out: they differ between workbooks, and would only fill the memory.
+_INFLATED: dict[tuple[int, int, bytes], bytes] = {}
+_INFLATED_MAX_BYTES = 64 * 1024
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The bytes of one zip member read straight from the package bytes, or None.
+
+    ``zipfile`` streams a member through several Python layers, which costs more than
+    inflating a small part. This returns a member only when it is plainly sound: local
+    header and name as zipfile checks them, stored or deflated, not encrypted, complete, with
+    the declared size and CRC. Anything else returns None and the caller asks ``zipfile``,
+    so a damaged part fails with exactly the error it always did.
+    """
+    if info.flag_bits & 0x61:  # encrypted, compressed patched data, strong encryption
+        return None
+    off = info.header_offset
+    header = data[off:off + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        return None
+    fields = _LOCAL_HEADER.unpack(header)
+    if fields[0] != zipfile.stringFileHeader:
+        return None
+    name_len, extra_len = fields[10], fields[11]
+    start = off + _LOCAL_HEADER.size
+    raw_name = data[start:start + name_len]
+    try:  # ASCII reads the same in UTF-8 and cp437 (zipfile's two choices), and decodes fastest
+        name = raw_name.decode("ascii" if raw_name.isascii() else "utf-8" if fields[3] & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if name != info.orig_filename:
+        return None
+    start += name_len + extra_len
+    packed = data[start:start + info.compress_size]
+    if len(packed) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = packed
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        key = ((info.file_size, info.CRC, packed) if info.file_size <= _INFLATED_MAX_BYTES
+               and not info.filename.startswith("xl/worksheets/") else None)
+        out = _INFLATED.get(key) if key else None
+        if out is not None:  # these very bytes inflated and checked before
+            return out
+        inflater = zlib.decompressobj(-15)
+        try:
+            out = inflater.decompress(packed, info.file_size + 1)  # never more than declared
+        except zlib.error:
+            return None
+        if not inflater.eof:
+            return None
+    else:
+        return None
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    if info.compress_type == zipfile.ZIP_DEFLATED and key:
+        if len(_INFLATED) >= 256:
+            _INFLATED.clear()
+        _INFLATED[key] = out
+    return out
+
+
+def _read_part(pkg: Package, part: str) -> bytes:
+    """``pkg.zip.read(part)``, through ``_inflate`` when the member is sound."""
+    info = pkg.zip.NameToInfo.get(part)
+    if info is not None:
+        out = _inflate(pkg.data, info)
+        if out is not None:
+            return out
+    return pkg.zip.read(part)
 
 
 def _what_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
@@ -257,8 +355,13 @@ def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
 
 def read_xml(pkg: Package, part: str):
     """Parse one XML part safely (no entities, no DTD, no network)."""
+    return _parse(pkg, part, _xml_bytes(pkg, part))
+
+
+def _xml_bytes(pkg: Package, part: str) -> bytes:
+    """The bytes of XML part ``part``, refused if damaged or declaring a DTD."""
     try:
-        raw = pkg.zip.read(part)
+        raw = _read_part(pkg, part)
     except KeyError:
         raise _fmt(pkg.path, f"the package lacks part {part!r}", "a complete workbook package") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
@@ -267,11 +370,31 @@ def read_xml(pkg: Package, part: str):
     if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
         raise _fmt(pkg.path, f"part {part!r} declares a DTD/entities, which workbooks never need",
                    "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+    pkg._checked.add(pkg.zip.NameToInfo[part])  # head checked: _refuse_dtds need not read it again
+    return raw
+
+
+def _parse(pkg: Package, part: str, raw: bytes):
     try:
         return etree.fromstring(raw, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise _fmt(pkg.path, f"part {part!r} is not well-formed XML ({exc.msg})",
                    "an undamaged .xlsx; save it again in Excel") from None
+
+
+#: what the small structural parts (workbook, relationships, tables) were read as, keyed on
+#: their exact bytes: workbooks split from one master repeat them, so each is parsed once
+_PARSED: dict[tuple[str, str, bytes], tuple] = {}
+_PARSED_MAX_BYTES = 64 * 1024
+_PARSED_MAX_ENTRIES = 2048
+
+
+def _remember(key: tuple[str, str, bytes], value: tuple) -> tuple:
+    if len(key[2]) <= _PARSED_MAX_BYTES:
+        if len(_PARSED) >= _PARSED_MAX_ENTRIES:
+            _PARSED.clear()
+        _PARSED[key] = value
+    return value
 
 
 def _rels(pkg: Package, part: str) -> dict[str, tuple[str, str]]:
@@ -280,34 +403,45 @@ def _rels(pkg: Package, part: str) -> dict[str, tuple[str, str]]:
     rels_part = posixpath.join(folder, "_rels", base + ".rels")
     if rels_part not in pkg.zip.NameToInfo:
         return {}
-    root = read_xml(pkg, rels_part)
-    out = {}
-    for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(folder, target))
-        out[rel.get("Id", "")] = (rel.get("Type", ""), target)
-    return out
+    raw = _xml_bytes(pkg, rels_part)
+    key = ("rels", rels_part, raw)
+    found = _PARSED.get(key)
+    if found is None:
+        root = _parse(pkg, rels_part, raw)
+        out = {}
+        for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            out[rel.get("Id", "")] = (rel.get("Type", ""), target)
+        found = _remember(key, tuple(out.items()))
+    return dict(found)
 
 
 def _load_tables(pkg: Package) -> None:
-    wb = read_xml(pkg, "xl/workbook.xml")
-    ns = etree.QName(wb).namespace
-    if ns == NS_STRICT or wb.get("conformance") == "strict":
-        raise _fmt(pkg.path, "the workbook is saved as 'Strict Open XML Spreadsheet'",
-                   "an .xlsx: in Excel, Save As 'Excel Workbook (*.xlsx)'")
-    if ns != NS_MAIN:
-        raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
-                   "a SpreadsheetML workbook")
-    pr = wb.find(f"{{{NS_MAIN}}}workbookPr")
-    pkg.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+    raw = _xml_bytes(pkg, "xl/workbook.xml")
+    key = ("workbook", "xl/workbook.xml", raw)
+    found = _PARSED.get(key)
+    if found is None:
+        wb = _parse(pkg, "xl/workbook.xml", raw)
+        ns = etree.QName(wb).namespace
+        if ns == NS_STRICT or wb.get("conformance") == "strict":
+            raise _fmt(pkg.path, "the workbook is saved as 'Strict Open XML Spreadsheet'",
+                       "an .xlsx: in Excel, Save As 'Excel Workbook (*.xlsx)'")
+        if ns != NS_MAIN:
+            raise _fmt(pkg.path, f"xl/workbook.xml has an unknown namespace {ns!r}",
+                       "a SpreadsheetML workbook")
+        pr = wb.find(f"{{{NS_MAIN}}}workbookPr")
+        date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+        sheets = tuple((sh.get("name", ""), sh.get(f"{{{NS_REL}}}id"))
+                       for sh in wb.iter(f"{{{NS_MAIN}}}sheet"))
+        found = _remember(key, (date1904, sheets))
+    pkg.date1904, sheets = found
     wb_rels = _rels(pkg, "xl/workbook.xml")
-    for sh in wb.iter(f"{{{NS_MAIN}}}sheet"):
-        name = sh.get("name", "")
+    for name, rid in sheets:
         pkg.sheets.append(name)
-        rid = sh.get(f"{{{NS_REL}}}id")
         rel = wb_rels.get(rid or "")
         if not rel or rel[1] not in pkg.zip.NameToInfo:
             continue
@@ -319,20 +453,29 @@ def _load_tables(pkg: Package) -> None:
 
 
 def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
-    root = read_xml(pkg, part)
-    ref = root.get("ref", "")
-    try:
-        c1, r1, c2, r2 = parse_ref(ref)
-    except ValueError:
-        raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
-                   "a range such as B4:F20") from None
-    cols = []
-    for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
-        formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
-        name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), tc.get("name", ""))  # _x000a_ = "\n"
-        cols.append(TableColumnInfo(name, formula))
-    return TableInfo(
-        name=root.get("displayName") or root.get("name") or "", sheet=sheet, ref=ref.replace("$", ""),
-        first_col=c1, last_col=c2, first_row=r1, last_row=r2,
-        header_rows=int(root.get("headerRowCount", "1") or 1),
-        totals_rows=int(root.get("totalsRowCount", "0") or 0), columns=tuple(cols), part=part)
+    raw = _xml_bytes(pkg, part)
+    key = ("table", part, raw)
+    found = _PARSED.get(key)
+    if found is None:
+        root = _parse(pkg, part, raw)
+        ref = root.get("ref", "")
+        try:
+            c1, r1, c2, r2 = parse_ref(ref)
+        except ValueError:
+            raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
+                       "a range such as B4:F20") from None
+        cols = []
+        for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
+            formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
+            name = tc.get("name", "")
+            if "_x" in name:  # _x000a_ = "\n"
+                name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+            cols.append(TableColumnInfo(name, formula))
+        found = _remember(key, (
+            root.get("displayName") or root.get("name") or "", ref.replace("$", ""), c1, c2, r1, r2,
+            int(root.get("headerRowCount", "1") or 1), int(root.get("totalsRowCount", "0") or 0),
+            tuple(cols)))
+    name, ref, c1, c2, r1, r2, header_rows, totals_rows, cols = found
+    return TableInfo(name=name, sheet=sheet, ref=ref, first_col=c1, last_col=c2, first_row=r1,
+                     last_row=r2, header_rows=header_rows, totals_rows=totals_rows, columns=cols,
+                     part=part)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native
 
 from .. import model
 from ..errors import Problem
@@ -25,6 +27,21 @@ class _Checker:
         self.file = str(review.source or "")
         self.lang = review.lang
         self.problems: list[Problem] = []
+        self._columns: dict[tuple[str, str], list] = {}
+
+    def values(self, table: str, df: pd.DataFrame, key: str) -> list:
+        """``_values(df[key])`` of ``table``, read once per check (several checks share columns)."""
+        found = self._columns.get((table, key))
+        if found is None:
+            found = self._columns[(table, key)] = _values(df[key])
+        return found
+
+    def records(self, table: str, df: pd.DataFrame, columns: list) -> list[dict]:
+        """``df[columns].to_dict("records")`` from the shared column lists."""
+        if not df.columns.is_unique:
+            return df[columns].to_dict("records")
+        lists = [self.values(table, df, c) for c in columns]
+        return [dict(zip(columns, row)) for row in zip(*lists)] if lists else [{} for _ in range(len(df))]
 
     def where(self, table: str, key: str | None = None, pos: int | None = None):
         layout = self.review.layouts.get(table)
@@ -61,6 +78,37 @@ def _plain(v):
     return v
 
 
+def _values(s: pd.Series) -> list:
+    """A column as the Python values ``DataFrame.to_dict("records")`` gives for it.
+
+    The tables are a few rows each: reading their columns as lists avoids pandas' per-row
+    machinery (``to_dict``, ``iloc``), which cost more than the checks themselves.
+    """
+    vals = s.tolist()
+    if s.dtype == object or isinstance(s.dtype, ExtensionDtype):
+        vals = [v if v is None or type(v) is str else maybe_box_native(v) for v in vals]
+    return vals
+
+
+def _records(df: pd.DataFrame, columns: list | None = None) -> list[dict]:
+    """``df[columns].to_dict("records")`` (all columns when None), built from column lists."""
+    if columns is None:
+        columns = list(df.columns)
+    if not df.columns.is_unique:  # to_dict reads duplicate names by position: let it
+        return (df[columns] if columns != list(df.columns) else df).to_dict("records")
+    lists = [_values(df[c]) for c in columns]
+    return [dict(zip(columns, row)) for row in zip(*lists)] if lists else [{} for _ in range(len(df))]
+
+
+def _isna(v) -> bool:
+    """``pd.isna`` of one cell, quick for the common text and None."""
+    if v is None:
+        return True
+    if type(v) is str:
+        return False
+    return bool(pd.isna(v))
+
+
 def _blank(v) -> bool:
     if v is None:
         return True
@@ -87,7 +135,7 @@ def validate(review: model.Review) -> list[Problem]:
 
 def _frame(review: model.Review, name: str) -> pd.DataFrame | None:
     df = review.tables.get(name)
-    return df if df is not None and not df.empty else None
+    return df if df is not None and 0 not in df.shape else None  # not df.empty
 
 
 def _duplicates(ck: _Checker) -> None:
@@ -95,14 +143,17 @@ def _duplicates(ck: _Checker) -> None:
         df = _frame(ck.review, spec.name)
         if df is None or not spec.key or not all(k in df.columns for k in spec.key):
             continue
-        keys = df[list(spec.key)]
+        if not df.columns.is_unique:
+            _duplicates_frame(ck, spec, df)
+            continue
+        raw_cols = [ck.values(spec.name, df, k) for k in spec.key]
+        cols = raw_cols
         if spec.name == "Settings":  # "复盘年度" and "review_year" are the same setting
-            keys = keys.map(lambda v: model.normalize_header(v) if isinstance(v, str) else v)
-        filled = ~keys[[k for k in spec.key if spec.column(k).required] or list(spec.key)].isna().any(axis=1)
-        filled_arr = filled.to_numpy()
+            cols = [[model.normalize_header(v) if isinstance(v, str) else v for v in c] for c in raw_cols]
+        need = [j for j, k in enumerate(spec.key) if spec.column(k).required] or list(range(len(spec.key)))
         seen: dict[tuple, int] = {}
-        for pos, raw in enumerate(zip(*(keys.iloc[:, j].tolist() for j in range(keys.shape[1])))):
-            if not filled_arr[pos]:
+        for pos, raw in enumerate(zip(*cols)):
+            if any(_isna(raw[j]) for j in need):
                 continue
             key = tuple(None if _blank(x) else x for x in raw)
             if key not in seen:
@@ -112,15 +163,38 @@ def _duplicates(ck: _Checker) -> None:
             label = " + ".join(ck.header(spec.name, k) for k in spec.key)
             ck.add(spec.name, spec.key[-1], pos,
                    f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
-                   value=" + ".join(str(_plain(x)) for x in df[list(spec.key)].iloc[pos]),
+                   value=" + ".join(str(_plain(c[pos])) for c in raw_cols),
                    expected=f"one row per {label}")
+
+
+def _duplicates_frame(ck: _Checker, spec: model.TableSpec, df: pd.DataFrame) -> None:
+    """The pandas version of ``_duplicates``, for a frame with repeated column names."""
+    keys = df[list(spec.key)]
+    if spec.name == "Settings":
+        keys = keys.map(lambda v: model.normalize_header(v) if isinstance(v, str) else v)
+    filled = ~keys[[k for k in spec.key if spec.column(k).required] or list(spec.key)].isna().any(axis=1)
+    filled_arr = filled.to_numpy()
+    seen: dict[tuple, int] = {}
+    for pos, raw in enumerate(zip(*(keys.iloc[:, j].tolist() for j in range(keys.shape[1])))):
+        if not filled_arr[pos]:
+            continue
+        key = tuple(None if _blank(x) else x for x in raw)
+        if key not in seen:
+            seen[key] = pos
+            continue
+        _, first_cell = ck.where(spec.name, spec.key[-1], seen[key])
+        label = " + ".join(ck.header(spec.name, k) for k in spec.key)
+        ck.add(spec.name, spec.key[-1], pos,
+               f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
+               value=" + ".join(str(_plain(x)) for x in df[list(spec.key)].iloc[pos]),
+               expected=f"one row per {label}")
 
 
 def _kpi_keys(review: model.Review) -> set[str] | None:
     kpis = review.tables.get("KPIs")
     if kpis is None or "key" not in kpis.columns:
         return None  # no KPIs table at all: reported once as a missing table
-    return {str(k) for k in kpis["key"] if not _blank(k)}
+    return {str(k) for k in kpis["key"].tolist() if not _blank(k)}
 
 
 def _kpi_references(ck: _Checker) -> None:
@@ -133,13 +207,18 @@ def _kpi_references(ck: _Checker) -> None:
         df = _frame(ck.review, table)
         if df is None or "kpi" not in df.columns:
             continue
-        for pos, v in enumerate(df["kpi"]):
+        for pos, v in enumerate(df["kpi"].tolist()):
             if _blank(v) or str(v) in keys:
                 continue
             near = folded.get(model.normalize_header(v))
             ck.add(table, "kpi", pos, f"unknown KPI key in table '{table}'", value=v,
                    expected=(f"'{near}' (keys are matched exactly)" if near else
                              f"a key defined in table 'KPIs': {listed}"))
+
+
+#: the KPIs columns _kpi_definitions reads (a missing one reads as None, as with row.get)
+_DEFINITION_COLUMNS = ("key", "aggregation", "direction", "numerator", "denominator", "measure",
+                       "range_low", "range_high", "green", "amber", "weight")
 
 
 def _kpi_definitions(ck: _Checker) -> None:
@@ -149,7 +228,7 @@ def _kpi_definitions(ck: _Checker) -> None:
     facts = ck.review.tables.get("Facts")
     fact_cols = set(ck.review.measures) if facts is not None else None
     fact_all = set(facts.columns) if facts is not None else set()
-    for pos, row in enumerate(kpis.to_dict("records")):
+    for pos, row in enumerate(ck.records("KPIs", kpis, [c for c in _DEFINITION_COLUMNS if c in kpis.columns])):
         key = row.get("key")
         agg, direction = row.get("aggregation"), row.get("direction")
         if agg == "ratio":
@@ -191,12 +270,13 @@ _SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg"
                   "industry_top")
 
 
-def _percent_kpis(review: model.Review) -> set[str]:
+def _percent_kpis(review: model.Review, ck: _Checker | None = None) -> set[str]:
     kpis = _frame(review, "KPIs")
     if kpis is None:
         return set()
+    ck = ck or _Checker(review)
     out = set()
-    for row in kpis.to_dict("records"):
+    for row in ck.records("KPIs", kpis, [c for c in ("unit", "aggregation", "key") if c in kpis.columns]):
         unit = str(row.get("unit") or "").strip()
         if unit in ("%", "％", "百分比", "percent") or row.get("aggregation") == "ratio":
             out.add(str(row.get("key")))
@@ -207,9 +287,10 @@ def _scorecard(ck: _Checker) -> None:
     sc = _frame(ck.review, "Scorecard")
     if sc is None or "target" not in sc.columns:
         return
-    percent = _percent_kpis(ck.review)
+    percent = _percent_kpis(ck.review, ck)
     cols = [c for c in _SCALE_COLUMNS if c in sc.columns]
-    for pos, row in enumerate(sc[["kpi", *cols]].to_dict("records")):
+    rows = ck.records("Scorecard", sc, ["kpi", *cols]) if "kpi" in sc.columns else sc[["kpi", *cols]].to_dict("records")
+    for pos, row in enumerate(rows):
         if str(row["kpi"]) not in percent:
             continue
         vals = {c: row[c] for c in cols if not _blank(row[c]) and row[c] != 0}
@@ -222,7 +303,8 @@ def _scorecard(ck: _Checker) -> None:
                    f"{ck.header('Scorecard', small[0])} {_plain(vals[small[0]]):g}",
                    value=vals[big[0]], expected=f"the same scale in every column, e.g. "
                    f"{_plain(vals[big[0]]):g}% (or {_plain(vals[big[0]]) / 100:g})", severity="warning")
-    for pos, (unit, kpi, target) in enumerate(zip(sc["unit"], sc["kpi"], sc["target"])):
+    for pos, (unit, kpi, target) in enumerate(zip(sc["unit"].tolist(), sc["kpi"].tolist(),
+                                                  sc["target"].tolist())):  # not boxed, as before
         if not _blank(target) and target == 0:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
