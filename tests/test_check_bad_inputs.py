@@ -194,6 +194,11 @@ def _missing_column(folder):
     return _good(folder, "nocol.xlsx", Scorecard={"headers": ["单位", "指标名", "目标", "实际", "去年", "前年", "行业平均"]})
 
 
+def _facts_without_period(folder):
+    headers = ["月度"] + HEADERS["zh"]["Facts"][1:]  # "月度" is not a period synonym
+    return _good(folder, "noperiod.xlsx", Facts={"headers": headers})
+
+
 def _no_header_row(folder):
     p = _good(folder, "noheader.xlsx")
     _rewrite_zip(p, lambda parts: {**parts, **{n: d.replace(b'<table ', b'<table headerRowCount="0" ', 1)
@@ -243,6 +248,8 @@ CASES = [
          sheet="计分卡", cell="A3:G6"),
     Case("missing required column", _missing_column, ("nocol.xlsx", "lacks the required column 'KPI代码'", "指标名"),
          sheet="计分卡", cell="A3:G3"),
+    Case("detail facts without a period column", _facts_without_period,
+         ("noperiod.xlsx", "lacks the required column '期间'", "月度"), sheet="明细", cell="A3:G3"),
     Case("no header row", _no_header_row, ("noheader.xlsx", "no header row"), sheet="计分卡"),
     # -- values ---------------------------------------------------------------------------
     Case("text where a number belongs", lambda f: _good(f, "text.xlsx", **_rows("Scorecard", 1, "目标", "很多")),

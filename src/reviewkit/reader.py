@@ -411,7 +411,7 @@ class _TableReader:
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
             if c.key not in data:
                 data[c.key] = _empty_column(c.kind, len(rows))
-        if spec is model.FACTS and "period" in data:
+        if spec is model.FACTS and "period" in found:  # a missing period column is a problem, reported below
             data["year"] = self._year_column
         df = _frame(data, len(rows))
         col_letters = {k: letters[i] for k, i in found.items()}
