@@ -220,7 +220,10 @@ _ESCAPED_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 def excel_text(text: str) -> str:
     """Text as Excel stores it: control characters become ``_xHHHH_``, literal ``_xHHHH_`` is escaped."""
-    text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    if "_x" in text:
+        text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    if text.isprintable():  # no control characters (the common case): nothing to replace
+        return text
     return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 

@@ -15,6 +15,7 @@ import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -414,6 +415,8 @@ class ContentTypes:
         self._doc: _xml.PreservingXml | None = None
         self._wanted: dict[str, str] = {}
         self._defaults: dict[str, str] = {}
+        #: ({"/part" lowercased: type}, {extension: type}), first declaration wins; None after a change
+        self._lookup: tuple[dict[str, str | None], dict[str, str | None]] | None = None
 
     @property
     def root(self) -> etree._Element:
@@ -421,26 +424,32 @@ class ContentTypes:
             self._doc = _xml.PreservingXml(self._pkg.read(self.NAME), str(self._pkg.path), self.NAME)
         return self._doc.root
 
+    def _index(self) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """Declared types by part name and by extension, built once instead of a scan per lookup."""
+        if self._lookup is None:
+            overrides: dict[str, str | None] = {}
+            defaults: dict[str, str | None] = {}
+            for el in self.root.iter(q("Override", CT_NS)):
+                overrides.setdefault(unquote(el.get("PartName", "")).lower(), el.get("ContentType"))
+            for el in self.root.iter(q("Default", CT_NS)):
+                defaults.setdefault(el.get("Extension", "").lower(), el.get("ContentType"))
+            self._lookup = (overrides, defaults)
+        return self._lookup
+
     def get(self, name: str) -> str | None:
-        part = "/" + name.lstrip("/")
         if name.lstrip("/") in self._wanted:
             return self._wanted[name.lstrip("/")]
-        for el in self.root.iter(q("Override", CT_NS)):
-            if unquote(el.get("PartName", "")).lower() == part.lower():
-                return el.get("ContentType")
-        ext = posixpath.splitext(part)[1].lstrip(".").lower()
-        for el in self.root.iter(q("Default", CT_NS)):
-            if el.get("Extension", "").lower() == ext:
-                return el.get("ContentType")
-        return None
+        return self._declared(name)
 
     def _declared(self, name: str) -> str | None:
-        wanted = self._wanted
-        self._wanted = {}
-        try:
-            return self.get(name)
-        finally:
-            self._wanted = wanted
+        """The type [Content_Types].xml declares for ``name`` (an Override, else a Default)."""
+        part = "/" + name.lstrip("/")
+        overrides, defaults = self._index()
+        key = part.lower()
+        if key in overrides:
+            return overrides[key]
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        return defaults.get(ext)
 
     def want(self, name: str, content_type: str) -> None:
         self._wanted[name.lstrip("/")] = content_type
@@ -451,13 +460,15 @@ class ContentTypes:
 
     def flush(self) -> None:
         root = self.root
-        before = etree.tostring(root)
+        changed = False
         existing = set(self._pkg.names())
         gone = {n.lower() for n in self._pkg._removed} - {n.lower() for n in existing}
-        for el in list(root.iter(q("Override", CT_NS))):
-            part = unquote(el.get("PartName", "")).lstrip("/")
-            if part.lower() in gone:
-                root.remove(el)
+        if gone:
+            for el in list(root.iter(q("Override", CT_NS))):
+                part = unquote(el.get("PartName", "")).lstrip("/")
+                if part.lower() in gone:
+                    root.remove(el)
+                    changed = True
         for ext, ct in self._defaults.items():
             defaults = list(root.iter(q("Default", CT_NS)))
             if any(el.get("Extension", "").lower() == ext for el in defaults):
@@ -467,19 +478,30 @@ class ContentTypes:
                 defaults[-1].addnext(new)
             else:
                 root.insert(0, new)
+            changed = True
+        if changed:
+            self._lookup = None
+        by_name: dict[str, etree._Element] | None = None  # "part" lowercased, no leading '/' -> Override
         for name, ct in self._wanted.items():
             if name not in existing:
                 continue
             if self._declared(name) == ct:  # already covered (an Override or a Default)
                 continue
-            for el in root.iter(q("Override", CT_NS)):
-                if unquote(el.get("PartName", "")).lstrip("/").lower() == name.lower():
-                    if el.get("ContentType") != ct:
-                        el.set("ContentType", ct)
-                    break
+            if by_name is None:
+                by_name = {}
+                for el in root.iter(q("Override", CT_NS)):
+                    by_name.setdefault(unquote(el.get("PartName", "")).lstrip("/").lower(), el)
+            el = by_name.get(name.lower())
+            if el is not None:
+                if el.get("ContentType") != ct:
+                    el.set("ContentType", ct)
+                    changed = True
             else:
-                etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
-        if etree.tostring(root) != before:
+                el = etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
+                by_name.setdefault(name.lower(), el)
+                changed = True
+            self._lookup = None
+        if changed:
             self._pkg.set(self.NAME, self._doc.to_bytes())
 
 
@@ -490,6 +512,7 @@ def rels_name(source: str) -> str:
     return posixpath.join(d, "_rels", f + ".rels")
 
 
+@lru_cache(maxsize=4096)
 def resolve_target(source: str, target: str) -> str:
     """Part name a relationship target points to, relative to its source part."""
     target = unquote(target.split("#", 1)[0])

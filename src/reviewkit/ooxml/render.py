@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
 from .cellref import cell_name, parse_cell, parse_range
-from .cells import CellWrite, _num_like, cell_xml, number_text
+from .cells import _num_like, number_text, value_xml
 from .rules import conditional_formatting_elements, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
@@ -35,13 +35,18 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
                  date1904: bool = False, legacy_drawing_rid: str | None = None) -> RenderedSheet:
     rows: dict[int, dict[int, str]] = {}
     values: dict[tuple[int, int], object] = {}
+    xf_index = styles.xf_index
     for c in spec.cells:
         r, col = parse_cell(c.ref)
-        style = styles.xf_index(c.style) if c.style is not None else None
-        if style is None and c.value is not None and hasattr(c.value, "year") and c.formula is None:
-            style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
-        rows.setdefault(r, {})[col] = cell_xml(cell_name(r, col), CellWrite(c.value, c.formula), style, date1904)
-        values[(r, col)] = c.value
+        value = c.value
+        style = xf_index(c.style) if c.style is not None else None
+        if style is None and value is not None and hasattr(value, "year") and c.formula is None:
+            style = xf_index(CellStyle(num_format="yyyy-mm-dd"))
+        row = rows.get(r)
+        if row is None:
+            row = rows[r] = {}
+        row[col] = value_xml(cell_name(r, col), value, c.formula, style, date1904)
+        values[(r, col)] = value
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
     page = spec.page_setup
     sheet_pr = ""

@@ -94,6 +94,28 @@ def _m(tag: str, **attrs: str) -> etree._Element:
     return etree.Element(q(tag), {k: v for k, v in attrs.items() if v is not None})
 
 
+_FONT_RANK = {name: i for i, name in enumerate(FONT_ORDER)}
+
+
+def _insert_key_in_order(kids: list[tuple[str, tuple]], child: tuple[str, tuple]) -> None:
+    """``_xml.insert_in_order`` over (local name, key) pairs, for FONT_ORDER."""
+    mine = _FONT_RANK[child[0]]
+    after = None
+    for i, (name, _key) in enumerate(kids):
+        r = _FONT_RANK.get(name)
+        if r is not None and r <= mine:
+            after = i
+    if after is None:
+        for i, (name, _key) in enumerate(kids):
+            r = _FONT_RANK.get(name)
+            if r is not None and r > mine:
+                kids.insert(i, child)
+                return
+        kids.append(child)
+    else:
+        kids.insert(after + 1, child)
+
+
 _KEYS_BY_CONTENT: dict[bytes, tuple[dict, int]] = {}
 
 
@@ -217,8 +239,8 @@ class StylesPart:
         self._key_index: dict[str, list] = {}
         self._num_fmt_cache: dict[str, int] = {}
         self._containers: dict[str, etree._Element] = {}
-        #: (bold, italic, colour) -> (the base font it was derived from, the font record's key)
-        self._font_keys: dict[tuple, tuple] = {}
+        #: (base font, its key head, (local name, key) of the children _font keeps, its colour's key)
+        self._font_base: tuple | None = None
 
     # -- containers ----------------------------------------------------------------------
     def _container(self, name: str) -> etree._Element:
@@ -285,14 +307,32 @@ class StylesPart:
         return new_id
 
     def _font_key(self, bold: bool, italic: bool, color: str | None) -> tuple:
-        """Key of the font ``_font`` would build, remembered while the base font is the same."""
+        """``_key(self._font(bold, italic, color))`` without building the font.
+
+        The key is derived from the base font's children the way ``_font`` edits them: drop
+        b/i/color, then put b, i and the colour where ``insert_in_order`` would."""
         base = self._container("fonts").find(q("font"))
-        cached = self._font_keys.get((bold, italic, color))
-        if cached is not None and cached[0] is base:
-            return cached[1]
-        key = _key(self._font(bold, italic, color))
-        self._font_keys[(bold, italic, color)] = (base, key)
-        return key
+        if base is None:
+            return _key(self._font(bold, italic, color))
+        info = self._font_base
+        if info is None or info[0] is not base:
+            drop = (q("b"), q("i"), q("color"))
+            kids = [(_xml.local(c.tag), _key(c)) for c in base if isinstance(c.tag, str) and c.tag not in drop]
+            color_el = base.find(q("color"))
+            info = self._font_base = (base, (_xml.local(base.tag), tuple(sorted(base.attrib.items())),
+                                             (base.text or "").strip()), kids,
+                                      _key(color_el) if color_el is not None else None)
+        _base, head, kids, base_color = info
+        kids = list(kids)
+        if bold:
+            _insert_key_in_order(kids, ("b", ("b", (), "", ())))
+        if italic:
+            _insert_key_in_order(kids, ("i", ("i", (), "", ())))
+        if color:
+            _insert_key_in_order(kids, ("color", ("color", (("rgb", argb(color)),), "", ())))
+        elif base_color is not None:
+            _insert_key_in_order(kids, ("color", base_color))
+        return (*head, tuple(key for _name, key in kids))
 
     def _font(self, bold: bool, italic: bool, color: str | None) -> etree._Element:
         fonts = self._container("fonts")
