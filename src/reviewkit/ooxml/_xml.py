@@ -153,14 +153,15 @@ class PreservingXml:
     def __init__(self, data: bytes, file: str, part: str):
         self.data = data
         self.root = parse(data, file, part)
-        self._root_at = _first_element_start(data)
         self._originals = list(self.root)
-        self._snapshots = [etree.tostring(c) for c in self._originals]
+        self._layout = _layout(data, self._originals)
+        self._root_at = self._layout.root_at
+        self._snapshots = self._layout.snapshots
         self._attrs = dict(self.root.attrib)
 
     def to_bytes(self) -> bytes:
         data, root = self.data, self.root
-        spans = child_spans(data[self._root_at:])
+        spans = self._layout.spans(data)
         if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
             return data[:self._root_at] + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
         root_tag, child_span, closing = spans
@@ -175,6 +176,40 @@ class PreservingXml:
                 chunks.append(fragment(child, root.nsmap))
         chunks.append(data[base + closing:])
         return b"".join(chunks)
+
+
+class _Layout:
+    """What PreservingXml needs about a part's original bytes: where the root starts, each
+    top-level child as lxml serializes it, and (computed on first save) the children's spans."""
+
+    def __init__(self, data: bytes, originals: list):
+        self.root_at = _first_element_start(data)
+        self.snapshots = [etree.tostring(c) for c in originals]
+        self._spans: tuple | None = None
+        self._spans_done = False
+
+    def spans(self, data: bytes):
+        if not self._spans_done:
+            self._spans = child_spans(data[self.root_at:])
+            self._spans_done = True
+        return self._spans
+
+
+_LAYOUTS: dict[bytes, _Layout] = {}
+_LAYOUT_MAX_BYTES = 256 * 1024
+
+
+def _layout(data: bytes, originals: list) -> _Layout:
+    """The layout of ``data``, shared per process by parts with the same bytes (departmental
+    workbooks made from one template have identical styles, workbook and content-type parts)."""
+    if len(data) > _LAYOUT_MAX_BYTES:
+        return _Layout(data, originals)
+    found = _LAYOUTS.get(data)
+    if found is None:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        found = _LAYOUTS[data] = _Layout(data, originals)
+    return found
 
 
 def serialize(root: etree._Element) -> bytes:

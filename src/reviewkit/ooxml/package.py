@@ -96,6 +96,7 @@ class Package:
         self.content_types = ContentTypes(self)
         self._rels_cache: dict[str, list[Relationship]] = {}
         self._rels_dirty: set[str] = set()
+        self._inflated: dict[str, bytes] = {}  # small parts inflated whole while checking prologs
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -130,6 +131,12 @@ class Package:
         """Refuse any XML part that declares a DTD or entities, reading only each part's start."""
         for info in self._zip.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
+                continue
+            head = self._inflate(info, 4096)
+            if head is not None and (_xml._first_element_start(head) >= 0 or len(head) < 4096):
+                if len(head) == info.file_size:  # the whole part: keep it for read()
+                    self._inflated[info.filename] = head
+                _xml.check_no_dtd(head, str(self.path), info.filename)
                 continue
             try:
                 with self._zip.open(info) as fh:
@@ -204,6 +211,11 @@ class Package:
         if actual in self._new:
             return self._new[actual]
         info = self._infos[actual]
+        data = self._inflated.get(actual)
+        if data is None:
+            data = self._inflate(info, info.file_size)
+        if data is not None and len(data) == info.file_size:
+            return data
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(info.file_size + 1)
@@ -214,6 +226,49 @@ class Package:
             raise UnsafeWorkbookError(f"part {actual} is larger than its zip header says", file=str(self.path),
                                       expected="sizes that match the zip directory")
         return data
+
+    def _inflate(self, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+
+        Opening an entry with zipfile costs more than inflating a small part, and a workbook
+        has dozens of them. Only an entry that zipfile would read without complaint is read
+        here (plain header, same name in both headers, CRC checked when the whole part is
+        read); anything else gives None and the caller falls back to zipfile, which then
+        reports the problem exactly as before.
+        """
+        d = self._data
+        off = info.header_offset
+        if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
+            return None
+        flags, n, m = struct.unpack("<H18xHH", d[off + 6:off + 30])
+        try:
+            name = d[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if name != info.orig_filename:
+            return None
+        start = off + 30 + n + m
+        payload = d[start:start + info.compress_size]
+        size = info.file_size
+        if len(payload) != info.compress_size:
+            return None
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != size:
+                return None
+            out = payload[:limit]
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            try:
+                # one byte more than the whole part: a stream longer than its header says shows
+                out = zlib.decompressobj(-15).decompress(payload, limit if size > limit else size + 1)
+            except zlib.error:
+                return None
+        else:
+            return None
+        if len(out) != min(limit, size):
+            return None
+        if size <= limit and zlib.crc32(out) != info.CRC:
+            return None
+        return out
 
     def read_xml(self, name: str) -> etree._Element:
         return _xml.parse(self.read(name), str(self.path), name)
@@ -496,11 +551,13 @@ class ContentTypes:
                 if el.get("ContentType") != ct:
                     el.set("ContentType", ct)
                     changed = True
+                self._lookup = None
             else:
                 el = etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
                 by_name.setdefault(name.lower(), el)
+                # the index as a rebuild would give it: the new Override comes last
+                self._index()[0].setdefault(unquote("/" + name).lower(), ct)
                 changed = True
-            self._lookup = None
         if changed:
             self._pkg.set(self.NAME, self._doc.to_bytes())
 
