@@ -159,23 +159,47 @@ class PreservingXml:
         self._snapshots = self._layout.snapshots
         self._attrs = dict(self.root.attrib)
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, inserts: dict | None = None) -> bytes | None:
+        """The part's bytes. ``inserts`` maps top-level children to serialized XML to write as
+        their last children (records kept as text); with it, None means the part must be
+        serialized whole, and the caller has to put those records in the tree first."""
         data, root = self.data, self.root
         spans = self._layout.spans(data)
         if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
+            if inserts:
+                return None
             return data[:self._root_at] + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
         root_tag, child_span, closing = spans
         base = self._root_at
         index = {el: i for i, el in enumerate(self._originals)}
         chunks = [data[:base + root_tag]]
+        used = 0
         for child in root:
+            extra = inserts.get(child) if inserts else None
             i = index.get(child)
-            if i is not None and etree.tostring(child) == self._snapshots[i]:
+            if extra is None and i is not None and etree.tostring(child) == self._snapshots[i]:
                 chunks.append(data[base + child_span[i][0]:base + child_span[i][1]])
-            else:
+            elif extra is None:
                 chunks.append(fragment(child, root.nsmap))
+            else:
+                chunks.append(_append_inside(fragment(child, root.nsmap), extra))
+                used += 1
+        if inserts and used != len(inserts):
+            return None
         chunks.append(data[base + closing:])
         return b"".join(chunks)
+
+
+_NAME = re.compile(rb"<([^\s/>]+)")
+
+
+def _append_inside(element: bytes, extra: bytes) -> bytes:
+    """``element`` (serialized by lxml) with ``extra`` added after its last child."""
+    if element.endswith(b"/>"):  # lxml writes a childless, textless element as <name .../>
+        name = _NAME.match(element).group(1)
+        return element[:-2] + b">" + extra + b"</" + name + b">"
+    end = element.rindex(b"</")
+    return element[:end] + extra + element[end:]
 
 
 class _Layout:

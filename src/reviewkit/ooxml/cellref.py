@@ -72,8 +72,21 @@ def cell_name(row: int, col: int) -> str:
 Box = tuple[int, int, int, int]  # (row1, col1, row2, col2), inclusive
 
 
+_PARSED_RANGES: dict[str, Box] = {}
+
+
 def parse_range(ref: str) -> Box:
     """``"H5:H200"`` or ``"H5"`` -> (5, 8, 200, 8); whole columns/rows ``"H:H"``, ``"5:5"`` too."""
+    found = _PARSED_RANGES.get(ref) if isinstance(ref, str) else None
+    if found is None:
+        found = _parse_range(ref)
+        if len(_PARSED_RANGES) >= 50_000:
+            _PARSED_RANGES.clear()
+        _PARSED_RANGES[ref] = found
+    return found
+
+
+def _parse_range(ref: str) -> Box:
     text = ref.strip().split("!")[-1]
     a, _, b = text.partition(":")
     b = b or a

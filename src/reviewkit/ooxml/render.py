@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
-from .cellref import cell_name, parse_cell, parse_range
+from .cellref import cell_name, num_to_col, parse_cell, parse_range
 from .cells import _num_like, number_text, value_xml
-from .rules import conditional_formatting_elements, data_validations_element
+from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
 
@@ -86,8 +86,12 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'
                      + "".join(f'<mergeCell ref="{esc(m)}"/>' for m in spec.merged) + "</mergeCells>")
-    for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
-        parts.append(_fragment(el))
+    cf_text = conditional_formatting_text(spec.conditional_formats, styles, 1)
+    if cf_text is not None:
+        parts.append(cf_text)
+    else:
+        for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
+            parts.append(_fragment(el))
     if spec.data_validations:
         parts.append(_fragment(data_validations_element(spec.data_validations)))
     if page is not None:
@@ -139,8 +143,8 @@ def render_drawing(charts: tuple[Chart, ...]) -> bytes:
 
 def _abs_ref(sheet: str, ref: str) -> str:
     r1, c1, r2, c2 = parse_range(ref)
-    a = f"${cell_name(r1, c1)[:len(cell_name(r1, c1)) - len(str(r1))]}${r1}"
-    b = f"${cell_name(r2, c2)[:len(cell_name(r2, c2)) - len(str(r2))]}${r2}"
+    a = f"${num_to_col(c1)}${r1}"
+    b = f"${num_to_col(c2)}${r2}"
     return f"{quote_sheet(sheet)}!{a}" + ("" if (r1, c1) == (r2, c2) else f":{b}")
 
 

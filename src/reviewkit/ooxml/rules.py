@@ -205,6 +205,52 @@ def conditional_formatting_elements(rules, styles: StylesPart, first_priority: i
     return list(out.values())
 
 
+def _plain(text: object) -> bool:
+    return isinstance(text, str) and text.isprintable()
+
+
+def _attr(text: str) -> str:
+    """Attribute text as lxml writes it (for printable text: & < > " escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _text(text: str) -> str:
+    """Element text as lxml writes it (for printable text: & < > escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def conditional_formatting_text(rules, styles: StylesPart, first_priority: int) -> str | None:
+    """``conditional_formatting_elements`` serialized (without namespace declarations), written
+    as text for the usual cell-value and expression rules; None, before any dxf is added, when
+    a rule needs the element path (other kinds, or text lxml would escape differently)."""
+    rules = list(rules)
+    for rule in rules:
+        kind = type(rule)
+        if kind is CellIsRule:
+            if not (_plain(rule.sqref) and all(_plain(f) for f in rule.formulas)):
+                return None
+        elif kind is ExpressionRule:
+            if not (_plain(rule.sqref) and _plain(_formula(rule.formula))):
+                return None
+        else:
+            return None
+    groups: dict[str, list[str]] = {}
+    for i, rule in enumerate(rules):
+        head = (f'<cfRule type="{"cellIs" if type(rule) is CellIsRule else "expression"}" '
+                f'dxfId="{styles.dxf_index(rule.dxf)}" priority="{first_priority + i}"')
+        if rule.stop_if_true:
+            head += ' stopIfTrue="1"'
+        if type(rule) is CellIsRule:
+            head += f' operator="{rule.operator}"'
+            formulas = rule.formulas
+        else:
+            formulas = (_formula(rule.formula),)
+        body = "".join(f"<formula>{_text(f)}</formula>" for f in formulas)
+        groups.setdefault(rule.sqref, []).append(f"{head}>{body}</cfRule>")
+    return "".join(f'<conditionalFormatting sqref="{_attr(sqref)}">{"".join(items)}</conditionalFormatting>'
+                   for sqref, items in groups.items())
+
+
 @dataclass(frozen=True)
 class ListValidation:
     """A drop-down: ``choices`` (literal list) or ``source`` (a range/formula such as ``"$Z$1:$Z$5"``)."""

@@ -162,6 +162,29 @@ def _build(parent: etree._Element, recipe: Recipe) -> etree._Element:
     return el
 
 
+@lru_cache(maxsize=4096)
+def _recipe_text(recipe: Recipe) -> str | None:
+    """The record as lxml serializes it inside a default-namespace parent; None when a value
+    is not plain printable text (lxml then builds it, escapes it or refuses it itself)."""
+    tag, attrs, children = recipe
+    out = [f"<{tag}"]
+    for k, v in attrs:
+        if not v.isprintable():
+            return None
+        out.append(f' {k}="{_xml.esc(v)}"')
+    if not children:
+        out.append("/>")
+        return "".join(out)
+    out.append(">")
+    for c in children:
+        text = _recipe_text(c)
+        if text is None:
+            return None
+        out.append(text)
+    out.append(f"</{tag}>")
+    return "".join(out)
+
+
 @lru_cache(maxsize=1024)
 def _fill_recipe(color: str) -> Recipe:
     return ("fill", (), (("patternFill", (("patternType", "solid"),),
@@ -234,11 +257,16 @@ class StylesPart:
         if data is None:
             self.changed = True
         self._xf_cache: dict[CellStyle, int] = {}
+        self._xf_by_id: dict[int, tuple[CellStyle, int]] = {}
         self._dxf_cache: dict[DxfStyle, int] = {}
         #: container name -> [element, its child count, {record key: index}, record count]
         self._key_index: dict[str, list] = {}
         self._num_fmt_cache: dict[str, int] = {}
         self._containers: dict[str, etree._Element] = {}
+        #: container name -> (element, [records appended as text]). Building lxml elements is
+        #: the slow part of adding a style, so new records stay text and are spliced in at
+        #: serialization, where lxml would have written exactly the same bytes for them
+        self._pending: dict[str, tuple[etree._Element, list[str]]] = {}
         #: (base font, its key head, (local name, key) of the children _font keeps, its colour's key)
         self._font_base: tuple | None = None
 
@@ -259,26 +287,49 @@ class StylesPart:
         return self._add_key(container, _key(record), lambda parent: parent.append(record))
 
     def _add_recipe(self, container: str, recipe: Recipe) -> int:
-        """Like ``_add`` for a record given as a recipe; elements are built only when appended."""
-        return self._add_key(container, _recipe_key(recipe), lambda parent: _build(parent, recipe))
+        """Like ``_add`` for a record given as a recipe; nothing is built unless it is new, and
+        a new record is kept as text (see ``_pending``) where the part allows it."""
+        return self._add_key(container, _recipe_key(recipe), lambda parent: _build(parent, recipe),
+                             _recipe_text(recipe))
 
-    def _add_key(self, container: str, key: tuple, append) -> int:
+    def _add_key(self, container: str, key: tuple, append, text: str | None = None) -> int:
         parent = self._container(container)
         index = self._key_index.get(container)
         if index is None or index[0] is not parent or index[1] != len(parent):
             keys, n = _existing_keys(parent)
-            index = self._key_index[container] = [parent, len(parent), keys, n]
+            # records may be kept as text when lxml would write them unprefixed: the container
+            # is in the main namespace as the default one, and no prefix also maps to it
+            as_text = (self._original is not None
+                       and [p for p, uri in parent.nsmap.items() if uri == MAIN] == [None])
+            index = self._key_index[container] = [parent, len(parent), keys, n, as_text]
         found = index[2].get(key)
         if found is not None:
             return found
         n = index[3]
-        append(parent)
+        if text is not None and index[4]:
+            self._pending.setdefault(container, (parent, []))[1].append(text)
+        else:
+            self._materialize(container)
+            append(parent)
         parent.set("count", str(n + 1))
         index[1] = len(parent)
         index[2][key] = n
         index[3] = n + 1
         self.changed = True
         return n
+
+    def _materialize(self, container: str) -> None:
+        """Turn the records kept as text for ``container`` into elements at its end."""
+        pending = self._pending.pop(container, None)
+        if pending is None:
+            return
+        parent, texts = pending
+        wrapper = etree.fromstring(f'<w xmlns="{MAIN}">{"".join(texts)}</w>'.encode())
+        for el in list(wrapper):
+            parent.append(el)
+        index = self._key_index.get(container)
+        if index is not None and index[0] is parent:
+            index[1] = len(parent)
 
     def num_fmt_id(self, code: str | None) -> int:
         if code is None or code == "General":
@@ -354,9 +405,18 @@ class StylesPart:
     # -- public --------------------------------------------------------------------------
     def xf_index(self, style: CellStyle) -> int:
         """Index into cellXfs for ``style`` (appended on first use)."""
+        # a sheet passes the same few style objects for hundreds of cells: look them up by
+        # identity first (the entry keeps the object alive, so its id cannot be reused)
+        hit = self._xf_by_id.get(id(style))
+        if hit is not None and hit[0] is style:
+            return hit[1]
         idx = self._xf_cache.get(style)
-        if idx is not None:
-            return idx
+        if idx is None:
+            idx = self._xf_cache[style] = self._new_xf_index(style)
+        self._xf_by_id[id(style)] = (style, idx)
+        return idx
+
+    def _new_xf_index(self, style: CellStyle) -> int:
         num_fmt = self.num_fmt_id(style.num_format)
         font_id = 0
         if style.bold or style.italic or style.font_color:
@@ -366,10 +426,8 @@ class StylesPart:
         fill_id = self._add_recipe("fills", _fill_recipe(style.fill)) if style.fill else 0
         border_id = self._add_recipe("borders", _THIN_BORDER) if style.border else 0
         # cellXfs must exist in any real workbook; make sure it does for the minimal one
-        idx = self._add_recipe("cellXfs", _xf_recipe(num_fmt, font_id, fill_id, border_id, style.align,
-                                                     style.wrap, style.locked))
-        self._xf_cache[style] = idx
-        return idx
+        return self._add_recipe("cellXfs", _xf_recipe(num_fmt, font_id, fill_id, border_id, style.align,
+                                                      style.wrap, style.locked))
 
     def dxf_index(self, style: DxfStyle) -> int:
         idx = self._dxf_cache.get(style)
@@ -386,6 +444,13 @@ class StylesPart:
             return None
         if self._original is None:
             return _xml.serialize(self.root)
+        if self._pending:
+            inserts = {parent: "".join(texts).encode() for parent, texts in self._pending.values()}
+            data = self._doc.to_bytes(inserts)
+            if data is not None:
+                return data
+            for container in list(self._pending):
+                self._materialize(container)
         return self._doc.to_bytes()
 
 
