@@ -49,9 +49,12 @@ def q(tag: str, ns: str = MAIN) -> str:
     return f"{{{ns}}}{tag}"
 
 
-def check_no_dtd(data: bytes, file: str, part: str) -> None:
-    """Refuse a DTD or entity declaration in the prolog (billion laughs, external entities)."""
-    root_at = _first_element_start(data)
+def check_no_dtd(data: bytes, file: str, part: str, root_at: int | None = None) -> None:
+    """Refuse a DTD or entity declaration in the prolog (billion laughs, external entities).
+
+    ``root_at``: ``_first_element_start(data)`` when the caller has it already."""
+    if root_at is None:
+        root_at = _first_element_start(data)
     if _DTD_RE.search(data, 0, root_at + 9 if root_at >= 0 else len(data)):
         raise UnsafeWorkbookError(f"part {part} declares a DTD or XML entities", file=file,
                                   expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")

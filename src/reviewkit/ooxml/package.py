@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import struct
 import tempfile
 import zipfile
@@ -30,6 +31,9 @@ _ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+_CONTROL_CHAR = re.compile("[\x00-\x1f]")
+
+
 def check_entry(info: zipfile.ZipInfo, file: str) -> None:
     """Refuse a zip entry whose name could escape the package, or that is encrypted or oddly packed.
 
@@ -37,7 +41,7 @@ def check_entry(info: zipfile.ZipInfo, file: str) -> None:
     """
     fn = info.filename
     if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn \
-            or any(ord(ch) < 32 for ch in fn):
+            or _CONTROL_CHAR.search(fn):
         raise UnsafeWorkbookError("unsafe part name in the zip", file=file, value=fn,
                                   expected="relative names inside the package")
     if info.flag_bits & 0x1:
@@ -96,7 +100,6 @@ class Package:
         self.content_types = ContentTypes(self)
         self._rels_cache: dict[str, list[Relationship]] = {}
         self._rels_dirty: set[str] = set()
-        self._inflated: dict[str, bytes] = {}  # small parts inflated whole while checking prologs
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -132,10 +135,16 @@ class Package:
         for info in self._zip.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
                 continue
+            # the prolog is what matters and is short: a small head decides as the 4 KB one
+            # would whenever the root element starts well inside it (or it is the whole part)
+            head = self._inflate(info, 512)
+            if head is not None:
+                root_at = _xml._first_element_start(head)
+                if len(head) == info.file_size or 0 <= root_at <= len(head) - 9:
+                    _xml.check_no_dtd(head, str(self.path), info.filename, root_at)
+                    continue
             head = self._inflate(info, 4096)
             if head is not None and (_xml._first_element_start(head) >= 0 or len(head) < 4096):
-                if len(head) == info.file_size:  # the whole part: keep it for read()
-                    self._inflated[info.filename] = head
                 _xml.check_no_dtd(head, str(self.path), info.filename)
                 continue
             try:
@@ -211,9 +220,7 @@ class Package:
         if actual in self._new:
             return self._new[actual]
         info = self._infos[actual]
-        data = self._inflated.get(actual)
-        if data is None:
-            data = self._inflate(info, info.file_size)
+        data = self._inflate(info, info.file_size)
         if data is not None and len(data) == info.file_size:
             return data
         try:
@@ -352,12 +359,7 @@ class Package:
             name = rels_name(source)
             if not rels and not self.exists(name):
                 continue
-            root = etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL})
-            for r in rels:
-                el = etree.SubElement(root, q("Relationship", PKG_REL), Id=r.id, Type=r.type, Target=r.target)
-                if r.external:
-                    el.set("TargetMode", "External")
-            data = _xml.serialize(root)
+            data = _rels_xml(rels)
             if self.exists(name) and self.read(name) == data:
                 continue
             self.set(name, data)
@@ -560,6 +562,22 @@ class ContentTypes:
                 changed = True
         if changed:
             self._pkg.set(self.NAME, self._doc.to_bytes())
+
+
+def _rels_xml(rels: list[Relationship]) -> bytes:
+    """A .rels part as lxml serializes it; plain printable values are written as text directly."""
+    if all(isinstance(v, str) and v.isprintable() for r in rels for v in (r.id, r.type, r.target)):
+        items = "".join(f'<Relationship Id="{_xml.esc(r.id)}" Type="{_xml.esc(r.type)}" Target="{_xml.esc(r.target)}"'
+                        + (' TargetMode="External"/>' if r.external else "/>") for r in rels)
+        body = f'<Relationships xmlns="{PKG_REL}">{items}</Relationships>' if rels else \
+            f'<Relationships xmlns="{PKG_REL}"/>'
+        return _xml.XML_DECLARATION + body.encode("utf-8")
+    root = etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL})
+    for r in rels:
+        el = etree.SubElement(root, q("Relationship", PKG_REL), Id=r.id, Type=r.type, Target=r.target)
+        if r.external:
+            el.set("TargetMode", "External")
+    return _xml.serialize(root)
 
 
 def rels_name(source: str) -> str:

@@ -17,6 +17,7 @@ from ..errors import InputError
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 XDR_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+_DATE_STYLE = CellStyle(num_format="yyyy-mm-dd")  # a date without a style of its own
 _PALETTE = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E")
 
 
@@ -41,7 +42,7 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         value = c.value
         style = xf_index(c.style) if c.style is not None else None
         if style is None and value is not None and hasattr(value, "year") and c.formula is None:
-            style = xf_index(CellStyle(num_format="yyyy-mm-dd"))
+            style = xf_index(_DATE_STYLE)
         row = rows.get(r)
         if row is None:
             row = rows[r] = {}
