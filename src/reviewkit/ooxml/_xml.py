@@ -49,9 +49,12 @@ def q(tag: str, ns: str = MAIN) -> str:
     return f"{{{ns}}}{tag}"
 
 
-def check_no_dtd(data: bytes, file: str, part: str) -> None:
-    """Refuse a DTD or entity declaration in the prolog (billion laughs, external entities)."""
-    root_at = _first_element_start(data)
+def check_no_dtd(data: bytes, file: str, part: str, root_at: int | None = None) -> None:
+    """Refuse a DTD or entity declaration in the prolog (billion laughs, external entities).
+
+    ``root_at``: ``_first_element_start(data)`` when the caller has it already."""
+    if root_at is None:
+        root_at = _first_element_start(data)
     if _DTD_RE.search(data, 0, root_at + 9 if root_at >= 0 else len(data)):
         raise UnsafeWorkbookError(f"part {part} declares a DTD or XML entities", file=file,
                                   expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")
@@ -153,28 +156,87 @@ class PreservingXml:
     def __init__(self, data: bytes, file: str, part: str):
         self.data = data
         self.root = parse(data, file, part)
-        self._root_at = _first_element_start(data)
         self._originals = list(self.root)
-        self._snapshots = [etree.tostring(c) for c in self._originals]
+        self._layout = _layout(data, self._originals)
+        self._root_at = self._layout.root_at
+        self._snapshots = self._layout.snapshots
         self._attrs = dict(self.root.attrib)
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, inserts: dict | None = None) -> bytes | None:
+        """The part's bytes. ``inserts`` maps top-level children to serialized XML to write as
+        their last children (records kept as text); with it, None means the part must be
+        serialized whole, and the caller has to put those records in the tree first."""
         data, root = self.data, self.root
-        spans = child_spans(data[self._root_at:])
+        spans = self._layout.spans(data)
         if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
+            if inserts:
+                return None
             return data[:self._root_at] + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
         root_tag, child_span, closing = spans
         base = self._root_at
         index = {el: i for i, el in enumerate(self._originals)}
         chunks = [data[:base + root_tag]]
+        used = 0
         for child in root:
+            extra = inserts.get(child) if inserts else None
             i = index.get(child)
-            if i is not None and etree.tostring(child) == self._snapshots[i]:
+            if extra is None and i is not None and etree.tostring(child) == self._snapshots[i]:
                 chunks.append(data[base + child_span[i][0]:base + child_span[i][1]])
-            else:
+            elif extra is None:
                 chunks.append(fragment(child, root.nsmap))
+            else:
+                chunks.append(_append_inside(fragment(child, root.nsmap), extra))
+                used += 1
+        if inserts and used != len(inserts):
+            return None
         chunks.append(data[base + closing:])
         return b"".join(chunks)
+
+
+_NAME = re.compile(rb"<([^\s/>]+)")
+
+
+def _append_inside(element: bytes, extra: bytes) -> bytes:
+    """``element`` (serialized by lxml) with ``extra`` added after its last child."""
+    if element.endswith(b"/>"):  # lxml writes a childless, textless element as <name .../>
+        name = _NAME.match(element).group(1)
+        return element[:-2] + b">" + extra + b"</" + name + b">"
+    end = element.rindex(b"</")
+    return element[:end] + extra + element[end:]
+
+
+class _Layout:
+    """What PreservingXml needs about a part's original bytes: where the root starts, each
+    top-level child as lxml serializes it, and (computed on first save) the children's spans."""
+
+    def __init__(self, data: bytes, originals: list):
+        self.root_at = _first_element_start(data)
+        self.snapshots = [etree.tostring(c) for c in originals]
+        self._spans: tuple | None = None
+        self._spans_done = False
+
+    def spans(self, data: bytes):
+        if not self._spans_done:
+            self._spans = child_spans(data[self.root_at:])
+            self._spans_done = True
+        return self._spans
+
+
+_LAYOUTS: dict[bytes, _Layout] = {}
+_LAYOUT_MAX_BYTES = 256 * 1024
+
+
+def _layout(data: bytes, originals: list) -> _Layout:
+    """The layout of ``data``, shared per process by parts with the same bytes (departmental
+    workbooks made from one template have identical styles, workbook and content-type parts)."""
+    if len(data) > _LAYOUT_MAX_BYTES:
+        return _Layout(data, originals)
+    found = _LAYOUTS.get(data)
+    if found is None:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        found = _LAYOUTS[data] = _Layout(data, originals)
+    return found
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -220,7 +282,10 @@ _ESCAPED_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 
 def excel_text(text: str) -> str:
     """Text as Excel stores it: control characters become ``_xHHHH_``, literal ``_xHHHH_`` is escaped."""
-    text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    if "_x" in text:
+        text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
+    if text.isprintable():  # no control characters (the common case): nothing to replace
+        return text
     return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 

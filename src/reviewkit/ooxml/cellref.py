@@ -30,14 +30,25 @@ def num_to_col(n: int) -> str:
     return out
 
 
+_PARSED_CELLS: dict[str, tuple[int, int]] = {}
+
+
 def parse_cell(ref: str) -> tuple[int, int]:
     """``"H5"`` -> (5, 8). Raises InputError for anything else."""
+    if isinstance(ref, str):
+        # a fill plan parses the same few hundred references several times (spec, render, charts)
+        found = _PARSED_CELLS.get(ref)
+        if found is not None:
+            return found
     m = _CELL_RE.match(ref.strip()) if isinstance(ref, str) else None
     if not m:
         raise InputError("not a cell reference", value=ref, expected="an A1-style reference such as 'H5'")
     row, col = int(m.group(2)), col_to_num(m.group(1))
     if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
         raise InputError("cell reference outside the sheet", value=ref, expected="A1 .. XFD1048576")
+    if len(_PARSED_CELLS) >= 50_000:
+        _PARSED_CELLS.clear()
+    _PARSED_CELLS[ref] = (row, col)
     return row, col
 
 
@@ -61,8 +72,21 @@ def cell_name(row: int, col: int) -> str:
 Box = tuple[int, int, int, int]  # (row1, col1, row2, col2), inclusive
 
 
+_PARSED_RANGES: dict[str, Box] = {}
+
+
 def parse_range(ref: str) -> Box:
     """``"H5:H200"`` or ``"H5"`` -> (5, 8, 200, 8); whole columns/rows ``"H:H"``, ``"5:5"`` too."""
+    found = _PARSED_RANGES.get(ref) if isinstance(ref, str) else None
+    if found is None:
+        found = _parse_range(ref)
+        if len(_PARSED_RANGES) >= 50_000:
+            _PARSED_RANGES.clear()
+        _PARSED_RANGES[ref] = found
+    return found
+
+
+def _parse_range(ref: str) -> Box:
     text = ref.strip().split("!")[-1]
     a, _, b = text.partition(":")
     b = b or a

@@ -46,6 +46,9 @@ def excel_serial(value: dt.date | dt.datetime, date1904: bool = False) -> float:
 
 
 def number_text(value: float | int) -> str:
+    if type(value) is float and math.isfinite(value):  # the common case, same text as below
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
@@ -78,12 +81,26 @@ def _num_like(value) -> str | None:
 
 
 def cell_xml(ref: str, w: CellWrite, style: int | None, date1904: bool = False) -> str:
+    return value_xml(ref, w.value, w.formula, style, date1904)
+
+
+def value_xml(ref: str, v: object, formula: str | None, style: int | None, date1904: bool = False) -> str:
+    """``cell_xml`` for a value and formula given directly (no CellWrite per cell)."""
     s = f' s="{style}"' if style else ""
-    v = w.value
+    t = type(v)
+    if formula is None:  # fast paths for the usual plain values; the general code below agrees
+        if t is str:
+            text = _check_text(v)
+            space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
+            return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        if t is float or t is int:
+            return f'<c r="{ref}"{s}><v>{number_text(v)}</v></c>'
+        if v is None:
+            return f'<c r="{ref}"{s}/>'
     if isinstance(v, (dt.date, dt.datetime)):
         v = excel_serial(v, date1904)
-    if w.formula is not None:
-        f = f"<f>{esc(excel_text(w.formula))}</f>"
+    if formula is not None:
+        f = f"<f>{esc(excel_text(formula))}</f>"
         if v is None:
             return f'<c r="{ref}"{s}>{f}</c>'
         if isinstance(v, ErrorValue):

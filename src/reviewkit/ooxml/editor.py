@@ -33,6 +33,9 @@ CT_MACRO_ENABLED = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
                     "application/vnd.ms-excel.template.macroEnabled.main+xml"}
 
 
+_SHEETS_TAG, _SHEET_TAG, _RID_ATTR = q("sheets"), q("sheet"), q("id", REL_NS)
+
+
 class SheetNotFoundError(InputError, KeyError):
     """No sheet of that name; the message lists the sheets that exist."""
 
@@ -102,11 +105,11 @@ class WorkbookEditor:
         """(``<sheet>`` element, its part name or None) in tab order."""
         rels = {r.id: r for r in self._pkg.rels(self.workbook_part)}
         out = []
-        sheets = self._wb.find(q("sheets"))
+        sheets = self._wb.find(_SHEETS_TAG)
         for el in (sheets if sheets is not None else []):
-            if el.tag != q("sheet"):
+            if el.tag != _SHEET_TAG:
                 continue
-            rel = rels.get(el.get(q("id", REL_NS)))
+            rel = rels.get(el.get(_RID_ATTR))
             out.append((el, resolve_target(self.workbook_part, rel.target) if rel else None))
         return out
 
@@ -124,8 +127,9 @@ class WorkbookEditor:
         return [el.get("name", "") for el, _ in self._sheets()]
 
     def _lookup(self, name: str) -> tuple[etree._Element, str | None] | None:
+        wanted = name.lower()
         for el, part in self._sheets():
-            if el.get("name", "").lower() == name.lower():
+            if el.get("name", "").lower() == wanted:
                 return el, part
         return None
 

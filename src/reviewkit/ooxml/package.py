@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import struct
 import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -29,6 +31,9 @@ _ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+_CONTROL_CHAR = re.compile("[\x00-\x1f]")
+
+
 def check_entry(info: zipfile.ZipInfo, file: str) -> None:
     """Refuse a zip entry whose name could escape the package, or that is encrypted or oddly packed.
 
@@ -36,7 +41,7 @@ def check_entry(info: zipfile.ZipInfo, file: str) -> None:
     """
     fn = info.filename
     if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn \
-            or any(ord(ch) < 32 for ch in fn):
+            or _CONTROL_CHAR.search(fn):
         raise UnsafeWorkbookError("unsafe part name in the zip", file=file, value=fn,
                                   expected="relative names inside the package")
     if info.flag_bits & 0x1:
@@ -130,6 +135,18 @@ class Package:
         for info in self._zip.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
                 continue
+            # the prolog is what matters and is short: a small head decides as the 4 KB one
+            # would whenever the root element starts well inside it (or it is the whole part)
+            head = self._inflate(info, 512)
+            if head is not None:
+                root_at = _xml._first_element_start(head)
+                if len(head) == info.file_size or 0 <= root_at <= len(head) - 9:
+                    _xml.check_no_dtd(head, str(self.path), info.filename, root_at)
+                    continue
+            head = self._inflate(info, 4096)
+            if head is not None and (_xml._first_element_start(head) >= 0 or len(head) < 4096):
+                _xml.check_no_dtd(head, str(self.path), info.filename)
+                continue
             try:
                 with self._zip.open(info) as fh:
                     head = fh.read(4096)
@@ -203,6 +220,9 @@ class Package:
         if actual in self._new:
             return self._new[actual]
         info = self._infos[actual]
+        data = self._inflate(info, info.file_size)
+        if data is not None and len(data) == info.file_size:
+            return data
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(info.file_size + 1)
@@ -213,6 +233,49 @@ class Package:
             raise UnsafeWorkbookError(f"part {actual} is larger than its zip header says", file=str(self.path),
                                       expected="sizes that match the zip directory")
         return data
+
+    def _inflate(self, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+
+        Opening an entry with zipfile costs more than inflating a small part, and a workbook
+        has dozens of them. Only an entry that zipfile would read without complaint is read
+        here (plain header, same name in both headers, CRC checked when the whole part is
+        read); anything else gives None and the caller falls back to zipfile, which then
+        reports the problem exactly as before.
+        """
+        d = self._data
+        off = info.header_offset
+        if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
+            return None
+        flags, n, m = struct.unpack("<H18xHH", d[off + 6:off + 30])
+        try:
+            name = d[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if name != info.orig_filename:
+            return None
+        start = off + 30 + n + m
+        payload = d[start:start + info.compress_size]
+        size = info.file_size
+        if len(payload) != info.compress_size:
+            return None
+        if info.compress_type == zipfile.ZIP_STORED:
+            if info.compress_size != size:
+                return None
+            out = payload[:limit]
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            try:
+                # one byte more than the whole part: a stream longer than its header says shows
+                out = zlib.decompressobj(-15).decompress(payload, limit if size > limit else size + 1)
+            except zlib.error:
+                return None
+        else:
+            return None
+        if len(out) != min(limit, size):
+            return None
+        if size <= limit and zlib.crc32(out) != info.CRC:
+            return None
+        return out
 
     def read_xml(self, name: str) -> etree._Element:
         return _xml.parse(self.read(name), str(self.path), name)
@@ -296,12 +359,7 @@ class Package:
             name = rels_name(source)
             if not rels and not self.exists(name):
                 continue
-            root = etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL})
-            for r in rels:
-                el = etree.SubElement(root, q("Relationship", PKG_REL), Id=r.id, Type=r.type, Target=r.target)
-                if r.external:
-                    el.set("TargetMode", "External")
-            data = _xml.serialize(root)
+            data = _rels_xml(rels)
             if self.exists(name) and self.read(name) == data:
                 continue
             self.set(name, data)
@@ -414,6 +472,8 @@ class ContentTypes:
         self._doc: _xml.PreservingXml | None = None
         self._wanted: dict[str, str] = {}
         self._defaults: dict[str, str] = {}
+        #: ({"/part" lowercased: type}, {extension: type}), first declaration wins; None after a change
+        self._lookup: tuple[dict[str, str | None], dict[str, str | None]] | None = None
 
     @property
     def root(self) -> etree._Element:
@@ -421,26 +481,32 @@ class ContentTypes:
             self._doc = _xml.PreservingXml(self._pkg.read(self.NAME), str(self._pkg.path), self.NAME)
         return self._doc.root
 
+    def _index(self) -> tuple[dict[str, str | None], dict[str, str | None]]:
+        """Declared types by part name and by extension, built once instead of a scan per lookup."""
+        if self._lookup is None:
+            overrides: dict[str, str | None] = {}
+            defaults: dict[str, str | None] = {}
+            for el in self.root.iter(q("Override", CT_NS)):
+                overrides.setdefault(unquote(el.get("PartName", "")).lower(), el.get("ContentType"))
+            for el in self.root.iter(q("Default", CT_NS)):
+                defaults.setdefault(el.get("Extension", "").lower(), el.get("ContentType"))
+            self._lookup = (overrides, defaults)
+        return self._lookup
+
     def get(self, name: str) -> str | None:
-        part = "/" + name.lstrip("/")
         if name.lstrip("/") in self._wanted:
             return self._wanted[name.lstrip("/")]
-        for el in self.root.iter(q("Override", CT_NS)):
-            if unquote(el.get("PartName", "")).lower() == part.lower():
-                return el.get("ContentType")
-        ext = posixpath.splitext(part)[1].lstrip(".").lower()
-        for el in self.root.iter(q("Default", CT_NS)):
-            if el.get("Extension", "").lower() == ext:
-                return el.get("ContentType")
-        return None
+        return self._declared(name)
 
     def _declared(self, name: str) -> str | None:
-        wanted = self._wanted
-        self._wanted = {}
-        try:
-            return self.get(name)
-        finally:
-            self._wanted = wanted
+        """The type [Content_Types].xml declares for ``name`` (an Override, else a Default)."""
+        part = "/" + name.lstrip("/")
+        overrides, defaults = self._index()
+        key = part.lower()
+        if key in overrides:
+            return overrides[key]
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        return defaults.get(ext)
 
     def want(self, name: str, content_type: str) -> None:
         self._wanted[name.lstrip("/")] = content_type
@@ -451,13 +517,15 @@ class ContentTypes:
 
     def flush(self) -> None:
         root = self.root
-        before = etree.tostring(root)
+        changed = False
         existing = set(self._pkg.names())
         gone = {n.lower() for n in self._pkg._removed} - {n.lower() for n in existing}
-        for el in list(root.iter(q("Override", CT_NS))):
-            part = unquote(el.get("PartName", "")).lstrip("/")
-            if part.lower() in gone:
-                root.remove(el)
+        if gone:
+            for el in list(root.iter(q("Override", CT_NS))):
+                part = unquote(el.get("PartName", "")).lstrip("/")
+                if part.lower() in gone:
+                    root.remove(el)
+                    changed = True
         for ext, ct in self._defaults.items():
             defaults = list(root.iter(q("Default", CT_NS)))
             if any(el.get("Extension", "").lower() == ext for el in defaults):
@@ -467,20 +535,49 @@ class ContentTypes:
                 defaults[-1].addnext(new)
             else:
                 root.insert(0, new)
+            changed = True
+        if changed:
+            self._lookup = None
+        by_name: dict[str, etree._Element] | None = None  # "part" lowercased, no leading '/' -> Override
         for name, ct in self._wanted.items():
             if name not in existing:
                 continue
             if self._declared(name) == ct:  # already covered (an Override or a Default)
                 continue
-            for el in root.iter(q("Override", CT_NS)):
-                if unquote(el.get("PartName", "")).lstrip("/").lower() == name.lower():
-                    if el.get("ContentType") != ct:
-                        el.set("ContentType", ct)
-                    break
+            if by_name is None:
+                by_name = {}
+                for el in root.iter(q("Override", CT_NS)):
+                    by_name.setdefault(unquote(el.get("PartName", "")).lstrip("/").lower(), el)
+            el = by_name.get(name.lower())
+            if el is not None:
+                if el.get("ContentType") != ct:
+                    el.set("ContentType", ct)
+                    changed = True
+                self._lookup = None
             else:
-                etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
-        if etree.tostring(root) != before:
+                el = etree.SubElement(root, q("Override", CT_NS), PartName="/" + name, ContentType=ct)
+                by_name.setdefault(name.lower(), el)
+                # the index as a rebuild would give it: the new Override comes last
+                self._index()[0].setdefault(unquote("/" + name).lower(), ct)
+                changed = True
+        if changed:
             self._pkg.set(self.NAME, self._doc.to_bytes())
+
+
+def _rels_xml(rels: list[Relationship]) -> bytes:
+    """A .rels part as lxml serializes it; plain printable values are written as text directly."""
+    if all(isinstance(v, str) and v.isprintable() for r in rels for v in (r.id, r.type, r.target)):
+        items = "".join(f'<Relationship Id="{_xml.esc(r.id)}" Type="{_xml.esc(r.type)}" Target="{_xml.esc(r.target)}"'
+                        + (' TargetMode="External"/>' if r.external else "/>") for r in rels)
+        body = f'<Relationships xmlns="{PKG_REL}">{items}</Relationships>' if rels else \
+            f'<Relationships xmlns="{PKG_REL}"/>'
+        return _xml.XML_DECLARATION + body.encode("utf-8")
+    root = etree.Element(q("Relationships", PKG_REL), nsmap={None: PKG_REL})
+    for r in rels:
+        el = etree.SubElement(root, q("Relationship", PKG_REL), Id=r.id, Type=r.type, Target=r.target)
+        if r.external:
+            el.set("TargetMode", "External")
+    return _xml.serialize(root)
 
 
 def rels_name(source: str) -> str:
@@ -490,6 +587,7 @@ def rels_name(source: str) -> str:
     return posixpath.join(d, "_rels", f + ".rels")
 
 
+@lru_cache(maxsize=4096)
 def resolve_target(source: str, target: str) -> str:
     """Part name a relationship target points to, relative to its source part."""
     target = unquote(target.split("#", 1)[0])

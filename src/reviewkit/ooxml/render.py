@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
-from .cellref import cell_name, parse_cell, parse_range
-from .cells import CellWrite, _num_like, cell_xml, number_text
-from .rules import conditional_formatting_elements, data_validations_element
+from .cellref import cell_name, num_to_col, parse_cell, parse_range
+from .cells import _num_like, number_text, value_xml
+from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
 
@@ -17,6 +17,7 @@ from ..errors import InputError
 C_NS = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 XDR_NS = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+_DATE_STYLE = CellStyle(num_format="yyyy-mm-dd")  # a date without a style of its own
 _PALETTE = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47", "#264478", "#9E480E")
 
 
@@ -35,13 +36,18 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
                  date1904: bool = False, legacy_drawing_rid: str | None = None) -> RenderedSheet:
     rows: dict[int, dict[int, str]] = {}
     values: dict[tuple[int, int], object] = {}
+    xf_index = styles.xf_index
     for c in spec.cells:
         r, col = parse_cell(c.ref)
-        style = styles.xf_index(c.style) if c.style is not None else None
-        if style is None and c.value is not None and hasattr(c.value, "year") and c.formula is None:
-            style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
-        rows.setdefault(r, {})[col] = cell_xml(cell_name(r, col), CellWrite(c.value, c.formula), style, date1904)
-        values[(r, col)] = c.value
+        value = c.value
+        style = xf_index(c.style) if c.style is not None else None
+        if style is None and value is not None and hasattr(value, "year") and c.formula is None:
+            style = xf_index(_DATE_STYLE)
+        row = rows.get(r)
+        if row is None:
+            row = rows[r] = {}
+        row[col] = value_xml(cell_name(r, col), value, c.formula, style, date1904)
+        values[(r, col)] = value
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
     page = spec.page_setup
     sheet_pr = ""
@@ -81,8 +87,12 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'
                      + "".join(f'<mergeCell ref="{esc(m)}"/>' for m in spec.merged) + "</mergeCells>")
-    for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
-        parts.append(_fragment(el))
+    cf_text = conditional_formatting_text(spec.conditional_formats, styles, 1)
+    if cf_text is not None:
+        parts.append(cf_text)
+    else:
+        for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
+            parts.append(_fragment(el))
     if spec.data_validations:
         parts.append(_fragment(data_validations_element(spec.data_validations)))
     if page is not None:
@@ -134,8 +144,8 @@ def render_drawing(charts: tuple[Chart, ...]) -> bytes:
 
 def _abs_ref(sheet: str, ref: str) -> str:
     r1, c1, r2, c2 = parse_range(ref)
-    a = f"${cell_name(r1, c1)[:len(cell_name(r1, c1)) - len(str(r1))]}${r1}"
-    b = f"${cell_name(r2, c2)[:len(cell_name(r2, c2)) - len(str(r2))]}${r2}"
+    a = f"${num_to_col(c1)}${r1}"
+    b = f"${num_to_col(c2)}${r2}"
     return f"{quote_sheet(sheet)}!{a}" + ("" if (r1, c1) == (r2, c2) else f":{b}")
 
 

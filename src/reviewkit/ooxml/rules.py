@@ -205,6 +205,81 @@ def conditional_formatting_elements(rules, styles: StylesPart, first_priority: i
     return list(out.values())
 
 
+def _plain(text: object) -> bool:
+    return isinstance(text, str) and text.isprintable()
+
+
+def _attr(text: str) -> str:
+    """Attribute text as lxml writes it (for printable text: & < > " escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _text(text: str) -> str:
+    """Element text as lxml writes it (for printable text: & < > escaped)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cfvo_text(t: Cfvo) -> str:
+    return f'<cfvo type="{t.type}"/>' if t.value is None else f'<cfvo type="{t.type}" val="{_attr(_formula(t.value))}"/>'
+
+
+def _text_ok(rule) -> bool:
+    """True when ``_rule_text`` writes what ``rule.to_xml`` + lxml would (plain printable text)."""
+    kind = type(rule)
+    if kind is CellIsRule:
+        return _plain(rule.sqref) and all(_plain(f) for f in rule.formulas)
+    if kind is ExpressionRule:
+        return _plain(rule.sqref) and _plain(_formula(rule.formula))
+    if kind is DataBarRule:
+        thresholds = (rule.low, rule.high)
+    elif kind is IconSetRule or kind is ColorScaleRule:
+        thresholds = rule.thresholds
+    else:
+        return False
+    return _plain(rule.sqref) and all(type(t) is Cfvo and (t.value is None or _plain(_formula(t.value)))
+                                      for t in thresholds)
+
+
+def _rule_text(rule, styles: StylesPart, priority: int) -> str:
+    kind = type(rule)
+    if kind is CellIsRule or kind is ExpressionRule:
+        cell_is = kind is CellIsRule
+        head = (f'<cfRule type="{"cellIs" if cell_is else "expression"}" '
+                f'dxfId="{styles.dxf_index(rule.dxf)}" priority="{priority}"')
+        if rule.stop_if_true:
+            head += ' stopIfTrue="1"'
+        if cell_is:
+            head += f' operator="{rule.operator}"'
+        formulas = rule.formulas if cell_is else (_formula(rule.formula),)
+        return head + ">" + "".join(f"<formula>{_text(f)}</formula>" for f in formulas) + "</cfRule>"
+    if kind is DataBarRule:
+        show = "" if rule.show_value else ' showValue="0"'
+        return (f'<cfRule type="dataBar" priority="{priority}"><dataBar{show}>{_cfvo_text(rule.low)}'
+                f'{_cfvo_text(rule.high)}<color rgb="{argb(rule.color)}"/></dataBar></cfRule>')
+    if kind is IconSetRule:
+        attrs = (f' iconSet="{rule.icon_set}"' + ("" if rule.show_value else ' showValue="0"')
+                 + (' reverse="1"' if rule.reverse else ""))
+        return (f'<cfRule type="iconSet" priority="{priority}"><iconSet{attrs}>'
+                + "".join(_cfvo_text(t) for t in rule.thresholds) + "</iconSet></cfRule>")
+    return (f'<cfRule type="colorScale" priority="{priority}"><colorScale>'
+            + "".join(_cfvo_text(t) for t in rule.thresholds)
+            + "".join(f'<color rgb="{argb(c)}"/>' for c in rule.colors) + "</colorScale></cfRule>")
+
+
+def conditional_formatting_text(rules, styles: StylesPart, first_priority: int) -> str | None:
+    """``conditional_formatting_elements`` serialized (without namespace declarations), written
+    as text without building lxml elements; None, before any dxf is added, when a rule needs
+    the element path (another kind, or text lxml would escape differently or refuse)."""
+    rules = list(rules)
+    if not all(_text_ok(rule) for rule in rules):
+        return None
+    groups: dict[str, list[str]] = {}
+    for i, rule in enumerate(rules):
+        groups.setdefault(rule.sqref, []).append(_rule_text(rule, styles, first_priority + i))
+    return "".join(f'<conditionalFormatting sqref="{_attr(sqref)}">{"".join(items)}</conditionalFormatting>'
+                   for sqref, items in groups.items())
+
+
 @dataclass(frozen=True)
 class ListValidation:
     """A drop-down: ``choices`` (literal list) or ``source`` (a range/formula such as ``"$Z$1:$Z$5"``)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -93,6 +94,157 @@ def _m(tag: str, **attrs: str) -> etree._Element:
     return etree.Element(q(tag), {k: v for k, v in attrs.items() if v is not None})
 
 
+_FONT_RANK = {name: i for i, name in enumerate(FONT_ORDER)}
+
+
+def _insert_key_in_order(kids: list[tuple[str, tuple]], child: tuple[str, tuple]) -> None:
+    """``_xml.insert_in_order`` over (local name, key) pairs, for FONT_ORDER."""
+    mine = _FONT_RANK[child[0]]
+    after = None
+    for i, (name, _key) in enumerate(kids):
+        r = _FONT_RANK.get(name)
+        if r is not None and r <= mine:
+            after = i
+    if after is None:
+        for i, (name, _key) in enumerate(kids):
+            r = _FONT_RANK.get(name)
+            if r is not None and r > mine:
+                kids.insert(i, child)
+                return
+        kids.append(child)
+    else:
+        kids.insert(after + 1, child)
+
+
+_KEYS_BY_CONTENT: dict[bytes, tuple[dict, int]] = {}
+
+
+def _existing_keys(parent: etree._Element) -> tuple[dict[tuple, int], int]:
+    """{record key: index} of a container's records (first one wins) and their count.
+
+    Departmental workbooks made from one template share their styles.xml, so the keys are
+    remembered per process by the container's serialized content (a fresh dict each call).
+    """
+    blob = etree.tostring(parent)
+    found = _KEYS_BY_CONTENT.get(blob)
+    if found is None:
+        keys: dict[tuple, int] = {}
+        n = 0
+        for c in parent:
+            if isinstance(c.tag, str):
+                keys.setdefault(_key(c), n)
+                n += 1
+        if len(_KEYS_BY_CONTENT) >= 64:
+            _KEYS_BY_CONTENT.pop(next(iter(_KEYS_BY_CONTENT)))
+        found = _KEYS_BY_CONTENT[blob] = (keys, n)
+    return dict(found[0]), found[1]
+
+
+# A record reviewkit writes, as a hashable recipe: (local tag, ((attribute, value), ...), (child
+# recipes, ...)), attributes in the order they are written. Looking a recipe up needs only its
+# key (``_recipe_key``, the same tuple ``_key`` gives the built element), so a style that is
+# already in styles.xml costs a dict lookup instead of building lxml elements to compare.
+Recipe = tuple
+
+
+@lru_cache(maxsize=4096)
+def _recipe_key(recipe: Recipe) -> tuple:
+    tag, attrs, children = recipe
+    return (tag, tuple(sorted((k, v) for k, v in attrs)), "", tuple(_recipe_key(c) for c in children))
+
+
+def _build(parent: etree._Element, recipe: Recipe) -> etree._Element:
+    """Append the element ``recipe`` describes to ``parent``."""
+    tag, attrs, children = recipe
+    el = etree.SubElement(parent, q(tag), dict(attrs))
+    for c in children:
+        _build(el, c)
+    return el
+
+
+@lru_cache(maxsize=4096)
+def _recipe_text(recipe: Recipe) -> str | None:
+    """The record as lxml serializes it inside a default-namespace parent; None when a value
+    is not plain printable text (lxml then builds it, escapes it or refuses it itself)."""
+    tag, attrs, children = recipe
+    out = [f"<{tag}"]
+    for k, v in attrs:
+        if not v.isprintable():
+            return None
+        out.append(f' {k}="{_xml.esc(v)}"')
+    if not children:
+        out.append("/>")
+        return "".join(out)
+    out.append(">")
+    for c in children:
+        text = _recipe_text(c)
+        if text is None:
+            return None
+        out.append(text)
+    out.append(f"</{tag}>")
+    return "".join(out)
+
+
+@lru_cache(maxsize=1024)
+def _fill_recipe(color: str) -> Recipe:
+    return ("fill", (), (("patternFill", (("patternType", "solid"),),
+                          (("fgColor", (("rgb", argb(color)),), ()), ("bgColor", (("indexed", "64"),), ()))),))
+
+
+_THIN_BORDER: Recipe = ("border", (), (*((side, (("style", "thin"),), (("color", (("auto", "1"),), ()),))
+                                         for side in ("left", "right", "top", "bottom")),
+                                       ("diagonal", (), ())))
+
+
+@lru_cache(maxsize=1024)
+def _dxf_recipe(style: DxfStyle, num_fmt_id: int | None) -> Recipe:
+    children = []
+    if style.bold or style.italic or style.font_color:
+        font = []
+        if style.bold:
+            font.append(("b", (), ()))
+        if style.italic:
+            font.append(("i", (), ()))
+        if style.font_color:
+            font.append(("color", (("rgb", argb(style.font_color)),), ()))
+        children.append(("font", (), tuple(font)))
+    if style.num_format:
+        children.append(("numFmt", (("numFmtId", str(num_fmt_id)), ("formatCode", style.num_format)), ()))
+    if style.fill:
+        rgb = argb(style.fill)
+        children.append(("fill", (), (("patternFill", (("patternType", "solid"),),
+                                       (("fgColor", (("rgb", rgb),), ()), ("bgColor", (("rgb", rgb),), ()))),)))
+    return ("dxf", (), tuple(children))
+
+
+@lru_cache(maxsize=4096)
+def _xf_recipe(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: str | None, wrap: bool,
+               locked: bool) -> Recipe:
+    attrs = [("numFmtId", str(num_fmt)), ("fontId", str(font_id)), ("fillId", str(fill_id)),
+             ("borderId", str(border_id)), ("xfId", "0")]
+    children = []
+    if num_fmt:
+        attrs.append(("applyNumberFormat", "1"))
+    if font_id:
+        attrs.append(("applyFont", "1"))
+    if fill_id:
+        attrs.append(("applyFill", "1"))
+    if border_id:
+        attrs.append(("applyBorder", "1"))
+    if align or wrap:
+        attrs.append(("applyAlignment", "1"))
+        alignment = []
+        if align:
+            alignment.append(("horizontal", align))
+        if wrap:
+            alignment.append(("wrapText", "1"))
+        children.append(("alignment", tuple(alignment), ()))
+    if not locked:
+        attrs.append(("applyProtection", "1"))
+        children.append(("protection", (("locked", "0"),), ()))
+    return ("xf", tuple(attrs), tuple(children))
+
+
 class StylesPart:
     """Lazily parsed styles.xml with append-only, de-duplicating record helpers."""
 
@@ -105,37 +257,60 @@ class StylesPart:
         if data is None:
             self.changed = True
         self._xf_cache: dict[CellStyle, int] = {}
+        self._xf_by_id: dict[int, tuple[CellStyle, int]] = {}
         self._dxf_cache: dict[DxfStyle, int] = {}
         #: container name -> [element, its child count, {record key: index}, record count]
         self._key_index: dict[str, list] = {}
+        self._num_fmt_cache: dict[str, int] = {}
+        self._containers: dict[str, etree._Element] = {}
+        #: container name -> (element, [records appended as text]). Building lxml elements is
+        #: the slow part of adding a style, so new records stay text and are spliced in at
+        #: serialization, where lxml would have written exactly the same bytes for them
+        self._pending: dict[str, tuple[etree._Element, list[str]]] = {}
+        #: (base font, its key head, (local name, key) of the children _font keeps, its colour's key)
+        self._font_base: tuple | None = None
 
     # -- containers ----------------------------------------------------------------------
     def _container(self, name: str) -> etree._Element:
+        el = self._containers.get(name)
+        if el is not None and el.getparent() is self.root:
+            return el
         el = self.root.find(q(name))
         if el is None:
             el = _m(name, count="0")
             _xml.insert_in_order(self.root, el, STYLESHEET_ORDER)
+        self._containers[name] = el
         return el
 
     def _add(self, container: str, record: etree._Element) -> int:
         """Index of ``record`` in ``container``: an equal existing one, else appended."""
+        return self._add_key(container, _key(record), lambda parent: parent.append(record))
+
+    def _add_recipe(self, container: str, recipe: Recipe) -> int:
+        """Like ``_add`` for a record given as a recipe; nothing is built unless it is new, and
+        a new record is kept as text (see ``_pending``) where the part allows it."""
+        return self._add_key(container, _recipe_key(recipe), lambda parent: _build(parent, recipe),
+                             _recipe_text(recipe))
+
+    def _add_key(self, container: str, key: tuple, append, text: str | None = None) -> int:
         parent = self._container(container)
         index = self._key_index.get(container)
         if index is None or index[0] is not parent or index[1] != len(parent):
-            # keys of the existing records, computed once per container (first one wins)
-            keys: dict[tuple, int] = {}
-            n = 0
-            for c in parent:
-                if isinstance(c.tag, str):
-                    keys.setdefault(_key(c), n)
-                    n += 1
-            index = self._key_index[container] = [parent, len(parent), keys, n]
-        key = _key(record)
+            keys, n = _existing_keys(parent)
+            # records may be kept as text when lxml would write them unprefixed: the container
+            # is in the main namespace as the default one, and no prefix also maps to it
+            as_text = (self._original is not None
+                       and [p for p, uri in parent.nsmap.items() if uri == MAIN] == [None])
+            index = self._key_index[container] = [parent, len(parent), keys, n, as_text]
         found = index[2].get(key)
         if found is not None:
             return found
         n = index[3]
-        parent.append(record)
+        if text is not None and index[4]:
+            self._pending.setdefault(container, (parent, []))[1].append(text)
+        else:
+            self._materialize(container)
+            append(parent)
         parent.set("count", str(n + 1))
         index[1] = len(parent)
         index[2][key] = n
@@ -143,11 +318,31 @@ class StylesPart:
         self.changed = True
         return n
 
+    def _materialize(self, container: str) -> None:
+        """Turn the records kept as text for ``container`` into elements at its end."""
+        pending = self._pending.pop(container, None)
+        if pending is None:
+            return
+        parent, texts = pending
+        wrapper = etree.fromstring(f'<w xmlns="{MAIN}">{"".join(texts)}</w>'.encode())
+        for el in list(wrapper):
+            parent.append(el)
+        index = self._key_index.get(container)
+        if index is not None and index[0] is parent:
+            index[1] = len(parent)
+
     def num_fmt_id(self, code: str | None) -> int:
         if code is None or code == "General":
             return 0
         if code in BUILTIN_NUM_FORMATS:
             return BUILTIN_NUM_FORMATS[code]
+        # only this method changes numFmts, so an id once found or added stays right
+        found = self._num_fmt_cache.get(code)
+        if found is None:
+            found = self._num_fmt_cache[code] = self._find_or_add_num_fmt(code)
+        return found
+
+    def _find_or_add_num_fmt(self, code: str) -> int:
         parent = self.root.find(q("numFmts"))
         used = []
         if parent is not None:
@@ -161,6 +356,34 @@ class StylesPart:
         parent.set("count", str(len(parent.findall(q("numFmt")))))
         self.changed = True
         return new_id
+
+    def _font_key(self, bold: bool, italic: bool, color: str | None) -> tuple:
+        """``_key(self._font(bold, italic, color))`` without building the font.
+
+        The key is derived from the base font's children the way ``_font`` edits them: drop
+        b/i/color, then put b, i and the colour where ``insert_in_order`` would."""
+        base = self._container("fonts").find(q("font"))
+        if base is None:
+            return _key(self._font(bold, italic, color))
+        info = self._font_base
+        if info is None or info[0] is not base:
+            drop = (q("b"), q("i"), q("color"))
+            kids = [(_xml.local(c.tag), _key(c)) for c in base if isinstance(c.tag, str) and c.tag not in drop]
+            color_el = base.find(q("color"))
+            info = self._font_base = (base, (_xml.local(base.tag), tuple(sorted(base.attrib.items())),
+                                             (base.text or "").strip()), kids,
+                                      _key(color_el) if color_el is not None else None)
+        _base, head, kids, base_color = info
+        kids = list(kids)
+        if bold:
+            _insert_key_in_order(kids, ("b", ("b", (), "", ())))
+        if italic:
+            _insert_key_in_order(kids, ("i", ("i", (), "", ())))
+        if color:
+            _insert_key_in_order(kids, ("color", ("color", (("rgb", argb(color)),), "", ())))
+        elif base_color is not None:
+            _insert_key_in_order(kids, ("color", base_color))
+        return (*head, tuple(key for _name, key in kids))
 
     def _font(self, bold: bool, italic: bool, color: str | None) -> etree._Element:
         fonts = self._container("fonts")
@@ -182,73 +405,36 @@ class StylesPart:
     # -- public --------------------------------------------------------------------------
     def xf_index(self, style: CellStyle) -> int:
         """Index into cellXfs for ``style`` (appended on first use)."""
-        if style in self._xf_cache:
-            return self._xf_cache[style]
+        # a sheet passes the same few style objects for hundreds of cells: look them up by
+        # identity first (the entry keeps the object alive, so its id cannot be reused)
+        hit = self._xf_by_id.get(id(style))
+        if hit is not None and hit[0] is style:
+            return hit[1]
+        idx = self._xf_cache.get(style)
+        if idx is None:
+            idx = self._xf_cache[style] = self._new_xf_index(style)
+        self._xf_by_id[id(style)] = (style, idx)
+        return idx
+
+    def _new_xf_index(self, style: CellStyle) -> int:
         num_fmt = self.num_fmt_id(style.num_format)
         font_id = 0
         if style.bold or style.italic or style.font_color:
-            font_id = self._add("fonts", self._font(style.bold, style.italic, style.font_color))
-        fill_id = 0
-        if style.fill:
-            fill = _m("fill")
-            pf = etree.SubElement(fill, q("patternFill"), patternType="solid")
-            etree.SubElement(pf, q("fgColor"), rgb=argb(style.fill))
-            etree.SubElement(pf, q("bgColor"), indexed="64")
-            fill_id = self._add("fills", fill)
-        border_id = 0
-        if style.border:
-            border = _m("border")
-            for side in ("left", "right", "top", "bottom"):
-                s = etree.SubElement(border, q(side), style="thin")
-                etree.SubElement(s, q("color"), auto="1")
-            etree.SubElement(border, q("diagonal"))
-            border_id = self._add("borders", border)
-        xf = _m("xf", numFmtId=str(num_fmt), fontId=str(font_id), fillId=str(fill_id), borderId=str(border_id),
-                xfId="0")
-        if num_fmt:
-            xf.set("applyNumberFormat", "1")
-        if font_id:
-            xf.set("applyFont", "1")
-        if fill_id:
-            xf.set("applyFill", "1")
-        if border_id:
-            xf.set("applyBorder", "1")
-        if style.align or style.wrap:
-            xf.set("applyAlignment", "1")
-            al = etree.SubElement(xf, q("alignment"))
-            if style.align:
-                al.set("horizontal", style.align)
-            if style.wrap:
-                al.set("wrapText", "1")
-        if not style.locked:
-            xf.set("applyProtection", "1")
-            etree.SubElement(xf, q("protection"), locked="0")
+            flags = (style.bold, style.italic, style.font_color)
+            font_id = self._add_key("fonts", self._font_key(*flags),
+                                    lambda parent: parent.append(self._font(*flags)))
+        fill_id = self._add_recipe("fills", _fill_recipe(style.fill)) if style.fill else 0
+        border_id = self._add_recipe("borders", _THIN_BORDER) if style.border else 0
         # cellXfs must exist in any real workbook; make sure it does for the minimal one
-        idx = self._add("cellXfs", xf)
-        self._xf_cache[style] = idx
-        return idx
+        return self._add_recipe("cellXfs", _xf_recipe(num_fmt, font_id, fill_id, border_id, style.align,
+                                                      style.wrap, style.locked))
 
     def dxf_index(self, style: DxfStyle) -> int:
-        if style in self._dxf_cache:
-            return self._dxf_cache[style]
-        dxf = _m("dxf")
-        if style.bold or style.italic or style.font_color:
-            font = etree.SubElement(dxf, q("font"))
-            if style.bold:
-                etree.SubElement(font, q("b"))
-            if style.italic:
-                etree.SubElement(font, q("i"))
-            if style.font_color:
-                etree.SubElement(font, q("color"), rgb=argb(style.font_color))
-        if style.num_format:
-            nid = self.num_fmt_id(style.num_format)
-            etree.SubElement(dxf, q("numFmt"), numFmtId=str(nid), formatCode=style.num_format)
-        if style.fill:
-            fill = etree.SubElement(dxf, q("fill"))
-            pf = etree.SubElement(fill, q("patternFill"), patternType="solid")
-            etree.SubElement(pf, q("fgColor"), rgb=argb(style.fill))
-            etree.SubElement(pf, q("bgColor"), rgb=argb(style.fill))
-        idx = self._add("dxfs", dxf)
+        idx = self._dxf_cache.get(style)
+        if idx is not None:
+            return idx
+        nid = self.num_fmt_id(style.num_format) if style.num_format else None
+        idx = self._add_recipe("dxfs", _dxf_recipe(style, nid))
         self._dxf_cache[style] = idx
         return idx
 
@@ -258,6 +444,13 @@ class StylesPart:
             return None
         if self._original is None:
             return _xml.serialize(self.root)
+        if self._pending:
+            inserts = {parent: "".join(texts).encode() for parent, texts in self._pending.values()}
+            data = self._doc.to_bytes(inserts)
+            if data is not None:
+                return data
+            for container in list(self._pending):
+                self._materialize(container)
         return self._doc.to_bytes()
 
 
