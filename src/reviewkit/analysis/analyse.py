@@ -115,12 +115,16 @@ def _drill_all(facts, use, k, compared, depth, min_share):
         return None
     dims = [d for d in use if d in facts.columns]
     unit_codes = None
+    one_unit = False
+    unit_dims = [d for d in use if d != "unit"]
     if "unit" in facts.columns:
         if "unit" not in dims:
             return None
         codes, cats, _ = ft.categories("unit")
         unit_codes = codes
-    unit_dims = [d for d in use if d != "unit"]
+        # a departmental workbook: every fact row belongs to the one unit (see _unit_level1)
+        one_unit = (len(cats) == 1 and bool((codes == 0).all()) and len(unit_dims) > 0
+                    and len(set(use)) == len(use))
     unit_rows: dict = {}
     unit_of_kpi: dict[str, list] = {}
     for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
@@ -143,6 +147,11 @@ def _drill_all(facts, use, k, compared, depth, min_share):
             tree_attrs.append(dict(kpi=p.spec.key, kind=p.spec.kind, base_year=p.base_year,
                                    current_year=p.current_year, dims_used=list(used)))
             for unit in (unit_of_kpi.get(key, ()) if unit_codes is not None else []):
+                if one_unit and unit in cats:
+                    any_drivers = True
+                    driver_rows += _unit_level1(rows, key, unit)
+                    driver_attrs.append(dict(tree_attrs[-1], dims_used=list(used[:1])))
+                    continue
                 sub = unit_rows.get(unit)
                 if sub is None:  # the same rows for every KPI: find them once per unit
                     sub = unit_rows[unit] = (np.flatnonzero(unit_codes == cats.get_loc(unit))
@@ -178,6 +187,22 @@ def _drill_all(facts, use, k, compared, depth, min_share):
 
 
 _DTYPES = dict(TREE_DTYPES, kpi=_STR, unit=_STR)
+
+
+def _unit_level1(rows: list[dict], key: str, unit: str) -> list[dict]:
+    """The unit x KPI drivers (level 1) from the KPI's drill-down when all facts are the unit's.
+
+    The unit's drill-down would prepare the same rows and drill the same dimensions except
+    ``unit``, which has a single category there and so is never split (fewer than two
+    segments): its level 1 is the KPI's level 1, except that a depth-1 drill marks no
+    segment as drilled.
+    """
+    out = []
+    for r in rows:
+        if r["level"] == 1:
+            r = dict(r, drilled=False, kpi=key, unit=unit)
+            out.append(r)
+    return out
 
 
 def _drill_all_frames(facts, dims, k, compared, depth, min_share):
