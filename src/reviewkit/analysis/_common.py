@@ -328,6 +328,30 @@ class ScoreColumns:
         return self._n == 0
 
 
+def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` for columns that are already what that constructor makes of them.
+
+    Each value is a 1-d numpy array (copied into the frame's blocks) or a pandas
+    ExtensionArray that no one else holds (kept as it is) of length ``n``. No dtype is
+    inferred: an object array stays object, so text that pandas would store as ``str`` must
+    come as ``text_array``. A small table with dozens of columns spends most of
+    ``pd.DataFrame``'s time checking and inferring column by column.
+    """
+    return pd.DataFrame._from_arrays(list(columns.values()), columns=list(columns),
+                                     index=pd.RangeIndex(n), verify_integrity=False)
+
+
+#: the dtype pandas gives a column of Python strings ("str", or object before pandas 3)
+TEXT = pd.Series(["x"]).dtype
+
+
+def text_array(values) -> object:
+    """Strings as the column ``pd.DataFrame`` infers for them (for ``frame_of``)."""
+    if TEXT == np.dtype(object):
+        return np.array(values, dtype=object)
+    return pd.array(values, dtype=TEXT)
+
+
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:
     if value is None:
         return []

@@ -275,10 +275,16 @@ class FactTable:
         got = self._codes.get(d)
         if got is None:
             col = self.facts[d]
-            if not isinstance(col.dtype, pd.CategoricalDtype):
-                col = col.astype("category")
-            cats = col.cat.categories
-            got = self._codes[d] = (col.cat.codes.to_numpy().astype(np.intp), cats,
+            if isinstance(col.dtype, pd.StringDtype):
+                # what astype("category") computes for text (a sorted factorize), without
+                # building the Categorical
+                codes, uniques = pd.factorize(col.array, sort=True)
+                cats = pd.Index(uniques)
+            else:
+                if not isinstance(col.dtype, pd.CategoricalDtype):
+                    col = col.astype("category")
+                codes, cats = col.cat.codes.to_numpy(), col.cat.categories
+            got = self._codes[d] = (codes.astype(np.intp), cats,
                                     np.array([str(u) for u in cats], dtype=object))
         return got
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import as_list, resolve_kpi, safe_div
+from ._common import as_list, frame_of, resolve_kpi, safe_div, text_array
 from ._facts import (ALL_LABEL, OTHER_LABEL, Prepared, aggregate, combine, node_values, prepare,
                      value_spec)
 
@@ -254,9 +254,9 @@ def tree_frame(rows: list[dict], columns: list[str] = TREE_COLUMNS, dtypes=TREE_
     if not rows:
         return pd.DataFrame({c: pd.Series([], dtype=dtypes[c]) for c in columns})
     # each column converted straight to its dtype (inferring it from Python objects is slow)
-    return pd.DataFrame({c: (pd.array([r[c] for r in rows], dtype=dtypes[c]) if dtypes[c] is _STR
-                             else np.array([r[c] for r in rows], dtype=dtypes[c]))
-                         for c in columns})
+    return frame_of({c: (text_array([r[c] for r in rows]) if dtypes[c] is _STR
+                         else np.array([r[c] for r in rows], dtype=dtypes[c]))
+                     for c in columns}, len(rows))
 
 
 def _drill(p: Prepared, dims: list[str], depth: int, min_share: float, follow: str):

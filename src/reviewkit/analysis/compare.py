@@ -10,7 +10,8 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import (BENCHMARKS, THRESHOLD_DIGITS, kpi_table, safe_div, scorecard_table)
+from ._common import (BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, scorecard_table,
+                      text_array)
 
 LOWER_RULES = ("linear", "inverse")
 #: upper bound of the "inverse" lower-is-better rule when no cap is set (target/actual explodes
@@ -139,23 +140,26 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     def kcol(c):
         return k[c].to_numpy()[pos]
 
-    index = s["unit"].index
-
-    def kseries(c):  # a KPI column as an output column, with its dtype (on the same index)
-        return pd.Series(kcol(c), index=index, dtype=k[c].dtype)
+    def kseries(c):  # a KPI column as an output column, with its dtype
+        dtype = k[c].dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            return pd.array(kcol(c), dtype=dtype)  # what pd.Series(values, dtype=dtype) holds
+        return kcol(c).astype(dtype, copy=False)
 
     # the columns are collected in a dict and become one DataFrame at the end (one
-    # construction instead of ~40 column inserts; each value keeps the dtype it had)
-    out = {"unit": s["unit"], "kpi": s["kpi"], "name": kseries("name"),
+    # construction instead of ~40 column inserts), each already in its output dtype
+    score = {col: s[col].to_numpy() for col in ("unit", "kpi", "target", "actual", "last_year",
+                                                 "year_before") + BENCHMARKS}
+    out = {"unit": score["unit"], "kpi": score["kpi"], "name": kseries("name"),
            "kpi_unit": kseries("unit"), "direction": kseries("direction"),
            "aggregation": kseries("aggregation"), "is_percent": kseries("is_percent"),
            "number_format": kseries("number_format"), "weight": kseries("weight")}
     for col in ("target", "actual", "last_year", "year_before"):
-        out[col] = s[col]
-    a = s["actual"].to_numpy()
-    t = s["target"].to_numpy()
-    ly = s["last_year"].to_numpy()
-    yb = s["year_before"].to_numpy()
+        out[col] = score[col]
+    a = score["actual"]
+    t = score["target"]
+    ly = score["last_year"]
+    yb = score["year_before"]
     direction = kcol("direction").astype(object)
     low = kcol("range_low")
     high = kcol("range_high")
@@ -194,14 +198,14 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     out["change_prev_nm"] = ~np.isnan(ly) & (yb <= 0)
     out["change_2y"] = a - yb
     out["change_2y_pct"] = safe_div(a - yb, yb, positive_only=True)
-    out["trend"] = pd.Series([f"{x}-{y}" for x, y in zip(_step(ly, yb).tolist(), _step(a, ly).tolist())],
-                             dtype=object)
+    out["trend"] = np.array([f"{x}-{y}" for x, y in zip(_step(ly, yb).tolist(), _step(a, ly).tolist())],
+                            dtype=object)
 
     # outside anchors
     for b in BENCHMARKS:
-        out[b] = s[b]
+        out[b] = score[b]
     for b in BENCHMARKS:
-        bv = s[b].to_numpy()
+        bv = score[b]
         out[f"gap_{b}"] = a - bv
         out[f"beat_{b}"] = _beats(a, bv, direction, low, high)
 
@@ -241,6 +245,6 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
             notes[i].append("n.m.: last year <= 0, no % change")
         if not np.isnan(yb[i]) and yb[i] <= 0 and not np.isnan(ly[i]):
             notes[i].append("n.m.: year before <= 0, no % change")
-    out["status"] = status
-    out["note"] = ["; ".join(n) for n in notes]
-    return pd.DataFrame({c: out[c] for c in COLUMNS})
+    out["status"] = text_array(status)
+    out["note"] = text_array(["; ".join(n) for n in notes])
+    return frame_of({c: out[c] for c in COLUMNS}, len(s))

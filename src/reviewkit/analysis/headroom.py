@@ -6,7 +6,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import as_list, require_frame, resolve_kpi, to_float
+from ._common import as_list, frame_of, require_frame, resolve_kpi, text_array, to_float
 from ._facts import aggregate, combine, prepare, value_spec
 
 COLUMNS = ["dimension", "segment", "size", "base", "current", "company", "target", "kpi_now",
@@ -101,8 +101,17 @@ def headroom(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, by,
     # sorted by best_gain, largest first, ties in segment order (a stable descending sort)
     order = keep[np.argsort(-best[keep], kind="stable")]
     cols = dict(cols, dimension=" / ".join(dims), segment=labels, best_gain=best)
-    res = pd.DataFrame({c: (cols[c] if c == "dimension" else np.asarray(cols[c])[order])
-                        for c in COLUMNS})
+    segments = labels[order].tolist()
+    if all(isinstance(v, str) for v in segments):
+        # text as pandas infers it for the segments and the (broadcast) dimension name
+        columns = {c: np.asarray(cols[c])[order] for c in COLUMNS
+                   if c not in ("dimension", "segment")}
+        columns["segment"] = text_array(segments)
+        columns["dimension"] = text_array([cols["dimension"]] * len(order))
+        res = frame_of({c: columns[c] for c in COLUMNS}, len(order))
+    else:
+        res = pd.DataFrame({c: (cols[c] if c == "dimension" else np.asarray(cols[c])[order])
+                            for c in COLUMNS})
     res.attrs.update(kpi=spec.key, kind=spec.kind, base_year=p.base_year,
                      current_year=p.current_year)
     return res

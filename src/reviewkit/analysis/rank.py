@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import kpi_table
+from ._common import TEXT, frame_of, kpi_table, text_array
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -116,11 +116,18 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     ranks = rank_ + o_rank
     ranks_ly = rank_ly + o_rank_ly
     names = c["name"]
-    name_values = np.array(names.tolist() + ["综合得分 / overall score"] * no, dtype=object)
+    name_values = names.tolist() + ["综合得分 / overall score"] * no
+    if names.dtype == object:
+        name_column = np.array(name_values, dtype=object)
+    elif names.dtype == TEXT:  # strings and NaN: pandas infers str again
+        name_column = text_array(name_values)
+    else:
+        name_column = pd.Series(np.array(name_values, dtype=object))._values
+    # the columns in their output dtypes, one DataFrame
     out = {
-        "unit": pd.Series(np.array(units + overall_units, dtype=object), dtype=object),
-        "kpi": pd.Series(np.array(kpis + [OVERALL] * no, dtype=object), dtype=object),
-        "name": pd.Series(name_values, dtype=object) if names.dtype == object else name_values,
+        "unit": np.array(units + overall_units, dtype=object),
+        "kpi": np.array(kpis + [OVERALL] * no, dtype=object),
+        "name": name_column,
         "value": np.concatenate([a, o_score]), "value_ly": np.concatenate([ly, o_score_ly]),
         "score": np.concatenate([score, o_score]),
         "score_ly": np.concatenate([ach_ly, o_score_ly]),
@@ -130,7 +137,7 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
         "n_units": _int_array([n_of[kk] for kk in kpis] + [n_o] * no),
         "n_units_ly": _int_array([n_ly_of[kk] for kk in kpis] + [n_o_ly] * no),
     }
-    return pd.DataFrame(out)
+    return frame_of(out, len(units) + no)
 
 
 def _rank_frames(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
