@@ -104,14 +104,15 @@ def _truthy(value: object) -> bool:
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
     require_frame(kpis, "kpis", ["key"])
-    if kpis.columns.has_duplicates:
+    if kpis.columns.has_duplicates or not len(kpis):  # (no rows: pandas' own dtypes of nothing)
         return _kpi_table_frame(kpis)
     # column by column as Python lists, one DataFrame at the end: a KPI table has a few rows,
     # so pandas' per-operation overhead is what costs (same checks, same order, same result
     # as _kpi_table_frame)
     n = len(kpis)
-    keys = kpis["key"].map(text)
-    key_list = keys.tolist()
+    # each column's values taken once (kpis[c] builds a Series each time)
+    arrays = dict(zip(kpis.columns, kpis._iter_column_arrays()))
+    key_list = [text(v) for v in arrays["key"].tolist()]
     if "" in key_list:
         raise InputError("table 'kpis' has a row without a key",
                          expected="a unique KPI key per row")
@@ -121,10 +122,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             raise InputError("table 'kpis' has a duplicate key", value=key,
                              expected="each KPI key once")
         seen.add(key)
-    series = dict(kpis.items())  # each column taken once (kpis[c] builds a Series each time)
-    cols: dict[str, object] = {c: v.array for c, v in series.items()}
-    cols["key"] = keys.array
-    raw = {c: (series[c].tolist() if c in series else [default] * n)
+    raw = {c: (arrays[c].tolist() if c in arrays else [default] * n)
            for c, default in _KPI_DEFAULTS.items()}
     texts = {c: [text(v) for v in raw[c]] for c in _KPI_TEXTS}
     texts["name"] = [v if v else key for v, key in zip(texts["name"], key_list)]
@@ -139,12 +137,13 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     floats = {}
     for col in _KPI_FLOATS:
         values = raw[col]
-        if col in series and series[col].dtype.kind in "fiu":
-            arr = series[col].to_numpy(dtype="float64")
+        if col in arrays and arrays[col].dtype.kind in "fiu":
+            arr = arrays[col].astype("float64") if isinstance(arrays[col], np.ndarray) else \
+                kpis[col].to_numpy(dtype="float64")
         elif all(v is None or type(v) is float or type(v) is int for v in values):
             arr = np.array([np.nan if v is None else v for v in values], dtype="float64")
         else:
-            arr = to_float(series[col] if col in series else
+            arr = to_float(kpis[col] if col in arrays else
                            pd.Series(values, index=index, dtype=object, name=col), "kpis", col).to_numpy()
         floats[col] = arr
     for col, default in (("green", 1.0), ("amber", 0.9), ("weight", 1.0)):
@@ -164,21 +163,35 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         if d == "range" and np.isnan(lo) and np.isnan(hi):
             raise InputError(f"KPI '{key}' has direction 'range' but no range_low "
                              "or range_high", expected="at least one bound of the target band")
-    rows = pd.RangeIndex(n)
-    for c in _KPI_DEFAULTS:  # missing columns are appended in this order
-        if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers its dtype
-            cols[c] = texts[c]
+    # the columns in their output dtypes: the input's (key and defaults replaced), then the
+    # missing defaults in this order
+    cols: dict[str, object] = {}
+    for c, values in arrays.items():
+        if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+            cols[c] = values  # copied into the frame's block
+        elif isinstance(values, pd.api.extensions.ExtensionArray) and \
+                not isinstance(values, pd.arrays.NumpyExtensionArray):
+            cols[c] = values.copy()
+        elif c in _KPI_DEFAULTS or c == "key":
+            cols[c] = None  # replaced below
+        else:  # an object column: pandas would infer its dtype
+            cols[c] = pd.Series(values, copy=True)._values
+    cols["key"] = text_array(key_list)  # what .map(text) gives: strings
+    for c in _KPI_DEFAULTS:
+        if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers str for it
+            cols[c] = text_array(texts[c])
         elif c in texts:
             arr = np.empty(n, dtype=object)
             arr[:] = texts[c]
-            # a Series stays object (no str inference); on the frame's own index: no reindex
-            cols[c] = pd.Series(arr, index=rows, dtype=object)
+            cols[c] = arr  # stays object (no str inference)
         elif c in floats:
             cols[c] = floats[c]
         else:
             cols[c] = np.array(pct, dtype=bool)
-    k = pd.DataFrame(cols, index=rows)  # every column is n long on a RangeIndex; set_index replaces it
-    return k.set_index("key", drop=False)
+    # set_index("key", drop=False) of that frame, in one step
+    return pd.DataFrame._from_arrays(list(cols.values()), columns=list(cols),
+                                     index=pd.Index(text_array(key_list), name="key"),
+                                     verify_integrity=False)
 
 
 def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
