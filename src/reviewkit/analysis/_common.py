@@ -314,23 +314,27 @@ def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
             raise InputError("table 'scorecard' has the same unit and KPI twice",
                              value=f"{u} / {key}", expected="one row per unit and KPI")
         seen.add((u, key))
-    index = pd.RangeIndex(n)  # one index object for every column: no alignment later
-    out = {"unit": pd.Series(units, index=index, dtype=object),
-           "kpi": pd.Series(keys, index=index, dtype=object)}
+    out = {"unit": np.array(units, dtype=object), "kpi": np.array(keys, dtype=object)}
     for col, values in cols.items():
-        out[col] = pd.Series(values, index=index, dtype="float64", copy=False)
+        out[col] = np.asarray(values, dtype="float64")
     return ScoreColumns(out, n)
 
 
 class ScoreColumns:
-    """``score_core``'s columns as Series on one RangeIndex (no DataFrame: it was never
-    needed as one, and building it cost more than the rest of the validation)."""
+    """``score_core``'s columns as arrays (no DataFrame: it was never needed as one, and
+    building it cost more than the rest of the validation); ``s[col]`` gives a Series on a
+    RangeIndex, ``score_values(s, col)`` the array itself."""
 
-    def __init__(self, columns: dict[str, pd.Series], n: int):
+    def __init__(self, columns: dict[str, np.ndarray], n: int):
         self._columns = columns
         self._n = n
 
     def __getitem__(self, column: str) -> pd.Series:
+        values = self._columns[column]
+        return pd.Series(values, index=pd.RangeIndex(self._n), dtype=values.dtype)
+
+    def array(self, column: str) -> np.ndarray:
+        """The column's values (object for unit and kpi, else float64); not to be modified."""
         return self._columns[column]
 
     def __len__(self) -> int:
@@ -363,6 +367,13 @@ def text_array(values) -> object:
     if TEXT == np.dtype(object):
         return np.array(values, dtype=object)
     return pd.array(values, dtype=TEXT)
+
+
+def score_values(s, column: str) -> np.ndarray:
+    """``s[column].to_numpy()`` of a ``score_core`` result (ScoreColumns or a DataFrame)."""
+    if isinstance(s, ScoreColumns):
+        return s.array(column)
+    return s[column].to_numpy()
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -10,8 +10,8 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import (BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, scorecard_table,
-                      text_array)
+from ._common import (BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, score_values,
+                      scorecard_table, text_array)
 
 LOWER_RULES = ("linear", "inverse")
 #: upper bound of the "inverse" lower-is-better rule when no cap is set (target/actual explodes
@@ -135,7 +135,9 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     if s.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     # each scorecard row's KPI columns by position (k.loc on the keys copies the whole table)
-    pos = k.index.get_indexer(s["kpi"])
+    score = {col: score_values(s, col) for col in ("unit", "kpi", "target", "actual", "last_year",
+                                                    "year_before") + BENCHMARKS}
+    pos = k.index.get_indexer(score["kpi"])
 
     def kcol(c):
         return k[c].to_numpy()[pos]
@@ -148,8 +150,6 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
 
     # the columns are collected in a dict and become one DataFrame at the end (one
     # construction instead of ~40 column inserts), each already in its output dtype
-    score = {col: s[col].to_numpy() for col in ("unit", "kpi", "target", "actual", "last_year",
-                                                 "year_before") + BENCHMARKS}
     out = {"unit": score["unit"], "kpi": score["kpi"], "name": kseries("name"),
            "kpi_unit": kseries("unit"), "direction": kseries("direction"),
            "aggregation": kseries("aggregation"), "is_percent": kseries("is_percent"),

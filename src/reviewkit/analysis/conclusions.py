@@ -13,7 +13,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import is_blank, require_frame, text
+from ._common import frame_of, is_blank, require_frame, text, text_array
 
 MINUS = "\u2212"  # typographic minus, as in published reports
 LANGS = ("zh", "en")
@@ -254,6 +254,11 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         if d:
             sentence += ("；" if lang == "zh" else "; ") + d
         texts.append(sentence + ("。" if lang == "zh" else "."))
+    units, keys = compared["unit"].tolist(), compared["kpi"].tolist()
+    if texts and all(isinstance(v, str) for v in units + keys):
+        # all text: the str columns pandas would infer, built directly
+        return frame_of({"unit": text_array(units), "kpi": text_array(keys),
+                         "text": text_array(texts)}, len(texts))
     return pd.DataFrame({"unit": compared["unit"].to_numpy(), "kpi": compared["kpi"].to_numpy(),
                          "text": texts})
 

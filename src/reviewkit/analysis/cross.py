@@ -11,7 +11,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, safe_div, scorecard_table
+from ._common import frame_of, kpi_table, safe_div, score_values, scorecard_table, text_array
 from ._facts import value_spec
 from .periods import by_period
 
@@ -56,9 +56,9 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
     pct = k["is_percent"]
     # company-level change per KPI
     company = {}
-    s_kpi = s["kpi"].to_numpy(dtype=object)
-    s_a = s["actual"].to_numpy(dtype="float64")
-    s_ly = s["last_year"].to_numpy(dtype="float64")
+    s_kpi = score_values(s, "kpi").astype(object, copy=False)
+    s_a = score_values(s, "actual").astype("float64", copy=False)
+    s_ly = score_values(s, "last_year").astype("float64", copy=False)
     both_ok = ~np.isnan(s_a) & ~np.isnan(s_ly)
     aggregation = k["aggregation"].to_dict()
     pct_of = pct.to_dict()
@@ -76,7 +76,7 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
         # the pivot (unit x KPI, units sorted) done with dicts: one vector per KPI
         chg = np.where([pct_of[key] for key in s_kpi], s_a - s_ly,
                        safe_div(s_a - s_ly, s_ly, positive_only=True))
-        s_unit = s["unit"].tolist()
+        s_unit = score_values(s, "unit").tolist()
         unit_pos = {u: i for i, u in enumerate(sorted(set(s_unit)))}
         values = {}
         for u, key, v in zip(s_unit, s_kpi.tolist(), chg.tolist()):
@@ -137,4 +137,18 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
     # "corr"], key=abs, ascending=False, kind="stable") on plain values
     rows.sort(key=lambda r: (not r["strong"], r["corr"] != r["corr"],
                              -abs(r["corr"]) if r["corr"] == r["corr"] else 0.0))
-    return pd.DataFrame({c: [r[c] for r in rows] for c in COLUMNS})
+    cols = {c: [r[c] for r in rows] for c in COLUMNS}
+    if all(isinstance(v, str) for c in _TEXT_COLUMNS for v in cols[c]) and \
+            all(isinstance(v, float) for c in _FLOAT_COLUMNS for v in cols[c]):
+        # the dtypes pandas infers for these lists (str, int64, float64, bool), built directly
+        out = {c: text_array(v) for c, v in cols.items() if c in _TEXT_COLUMNS}
+        out.update({c: np.array(cols[c], dtype="float64") for c in _FLOAT_COLUMNS})
+        out["n"] = np.array(cols["n"], dtype="int64")
+        out["strong"] = np.array(cols["strong"], dtype=bool)
+        return frame_of({c: out[c] for c in COLUMNS}, len(rows))
+    return pd.DataFrame(cols)
+
+
+_TEXT_COLUMNS = ("kpi_a", "kpi_b", "name_a", "name_b", "basis", "relation", "moved", "pattern",
+                 "note")
+_FLOAT_COLUMNS = ("corr", "change_a", "change_b")

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from ._common import require_frame, text
+from ._common import frame_of, require_frame, text, text_array
 
 COLUMNS = ["unit", "kpi", "name", "status", "missing", "severity", "detail"]
 PROBLEM_KINDS = {"problem", "问题", "原因", "cause", "issue", ""}
@@ -80,4 +80,7 @@ def closed_loop(compared: pd.DataFrame, causes: pd.DataFrame | None,
             if not wins:
                 gap("success_note", "met KPI without a note of what worked, so it can be "
                                     "repeated", severity="warning")
+    if rows and all(isinstance(v, str) for r in rows for v in r.values()):
+        # all text: the str columns pandas would infer from the records, built directly
+        return frame_of({c: text_array([r[c] for r in rows]) for c in COLUMNS}, len(rows))
     return pd.DataFrame(rows, columns=COLUMNS)
