@@ -6,9 +6,11 @@ e.g. 「销售额 1,080万，目标 1,200万，达成率 90.0%（未达标），
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import math
 
+import numpy as np
 import pandas as pd
 
 from reviewkit.errors import InputError
@@ -107,8 +109,14 @@ def _rows(df: pd.DataFrame, fields=None):
     cols = list(df.columns)
     if fields is not None and df.columns.is_unique:
         cols = [c for c in fields if c in df.columns]
-    row = collections.namedtuple("Row", map(str, cols), rename=True)
+    row = _row_type(tuple(map(str, cols)))
     return itertools.starmap(row, zip(*(df[c].tolist() for c in cols)))
+
+
+@functools.lru_cache(maxsize=64)
+def _row_type(names: tuple[str, ...]):
+    """The namedtuple class of ``_rows`` for these column names (creating one is slow)."""
+    return collections.namedtuple("Row", names, rename=True)
 
 
 def _driver_lists(drivers) -> dict | None:
@@ -121,7 +129,9 @@ def _driver_lists(drivers) -> dict | None:
         return None
     require_frame(drivers, "drivers", ["kpi", "segment", "contribution"])
     contrib = drivers["contribution"]
-    if contrib.dtype.kind != "f" or contrib.isna().any():
+    has_nan = np.isnan(contrib.to_numpy()).any() if isinstance(contrib.dtype, np.dtype) and \
+        contrib.dtype.kind == "f" else contrib.isna().any()
+    if contrib.dtype.kind != "f" or has_nan:
         return None
     n = len(drivers)
     units = [text(u) for u in drivers["unit"].tolist()] if "unit" in drivers.columns else [None] * n
