@@ -576,15 +576,18 @@ def _params(an: _Analysis, key: str, lower_rule: str = "linear", cap=None) -> F.
 
 def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis:
     from .analysis import headroom
+    from .analysis._facts import value_spec
     from .analysis.analyse import _analyse as analyse_with_kpis
+    from .analysis.headroom import _headroom
 
     data = {"kpis": review.kpis, "scorecard": review.scorecard, "facts": review.facts,
             "causes": review.causes, "actions": review.tables.get("Actions")}
     if data["facts"] is not None and data["facts"].empty:
         data["facts"] = None
     peer = str(_settings_value(review, "unit_label", "") or "")
-    res, kpis = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05, lower_rule=lower_rule,
-                                  cap=cap, peer_word=peer if lang == "zh" else "")
+    res, kpis, facts_table = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05,
+                                               lower_rule=lower_rule, cap=cap,
+                                               peer_word=peer if lang == "zh" else "")
     concl = {(u, k): t for u, k, t in _object_rows(res["conclusions"], ["unit", "kpi", "text"])}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
                   res["skipped"], kpis)
@@ -600,7 +603,13 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
                 continue
             dim = lvl1[0]["dimension"]
             try:
-                a.headroom[key] = headroom(data["facts"], key, a.kpis, by=dim)
+                if facts_table is not None:
+                    # headroom(facts, key, kpis, by=dim) from the facts the drill-downs converted:
+                    # this KPI's drill-down prepared them, so only headroom's own checks can fail
+                    spec = value_spec(a.kpi[key])
+                    a.headroom[key] = _headroom(facts_table.prepare(spec, [dim]), spec, [dim], None)
+                else:
+                    a.headroom[key] = headroom(data["facts"], key, a.kpis, by=dim)
             except InputError:
                 continue
     return a

@@ -153,14 +153,22 @@ def resolve_years(years: np.ndarray, base_year, current_year) -> tuple[int, int]
 
 def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=None,
             current_year=None) -> Prepared:
+    return _prepare(facts, spec, dims, base_year, current_year, None)
+
+
+def _prepare(facts, spec, dims, base_year, current_year, table: FactTable | None) -> Prepared:
+    """``prepare``; with ``table`` (the FactTable of ``facts``) its converted columns are used."""
     check_facts(facts, spec, dims)
-    years = years_of(facts)
+    years = years_of(facts) if table is None else table.years
     base, cur = resolve_years(years, base_year, current_year)
     masks = (years == base, years == cur)
 
     def split(col: str) -> tuple[np.ndarray, np.ndarray]:
-        v = float_values(facts[col], "facts", col)
-        v = np.where(np.isnan(v), 0.0, v)
+        if table is not None:
+            v = table.values(col)
+        else:
+            v = float_values(facts[col], "facts", col)
+            v = np.where(np.isnan(v), 0.0, v)
         return v[masks[0]], v[masks[1]]
 
     if spec.kind == "sum":
@@ -174,20 +182,25 @@ def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=Non
                              expected="counts or amounts >= 0")
     p = Prepared(spec, base, cur, num, den)
     for d in dims:
-        col = facts[d]
-        if isinstance(col.dtype, pd.CategoricalDtype):  # already coded: no hashing needed
-            codes = col.cat.codes.to_numpy()
-            uniques = col.cat.categories
-        else:
-            codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        labels = np.array([str(u) for u in uniques], dtype=object)
-        if (codes < 0).any():
-            labels = np.append(labels, BLANK_LABEL)
-            codes = np.where(codes < 0, len(labels) - 1, codes)
-        codes = codes.astype(np.intp)
+        codes, labels = factorized(facts[d]) if table is None else table.factorized(d)
         p.codes[d] = (codes[masks[0]], codes[masks[1]])
         p.labels[d] = labels
     return p
+
+
+def factorized(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``prepare``'s coding of a dimension: codes in order of appearance (a Categorical's own),
+    labels as text, blanks as one more label."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # already coded: no hashing needed
+        codes = col.cat.codes.to_numpy()
+        uniques = col.cat.categories
+    else:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    labels = np.array([str(u) for u in uniques], dtype=object)
+    if (codes < 0).any():
+        labels = np.append(labels, BLANK_LABEL)
+        codes = np.where(codes < 0, len(labels) - 1, codes)
+    return codes.astype(np.intp), labels
 
 
 def combine(p: Prepared, dims: list[str]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -261,6 +274,18 @@ class FactTable:
         self.years = years_of(facts)
         self._values: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, pd.Index, np.ndarray]] = {}
+        self._factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def factorized(self, d: str) -> tuple[np.ndarray, np.ndarray]:
+        """``factorized(facts[d])``, once per dimension."""
+        got = self._factorized.get(d)
+        if got is None:
+            got = self._factorized[d] = factorized(self.facts[d])
+        return got
+
+    def prepare(self, spec: ValueSpec, dims: list[str]) -> Prepared:
+        """``prepare(facts, spec, dims)`` from the converted columns (same arrays, same codes)."""
+        return _prepare(self.facts, spec, dims, None, None, self)
 
     def values(self, col: str) -> np.ndarray:
         """The column as float64 with NaN as 0, every row (InputError as ``to_float``)."""

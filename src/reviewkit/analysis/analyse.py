@@ -61,8 +61,9 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
 
 
 def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
-             peer_word) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """``analyse`` plus the validated KPI table (each input is validated once)."""
+             peer_word) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, FactTable | None]:
+    """``analyse`` plus the validated KPI table (each input is validated once) and the
+    FactTable of the facts (None when the drill-downs did not use one)."""
     kpis, scorecard = _get(review, "kpis"), _get(review, "scorecard")
     if kpis is None or scorecard is None:
         raise InputError("the review needs a 'kpis' and a 'scorecard' table",
@@ -80,15 +81,15 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
         use = dims if dims is not None else _default_dims(facts, k)
         drill = _drill_all(facts, use, k, out["compared"], depth, min_share)
     if drill is None:
-        drill = _drill_all_frames(facts, dims, k, out["compared"], depth, min_share)
-    out["drilldown"], out["drivers"], skipped = drill
+        drill = _drill_all_frames(facts, dims, k, out["compared"], depth, min_share) + (None,)
+    out["drilldown"], out["drivers"], skipped, ft = drill
     has_drivers = not (out["drivers"].empty and len(out["drivers"].columns) == 0)
     out["conclusions"] = conclusions(out["compared"], out["ranked"],
                                      out["drivers"] if has_drivers else None, lang=lang,
                                      peer_word=peer_word)
     out["loop"] = closed_loop(out["compared"], _get(review, "causes"), _get(review, "actions"))
     out["skipped"] = skipped
-    return out, k
+    return out, k, ft
 
 
 def _same_attrs(frames_attrs: list[dict]) -> dict:
@@ -183,7 +184,7 @@ def _drill_all(facts, use, k, compared, depth, min_share):
     if any_drivers:
         drivers = tree_frame(driver_rows, TREE_COLUMNS + ["kpi", "unit"], _DTYPES)
         drivers.attrs = _same_attrs(driver_attrs)
-    return trees, drivers, pd.DataFrame(skipped, columns=["kpi", "reason"])
+    return trees, drivers, pd.DataFrame(skipped, columns=["kpi", "reason"]), ft
 
 
 _DTYPES = dict(TREE_DTYPES, kpi=_STR, unit=_STR)

@@ -36,6 +36,11 @@ def headroom(facts: pd.DataFrame, kpi, kpis: pd.DataFrame | None = None, *, by,
     row = resolve_kpi(kpi, kpis)
     spec = value_spec(row)
     p = prepare(facts, spec, dims, base_year, current_year)
+    return _headroom(p, spec, dims, targets)
+
+
+def _headroom(p, spec, dims: list[str], targets) -> pd.DataFrame:
+    """``headroom`` of prepared facts."""
     codes, labels = combine(p, dims)
     n0, n1, d0, d1 = aggregate(p, codes, len(labels))
     sign = -1.0 if spec.direction == "lower" else 1.0
