@@ -28,7 +28,12 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
 from .reading.package import Package, TableInfo, col_letter, open_package
-from .reading.validate import _records, validate
+from .reading.validate import _column_arrays, _records, validate
+
+try:  # what pd.DataFrame runs on an object column (see _settled)
+    from pandas._libs.lib import maybe_convert_objects as _maybe_convert_objects
+except ImportError:  # pragma: no cover - pandas moved it
+    _maybe_convert_objects = None
 
 __all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "validate", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
@@ -610,14 +615,40 @@ _EMPTY_DTYPES = {model.NUMBER: np.float64, model.PERCENT: np.float64, model.INTE
 _EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
 
 
+#: the column Index per column layout, copied for each frame (its ``name`` is mutable)
+_COLUMN_INDEXES: dict[tuple, pd.Index] = {}
+
+
+def _settled(values: np.ndarray):
+    """The array ``pd.DataFrame`` stores for one column: what ``sanitize_array`` does to a
+    1-d ndarray without a dtype (object columns of text become the ``str`` dtype, all-None
+    stays object); other ndarrays are stored as they are."""
+    if values.dtype == object:
+        return _maybe_convert_objects(values, convert_numeric=False, convert_non_numeric=True,
+                                      convert_to_nullable_dtype=False, dtype_if_all_nat=np.dtype("M8[s]"))
+    return values
+
+
 def _frame(data: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """``pd.DataFrame(data, index=pd.RangeIndex(n))``, built once (inserts cost more).
 
+    Every value of ``data`` is a fresh 1-d ndarray of length ``n``, so the frame is built
+    from the arrays pandas itself would settle them into (``_settled``), without the
+    constructor's generic checks, which cost more than the data on tables of a few rows.
     A table without rows is a copy of a cached empty frame with the same columns and dtypes:
     copying is several times cheaper than constructing, and the copy is the caller's own.
     """
     if n:
-        return pd.DataFrame(data, index=pd.RangeIndex(n))
+        if _maybe_convert_objects is None:  # another pandas: the plain constructor
+            return pd.DataFrame(data, index=pd.RangeIndex(n))
+        keys = tuple(data)
+        columns = _COLUMN_INDEXES.get(keys)
+        if columns is None:
+            if len(_COLUMN_INDEXES) > 256:
+                _COLUMN_INDEXES.clear()
+            columns = _COLUMN_INDEXES[keys] = pd.Index(list(keys))
+        return pd.DataFrame._from_arrays([_settled(a) for a in data.values()], columns=columns.copy(),
+                                         index=pd.RangeIndex(n), verify_integrity=False)
     layout = tuple((name, arr.dtype.str) for name, arr in data.items())
     template = _EMPTY_FRAMES.get(layout)
     if template is None:
@@ -652,8 +683,10 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     for key, (zh, en, _) in model.SETTING_KEYS.items():
         for alias in (key, zh, en):
             lookup[model.normalize_header(alias)] = key
-    raws = df["value"].tolist()  # the values as typed (the DataFrame holds them as text)
-    for pos, (name, value) in enumerate(zip(df["setting"].tolist(), raws)):
+    arrays = _column_arrays(df)
+    raws = (arrays["value"] if "value" in arrays else df["value"]).tolist()  # as typed: text
+    names = (arrays["setting"] if "setting" in arrays else df["setting"]).tolist()
+    for pos, (name, value) in enumerate(zip(names, raws)):
         if _is_na(name):
             continue
         key = lookup.get(model.normalize_header(name))
@@ -718,11 +751,15 @@ def _link_fact_columns(review: model.Review) -> None:
     if kpis is None or facts is None or 0 in kpis.shape:  # kpis.empty
         return
     exact = {model.normalize_header(c): c for c in facts.columns}
+    arrays = _column_arrays(kpis)
     for col in ("measure", "numerator", "denominator"):
         if col in kpis.columns:
-            old = kpis[col]
-            new = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v for v in old]
-            if not _same_column(old, new):
+            old = arrays.get(col)
+            if old is None:
+                old = kpis[col]
+            values = old.tolist()
+            new = [exact.get(model.normalize_header(v), v) if isinstance(v, str) else v for v in values]
+            if not _same_column(old.dtype, values, new):
                 kpis[col] = new
 
 
@@ -738,15 +775,15 @@ def _same_value(a, b) -> bool:
 _TEXT_DTYPE = pd.Series(["a", None]).dtype
 
 
-def _same_column(old: pd.Series, new: list) -> bool:
-    """Would ``df[col] = new`` leave column ``old`` as it is (same values, same dtype)?
+def _same_column(dtype, values: list, new: list) -> bool:
+    """Would ``df[col] = new`` leave the column (``dtype``, ``tolist()`` = ``values``) as it
+    is (same values, same dtype)?
 
     Assigning a list re-infers the dtype; when nothing was renamed and the column already
     has the dtype inference gives (text, or all None), the assignment is skipped.
     """
-    values = old.tolist()
     if len(values) != len(new) or not all(_same_value(a, b) for a, b in zip(values, new)):
         return False
-    if old.dtype == _TEXT_DTYPE:
+    if dtype == _TEXT_DTYPE:
         return any(type(v) is str for v in new) and all(type(v) is str or v != v for v in new)
-    return old.dtype == object and all(v is None for v in new)
+    return dtype == object and all(v is None for v in new)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionDtype
+from pandas.api.extensions import ExtensionArray, ExtensionDtype
 from pandas.core.dtypes.cast import maybe_box_native
 
 from .. import model
@@ -28,13 +28,27 @@ class _Checker:
         self.lang = review.lang
         self.problems: list[Problem] = []
         self._columns: dict[tuple[str, str], list] = {}
+        self._lists: dict[str, dict] = {}  # table -> its columns' tolist(), read block by block
 
     def values(self, table: str, df: pd.DataFrame, key: str) -> list:
         """``_values(df[key])`` of ``table``, read once per check (several checks share columns)."""
         found = self._columns.get((table, key))
         if found is None:
-            found = self._columns[(table, key)] = _values(df[key])
+            array = self._arrays(table, df).get(key)
+            found = self._columns[(table, key)] = (_boxed(array.dtype, array.tolist()) if array is not None
+                                                   else _values(df[key]))
         return found
+
+    def tolist(self, table: str, df: pd.DataFrame, key: str) -> list:
+        """``df[key].tolist()`` (a fresh list)."""
+        array = self._arrays(table, df).get(key)
+        return array.tolist() if array is not None else df[key].tolist()
+
+    def _arrays(self, table: str, df: pd.DataFrame) -> dict:
+        arrays = self._lists.get(table)
+        if arrays is None:
+            arrays = self._lists[table] = _column_arrays(df)
+        return arrays
 
     def records(self, table: str, df: pd.DataFrame, columns: list) -> list[dict]:
         """``df[columns].to_dict("records")`` from the shared column lists."""
@@ -84,10 +98,39 @@ def _values(s: pd.Series) -> list:
     The tables are a few rows each: reading their columns as lists avoids pandas' per-row
     machinery (``to_dict``, ``iloc``), which cost more than the checks themselves.
     """
-    vals = s.tolist()
-    if s.dtype == object or isinstance(s.dtype, ExtensionDtype):
+    return _boxed(s.dtype, s.tolist())
+
+
+def _boxed(dtype, vals: list) -> list:
+    """``_values`` of a column with ``dtype`` whose ``tolist()`` is ``vals``."""
+    if dtype == object or isinstance(dtype, ExtensionDtype):
         vals = [v if v is None or type(v) is str else maybe_box_native(v) for v in vals]
     return vals
+
+
+def _column_arrays(df: pd.DataFrame) -> dict:
+    """{name: the array ``df[name]`` holds} for the columns stored as numpy arrays or 1-d
+    extension arrays (text), read straight from the frame's blocks.
+
+    ``df[name]`` builds a Series per column, which costs more than these few-row columns
+    hold; ``Series.tolist()`` is its array's ``tolist()``, so the lists are the same. Other
+    columns (dates) and frames with repeated names are left out: callers read them as before.
+    """
+    out: dict = {}
+    try:
+        if not df.columns.is_unique:
+            return out
+        names = df.columns.tolist()
+        for block in df._mgr.blocks:
+            values, locs = block.values, block.mgr_locs.as_array.tolist()
+            if isinstance(values, np.ndarray) and values.ndim == 2:  # one row per column
+                for row, loc in enumerate(locs):
+                    out[names[loc]] = values[row]
+            elif isinstance(values, ExtensionArray) and values.ndim == 1 and len(locs) == 1:
+                out[names[locs[0]]] = values
+    except AttributeError:  # another pandas: every column through df[name]
+        return {}
+    return out
 
 
 def _records(df: pd.DataFrame, columns: list | None = None) -> list[dict]:
@@ -96,7 +139,9 @@ def _records(df: pd.DataFrame, columns: list | None = None) -> list[dict]:
         columns = list(df.columns)
     if not df.columns.is_unique:  # to_dict reads duplicate names by position: let it
         return (df[columns] if columns != list(df.columns) else df).to_dict("records")
-    lists = [_values(df[c]) for c in columns]
+    arrays = _column_arrays(df)
+    lists = [_boxed(arrays[c].dtype, arrays[c].tolist()) if c in arrays else _values(df[c])
+             for c in columns]
     return [dict(zip(columns, row)) for row in zip(*lists)] if lists else [{} for _ in range(len(df))]
 
 
@@ -207,7 +252,7 @@ def _kpi_references(ck: _Checker) -> None:
         df = _frame(ck.review, table)
         if df is None or "kpi" not in df.columns:
             continue
-        for pos, v in enumerate(df["kpi"].tolist()):
+        for pos, v in enumerate(ck.tolist(table, df, "kpi")):
             if _blank(v) or str(v) in keys:
                 continue
             near = folded.get(model.normalize_header(v))
@@ -303,8 +348,8 @@ def _scorecard(ck: _Checker) -> None:
                    f"{ck.header('Scorecard', small[0])} {_plain(vals[small[0]]):g}",
                    value=vals[big[0]], expected=f"the same scale in every column, e.g. "
                    f"{_plain(vals[big[0]]):g}% (or {_plain(vals[big[0]]) / 100:g})", severity="warning")
-    for pos, (unit, kpi, target) in enumerate(zip(sc["unit"].tolist(), sc["kpi"].tolist(),
-                                                  sc["target"].tolist())):  # not boxed, as before
+    for pos, (unit, kpi, target) in enumerate(zip(ck.tolist("Scorecard", sc, "unit"), ck.tolist("Scorecard", sc, "kpi"),
+                                                  ck.tolist("Scorecard", sc, "target"))):  # not boxed, as before
         if not _blank(target) and target == 0:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
