@@ -93,7 +93,7 @@ class CheckedPackage:
     info: PackageInfo
     data: bytes | None = None
     zip: zipfile.ZipFile | None = None  # open on ``data``; its directory parsed once
-    #: XML parts inflated whole, by zip name: only parts zipfile itself would read without
+    #: small XML parts inflated whole, by zip name: only parts zipfile itself would read without
     #: complaint (plain local header with the same name, complete, size and CRC as declared)
     parts: dict[str, bytes] = field(default_factory=dict)
 
@@ -182,7 +182,7 @@ def _inspect(zf: zipfile.ZipFile, path: Path, limits: Limits, data: bytes | None
             # the stream below would find the same bytes and nothing to refuse in them
             size = len(whole)
             kept = whole
-            if parts is not None and size <= budget:
+            if parts is not None and size <= min(budget, _SEEN_PART_MAX):  # CRC checked: as zipfile reads it
                 parts[fn] = whole
                 budget -= size
         else:
@@ -232,17 +232,18 @@ _KEPT_MAX = 1 << 20  # bytes of an external-link part searched for targets
 #: parts up to this size are inflated in one call when the package is in memory (the stream's
 #: per-chunk work costs more than the inflation of a small part); larger ones are streamed
 _WHOLE_MAX = 16 * 1024**2
-_KEEP_BUDGET = 64 * 1024**2  # inflated bytes a CheckedPackage holds at most
+_KEEP_BUDGET = 64 * 1024**2  # inflated bytes a CheckedPackage holds at most (parts up to _SEEN_PART_MAX)
 
 
 def _whole_part(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """One XML part inflated in one call and free of DTD markers, or None to stream it instead.
 
     Only a part that zipfile would read without complaint is returned (plain local header with
-    the same name, complete, stored or deflated, exactly its declared size and CRC), so the
-    result is what ``_stream`` yields and also what an editor reading the part would get; a
-    part larger than declared, damaged, declaring a DTD or odd in any way is left to
-    ``_stream``, which then reports it exactly as before.
+    the same name, complete, stored or deflated, exactly its declared size and, up to
+    ``_SEEN_PART_MAX`` bytes, CRC), so the result is what ``_stream`` yields and, for those
+    small parts, what an editor reading the part would get; a part larger than declared,
+    damaged, declaring a DTD or odd in any way is left to ``_stream``, which then reports it
+    exactly as before. (The stream does not check CRCs: a large part skips that cost too.)
     """
     size = info.file_size
     if size > _WHOLE_MAX or info.flag_bits & 0x61:
@@ -277,9 +278,12 @@ def _whole_part(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
             return None
     else:
         return None
-    if len(out) != size or zlib.crc32(out) != info.CRC or _first_marker(out) is not None:
+    if len(out) != size or _first_marker(out) is not None:
         return None
-    _remember(key, out)
+    if size <= _SEEN_PART_MAX:
+        if zlib.crc32(out) != info.CRC:
+            return None
+        _remember(key, out)
     return out
 
 
@@ -295,8 +299,6 @@ _seen_bytes = 0
 def _remember(key: tuple, out: bytes) -> None:
     global _seen_bytes
     cost = len(out) + len(key[3])
-    if len(out) > _SEEN_PART_MAX:
-        return
     _SEEN[key] = out
     _seen_bytes += cost
     while _seen_bytes > _SEEN_MAX:
