@@ -15,6 +15,7 @@ picklable by reference (defined at module level) so worker processes and Dask wo
 """
 from __future__ import annotations
 
+import gc
 import inspect
 import multiprocessing
 import os
@@ -137,16 +138,21 @@ def _one_line(exc: BaseException) -> str:
 def fill_job(path: str, force: bool = False) -> FileResult:
     """Fill one workbook in place: safety check, staleness check, ``fill_workbook``.
 
-    ``fill_if_stale`` does the last two as ``is_stale`` + ``fill_workbook`` would, reading the
-    workbook once instead of twice.
+    ``fill_checked`` does the last two as ``is_stale`` + ``fill_workbook`` would, reading the
+    workbook once instead of twice, and opening the bytes the safety check read and the parts
+    it inflated rather than reading and inflating the file again.
     """
     t0 = time.perf_counter()
     try:
-        from .fill import fill_if_stale
-        from .safety import check_package
+        from .fill import fill_checked
+        from .safety import load_checked
 
-        check_package(path)
-        result = fill_if_stale(path, force=force)
+        checked = load_checked(path)
+        try:
+            result = fill_checked(path, checked, force=force)
+        finally:
+            if checked.zip is not None:
+                checked.zip.close()
         if result is None:
             return FileResult(path, SKIPPED, "inputs unchanged since the last fill (use --force to refill)",
                               time.perf_counter() - t0)
@@ -337,6 +343,10 @@ def _run_inline(files, job, force, prog, results) -> bool:
     return False
 
 
+#: a worker's first garbage-collection threshold (Python's default is 700); see _worker_init
+_WORKER_GC_THRESHOLD = 10_000
+
+
 def _worker_init(modules: tuple[str, ...]) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, workers finish their file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -345,6 +355,13 @@ def _worker_init(modules: tuple[str, ...]) -> None:
             __import__(m)
         except Exception:  # a missing optional module only costs start-up time later
             pass
+    # A worker fills file after file with the same modules loaded. Freezing what exists now (the
+    # imported modules: ~60,000 objects) keeps the cycle collector from scanning it again and
+    # again, and a higher first threshold lets a file's short-lived objects be freed by reference
+    # counting before a collection looks at them: a fill's collections cost ~2 ms with Python's
+    # defaults and ~0.4 ms with these, for a few MB more between collections.
+    gc.freeze()
+    gc.set_threshold(_WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def _mp_context(preload: tuple[str, ...]):

@@ -1399,16 +1399,34 @@ def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
     False, or with ``force``) by ``fill_workbook(path)`` — same checks in the same order, same
     errors, same result — but the workbook is opened and read once, not twice.
     """
+    return _fill_if_stale(Path(path), force, None)
+
+
+def fill_checked(path, checked, *, force: bool = False) -> FillResult | None:
+    """``fill_if_stale(path, force=force)`` on a workbook ``safety.load_checked(path)`` has just read.
+
+    The editor opens the checked bytes, reusing the zip directory and the parts the check
+    inflated, instead of reading, parsing and inflating the file again (``batch.fill_job``).
+    """
+    return _fill_if_stale(Path(path), force, checked if checked.data is not None else None)
+
+
+def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     from .ooxml import WorkbookEditor
     from .reader import read_review, read_with_problems
 
     t0 = time.perf_counter()
-    path = Path(path)
+
+    def open_editor():
+        if checked is None:
+            return WorkbookEditor.open(path)
+        return WorkbookEditor.open_bytes(path, checked.data, zf=checked.zip, inflated=checked.parts)
+
     if force:  # fill_workbook's order: read, then open
         review = read_review(path)
-        original = path.read_bytes()
-        return _fill_open(path, path, review, original, WorkbookEditor.open(path), None, t0)
-    editor = WorkbookEditor.open(path)  # is_stale's order: open, then read
+        original = path.read_bytes() if checked is None else checked.data
+        return _fill_open(path, path, review, original, open_editor(), None, t0, checked)
+    editor = open_editor()  # is_stale's order: open, then read
     try:
         stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
         review, problems = read_with_problems(path)  # read_review(path, strict=...) without reading twice
@@ -1419,28 +1437,39 @@ def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
             from .errors import ValidationError
 
             raise ValidationError(errors)
-        original = path.read_bytes()
+        original = path.read_bytes() if checked is None else checked.data
     except BaseException:
         editor.close()
         raise
-    return _fill_open(path, path, review, original, editor, None, t0)
+    return _fill_open(path, path, review, original, editor, None, t0, checked)
 
 
 def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
-               t0: float) -> FillResult:
-    """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``."""
+               t0: float, checked=None) -> FillResult:
+    """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
+
+    ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated
+    parts stand in for opening ``original`` again.
+    """
     import zipfile
 
     try:
         keep: set[str] = set()
-        with zipfile.ZipFile(io.BytesIO(original)) as zf:  # the one look at the original zip
+        # the one look at the original zip
+        zf = zipfile.ZipFile(io.BytesIO(original)) if checked is None else checked.zip
+        inflated = checked.parts if checked is not None else {}
+        try:
             for table, keys in (("Scorecard", F.FORMULA_COLUMNS), ("NextYear", QUARTER_KEYS)):
                 layout = review.layouts.get(table)
                 if layout is not None and not review.table(table).empty:
                     part = editor.sheet(layout.sheet).part
+                    xml = inflated.get(part)  # exactly what zf.read(part) returns
                     keep |= {f"{layout.sheet}!{c}" if table != "Scorecard" else c
-                             for c in hand_typed_cells(zf.read(part), layout, keys)}
+                             for c in hand_typed_cells(zf.read(part) if xml is None else xml, layout, keys)}
             before = zf.infolist()
+        finally:
+            if checked is None:
+                zf.close()
         plan = build_fill_plan(review, as_of=as_of, keep=keep)
         old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
         old_time = editor.get_custom_property(FILLED_AT_PROPERTY)

@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import re
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -77,6 +78,32 @@ def check_package(path: str | os.PathLike, limits: Limits | None = None) -> Pack
     limits enforced on the bytes actually produced, so headers that under-declare sizes do not
     help. External workbook links are listed in ``PackageInfo.external_links``, never opened.
     """
+    return _check(path, limits, keep=False).info
+
+
+@dataclass
+class CheckedPackage:
+    """``check_package``'s verdict plus what it read, for a caller that opens the workbook next.
+
+    ``batch`` fills each file right after checking it: handing on the bytes, the parsed zip
+    directory and the parts the check inflated anyway saves reading, parsing and inflating them
+    again. ``data`` is None for a file too large to hold in memory (it was checked from disk).
+    """
+
+    info: PackageInfo
+    data: bytes | None = None
+    zip: zipfile.ZipFile | None = None  # open on ``data``; its directory parsed once
+    #: small XML parts inflated whole, by zip name: only parts zipfile itself would read without
+    #: complaint (plain local header with the same name, complete, size and CRC as declared)
+    parts: dict[str, bytes] = field(default_factory=dict)
+
+
+def load_checked(path: str | os.PathLike, limits: Limits | None = None) -> CheckedPackage:
+    """``check_package(path)`` (same checks, same errors), keeping the bytes and parts it read."""
+    return _check(path, limits, keep=True)
+
+
+def _check(path: str | os.PathLike, limits: Limits | None, keep: bool) -> CheckedPackage:
     limits = limits or DEFAULT_LIMITS
     path = Path(path)
     name = str(path)
@@ -95,80 +122,204 @@ def check_package(path: str | os.PathLike, limits: Limits | None = None) -> Pack
         raise WorkbookFormatError("not a zip package", file=name, value=head,
                                   expected="an .xlsx/.xlsm (a zip starting with 'PK')")
     try:
-        zf = zipfile.ZipFile(_source(path))
+        data = _source(path)
+        zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise WorkbookFormatError(f"the zip is damaged or truncated ({exc})", file=name,
                                   expected="a complete .xlsx/.xlsm; re-save or re-download it") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > limits.max_entries:
-            raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
-                                      expected=f"at most {limits.max_entries}")
-        seen: set[str] = set()
-        declared = 0
-        for info in infos:
-            fn = info.filename
-            low = fn.lower()
-            if low in seen:
-                raise UnsafeWorkbookError("duplicate part names in the zip", file=name, value=fn,
-                                          expected="each part stored once")
-            seen.add(low)
-            check_entry(info, name)
-            _check_size(name, fn, info.file_size, info.compress_size, limits)
-            declared += info.file_size
-            if declared > limits.max_total_uncompressed:
-                raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
-                                          file=name, value=declared,
-                                          expected=f"at most {limits.max_total_uncompressed} bytes")
-        if "[content_types].xml" not in seen:
-            raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
-                                      expected="an Office Open XML package (.xlsx/.xlsm)")
-        total = 0
-        external: list[str] = []
-        for info in infos:
-            fn = info.filename
-            low = fn.lower()
-            if not low.endswith(_XML_SUFFIXES):
-                continue  # images, vbaProject.bin …: copied, never parsed by us
-            data_tail = b""
-            size = 0
-            keep = low.startswith("xl/externallinks/_rels/")
-            kept = bytearray()
-            for chunk in _stream(zf, info, name, limits):
-                size += len(chunk)
-                _check_size(name, fn, size, info.compress_size, limits)
-                if total + size > limits.max_total_uncompressed:
-                    raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
-                                              file=name, value=total + size,
-                                              expected=f"at most {limits.max_total_uncompressed} bytes")
-                window = data_tail + chunk
-                marker = _first_marker(window)
-                if marker is not None:
-                    raise UnsafeWorkbookError(f"part {fn} declares a DTD or XML entities", file=name,
-                                              value=marker.replace(b"\x00", b"").decode(),
-                                              expected="plain Office XML without <!DOCTYPE>/<!ENTITY> "
-                                                       "(entity expansion or external entities)")
-                data_tail = window[-_OVERLAP:]
-                if keep and len(kept) < 1 << 20:
-                    kept += chunk
-            total += size
-            if keep:
-                for m in _EXTERNAL_TARGET.finditer(bytes(kept)):
-                    target = (m.group(1) or m.group(2) or b"").decode("utf-8", "replace")
-                    external.append(target)
-        return PackageInfo(path=path, entries=len(infos), compressed=sum(i.compress_size for i in infos),
-                           uncompressed=total + sum(i.file_size for i in infos
-                                                    if not i.filename.lower().endswith(_XML_SUFFIXES)),
-                           external_links=external,
-                           has_macros=any(i.filename.lower() == "xl/vbaproject.bin" for i in infos))
+    parts: dict[str, bytes] | None = {} if keep and data is not None else None
+    try:
+        info = _inspect(zf, path, limits, data, parts)
+    except BaseException:
+        zf.close()
+        raise
+    if parts is not None:
+        return CheckedPackage(info, data, zf, parts)
+    zf.close()
+    return CheckedPackage(info)
 
 
-def _source(path: Path):
-    """What to open as the zip: the bytes of a workbook of ordinary size, read once (every part is then
-    read from memory, without a seek and a read of the file per part), else the file itself."""
+def _inspect(zf: zipfile.ZipFile, path: Path, limits: Limits, data: bytes | None,
+             parts: dict[str, bytes] | None) -> PackageInfo:
+    """The checks themselves, on the open zip ``data`` (None: on disk).
+
+    XML parts inflated whole are put in ``parts`` (when given), up to ``_KEEP_BUDGET`` bytes."""
+    name = str(path)
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
+                                  expected=f"at most {limits.max_entries}")
+    seen: set[str] = set()
+    declared = 0
+    for info in infos:
+        fn = info.filename
+        low = fn.lower()
+        if low in seen:
+            raise UnsafeWorkbookError("duplicate part names in the zip", file=name, value=fn,
+                                      expected="each part stored once")
+        seen.add(low)
+        check_entry(info, name)
+        _check_size(name, fn, info.file_size, info.compress_size, limits)
+        declared += info.file_size
+        if declared > limits.max_total_uncompressed:
+            raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
+                                      file=name, value=declared,
+                                      expected=f"at most {limits.max_total_uncompressed} bytes")
+    if "[content_types].xml" not in seen:
+        raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
+                                  expected="an Office Open XML package (.xlsx/.xlsm)")
+    total = 0
+    budget = _KEEP_BUDGET
+    external: list[str] = []
+    for info in infos:
+        fn = info.filename
+        low = fn.lower()
+        if not low.endswith(_XML_SUFFIXES):
+            continue  # images, vbaProject.bin …: copied, never parsed by us
+        keep = low.startswith("xl/externallinks/_rels/")
+        whole = _whole_part(data, info) if data is not None else None
+        if whole is not None and _fits(len(whole), info, total, limits) and (not keep or len(whole) <= _KEPT_MAX):
+            # the stream below would find the same bytes and nothing to refuse in them
+            size = len(whole)
+            kept = whole
+            if parts is not None and size <= min(budget, _SEEN_PART_MAX):  # CRC checked: as zipfile reads it
+                parts[fn] = whole
+                budget -= size
+        else:
+            size, kept = _check_streamed(zf, info, name, limits, total, keep)
+        total += size
+        if keep:
+            for m in _EXTERNAL_TARGET.finditer(bytes(kept)):
+                target = (m.group(1) or m.group(2) or b"").decode("utf-8", "replace")
+                external.append(target)
+    return PackageInfo(path=path, entries=len(infos), compressed=sum(i.compress_size for i in infos),
+                       uncompressed=total + sum(i.file_size for i in infos
+                                                if not i.filename.lower().endswith(_XML_SUFFIXES)),
+                       external_links=external,
+                       has_macros=any(i.filename.lower() == "xl/vbaproject.bin" for i in infos))
+
+
+def _check_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, total: int,
+                    keep: bool) -> tuple[int, bytes | bytearray]:
+    """Decompress one XML part chunk by chunk, refusing it as soon as a limit or a marker is hit.
+
+    Returns the part's size and, when ``keep``, its first ~1 MB (external link targets)."""
+    fn = info.filename
+    data_tail = b""
+    size = 0
+    kept = bytearray()
+    for chunk in _stream(zf, info, name, limits):
+        size += len(chunk)
+        _check_size(name, fn, size, info.compress_size, limits)
+        if total + size > limits.max_total_uncompressed:
+            raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
+                                      file=name, value=total + size,
+                                      expected=f"at most {limits.max_total_uncompressed} bytes")
+        window = data_tail + chunk
+        marker = _first_marker(window)
+        if marker is not None:
+            raise UnsafeWorkbookError(f"part {fn} declares a DTD or XML entities", file=name,
+                                      value=marker.replace(b"\x00", b"").decode(),
+                                      expected="plain Office XML without <!DOCTYPE>/<!ENTITY> "
+                                               "(entity expansion or external entities)")
+        data_tail = window[-_OVERLAP:]
+        if keep and len(kept) < _KEPT_MAX:
+            kept += chunk
+    return size, kept
+
+
+_KEPT_MAX = 1 << 20  # bytes of an external-link part searched for targets
+#: parts up to this size are inflated in one call when the package is in memory (the stream's
+#: per-chunk work costs more than the inflation of a small part); larger ones are streamed
+_WHOLE_MAX = 16 * 1024**2
+_KEEP_BUDGET = 64 * 1024**2  # inflated bytes a CheckedPackage holds at most (parts up to _SEEN_PART_MAX)
+
+
+def _whole_part(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """One XML part inflated in one call and free of DTD markers, or None to stream it instead.
+
+    Only a part that zipfile would read without complaint is returned (plain local header with
+    the same name, complete, stored or deflated, exactly its declared size and, up to
+    ``_SEEN_PART_MAX`` bytes, CRC), so the result is what ``_stream`` yields and, for those
+    small parts, what an editor reading the part would get; a part larger than declared,
+    damaged, declaring a DTD or odd in any way is left to ``_stream``, which then reports it
+    exactly as before. (The stream does not check CRCs: a large part skips that cost too.)
+    """
+    size = info.file_size
+    if size > _WHOLE_MAX or info.flag_bits & 0x61:
+        return None
+    off = info.header_offset
+    if data[off:off + 4] != b"PK\x03\x04":
+        return None
+    flags, n, m = struct.unpack("<H18xHH", data[off + 6:off + 30])
+    if flags & 0x60:  # zipfile refuses these (patched data, strong encryption) in the local header
+        return None
+    try:
+        local_name = data[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if local_name != info.orig_filename:
+        return None
+    start = off + 30 + n + m
+    payload = data[start:start + info.compress_size]
+    if len(payload) != info.compress_size:
+        return None
+    key = (info.compress_type, size, info.CRC, payload)
+    out = _SEEN.get(key)
+    if out is not None:
+        return out
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = payload
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        try:
+            # one byte more than declared: a stream longer than its header says is left to _stream
+            out = zlib.decompressobj(-15).decompress(payload, size + 1)
+        except zlib.error:
+            return None
+    else:
+        return None
+    if len(out) != size or _first_marker(out) is not None:
+        return None
+    if size <= _SEEN_PART_MAX:
+        if zlib.crc32(out) != info.CRC:
+            return None
+        _remember(key, out)
+    return out
+
+
+#: clean parts already inflated, by (compression, size, CRC, compressed bytes): workbooks split
+#: from one master share most parts (styles, theme, rels, tables, unchanged sheets), and a part
+#: with the same compressed bytes inflates to the same clean result. Bounded, oldest dropped first.
+_SEEN: dict[tuple, bytes] = {}
+_SEEN_PART_MAX = 256 * 1024
+_SEEN_MAX = 16 * 1024**2
+_seen_bytes = 0
+
+
+def _remember(key: tuple, out: bytes) -> None:
+    global _seen_bytes
+    cost = len(out) + len(key[3])
+    _SEEN[key] = out
+    _seen_bytes += cost
+    while _seen_bytes > _SEEN_MAX:
+        old_key = next(iter(_SEEN))
+        _seen_bytes -= len(_SEEN.pop(old_key)) + len(old_key[3])
+
+
+def _fits(size: int, info: zipfile.ZipInfo, total: int, limits: Limits) -> bool:
+    """True when streaming a part of ``size`` bytes would hit no limit: every size the stream
+    checks on the way is at most ``size``."""
+    if size > limits.max_part_uncompressed or total + size > limits.max_total_uncompressed:
+        return False
+    return not (size > limits.ratio_floor and size > limits.max_ratio * max(info.compress_size, 1))
+
+
+def _source(path: Path) -> bytes | None:
+    """The bytes of a workbook of ordinary size, read once (every part is then read from memory,
+    without a seek and a read of the file per part); None for a larger file, read from disk."""
     if path.stat().st_size <= _IN_MEMORY:
-        return io.BytesIO(path.read_bytes())
-    return path
+        return path.read_bytes()
+    return None
 
 
 def _first_marker(window: bytes) -> bytes | None:

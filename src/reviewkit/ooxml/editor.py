@@ -63,6 +63,12 @@ class WorkbookEditor:
         """Open and validate ``path``; raises WorkbookFormatError / UnsafeWorkbookError for bad files."""
         return cls(Package.open(path, limits))
 
+    @classmethod
+    def open_bytes(cls, path: str | os.PathLike, data: bytes, *, zf=None, inflated: dict[str, bytes] | None = None,
+                   limits: Limits | None = None) -> WorkbookEditor:
+        """``open(path)`` on ``data`` already read from ``path``; see ``Package.open``."""
+        return cls(Package.open(path, limits, data=data, zf=zf, inflated=inflated))
+
     def __enter__(self) -> WorkbookEditor:
         return self
 

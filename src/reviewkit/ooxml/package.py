@@ -100,16 +100,24 @@ class Package:
         self.content_types = ContentTypes(self)
         self._rels_cache: dict[str, list[Relationship]] = {}
         self._rels_dirty: set[str] = set()
+        self._whole: dict[str, bytes] = {}  # parts a caller already inflated and checked (``open``)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike, limits: Limits | None = None) -> Package:
+    def open(cls, path: str | os.PathLike, limits: Limits | None = None, *, data: bytes | None = None,
+             zf: zipfile.ZipFile | None = None, inflated: dict[str, bytes] | None = None) -> Package:
+        """Open ``path``, or ``data`` already read from it (``reviewkit.safety.load_checked``).
+
+        ``zf``: a zip opened on ``data`` (its directory is not parsed again); ``inflated``: parts
+        by zip name, each exactly what reading the entry with zipfile gives (not inflated again).
+        """
         path = Path(path)
         limits = limits or Limits()
         name = str(path)
         if not path.is_file():
             raise WorkbookFormatError("no such workbook", file=name, expected="an existing .xlsx/.xlsm file")
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
         if data[:8] == OLE_MAGIC:
             if any(marker in data for marker in _ENCRYPTION_MARKERS):
                 raise WorkbookFormatError("the workbook is encrypted (password to open)", file=name,
@@ -121,11 +129,12 @@ class Package:
             raise WorkbookFormatError("not a zip package", file=name, value=data[:8],
                                       expected="an .xlsx/.xlsm (a zip starting with 'PK')")
         try:
-            zf = zipfile.ZipFile(_BytesReader(data))
+            zf = zipfile.ZipFile(_BytesReader(data)) if zf is None else zf
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise WorkbookFormatError(f"the zip is damaged or truncated ({exc})", file=name,
                                       expected="a complete .xlsx/.xlsm; re-save or re-download it") from exc
         pkg = cls(path, data, zf, limits)
+        pkg._whole = inflated or {}
         pkg._check_entries()
         pkg._check_prologs()
         return pkg
@@ -243,6 +252,9 @@ class Package:
         read); anything else gives None and the caller falls back to zipfile, which then
         reports the problem exactly as before.
         """
+        whole = self._whole.get(info.filename)
+        if whole is not None:
+            return whole[:limit]
         d = self._data
         off = info.header_offset
         if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
