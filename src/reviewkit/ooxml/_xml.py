@@ -162,10 +162,13 @@ class PreservingXml:
         self._snapshots = self._layout.snapshots
         self._attrs = dict(self.root.attrib)
 
-    def to_bytes(self, inserts: dict | None = None) -> bytes | None:
+    def to_bytes(self, inserts: dict | None = None, changed=None) -> bytes | None:
         """The part's bytes. ``inserts`` maps top-level children to serialized XML to write as
         their last children (records kept as text); with it, None means the part must be
-        serialized whole, and the caller has to put those records in the tree first."""
+        serialized whole, and the caller has to put those records in the tree first.
+
+        ``changed``: when the caller knows every top-level child it modified, those children (a
+        set); any other original child is then copied without serializing it to compare."""
         data, root = self.data, self.root
         spans = self._layout.spans(data)
         if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
@@ -180,7 +183,8 @@ class PreservingXml:
         for child in root:
             extra = inserts.get(child) if inserts else None
             i = index.get(child)
-            if extra is None and i is not None and etree.tostring(child) == self._snapshots[i]:
+            if extra is None and i is not None and (
+                    (changed is not None and child not in changed) or etree.tostring(child) == self._snapshots[i]):
                 chunks.append(data[base + child_span[i][0]:base + child_span[i][1]])
             elif extra is None:
                 chunks.append(fragment(child, root.nsmap))

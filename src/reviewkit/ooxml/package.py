@@ -526,6 +526,7 @@ class ContentTypes:
                 if part.lower() in gone:
                     root.remove(el)
                     changed = True
+        modified: set = set()  # original top-level elements edited in place
         for ext, ct in self._defaults.items():
             defaults = list(root.iter(q("Default", CT_NS)))
             if any(el.get("Extension", "").lower() == ext for el in defaults):
@@ -533,6 +534,7 @@ class ContentTypes:
             new = etree.Element(q("Default", CT_NS), Extension=ext, ContentType=ct)
             if defaults:
                 defaults[-1].addnext(new)
+                modified.add(_top_level(defaults[-1], root))  # compared as before (its tail may move)
             else:
                 root.insert(0, new)
             changed = True
@@ -552,6 +554,7 @@ class ContentTypes:
             if el is not None:
                 if el.get("ContentType") != ct:
                     el.set("ContentType", ct)
+                    modified.add(_top_level(el, root))
                     changed = True
                 self._lookup = None
             else:
@@ -561,7 +564,16 @@ class ContentTypes:
                 self._index()[0].setdefault(unquote("/" + name).lower(), ct)
                 changed = True
         if changed:
-            self._pkg.set(self.NAME, self._doc.to_bytes())
+            # only this method edits the tree: elements added or removed, and ``modified``
+            self._pkg.set(self.NAME, self._doc.to_bytes(changed=modified))
+
+
+def _top_level(el: etree._Element, root: etree._Element) -> etree._Element:
+    """The child of ``root`` that holds ``el`` (itself when it is one)."""
+    parent = el.getparent()
+    while parent is not None and parent is not root:
+        el, parent = parent, parent.getparent()
+    return el
 
 
 def _rels_xml(rels: list[Relationship]) -> bytes:
@@ -668,13 +680,35 @@ def _central_record(info, flags: int, name: bytes, extra: bytes, offset: int) ->
 BIG_PART = 16 * 1024**2
 
 
-def _deflated_entry(name: str, data: bytes, original: zipfile.ZipInfo | None, offset: int) -> tuple[bytes, bytes]:
+#: small parts deflated in this process, by content: workbooks made from one template write the
+#: same workbook, content-type, relationship and often styles parts, and setting up a deflate
+#: stream costs as much as compressing a few KB
+_DEFLATED: dict[bytes, tuple[bytes, int]] = {}
+_DEFLATED_MAX_BYTES = 32 * 1024
+
+
+def _deflate(data: bytes) -> tuple[bytes, int]:
+    """(raw deflate stream, CRC-32) of ``data``."""
+    small = len(data) <= _DEFLATED_MAX_BYTES
+    if small:
+        found = _DEFLATED.get(data)
+        if found is not None:
+            return found
     # level 6 like Excel for ordinary parts; level 1 for huge sheets (4x faster, ~25% larger)
     co = zlib.compressobj(6 if len(data) < BIG_PART else 1, zlib.DEFLATED, -15)
-    payload = co.compress(data) + co.flush()
+    found = (co.compress(data) + co.flush(), zlib.crc32(data))
+    if small:
+        if len(_DEFLATED) >= 128:
+            _DEFLATED.pop(next(iter(_DEFLATED)))
+        _DEFLATED[data] = found
+    return found
+
+
+def _deflated_entry(name: str, data: bytes, original: zipfile.ZipInfo | None, offset: int) -> tuple[bytes, bytes]:
+    payload, crc = _deflate(data)
     info = zipfile.ZipInfo(name, date_time=original.date_time if original else _FIXED_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info.CRC = zlib.crc32(data)
+    info.CRC = crc
     info.compress_size = len(payload)
     info.file_size = len(data)
     info.create_system = 0
