@@ -135,13 +135,18 @@ class Package:
         for info in self._zip.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
                 continue
+            key = self._cache_key(info)
+            if key is not None and key in _CLEAN_PROLOGS:  # these very bytes passed below before
+                continue
             # the prolog is what matters and is short: a small head decides as the 4 KB one
             # would whenever the root element starts well inside it (or it is the whole part)
-            head = self._inflate(info, 512)
+            head = self._inflate(info, 512, key[-1] if key is not None else None)
             if head is not None:
                 root_at = _xml._first_element_start(head)
                 if len(head) == info.file_size or 0 <= root_at <= len(head) - 9:
                     _xml.check_no_dtd(head, str(self.path), info.filename, root_at)
+                    if key is not None:
+                        _remember(_CLEAN_PROLOGS, key, None)
                     continue
             head = self._inflate(info, 4096)
             if head is not None and (_xml._first_element_start(head) >= 0 or len(head) < 4096):
@@ -220,8 +225,16 @@ class Package:
         if actual in self._new:
             return self._new[actual]
         info = self._infos[actual]
-        data = self._inflate(info, info.file_size)
+        # worksheets are read to be edited and differ between workbooks: not worth keeping
+        key = None if _is_worksheet(actual) else self._cache_key(info)
+        if key is not None:
+            data = _INFLATED.get(key)
+            if data is not None:  # these very bytes inflated and checked before
+                return data
+        data = self._inflate(info, info.file_size, key[-1] if key is not None else None)
         if data is not None and len(data) == info.file_size:
+            if key is not None:
+                _remember(_INFLATED, key, data)
             return data
         try:
             with self._zip.open(info) as fh:
@@ -234,15 +247,17 @@ class Package:
                                       expected="sizes that match the zip directory")
         return data
 
-    def _inflate(self, info: zipfile.ZipInfo, limit: int) -> bytes | None:
-        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+    def _cache_key(self, info: zipfile.ZipInfo) -> tuple | None:
+        """(size, CRC, compression, compressed bytes) of a small part with a plain local header:
+        the same key means the same bytes once inflated. None otherwise."""
+        if info.compress_size > _CACHED_MAX_BYTES or info.file_size > _CACHED_MAX_BYTES:
+            return None
+        payload = self._payload(info)
+        return None if payload is None else (info.file_size, info.CRC, info.compress_type, payload)
 
-        Opening an entry with zipfile costs more than inflating a small part, and a workbook
-        has dozens of them. Only an entry that zipfile would read without complaint is read
-        here (plain header, same name in both headers, CRC checked when the whole part is
-        read); anything else gives None and the caller falls back to zipfile, which then
-        reports the problem exactly as before.
-        """
+    def _payload(self, info: zipfile.ZipInfo) -> bytes | None:
+        """An entry's compressed bytes when zipfile would read its local header without
+        complaint (plain header, same name in both headers, complete), else None."""
         d = self._data
         off = info.header_offset
         if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
@@ -256,9 +271,24 @@ class Package:
             return None
         start = off + 30 + n + m
         payload = d[start:start + info.compress_size]
-        size = info.file_size
         if len(payload) != info.compress_size:
             return None
+        return payload
+
+    def _inflate(self, info: zipfile.ZipInfo, limit: int, payload: bytes | None = None) -> bytes | None:
+        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+
+        Opening an entry with zipfile costs more than inflating a small part, and a workbook
+        has dozens of them. Only an entry that zipfile would read without complaint is read
+        here (plain header, same name in both headers, CRC checked when the whole part is
+        read); anything else gives None and the caller falls back to zipfile, which then
+        reports the problem exactly as before. ``payload``: ``_payload(info)`` if known.
+        """
+        if payload is None:
+            payload = self._payload(info)
+            if payload is None:
+                return None
+        size = info.file_size
         if info.compress_type == zipfile.ZIP_STORED:
             if info.compress_size != size:
                 return None
@@ -607,6 +637,25 @@ def resolve_target(source: str, target: str) -> str:
         return posixpath.normpath(target).lstrip("/")
     base = posixpath.dirname(source.lstrip("/"))
     return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
+
+
+#: small parts by ``Package._cache_key``: workbooks split from one master share most of their
+#: parts (rels, tables, theme, styles, workbook, instruction sheets), so each is inflated and its
+#: prolog checked once per process. _CLEAN_PROLOGS: keys whose prolog passed the DTD check;
+#: _INFLATED: key -> the whole part, CRC-checked (not worksheets).
+_CLEAN_PROLOGS: dict[tuple, None] = {}
+_INFLATED: dict[tuple, bytes] = {}
+_CACHED_MAX_BYTES = 32 * 1024
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and "/_rels/" not in name
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= 512:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 class _BytesReader:
