@@ -355,10 +355,15 @@ class Package:
         name = rels_name(source)
         out: list[Relationship] = []
         if self.exists(name):
-            root = self.read_xml(name)
-            for el in root.iter(q("Relationship", PKG_REL)):
-                out.append(Relationship(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
-                                        el.get("TargetMode") == "External"))
+            data = self.read(name)
+            found = _RELS_BY_CONTENT.get(data)
+            if found is None:
+                root = _xml.parse(data, str(self.path), name)
+                found = tuple((el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
+                               el.get("TargetMode") == "External")
+                              for el in root.iter(q("Relationship", PKG_REL)))
+                _remember(_RELS_BY_CONTENT, data, found)
+            out = [Relationship(*fields) for fields in found]
         self._rels_cache[source] = out
         return out
 
@@ -644,6 +649,8 @@ def resolve_target(source: str, target: str) -> str:
 #: prolog checked once per process. _CLEAN_PROLOGS: keys whose prolog passed the DTD check;
 #: _INFLATED: key -> the whole part, CRC-checked (not worksheets).
 _CLEAN_PROLOGS: dict[tuple, None] = {}
+#: a .rels part's bytes -> its relationships (id, type, target, external), parsed once per process
+_RELS_BY_CONTENT: dict[bytes, tuple] = {}
 _INFLATED: dict[tuple, bytes] = {}
 _CACHED_MAX_BYTES = 32 * 1024
 
