@@ -142,7 +142,17 @@ def _display_width(text: str) -> int:
     """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
     if text.isascii():  # no ASCII character is wide
         return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    found = _WIDTHS.get(text)
+    if found is None:
+        found = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+        if len(_WIDTHS) >= 10_000:
+            _WIDTHS.clear()
+        _WIDTHS[text] = found
+    return found
+
+
+#: display widths of non-ASCII texts: _wrap measures CJK text one character at a time
+_WIDTHS: dict[str, int] = {}
 
 
 def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
@@ -362,10 +372,14 @@ def _kpi_format(kpi: pd.Series) -> str:
 
 
 _col_letters = functools.lru_cache(maxsize=256)(num_to_col)
+_COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
 
 
 class _Grid:
-    """Cells of an owned sheet, written row by row."""
+    """Cells of an owned sheet, written row by row.
+
+    Cells are made with ``Cell._unchecked``: the SheetSpec that ``spec`` builds checks every
+    reference, so checking each one here as well would only double the work."""
 
     def __init__(self):
         self.cells: dict[str, Cell] = {}
@@ -373,14 +387,16 @@ class _Grid:
         self.merged: list[str] = []
         self.rules: list = []
         self.charts: list[Chart] = []
+        self.columns: set[int] = set()  # the column numbers cells were put in
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{_col_letters(col)}{row or self.row}"
+        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else _col_letters(col)}{row or self.row}"
+        self.columns.add(col)
         if formula is not None:
-            self.cells[ref] = Cell(ref, _cached(value), style, formula)
+            self.cells[ref] = Cell._unchecked(ref, _cached(value), style, formula)
         else:
-            self.cells[ref] = Cell(ref, _plain(value), style)
+            self.cells[ref] = Cell._unchecked(ref, _plain(value), style)
         return ref
 
     def line(self, values: list, styles: list | CellStyle | None = None, start: int = 1) -> int:
@@ -400,7 +416,7 @@ class _Grid:
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
-        setup = _fit_page_setup(cells, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
+        setup = _fit_columns(self.columns, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
         return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
                          show_grid_lines=False, page_setup=setup)
@@ -1214,7 +1230,11 @@ def _fit_page_setup(cells, col_widths: dict, freeze: str | None) -> PageSetup:
     """:func:`_page_setup` from a sheet's cells, widths by column number and frozen cell."""
     # the column letters of each distinct head (ref without its row), in the order the cells come
     heads = dict.fromkeys(c.ref.rstrip("0123456789") for c in cells)
-    used = {parse_col(re.match(r"[A-Z]+", h).group()) for h in heads}
+    return _fit_columns({parse_col(re.match(r"[A-Z]+", h).group()) for h in heads}, col_widths, freeze)
+
+
+def _fit_columns(used: set[int], col_widths: dict, freeze: str | None) -> PageSetup:
+    """:func:`_fit_page_setup` from the column numbers the cells use."""
     width = sum(col_widths.get(col, 8.43) for col in used)
     pages = max(1, math.ceil(width / 200))
     # On a sheet several pages wide, the frozen columns (a timeline's task names) print on each page.

@@ -162,25 +162,41 @@ class PreservingXml:
         self._snapshots = self._layout.snapshots
         self._attrs = dict(self.root.attrib)
 
-    def to_bytes(self, inserts: dict | None = None) -> bytes | None:
+    def spliceable(self) -> bool:
+        """True while ``to_bytes`` copies unchanged children from the original bytes (and so can
+        take ``inserts`` / ``replace``): the part could be split into its top-level children and
+        the root element's attributes are as parsed."""
+        spans = self._layout.spans(self.data)
+        return spans is not None and len(spans[1]) == len(self._originals) and dict(self.root.attrib) == self._attrs
+
+    def to_bytes(self, inserts: dict | None = None, changed=None, replace: dict | None = None) -> bytes | None:
         """The part's bytes. ``inserts`` maps top-level children to serialized XML to write as
         their last children (records kept as text); with it, None means the part must be
-        serialized whole, and the caller has to put those records in the tree first."""
+        serialized whole, and the caller has to put those records in the tree first.
+
+        ``changed``: when the caller knows every top-level child it modified, those children (a
+        set); any other original child is then copied without serializing it to compare.
+        ``replace``: new top-level children (placeholders) -> the serialized XML to write in
+        their place; like ``inserts``, only while :meth:`spliceable` (else None)."""
         data, root = self.data, self.root
-        spans = self._layout.spans(data)
-        if spans is None or len(spans[1]) != len(self._originals) or dict(root.attrib) != self._attrs:
-            if inserts:
+        if not self.spliceable():
+            if inserts or replace:
                 return None
             return data[:self._root_at] + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+        spans = self._layout.spans(data)
         root_tag, child_span, closing = spans
         base = self._root_at
         index = {el: i for i, el in enumerate(self._originals)}
         chunks = [data[:base + root_tag]]
         used = 0
         for child in root:
+            if replace and child in replace:
+                chunks.append(replace[child])
+                continue
             extra = inserts.get(child) if inserts else None
             i = index.get(child)
-            if extra is None and i is not None and etree.tostring(child) == self._snapshots[i]:
+            if extra is None and i is not None and (
+                    (changed is not None and child not in changed) or etree.tostring(child) == self._snapshots[i]):
                 chunks.append(data[base + child_span[i][0]:base + child_span[i][1]])
             elif extra is None:
                 chunks.append(fragment(child, root.nsmap))

@@ -50,6 +50,7 @@ class WorkbookEditor:
         self._pkg = pkg
         self.path = pkg.path
         self._closed = False
+        self._sheets_cache: tuple | None = None
         self._find_workbook()
         self._editors: dict[str, WorksheetEditor] = {}
         self._owned: dict[str, tuple[SheetSpec, int | None]] = {}
@@ -108,15 +109,26 @@ class WorkbookEditor:
         self.date1904 = wbpr is not None and wbpr.get("date1904", "0").lower() in ("1", "true")
 
     def _sheets(self) -> list[tuple[etree._Element, str | None]]:
-        """(``<sheet>`` element, its part name or None) in tab order."""
-        rels = {r.id: r for r in self._pkg.rels(self.workbook_part)}
-        out = []
+        """(``<sheet>`` element, its part name or None) in tab order.
+
+        Kept until the workbook's relationships or its ``<sheets>`` change (a fill looks the
+        sheets up a dozen times): the key holds the relationship list, its length and last item,
+        and the ``<sheets>`` element with its child count."""
+        rel_list = self._pkg.rels(self.workbook_part)
         sheets = self._wb.find(_SHEETS_TAG)
+        key = (len(rel_list), rel_list[-1] if rel_list else None, sheets,
+               len(sheets) if sheets is not None else -1)
+        cached = self._sheets_cache
+        if cached is not None and cached[0] is rel_list and cached[1] == key:
+            return cached[2]
+        rels = {r.id: r for r in rel_list}
+        out = []
         for el in (sheets if sheets is not None else []):
             if el.tag != _SHEET_TAG:
                 continue
             rel = rels.get(el.get(_RID_ATTR))
             out.append((el, resolve_target(self.workbook_part, rel.target) if rel else None))
+        self._sheets_cache = (rel_list, key, out)
         return out
 
     @property

@@ -144,13 +144,18 @@ class Package:
         for info in self._zip.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
                 continue
+            key = self._cache_key(info)
+            if key is not None and key in _CLEAN_PROLOGS:  # these very bytes passed below before
+                continue
             # the prolog is what matters and is short: a small head decides as the 4 KB one
             # would whenever the root element starts well inside it (or it is the whole part)
-            head = self._inflate(info, 512)
+            head = self._inflate(info, 512, key[-1] if key is not None else None)
             if head is not None:
                 root_at = _xml._first_element_start(head)
                 if len(head) == info.file_size or 0 <= root_at <= len(head) - 9:
                     _xml.check_no_dtd(head, str(self.path), info.filename, root_at)
+                    if key is not None:
+                        _remember(_CLEAN_PROLOGS, key, None)
                     continue
             head = self._inflate(info, 4096)
             if head is not None and (_xml._first_element_start(head) >= 0 or len(head) < 4096):
@@ -229,8 +234,16 @@ class Package:
         if actual in self._new:
             return self._new[actual]
         info = self._infos[actual]
-        data = self._inflate(info, info.file_size)
+        # worksheets are read to be edited and differ between workbooks: not worth keeping
+        key = None if _is_worksheet(actual) else self._cache_key(info)
+        if key is not None:
+            data = _INFLATED.get(key)
+            if data is not None:  # these very bytes inflated and checked before
+                return data
+        data = self._inflate(info, info.file_size, key[-1] if key is not None else None)
         if data is not None and len(data) == info.file_size:
+            if key is not None:
+                _remember(_INFLATED, key, data)
             return data
         try:
             with self._zip.open(info) as fh:
@@ -243,18 +256,17 @@ class Package:
                                       expected="sizes that match the zip directory")
         return data
 
-    def _inflate(self, info: zipfile.ZipInfo, limit: int) -> bytes | None:
-        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+    def _cache_key(self, info: zipfile.ZipInfo) -> tuple | None:
+        """(size, CRC, compression, compressed bytes) of a small part with a plain local header:
+        the same key means the same bytes once inflated. None otherwise."""
+        if info.compress_size > _CACHED_MAX_BYTES or info.file_size > _CACHED_MAX_BYTES:
+            return None
+        payload = self._payload(info)
+        return None if payload is None else (info.file_size, info.CRC, info.compress_type, payload)
 
-        Opening an entry with zipfile costs more than inflating a small part, and a workbook
-        has dozens of them. Only an entry that zipfile would read without complaint is read
-        here (plain header, same name in both headers, CRC checked when the whole part is
-        read); anything else gives None and the caller falls back to zipfile, which then
-        reports the problem exactly as before.
-        """
-        whole = self._whole.get(info.filename)
-        if whole is not None:
-            return whole[:limit]
+    def _payload(self, info: zipfile.ZipInfo) -> bytes | None:
+        """An entry's compressed bytes when zipfile would read its local header without
+        complaint (plain header, same name in both headers, complete), else None."""
         d = self._data
         off = info.header_offset
         if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
@@ -268,9 +280,27 @@ class Package:
             return None
         start = off + 30 + n + m
         payload = d[start:start + info.compress_size]
-        size = info.file_size
         if len(payload) != info.compress_size:
             return None
+        return payload
+
+    def _inflate(self, info: zipfile.ZipInfo, limit: int, payload: bytes | None = None) -> bytes | None:
+        """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
+
+        Opening an entry with zipfile costs more than inflating a small part, and a workbook
+        has dozens of them. Only an entry that zipfile would read without complaint is read
+        here (plain header, same name in both headers, CRC checked when the whole part is
+        read); anything else gives None and the caller falls back to zipfile, which then
+        reports the problem exactly as before. ``payload``: ``_payload(info)`` if known.
+        """
+        whole = self._whole.get(info.filename)  # inflated and checked already (safety.load_checked)
+        if whole is not None:
+            return whole[:limit]
+        if payload is None:
+            payload = self._payload(info)
+            if payload is None:
+                return None
+        size = info.file_size
         if info.compress_type == zipfile.ZIP_STORED:
             if info.compress_size != size:
                 return None
@@ -337,10 +367,15 @@ class Package:
         name = rels_name(source)
         out: list[Relationship] = []
         if self.exists(name):
-            root = self.read_xml(name)
-            for el in root.iter(q("Relationship", PKG_REL)):
-                out.append(Relationship(el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
-                                        el.get("TargetMode") == "External"))
+            data = self.read(name)
+            found = _RELS_BY_CONTENT.get(data)
+            if found is None:
+                root = _xml.parse(data, str(self.path), name)
+                found = tuple((el.get("Id", ""), el.get("Type", ""), el.get("Target", ""),
+                               el.get("TargetMode") == "External")
+                              for el in root.iter(q("Relationship", PKG_REL)))
+                _remember(_RELS_BY_CONTENT, data, found)
+            out = [Relationship(*fields) for fields in found]
         self._rels_cache[source] = out
         return out
 
@@ -538,6 +573,7 @@ class ContentTypes:
                 if part.lower() in gone:
                     root.remove(el)
                     changed = True
+        modified: set = set()  # original top-level elements edited in place
         for ext, ct in self._defaults.items():
             defaults = list(root.iter(q("Default", CT_NS)))
             if any(el.get("Extension", "").lower() == ext for el in defaults):
@@ -545,6 +581,7 @@ class ContentTypes:
             new = etree.Element(q("Default", CT_NS), Extension=ext, ContentType=ct)
             if defaults:
                 defaults[-1].addnext(new)
+                modified.add(_top_level(defaults[-1], root))  # compared as before (its tail may move)
             else:
                 root.insert(0, new)
             changed = True
@@ -564,6 +601,7 @@ class ContentTypes:
             if el is not None:
                 if el.get("ContentType") != ct:
                     el.set("ContentType", ct)
+                    modified.add(_top_level(el, root))
                     changed = True
                 self._lookup = None
             else:
@@ -573,7 +611,16 @@ class ContentTypes:
                 self._index()[0].setdefault(unquote("/" + name).lower(), ct)
                 changed = True
         if changed:
-            self._pkg.set(self.NAME, self._doc.to_bytes())
+            # only this method edits the tree: elements added or removed, and ``modified``
+            self._pkg.set(self.NAME, self._doc.to_bytes(changed=modified))
+
+
+def _top_level(el: etree._Element, root: etree._Element) -> etree._Element:
+    """The child of ``root`` that holds ``el`` (itself when it is one)."""
+    parent = el.getparent()
+    while parent is not None and parent is not root:
+        el, parent = parent, parent.getparent()
+    return el
 
 
 def _rels_xml(rels: list[Relationship]) -> bytes:
@@ -607,6 +654,27 @@ def resolve_target(source: str, target: str) -> str:
         return posixpath.normpath(target).lstrip("/")
     base = posixpath.dirname(source.lstrip("/"))
     return posixpath.normpath(posixpath.join(base, target)).lstrip("/")
+
+
+#: small parts by ``Package._cache_key``: workbooks split from one master share most of their
+#: parts (rels, tables, theme, styles, workbook, instruction sheets), so each is inflated and its
+#: prolog checked once per process. _CLEAN_PROLOGS: keys whose prolog passed the DTD check;
+#: _INFLATED: key -> the whole part, CRC-checked (not worksheets).
+_CLEAN_PROLOGS: dict[tuple, None] = {}
+#: a .rels part's bytes -> its relationships (id, type, target, external), parsed once per process
+_RELS_BY_CONTENT: dict[bytes, tuple] = {}
+_INFLATED: dict[tuple, bytes] = {}
+_CACHED_MAX_BYTES = 32 * 1024
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and "/_rels/" not in name
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= 512:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 class _BytesReader:
@@ -680,13 +748,35 @@ def _central_record(info, flags: int, name: bytes, extra: bytes, offset: int) ->
 BIG_PART = 16 * 1024**2
 
 
-def _deflated_entry(name: str, data: bytes, original: zipfile.ZipInfo | None, offset: int) -> tuple[bytes, bytes]:
+#: small parts deflated in this process, by content: workbooks made from one template write the
+#: same workbook, content-type, relationship and often styles parts, and setting up a deflate
+#: stream costs as much as compressing a few KB
+_DEFLATED: dict[bytes, tuple[bytes, int]] = {}
+_DEFLATED_MAX_BYTES = 32 * 1024
+
+
+def _deflate(data: bytes) -> tuple[bytes, int]:
+    """(raw deflate stream, CRC-32) of ``data``."""
+    small = len(data) <= _DEFLATED_MAX_BYTES
+    if small:
+        found = _DEFLATED.get(data)
+        if found is not None:
+            return found
     # level 6 like Excel for ordinary parts; level 1 for huge sheets (4x faster, ~25% larger)
     co = zlib.compressobj(6 if len(data) < BIG_PART else 1, zlib.DEFLATED, -15)
-    payload = co.compress(data) + co.flush()
+    found = (co.compress(data) + co.flush(), zlib.crc32(data))
+    if small:
+        if len(_DEFLATED) >= 128:
+            _DEFLATED.pop(next(iter(_DEFLATED)))
+        _DEFLATED[data] = found
+    return found
+
+
+def _deflated_entry(name: str, data: bytes, original: zipfile.ZipInfo | None, offset: int) -> tuple[bytes, bytes]:
+    payload, crc = _deflate(data)
     info = zipfile.ZipInfo(name, date_time=original.date_time if original else _FIXED_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info.CRC = zlib.crc32(data)
+    info.CRC = crc
     info.compress_size = len(payload)
     info.file_size = len(data)
     info.create_system = 0

@@ -1,11 +1,13 @@
 """Render a ``SheetSpec`` to a worksheet part, and its charts to drawing + chart parts."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ._xml import MAIN, REL_NS, XML_DECLARATION, esc
+from ._xml import MAIN, REL_NS, XML_DECLARATION, esc, excel_text
 from .cellref import cell_name, num_to_col, parse_cell, parse_range
-from .cells import _num_like, number_text, value_xml
+from .cells import _check_text, _num_like, number_text, value_xml
 from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
@@ -35,19 +37,36 @@ def quote_sheet(name: str) -> str:
 def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_rid: str | None,
                  date1904: bool = False, legacy_drawing_rid: str | None = None) -> RenderedSheet:
     rows: dict[int, dict[int, str]] = {}
-    values: dict[tuple[int, int], object] = {}
     xf_index = styles.xf_index
+    # (index, ' s="index"') per style object: a sheet passes the same few objects for all its cells
+    by_style: dict[int, tuple[int, str]] = {}
+    refs = _REFS
+    values: dict[tuple[int, int], object] | None = {} if spec.charts else None  # what the charts show
     for c in spec.cells:
-        r, col = parse_cell(c.ref)
+        ref = c.ref
+        found = refs.get(ref)
+        if found is None:
+            found = _ref_info(ref)
+        r, col, name = found
         value = c.value
-        style = xf_index(c.style) if c.style is not None else None
-        if style is None and value is not None and hasattr(value, "year") and c.formula is None:
-            style = xf_index(_DATE_STYLE)
+        if values is not None:
+            values[(r, col)] = value
+        st = c.style
+        if st is not None:
+            hit = by_style.get(id(st))
+            if hit is None:
+                idx = xf_index(st)
+                hit = by_style[id(st)] = (idx, f' s="{idx}"' if idx else "")
+            style, s = hit
+        else:
+            style, s = None, ""
+            if value is not None and hasattr(value, "year") and c.formula is None:
+                style = xf_index(_DATE_STYLE)
+                s = f' s="{style}"' if style else ""
         row = rows.get(r)
         if row is None:
             row = rows[r] = {}
-        row[col] = value_xml(cell_name(r, col), value, c.formula, style, date1904)
-        values[(r, col)] = value
+        row[col] = _cell_text(name, s, value, c.formula, style, date1904)
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
     page = spec.page_setup
     sheet_pr = ""
@@ -82,7 +101,8 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     for r in sorted(rows):
         height = spec.row_heights.get(r)
         attrs = f' ht="{height:g}" customHeight="1"' if height else ""
-        parts.append(f'<row r="{r}"{attrs}>' + "".join(rows[r][c] for c in sorted(rows[r])) + "</row>")
+        row = rows[r]
+        parts.append(f'<row r="{r}"{attrs}>' + "".join([row[c] for c in sorted(row)]) + "</row>")
     parts.append("</sheetData>")
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'
@@ -117,6 +137,73 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     return RenderedSheet(sheet_xml, drawing, charts)
 
 
+#: cell reference -> (row, column, canonical name), and plain texts / formulas -> their XML; the
+#: owned sheets of one template repeat the same references, labels and formulas in every file
+_REFS: dict[str, tuple[int, int, str]] = {}
+_TEXT_TAILS: dict[str, str] = {}
+_FORMULAS: dict[str, str] = {}
+_CACHE_MAX = 50_000
+
+
+def _ref_info(ref: str) -> tuple[int, int, str]:
+    r, col = parse_cell(ref)
+    if len(_REFS) >= _CACHE_MAX:
+        _REFS.clear()
+    found = _REFS[ref] = (r, col, cell_name(r, col))
+    return found
+
+
+def _cell_text(name: str, s: str, v: object, formula: str | None, style: int | None, date1904: bool) -> str:
+    """``value_xml(name, v, formula, style)`` with ``s`` its style attribute: plain texts, finite
+    floats, ints and blanks are written from per-process caches; anything else by value_xml."""
+    t = type(v)
+    if formula is None:
+        if t is str:
+            tail = _TEXT_TAILS.get(v)
+            if tail is None:
+                tail = _text_tail(v)
+            return f'<c r="{name}"{s}{tail}'
+        if t is float:
+            if math.isfinite(v):
+                text = repr(v)
+                if text.endswith(".0"):
+                    text = text[:-2]
+                return f'<c r="{name}"{s}><v>{text}</v></c>'
+        elif t is int:
+            return f'<c r="{name}"{s}><v>{v}</v></c>'
+        elif v is None:
+            return f'<c r="{name}"{s}/>'
+        return value_xml(name, v, formula, style, date1904)
+    f = _FORMULAS.get(formula)
+    if f is None:
+        if len(_FORMULAS) >= _CACHE_MAX:
+            _FORMULAS.clear()
+        f = _FORMULAS[formula] = f"<f>{esc(excel_text(formula))}</f>"
+    if v is None:
+        return f'<c r="{name}"{s}>{f}</c>'
+    if t is float:
+        if math.isfinite(v):
+            text = repr(v)
+            if text.endswith(".0"):
+                text = text[:-2]
+            return f'<c r="{name}"{s}>{f}<v>{text}</v></c>'
+    elif t is int:
+        return f'<c r="{name}"{s}>{f}<v>{v}</v></c>'
+    elif t is str:
+        return f'<c r="{name}"{s} t="str">{f}<v>{_check_text(v)}</v></c>'
+    return value_xml(name, v, formula, style, date1904)
+
+
+def _text_tail(v: str) -> str:
+    """What follows ``<c r=".." s=".."`` for a plain text value (see value_xml)."""
+    text = _check_text(v)
+    space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
+    if len(_TEXT_TAILS) >= _CACHE_MAX:
+        _TEXT_TAILS.clear()
+    tail = _TEXT_TAILS[v] = f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return tail
+
+
 def _fragment(el: etree._Element) -> str:
     """An lxml element in the main namespace as text without its own namespace declaration."""
     wrap = etree.Element(f"{{{MAIN}}}w", nsmap={None: MAIN})
@@ -142,6 +229,7 @@ def render_drawing(charts: tuple[Chart, ...]) -> bytes:
     return XML_DECLARATION + "".join(out).encode("utf-8")
 
 
+@lru_cache(maxsize=1024)
 def _abs_ref(sheet: str, ref: str) -> str:
     r1, c1, r2, c2 = parse_range(ref)
     a = f"${num_to_col(c1)}${r1}"
@@ -163,10 +251,18 @@ def _str_ref(sheet: str, ref: str, values: dict) -> str:
 
 def _num_ref(sheet: str, ref: str, values: dict) -> str:
     pts = _points(ref, values)
-    nums = [(i, _cache_number(v)) for i, v in enumerate(pts)]
+    nums = [(i, _float_text(v) if type(v) is float else _cache_number(v)) for i, v in enumerate(pts)]
     body = "".join(f'<c:pt idx="{i}"><c:v>{n}</c:v></c:pt>' for i, n in nums if n is not None)
     return (f"<c:numRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:numCache><c:formatCode>General</c:formatCode>"
             f"<c:ptCount val=\"{len(pts)}\"/>{body}</c:numCache></c:numRef>")
+
+
+def _float_text(v: float) -> str | None:
+    """``_cache_number`` for a float."""
+    if not math.isfinite(v):
+        return None
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _cache_number(v) -> str | None:
@@ -190,10 +286,10 @@ def _sp_pr(color: str | None, invisible: bool, line: bool) -> str:
 def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
     line = ch.kind == "line"
     sers = []
+    cat = f"<c:cat>{_str_ref(sheet, ch.categories, values)}</c:cat>" if ch.categories else ""  # same for each series
     for i, s in enumerate(ch.series):
         color = s.color or _PALETTE[i % len(_PALETTE)]
         tx = f"<c:tx><c:v>{esc(s.name)}</c:v></c:tx>" if s.name else ""
-        cat = f"<c:cat>{_str_ref(sheet, ch.categories, values)}</c:cat>" if ch.categories else ""
         val = f"<c:val>{_num_ref(sheet, s.values, values)}</c:val>"
         sp = _sp_pr(color, s.invisible, line)
         if line:

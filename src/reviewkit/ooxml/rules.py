@@ -266,16 +266,57 @@ def _rule_text(rule, styles: StylesPart, priority: int) -> str:
             + "".join(f'<color rgb="{argb(c)}"/>' for c in rule.colors) + "</colorScale></cfRule>")
 
 
+#: id(rule) -> (rule, _text_ok(rule), its text split around dxfId and priority, see _rule_parts).
+#: Rules are frozen values and fill builds them through caches, so the same objects recur in
+#: every workbook; the entry keeps its rule alive, so the id cannot be reused meanwhile.
+_RULE_PARTS: dict[int, tuple] = {}
+
+
+def _rule_parts(rule) -> tuple:
+    found = _RULE_PARTS.get(id(rule))
+    if found is not None and found[0] is rule:
+        return found
+    ok = _text_ok(rule)
+    head = tail = None
+    if ok:
+        # the text for dxfId 0 / priority 0, cut where those two go (they come in that order)
+        kind = type(rule)
+        if kind is CellIsRule or kind is ExpressionRule:
+            head, tail = _rule_text(rule, _NO_DXF, 0).split(' dxfId="0" priority="0"', 1)
+            head += ' dxfId="'
+        else:
+            head, tail = _rule_text(rule, _NO_DXF, 0).split(' priority="0"', 1)
+    if len(_RULE_PARTS) >= 4096:
+        _RULE_PARTS.clear()
+    found = _RULE_PARTS[id(rule)] = (rule, ok, head, tail)
+    return found
+
+
+class _NoDxf:
+    """Stands in for StylesPart when a rule's text is cut into parts: every dxf is 0."""
+
+    @staticmethod
+    def dxf_index(style) -> int:
+        return 0
+
+
+_NO_DXF = _NoDxf()
+
+
 def conditional_formatting_text(rules, styles: StylesPart, first_priority: int) -> str | None:
     """``conditional_formatting_elements`` serialized (without namespace declarations), written
     as text without building lxml elements; None, before any dxf is added, when a rule needs
     the element path (another kind, or text lxml would escape differently or refuse)."""
-    rules = list(rules)
-    if not all(_text_ok(rule) for rule in rules):
+    parts = [_rule_parts(rule) for rule in rules]
+    if not all(p[1] for p in parts):
         return None
     groups: dict[str, list[str]] = {}
-    for i, rule in enumerate(rules):
-        groups.setdefault(rule.sqref, []).append(_rule_text(rule, styles, first_priority + i))
+    for i, (rule, _ok, head, tail) in enumerate(parts):
+        if hasattr(rule, "dxf"):
+            text = f'{head}{styles.dxf_index(rule.dxf)}" priority="{first_priority + i}"{tail}'
+        else:
+            text = f'{head} priority="{first_priority + i}"{tail}'
+        groups.setdefault(rule.sqref, []).append(text)
     return "".join(f'<conditionalFormatting sqref="{_attr(sqref)}">{"".join(items)}</conditionalFormatting>'
                    for sqref, items in groups.items())
 

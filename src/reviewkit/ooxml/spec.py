@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from .cellref import parse_cell, parse_col, parse_range
+from .cellref import _PARSED_CELLS, parse_cell, parse_col, parse_range
 from .styles import CellStyle, argb
 
 CHART_KINDS = ("bar", "column", "stacked_column", "line", "waterfall")
@@ -37,6 +37,17 @@ class Cell:
         parse_cell(self.ref)
         if self.formula is not None and self.formula.startswith("="):
             object.__setattr__(self, "formula", self.formula[1:])
+
+    @classmethod
+    def _unchecked(cls, ref: str, value: object = None, style: CellStyle | None = None,
+                   formula: str | None = None) -> Cell:
+        """``Cell(ref, value, style, formula)`` without checking ``ref`` here: for builders that
+        put their cells in a SheetSpec, which checks every reference anyway (once, not twice)."""
+        if formula is not None and formula.startswith("="):
+            formula = formula[1:]
+        cell = object.__new__(cls)
+        cell.__dict__.update(ref=ref, value=value, style=style, formula=formula)
+        return cell
 
 
 @dataclass(frozen=True)
@@ -195,8 +206,12 @@ class SheetSpec:
                 raise InputError("SheetSpec.buttons takes Button values", value=type(b).__name__,
                                  expected="reviewkit.ooxml.Button(cell, caption, macro)")
         seen = set()
+        parsed = _PARSED_CELLS  # parse_cell's own cache, read inline: a spec has hundreds of cells
         for c in self.cells:
-            key = parse_cell(c.ref)
+            ref = c.ref
+            key = parsed.get(ref) if type(ref) is str else None
+            if key is None:
+                key = parse_cell(ref)
             if key in seen:
                 raise InputError("the same cell is given twice in a sheet spec", cell=c.ref)
             seen.add(key)

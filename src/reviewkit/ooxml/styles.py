@@ -119,12 +119,25 @@ def _insert_key_in_order(kids: list[tuple[str, tuple]], child: tuple[str, tuple]
 _KEYS_BY_CONTENT: dict[bytes, tuple[dict, int]] = {}
 
 
-def _existing_keys(parent: etree._Element) -> tuple[dict[tuple, int], int]:
+_KEYS_BY_PART: dict[tuple[bytes, str], tuple[dict, int]] = {}
+
+
+def _existing_keys(parent: etree._Element, original: tuple[bytes, str] | None = None) -> tuple[dict[tuple, int], int]:
     """{record key: index} of a container's records (first one wins) and their count.
 
     Departmental workbooks made from one template share their styles.xml, so the keys are
     remembered per process by the container's serialized content (a fresh dict each call).
+    ``original``: (styles.xml bytes, container name) of a container still as parsed from those
+    bytes, which identify it without serializing it.
     """
+    if original is not None:
+        found = _KEYS_BY_PART.get(original)
+        if found is None:
+            if len(_KEYS_BY_PART) >= 64:
+                _KEYS_BY_PART.pop(next(iter(_KEYS_BY_PART)))
+            keys, n = _existing_keys(parent)
+            found = _KEYS_BY_PART[original] = (keys, n)
+        return dict(found[0]), found[1]
     blob = etree.tostring(parent)
     found = _KEYS_BY_CONTENT.get(blob)
     if found is None:
@@ -183,6 +196,12 @@ def _recipe_text(recipe: Recipe) -> str | None:
         out.append(text)
     out.append(f"</{tag}>")
     return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _recipe_info(recipe: Recipe) -> tuple[tuple, str | None]:
+    """(``_recipe_key``, ``_recipe_text``) of a recipe: one cache lookup instead of two."""
+    return _recipe_key(recipe), _recipe_text(recipe)
 
 
 @lru_cache(maxsize=1024)
@@ -245,6 +264,14 @@ def _xf_recipe(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: 
     return ("xf", tuple(attrs), tuple(children))
 
 
+@lru_cache(maxsize=4096)
+def _xf_info(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: str | None, wrap: bool,
+             locked: bool) -> tuple[Recipe, tuple, str | None]:
+    """(recipe, key, text) of the cell format with these ids and flags."""
+    recipe = _xf_recipe(num_fmt, font_id, fill_id, border_id, align, wrap, locked)
+    return (recipe, *_recipe_info(recipe))
+
+
 class StylesPart:
     """Lazily parsed styles.xml with append-only, de-duplicating record helpers."""
 
@@ -267,8 +294,11 @@ class StylesPart:
         #: the slow part of adding a style, so new records stay text and are spliced in at
         #: serialization, where lxml would have written exactly the same bytes for them
         self._pending: dict[str, tuple[etree._Element, list[str]]] = {}
-        #: (base font, its key head, (local name, key) of the children _font keeps, its colour's key)
+        #: (base font, its key head, (local name, key) of the children _font keeps, its colour's key,
+        #: {(bold, italic, colour): font key})
         self._font_base: tuple | None = None
+        #: the top-level containers records were added to (the only children this class edits)
+        self._touched: set = set()
 
     # -- containers ----------------------------------------------------------------------
     def _container(self, name: str) -> etree._Element:
@@ -279,6 +309,7 @@ class StylesPart:
         if el is None:
             el = _m(name, count="0")
             _xml.insert_in_order(self.root, el, STYLESHEET_ORDER)
+            self._touched.add(el)
         self._containers[name] = el
         return el
 
@@ -289,14 +320,16 @@ class StylesPart:
     def _add_recipe(self, container: str, recipe: Recipe) -> int:
         """Like ``_add`` for a record given as a recipe; nothing is built unless it is new, and
         a new record is kept as text (see ``_pending``) where the part allows it."""
-        return self._add_key(container, _recipe_key(recipe), lambda parent: _build(parent, recipe),
-                             _recipe_text(recipe))
+        key, text = _recipe_info(recipe)
+        return self._add_key(container, key, lambda parent: _build(parent, recipe), text)
 
     def _add_key(self, container: str, key: tuple, append, text: str | None = None) -> int:
         parent = self._container(container)
         index = self._key_index.get(container)
         if index is None or index[0] is not parent or index[1] != len(parent):
-            keys, n = _existing_keys(parent)
+            # a container not touched yet is as parsed from the original bytes
+            untouched = self._original is not None and parent not in self._touched
+            keys, n = _existing_keys(parent, (self._original, container) if untouched else None)
             # records may be kept as text when lxml would write them unprefixed: the container
             # is in the main namespace as the default one, and no prefix also maps to it
             as_text = (self._original is not None
@@ -312,6 +345,7 @@ class StylesPart:
             self._materialize(container)
             append(parent)
         parent.set("count", str(n + 1))
+        self._touched.add(parent)
         index[1] = len(parent)
         index[2][key] = n
         index[3] = n + 1
@@ -354,6 +388,7 @@ class StylesPart:
         new_id = max([163, *used]) + 1
         parent.append(_m("numFmt", numFmtId=str(new_id), formatCode=code))
         parent.set("count", str(len(parent.findall(q("numFmt")))))
+        self._touched.add(parent)
         self.changed = True
         return new_id
 
@@ -372,8 +407,12 @@ class StylesPart:
             color_el = base.find(q("color"))
             info = self._font_base = (base, (_xml.local(base.tag), tuple(sorted(base.attrib.items())),
                                              (base.text or "").strip()), kids,
-                                      _key(color_el) if color_el is not None else None)
-        _base, head, kids, base_color = info
+                                      _key(color_el) if color_el is not None else None, {})
+        _base, head, kids, base_color, known = info
+        flags = (bold, italic, color)
+        found = known.get(flags)  # keys already derived from this base font
+        if found is not None:
+            return found
         kids = list(kids)
         if bold:
             _insert_key_in_order(kids, ("b", ("b", (), "", ())))
@@ -383,7 +422,8 @@ class StylesPart:
             _insert_key_in_order(kids, ("color", ("color", (("rgb", argb(color)),), "", ())))
         elif base_color is not None:
             _insert_key_in_order(kids, ("color", base_color))
-        return (*head, tuple(key for _name, key in kids))
+        found = known[flags] = (*head, tuple(key for _name, key in kids))
+        return found
 
     def _font(self, bold: bool, italic: bool, color: str | None) -> etree._Element:
         fonts = self._container("fonts")
@@ -426,8 +466,8 @@ class StylesPart:
         fill_id = self._add_recipe("fills", _fill_recipe(style.fill)) if style.fill else 0
         border_id = self._add_recipe("borders", _THIN_BORDER) if style.border else 0
         # cellXfs must exist in any real workbook; make sure it does for the minimal one
-        return self._add_recipe("cellXfs", _xf_recipe(num_fmt, font_id, fill_id, border_id, style.align,
-                                                      style.wrap, style.locked))
+        recipe, key, text = _xf_info(num_fmt, font_id, fill_id, border_id, style.align, style.wrap, style.locked)
+        return self._add_key("cellXfs", key, lambda parent: _build(parent, recipe), text)
 
     def dxf_index(self, style: DxfStyle) -> int:
         idx = self._dxf_cache.get(style)
@@ -446,12 +486,12 @@ class StylesPart:
             return _xml.serialize(self.root)
         if self._pending:
             inserts = {parent: "".join(texts).encode() for parent, texts in self._pending.values()}
-            data = self._doc.to_bytes(inserts)
+            data = self._doc.to_bytes(inserts, self._touched)
             if data is not None:
                 return data
             for container in list(self._pending):
                 self._materialize(container)
-        return self._doc.to_bytes()
+        return self._doc.to_bytes(changed=self._touched)
 
 
 _MINIMAL_STYLES = (

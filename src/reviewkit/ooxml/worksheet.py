@@ -20,7 +20,7 @@ from . import _xml
 from ._xml import q
 from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
 from .cells import CellWrite, cell_xml
-from .rules import conditional_formatting_elements, data_validations_element
+from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .styles import CellStyle, StylesPart
 
 WORKSHEET_ORDER = (
@@ -351,13 +351,17 @@ class WorksheetEditor:
         skeleton = head + b"<" + tag + b"/>" + tail
         doc = _xml.PreservingXml(skeleton, str(self._book.path), self.part)
         root = doc.root
+        changed: set = set()  # the top-level children edited in place (the others are copied)
+        replace: dict = {}
         if self._widths:
-            _apply_widths(root, self._widths)
+            changed.add(_apply_widths(root, self._widths))
         if self._cf is not None:
-            _apply_cf(root, *self._cf, styles)
+            # new rules as text in place of a placeholder, where lxml would write them the same way
+            as_text = doc.spliceable() and [p for p, uri in root.nsmap.items() if uri == _xml.MAIN] == [None]
+            changed.update(_apply_cf(root, *self._cf, styles, replace if as_text else None))
         if self._dv is not None:
-            _apply_dv(root, *self._dv)
-        text = doc.to_bytes()
+            changed.add(_apply_dv(root, *self._dv))
+        text = doc.to_bytes(changed=changed, replace=replace or None)
         m = re.compile(rb"<" + _P + rb"sheetData\s*/>").search(text, root_at)
         return text[:m.start()], text[m.end():]
 
@@ -426,7 +430,8 @@ def _unshare(row_bytes: bytes, rownum: int, shared: dict) -> bytes:
     return CELL_RE.sub(fix, row_bytes)
 
 
-def _apply_widths(root: etree._Element, widths: dict[int, float]) -> None:
+def _apply_widths(root: etree._Element, widths: dict[int, float]) -> etree._Element:
+    """Set the widths; returns the <cols> element (the only one it changes)."""
     cols = root.find(q("cols"))
     if cols is None:
         cols = etree.Element(q("cols"))
@@ -459,31 +464,47 @@ def _apply_widths(root: etree._Element, widths: dict[int, float]) -> None:
             new = etree.Element(q("col"), min=str(col), max=str(col), width=_num(width), customWidth="1")
             after = [i for i, el in enumerate(cols) if el.tag == q("col") and int(el.get("max", "0")) < col]
             cols.insert(after[-1] + 1 if after else 0, new)
+    return cols
 
 
 def _num(x: float) -> str:
     return repr(float(x)).removesuffix(".0")
 
 
-def _apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: StylesPart) -> None:
+def _apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: StylesPart,
+              replace: dict | None = None) -> list[etree._Element]:
+    """Replace the owned rules; returns the kept elements it put new ones after (still compared
+    when saving). With ``replace`` (a dict), the new rules go in as one placeholder mapped to their
+    text, when every rule can be written as text."""
     kept_last = None
     for el in list(root.findall(q("conditionalFormatting"))):
         if sqref_inside(el.get("sqref", ""), owned):
             root.remove(el)
         else:
             kept_last = el
+    touched = [kept_last] if kept_last is not None else []
     priorities = [int(p) for el in root.iter() if _xml.local(el.tag) == "cfRule"
                   for p in [el.get("priority")] if p and p.isdigit()]
-    new = conditional_formatting_elements(rules, styles, max(priorities, default=0) + 1)
+    first = max(priorities, default=0) + 1
+    text = conditional_formatting_text(rules, styles, first) if replace is not None else None
+    if text is not None:
+        if not text:
+            return touched
+        new = [etree.Element(q("conditionalFormatting"))]  # placeholder: the groups go where it is
+        replace[new[0]] = text.encode("utf-8")
+    else:
+        new = conditional_formatting_elements(rules, styles, first)
     for el in new:
         if kept_last is not None:
             kept_last.addnext(el)
         else:
             _xml.insert_in_order(root, el, WORKSHEET_ORDER)
         kept_last = el
+    return touched
 
 
-def _apply_dv(root: etree._Element, owned: list[Box], validations: list) -> None:
+def _apply_dv(root: etree._Element, owned: list[Box], validations: list) -> etree._Element | None:
+    """Replace the owned validations; returns the <dataValidations> element it changed."""
     dvs = root.find(q("dataValidations"))
     if dvs is not None:
         for el in list(dvs.findall(q("dataValidation"))):
@@ -503,3 +524,4 @@ def _apply_dv(root: etree._Element, owned: list[Box], validations: list) -> None
             root.remove(dvs)
         else:
             dvs.set("count", str(n))
+    return dvs
