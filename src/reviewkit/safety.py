@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import struct
 import unicodedata
 import zipfile
 import zlib
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafeWorkbookError, WorkbookFormatError
-from .ooxml.package import check_entry
+from .ooxml.package import check_entry, local_payload
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -246,23 +245,10 @@ def _whole_part(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     exactly as before. (The stream does not check CRCs: a large part skips that cost too.)
     """
     size = info.file_size
-    if size > _WHOLE_MAX or info.flag_bits & 0x61:
+    if size > _WHOLE_MAX:
         return None
-    off = info.header_offset
-    if data[off:off + 4] != b"PK\x03\x04":
-        return None
-    flags, n, m = struct.unpack("<H18xHH", data[off + 6:off + 30])
-    if flags & 0x60:  # zipfile refuses these (patched data, strong encryption) in the local header
-        return None
-    try:
-        local_name = data[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
-    except UnicodeDecodeError:
-        return None
-    if local_name != info.orig_filename:
-        return None
-    start = off + 30 + n + m
-    payload = data[start:start + info.compress_size]
-    if len(payload) != info.compress_size:
+    payload = local_payload(data, info)
+    if payload is None:
         return None
     key = (info.compress_type, size, info.CRC, payload)
     out = _SEEN.get(key)

@@ -80,6 +80,27 @@ def lock_file_for(path: Path) -> Path | None:
     return None
 
 
+
+def local_payload(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """An entry's compressed bytes, sliced from the whole file's ``data``, when zipfile would read
+    its local header without complaint (plain header, no flags zipfile refuses, the same name in
+    both headers, complete); else None, and the caller lets zipfile read (and report) it."""
+    off = info.header_offset
+    if info.flag_bits & 0x61 or data[off:off + 4] != b"PK\x03\x04":
+        return None
+    flags, n, m = struct.unpack("<H18xHH", data[off + 6:off + 30])
+    if flags & 0x60:  # zipfile refuses these (patched data, strong encryption) in the local header
+        return None
+    try:
+        name = data[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if name != info.orig_filename:
+        return None
+    start = off + 30 + n + m
+    payload = data[start:start + info.compress_size]
+    return payload if len(payload) == info.compress_size else None
+
 class Package:
     """Zip entries by name, in their original order, with tombstones for removed parts."""
 
@@ -265,24 +286,7 @@ class Package:
         return None if payload is None else (info.file_size, info.CRC, info.compress_type, payload)
 
     def _payload(self, info: zipfile.ZipInfo) -> bytes | None:
-        """An entry's compressed bytes when zipfile would read its local header without
-        complaint (plain header, same name in both headers, complete), else None."""
-        d = self._data
-        off = info.header_offset
-        if info.flag_bits & 0x61 or d[off:off + 4] != b"PK\x03\x04":
-            return None
-        flags, n, m = struct.unpack("<H18xHH", d[off + 6:off + 30])
-        try:
-            name = d[off + 30:off + 30 + n].decode("utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            return None
-        if name != info.orig_filename:
-            return None
-        start = off + 30 + n + m
-        payload = d[start:start + info.compress_size]
-        if len(payload) != info.compress_size:
-            return None
-        return payload
+        return local_payload(self._data, info)
 
     def _inflate(self, info: zipfile.ZipInfo, limit: int, payload: bytes | None = None) -> bytes | None:
         """The first ``limit`` bytes of an entry, inflated straight from the file's bytes.
