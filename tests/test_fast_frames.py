@@ -1,0 +1,59 @@
+"""The fast DataFrame builders give exactly what pandas' public constructors give.
+
+Small tables are built through pandas internals (``DataFrame._from_arrays``) because the public
+constructor's checks cost more than the data; these tests pin that the result, dtypes and all,
+is the public one, so a pandas upgrade that changes either shows here first.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+from reviewkit import reader
+from reviewkit.analysis._common import _kpi_table_frame, frame_of, kpi_table, text_array
+from reviewkit.sample import make_sample_review
+
+
+def _columns(n: int) -> dict:
+    rng = np.random.default_rng(n)
+    return {
+        "unit": ["华东", "华北", None, "西南", "华南"][:n] if n <= 5 else [f"u{i}" for i in range(n)],
+        "value": rng.normal(size=n),
+        "count": rng.integers(0, 9, size=n),
+        "flag": rng.integers(0, 2, size=n).astype(bool),
+        "when": pd.date_range("2025-01-01", periods=n, freq="D").to_numpy(),
+        "mixed": [1, "a", None, 2.5, "b"][:n] if n <= 5 else list(range(n)),
+    }
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 40])
+def test_reader_frame_equals_the_constructor(n, monkeypatch):
+    cols = _columns(n)
+    data = {k: np.array(v, dtype=object) if isinstance(v, list) else np.asarray(v) for k, v in cols.items()}
+    want = pd.DataFrame({k: v.copy() for k, v in data.items()}, index=pd.RangeIndex(n))
+    got = reader._frame({k: v.copy() for k, v in data.items()}, n)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got.dtypes) == list(want.dtypes)
+    monkeypatch.setattr(reader, "_maybe_convert_objects", None)  # the path for another pandas
+    pd.testing.assert_frame_equal(reader._frame({k: v.copy() for k, v in data.items()}, n), want, check_exact=True)
+
+
+@pytest.mark.parametrize("n", [1, 4, 40])
+def test_frame_of_equals_the_constructor(n):
+    cols = _columns(n)
+    texts = [f"t{i}" for i in range(n)]
+    fast = {"text": text_array(texts), "value": np.asarray(cols["value"]), "flag": np.asarray(cols["flag"]),
+            "when": np.asarray(cols["when"])}
+    want = pd.DataFrame({"text": texts, "value": cols["value"], "flag": cols["flag"], "when": cols["when"]})
+    got = frame_of(fast, n)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got.dtypes) == list(want.dtypes)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_kpi_table_fast_path_equals_the_pandas_path(lang):
+    kpis = make_sample_review(lang).kpis
+    pd.testing.assert_frame_equal(kpi_table(kpis), _kpi_table_frame(kpis), check_exact=True)
+    # and with the columns in another order and a blank threshold
+    k = kpis[list(reversed(kpis.columns))].copy()
+    k.loc[k.index[0], "green"] = None
+    pd.testing.assert_frame_equal(kpi_table(k), _kpi_table_frame(k), check_exact=True)
