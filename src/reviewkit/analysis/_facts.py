@@ -151,6 +151,19 @@ def resolve_years(years: np.ndarray, base_year, current_year) -> tuple[int, int]
     return base, cur
 
 
+def _measures(spec: ValueSpec, split, n_base: int, n_cur: int):
+    """(numerator, denominator) as (base, current) array pairs, ``split(column)`` giving a
+    column's pair; a ratio without a denominator column counts each row once."""
+    if spec.kind == "sum":
+        return split(spec.measure), None
+    num = split(spec.numerator)
+    den = split(spec.denominator) if spec.denominator else (np.ones(n_base), np.ones(n_cur))
+    if (den[0] < 0).any() or (den[1] < 0).any():
+        raise InputError(f"denominator column '{spec.denominator}' has negative values",
+                         expected="counts or amounts >= 0")
+    return num, den
+
+
 def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=None,
             current_year=None) -> Prepared:
     return _prepare(facts, spec, dims, base_year, current_year, None)
@@ -171,15 +184,7 @@ def _prepare(facts, spec, dims, base_year, current_year, table: FactTable | None
             v = np.where(np.isnan(v), 0.0, v)
         return v[masks[0]], v[masks[1]]
 
-    if spec.kind == "sum":
-        num, den = split(spec.measure), None
-    else:
-        num = split(spec.numerator)
-        den = split(spec.denominator) if spec.denominator else (
-            np.ones(int(masks[0].sum())), np.ones(int(masks[1].sum())))
-        if (den[0] < 0).any() or (den[1] < 0).any():
-            raise InputError(f"denominator column '{spec.denominator}' has negative values",
-                             expected="counts or amounts >= 0")
+    num, den = _measures(spec, split, int(masks[0].sum()), int(masks[1].sum()))
     p = Prepared(spec, base, cur, num, den)
     for d in dims:
         codes, labels = factorized(facts[d]) if table is None else table.factorized(d)
@@ -332,15 +337,7 @@ def prepare_rows(ft: FactTable, spec: ValueSpec, dims: list[str],
         v = ft.values(col)
         return v[idx[0]], v[idx[1]]
 
-    if spec.kind == "sum":
-        num, den = split(spec.measure), None
-    else:
-        num = split(spec.numerator)
-        den = split(spec.denominator) if spec.denominator else (
-            np.ones(len(idx[0])), np.ones(len(idx[1])))
-        if (den[0] < 0).any() or (den[1] < 0).any():
-            raise InputError(f"denominator column '{spec.denominator}' has negative values",
-                             expected="counts or amounts >= 0")
+    num, den = _measures(spec, split, len(idx[0]), len(idx[1]))
     p = Prepared(spec, base, cur, num, den)
     for d in dims:
         codes, _, labels = ft.categories(d)
