@@ -204,12 +204,7 @@ def _duplicates(ck: _Checker) -> None:
             if key not in seen:
                 seen[key] = pos
                 continue
-            _, first_cell = ck.where(spec.name, spec.key[-1], seen[key])
-            label = " + ".join(ck.header(spec.name, k) for k in spec.key)
-            ck.add(spec.name, spec.key[-1], pos,
-                   f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
-                   value=" + ".join(str(_plain(c[pos])) for c in raw_cols),
-                   expected=f"one row per {label}")
+            _report_duplicate(ck, spec, seen[key], pos, [c[pos] for c in raw_cols])
 
 
 def _duplicates_frame(ck: _Checker, spec: model.TableSpec, df: pd.DataFrame) -> None:
@@ -227,12 +222,16 @@ def _duplicates_frame(ck: _Checker, spec: model.TableSpec, df: pd.DataFrame) -> 
         if key not in seen:
             seen[key] = pos
             continue
-        _, first_cell = ck.where(spec.name, spec.key[-1], seen[key])
-        label = " + ".join(ck.header(spec.name, k) for k in spec.key)
-        ck.add(spec.name, spec.key[-1], pos,
-               f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
-               value=" + ".join(str(_plain(x)) for x in df[list(spec.key)].iloc[pos]),
-               expected=f"one row per {label}")
+        _report_duplicate(ck, spec, seen[key], pos, df[list(spec.key)].iloc[pos])
+
+
+def _report_duplicate(ck: _Checker, spec: model.TableSpec, first: int, pos: int, values) -> None:
+    """Row ``pos`` repeats the key of row ``first``: one problem on the row's last key cell."""
+    _, first_cell = ck.where(spec.name, spec.key[-1], first)
+    label = " + ".join(ck.header(spec.name, k) for k in spec.key)
+    ck.add(spec.name, spec.key[-1], pos,
+           f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
+           value=" + ".join(str(_plain(x)) for x in values), expected=f"one row per {label}")
 
 
 def _kpi_keys(review: model.Review) -> set[str] | None:
