@@ -29,7 +29,6 @@ import io
 import json
 import re
 import math
-import os
 import time
 import unicodedata
 from collections import defaultdict
@@ -1244,13 +1243,15 @@ def _fit_columns(used: set[int], col_widths: dict, freeze: str | None) -> PageSe
 
 
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
-                    cap: float | None = None, keep: frozenset[str] | set[str] = frozenset()) -> FillPlan:
+                    cap: float | None = None, keep: frozenset[str] | set[str] = frozenset(),
+                    known_fingerprint: str | None = None) -> FillPlan:
     """Analyse ``review`` (as read by ``reviewkit.reader.read_review``) and return what to write.
 
     ``lower_rule`` / ``cap`` default to the Settings rows of those names, else "linear" / none.
     ``keep``: scorecard cells (``"J7"``) a user typed by hand over a computed formula; they are
-    left alone (see :func:`hand_typed_cells`). Raises InputError when the review lacks what the
-    fill needs (a Scorecard layout).
+    left alone (see :func:`hand_typed_cells`). ``known_fingerprint``: ``fingerprint(review)``
+    when the caller has just computed it. Raises InputError when the review lacks what the fill
+    needs (a Scorecard layout).
     """
     lang = review.lang if review.lang in model.LANGS else "zh"
     lower_rule = lower_rule or str(_settings_value(review, "lower_rule", "linear")).strip().lower()
@@ -1265,7 +1266,7 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
             raise InputError("as-of date is not a date", value=as_of, expected="YYYY-MM-DD") from exc
     warnings: list[str] = []
     an = _analyse(review, lang, lower_rule, cap)
-    fp = fingerprint(review)
+    fp = known_fingerprint or fingerprint(review)
     cells, styles, cf = _scorecard_plan(review, an, lang, lower_rule, cap, warnings, keep)
     scvals = []
     for d in an.rows:
@@ -1450,7 +1451,8 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     try:
         stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
         review, problems = read_with_problems(path)  # read_review(path, strict=...) without reading twice
-        if stored and fingerprint(review) == str(stored):
+        fp = fingerprint(review) if stored else None
+        if fp is not None and fp == str(stored):
             return None
         errors = [p for p in problems if p.severity == "error"]
         if errors:
@@ -1461,15 +1463,15 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     except BaseException:
         editor.close()
         raise
-    return _fill_open(path, path, review, original, editor, None, t0, checked)
+    return _fill_open(path, path, review, original, editor, None, t0, checked, fp)
 
 
 def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
-               t0: float, checked=None) -> FillResult:
+               t0: float, checked=None, fp: str | None = None) -> FillResult:
     """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
 
     ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated
-    parts stand in for opening ``original`` again.
+    parts stand in for opening ``original`` again. ``fp``: the review's fingerprint if known.
     """
     import zipfile
 
@@ -1490,7 +1492,7 @@ def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, 
         finally:
             if checked is None:
                 zf.close()
-        plan = build_fill_plan(review, as_of=as_of, keep=keep)
+        plan = build_fill_plan(review, as_of=as_of, keep=keep, known_fingerprint=fp)
         old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
         old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
         apply_plan(editor, plan)
