@@ -254,6 +254,9 @@ class Package:
                                       expected="every part the relationships point to")
         if actual in self._new:
             return self._new[actual]
+        whole = self._whole.get(actual)  # inflated and checked already (safety.load_checked)
+        if whole is not None:
+            return whole
         info = self._infos[actual]
         # worksheets are read to be edited and differ between workbooks: not worth keeping
         key = None if _is_worksheet(actual) else self._cache_key(info)
