@@ -1,0 +1,64 @@
+"""Golden equivalence: every input of tests/golden/ filled again gives the stored output, part for
+part and byte for byte (the fill time stamp aside), from the same reader tables and analysis
+frames. It guards refactoring and speed work; an intended output change regenerates the goldens
+(``python tests/golden/golden.py``, see tests/golden/golden.py) and shows in review."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
+import golden  # noqa: E402
+
+INPUTS = golden.inputs()
+
+
+def test_the_golden_corpus_is_there():
+    names = {p.name for p in INPUTS}
+    assert len(INPUTS) >= 18
+    assert {"demo_zh.xlsx", "demo_en.xlsx", "sales_zh_macro.xlsm", "refill_en.xlsx", "user_content.xlsx"} <= names
+    assert {p.name[: -len(".json")] for p in golden.EXPECTED.glob("*.json")} == names
+
+
+def _diff(name: str, old: bytes, new: bytes) -> str:
+    def lines(b: bytes) -> list[str]:
+        return b.decode("utf-8", "replace").replace("><", ">\n<").splitlines()
+
+    return "\n".join(list(difflib.unified_diff(lines(old), lines(new), "golden/" + name, "now/" + name,
+                                               lineterm="", n=1))[:40])
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
+def test_fill_output_is_byte_identical_to_the_golden(path):
+    want = json.loads((golden.EXPECTED / f"{path.name}.json").read_text(encoding="utf-8"))
+    got = golden.parts(golden.fill_bytes(path))
+    assert [n for n, _ in got] == [n for n, _, _ in want["parts"]], "the output's parts (or their order) changed"
+    stored = zipfile.ZipFile(golden.EXPECTED / f"{path.name}.parts.zip")
+    before = dict(golden.parts(path.read_bytes()))
+    for (name, body), (_, size, digest) in zip(got, want["parts"]):
+        if hashlib.sha256(body).hexdigest() != digest:
+            old = stored.read(name) if name in stored.namelist() else before.get(name, b"")
+            pytest.fail(f"{path.name}: part {name} differs from the golden ({size} -> {len(body)} bytes)\n"
+                        + _diff(name, old, body))
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
+def test_reader_tables_and_analysis_frames_equal_the_golden(path):
+    want = json.loads((golden.EXPECTED / f"{path.name}.json").read_text(encoding="utf-8"))["frames"]
+    got = golden.analysis_digests(path)
+    assert sorted(got) == sorted(want)
+    for frame in want:
+        assert got[frame]["shape"] == want[frame]["shape"], frame
+        assert got[frame]["index"] == want[frame]["index"], frame
+        now = {name: rest for name, *rest in got[frame]["columns"]}
+        for name, dtype, digest in want[frame]["columns"]:
+            assert name in now, f"{frame}: column {name} is gone"
+            assert now[name] == [dtype, digest], f"{frame}.{name} (dtype or values) changed"
+        assert [c[0] for c in got[frame]["columns"]] == [c[0] for c in want[frame]["columns"]], \
+            f"{frame}: columns added or reordered"
