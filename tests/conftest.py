@@ -10,7 +10,7 @@ import pytest
 from reviewkit.libreoffice import find_soffice
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "excel-made"
+CORPUS = REPO / "tests" / "corpus" / "excel-made"
 
 
 def require_libreoffice() -> str:
@@ -41,5 +41,5 @@ def soffice() -> str:
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"the Excel-made corpus is not at {CORPUS}")
+        pytest.fail(f"the Excel-made corpus is missing from {CORPUS} (it is part of the repository)")
     return CORPUS

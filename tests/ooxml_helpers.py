@@ -11,13 +11,11 @@ from urllib.parse import unquote
 from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "excel-made"
+CORPUS = REPO / "tests" / "corpus" / "excel-made"  # see tests/corpus/README.md
 
 
 def manifest() -> list[dict[str, str]]:
-    path = CORPUS / "MANIFEST.tsv"
-    if not path.exists():
-        return []
+    path = CORPUS / "MANIFEST.tsv"  # the corpus is part of the repository: missing is an error
     with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh, delimiter="\t"))
 
