@@ -64,7 +64,8 @@ Public Sub ShowSetupHelp()
     MsgBox U("65E0 6CD5 901A 8FC7") & " xlwings " & U("542F 52A8") & " Python" & _
            U("3002 8BF7 5148 8FD0 884C FF1A") & vbLf & _
            "reviewkit could not start Python through xlwings. Run once:" & vbLf & vbLf & _
-           "    pip install reviewkit xlwings" & vbLf & _
+           "    pip install ""reviewkit-excel[excel]""" & vbLf & _
+           "    (or the reviewkit wheel or folder you were given, with [excel])" & vbLf & _
            "    xlwings addin install" & vbLf & vbLf & _
            U("7136 540E 91CD 65B0 6253 5F00 672C 5DE5 4F5C 7C3F 3002") & vbLf & _
            "Then close and reopen this workbook.", vbInformation, "reviewkit"

@@ -14,13 +14,21 @@ _ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldo
              "format_value")
 
 
+_WORKBOOK = {"read_review": "reader", "fill_workbook": "fill"}  # name -> module
+
+
 def __getattr__(name: str):
-    # The analysis engine is imported lazily so `import reviewkit` stays fast for the CLI.
+    # The analysis engine and the workbook functions are imported lazily so `import reviewkit`
+    # stays fast for the CLI.
     if name in _ANALYSIS:
         from . import analysis
 
         return getattr(analysis, name)
+    if name in _WORKBOOK:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_WORKBOOK[name]}", __name__), name)
     raise AttributeError(f"module 'reviewkit' has no attribute {name!r}")
 
 
-__all__ = ["ReviewkitError", "__version__", *_ANALYSIS]
+__all__ = ["ReviewkitError", "__version__", *_ANALYSIS, *_WORKBOOK]

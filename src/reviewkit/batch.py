@@ -530,7 +530,7 @@ def _run_dask(files, scheduler, job, force, prog, results) -> tuple[int, str]:
     except ImportError as exc:
         raise MissingDependencyError("running on a Dask cluster needs dask.distributed",
                                      value=str(scheduler),
-                                     expected='pip install "reviewkit[dask]"') from exc
+                                     expected='pip install "reviewkit-excel[dask]"') from exc
     own = not isinstance(scheduler, Client)
     try:
         client = Client(scheduler, set_as_default=False, timeout="10s") if own else scheduler

@@ -100,7 +100,7 @@ def _fill_module():
 
     if not (hasattr(fill, "build_fill_plan") and hasattr(fill, "apply_plan")):
         raise MissingDependencyError("this reviewkit's fill has no build_fill_plan/apply_plan, which the "
-                                     "Refresh button needs", expected="a complete reviewkit: pip install -U reviewkit")
+                                     "Refresh button needs", expected="a complete reviewkit: pip install -U \"reviewkit-excel[excel]\"")
     return fill
 
 
@@ -127,7 +127,7 @@ def _caller():
     try:
         import xlwings
     except ImportError as exc:
-        raise MissingDependencyError("the Refresh button needs xlwings: pip install xlwings") from exc
+        raise MissingDependencyError("the Refresh button needs xlwings: pip install \"reviewkit-excel[excel]\" (or pip install xlwings)") from exc
     try:
         return xlwings.Book.caller()
     except Exception as exc:  # noqa: BLE001 - xlwings raises plain exceptions outside Excel

@@ -28,7 +28,7 @@ def _run(fn, *args, **kwargs):
 
 
 @click.group()
-@click.version_option(package_name="reviewkit")
+@click.version_option(package_name="reviewkit-excel")
 def main() -> None:
     """Business reviews (复盘) and next-year plans in Excel."""
 
