@@ -197,7 +197,7 @@ def test_ctrl_c_finishes_running_files_and_leaves_the_rest_untouched(tmp_path):
 def test_missing_dask_names_the_extra(tmp_path, monkeypatch):
     _files(tmp_path, {"a.xlsx": b"a"})
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(MissingDependencyError, match=r"reviewkit\[dask\]"):
+    with pytest.raises(MissingDependencyError, match=r"reviewkit-excel\[dask\]"):
         run_batch([tmp_path], job=marker_job, scheduler="tcp://127.0.0.1:1")
     assert (tmp_path / "a.xlsx").read_bytes() == b"a"
 
@@ -205,7 +205,7 @@ def test_missing_dask_names_the_extra(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_runs_on_a_local_dask_cluster_of_worker_processes(tmp_path):
     distributed = pytest.importorskip(
-        "distributed", reason='dask.distributed is not installed (pip install "reviewkit[dask]")')
+        "distributed", reason='dask.distributed is not installed (pip install "reviewkit-excel[dask]")')
     _files(tmp_path, {"a.xlsx": b"a", "b.xlsx": b"bad", "c.xlsx": b"c", "d.xlsx": b"boom"})
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                                   dashboard_address=None) as cluster:

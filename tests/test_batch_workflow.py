@@ -285,7 +285,7 @@ def test_ctrl_c_on_the_real_batch_command(loop, tmp_path):
 
 def test_real_fill_on_a_local_dask_cluster(loop, tmp_path):
     distributed = pytest.importorskip(
-        "distributed", reason='dask.distributed is not installed (pip install "reviewkit[dask]")')
+        "distributed", reason='dask.distributed is not installed (pip install "reviewkit-excel[dask]")')
     fresh = split_workbook(loop["master"], tmp_path / "fresh")
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
                                   dashboard_address=None) as cluster:

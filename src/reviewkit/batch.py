@@ -292,7 +292,7 @@ def run_batch(paths: Iterable[str | os.PathLike], *, jobs: int | None = None, fo
     ``start(total)``, ``advance(result)``, ``message(text)``, ``close()`` (``PlainProgress``,
     ``RichProgress`` or ``auto_progress()``); None for silence. ``scheduler``: a Dask
     scheduler address (``tcp://host:8786``) or a ``distributed.Client`` to run the same tasks
-    on a cluster whose workers see the same file paths (needs ``reviewkit[dask]``).
+    on a cluster whose workers see the same file paths (needs ``reviewkit-excel[dask]``).
     Results come back in the order of the input files.
     """
     if jobs is not None and jobs < 1:

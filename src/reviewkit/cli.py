@@ -142,7 +142,7 @@ def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
               help="Worker processes (default: one per CPU).")
 @click.option("--force", is_flag=True, help="Refill files whose inputs have not changed.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a Dask cluster (tcp://host:8786); needs reviewkit[dask].")
+              help="Run on a Dask cluster (tcp://host:8786); needs reviewkit-excel[dask].")
 def batch(paths: tuple[Path, ...], jobs: int | None, force: bool, scheduler: str | None) -> None:
     """Fill every workbook in PATHS (files or folders) in parallel; exit 1 if any failed."""
     from .batch import auto_progress, print_report, run_batch
