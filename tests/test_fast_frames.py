@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reviewkit import reader
+from reviewkit import _pandas, reader
 from reviewkit.analysis._common import _kpi_table_frame, frame_of, kpi_table, text_array
 from reviewkit.sample import make_sample_review
 
@@ -33,12 +33,23 @@ def test_reader_frame_equals_the_constructor(n, monkeypatch):
     got = reader._frame({k: v.copy() for k, v in data.items()}, n)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert list(got.dtypes) == list(want.dtypes)
-    monkeypatch.setattr(reader, "_maybe_convert_objects", None)  # the path for another pandas
-    pd.testing.assert_frame_equal(reader._frame({k: v.copy() for k, v in data.items()}, n), want, check_exact=True)
+    monkeypatch.setattr(_pandas, "FAST", False)  # the public-API path (another pandas)
+    got = reader._frame({k: v.copy() for k, v in data.items()}, n)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(got.dtypes) == list(want.dtypes)
+
+
+@pytest.fixture(params=[True, False], ids=["internals", "public"])
+def pandas_path(request, monkeypatch):
+    """Run a test on pandas' internals and on the public-API fallback (``reviewkit._pandas``)."""
+    if request.param and not _pandas.FAST:
+        pytest.skip("this pandas lacks the internals")
+    monkeypatch.setattr(_pandas, "FAST", request.param)
+    return request.param
 
 
 @pytest.mark.parametrize("n", [1, 4, 40])
-def test_frame_of_equals_the_constructor(n):
+def test_frame_of_equals_the_constructor(n, pandas_path):
     cols = _columns(n)
     texts = [f"t{i}" for i in range(n)]
     fast = {"text": text_array(texts), "value": np.asarray(cols["value"]), "flag": np.asarray(cols["flag"]),
@@ -50,10 +61,32 @@ def test_frame_of_equals_the_constructor(n):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_kpi_table_fast_path_equals_the_pandas_path(lang):
+def test_kpi_table_fast_path_equals_the_pandas_path(lang, pandas_path):
     kpis = make_sample_review(lang).kpis
     pd.testing.assert_frame_equal(kpi_table(kpis), _kpi_table_frame(kpis), check_exact=True)
     # and with the columns in another order and a blank threshold
     k = kpis[list(reversed(kpis.columns))].copy()
     k.loc[k.index[0], "green"] = None
     pd.testing.assert_frame_equal(kpi_table(k), _kpi_table_frame(k), check_exact=True)
+
+
+@pytest.mark.parametrize("value", [np.float32(1.5), np.int64(-3), np.bool_(True), np.datetime64("2025-03-01"),
+                                   np.timedelta64(3, "D"), pd.NA, None, "x", 2, 2.5, pd.Timestamp("2025-01-01"),
+                                   np.datetime64("NaT")], ids=repr)
+def test_box_native_is_what_to_dict_gives(value):
+    got = _pandas.box_native(value)
+    want = pd.DataFrame({"c": pd.Series([value], dtype=object)}).to_dict("records")[0]["c"]
+    assert type(got) is type(want) and (got == want or (pd.isna(got) and pd.isna(want)))
+
+
+@pytest.mark.parametrize("df", [
+    pd.DataFrame({"a": [1, 2], "b": ["x", None], "c": [1.5, np.nan], "d": pd.to_datetime(["2025-01-01", None])}),
+    pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [True, False]}),
+], ids=["plain", "nullable"])
+def test_column_arrays_both_ways(df, monkeypatch):
+    fast = _pandas.column_arrays(df)
+    monkeypatch.setattr(_pandas, "FAST", False)
+    public = _pandas.column_arrays(df)
+    assert [type(a) for a in fast] == [type(a) for a in public]
+    for a, b in zip(fast, public):
+        assert a.dtype == b.dtype and pd.Series(a).equals(pd.Series(b))

@@ -34,8 +34,18 @@ def _diff(name: str, old: bytes, new: bytes) -> str:
                                                lineterm="", n=1))[:40])
 
 
+@pytest.fixture(params=[True, False], ids=["pandas-internals", "pandas-public"])
+def pandas_path(request, monkeypatch):
+    """Each golden comparison on pandas' internals and on the public-API fallback."""
+    from reviewkit import _pandas
+
+    if request.param and not _pandas.FAST:
+        pytest.skip("this pandas lacks the internals reviewkit._pandas uses")
+    monkeypatch.setattr(_pandas, "FAST", request.param)
+
+
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
-def test_fill_output_is_byte_identical_to_the_golden(path):
+def test_fill_output_is_byte_identical_to_the_golden(path, pandas_path):
     want = json.loads((golden.EXPECTED / f"{path.name}.json").read_text(encoding="utf-8"))
     got = golden.parts(golden.fill_bytes(path))
     assert [n for n, _ in got] == [n for n, _, _ in want["parts"]], "the output's parts (or their order) changed"
@@ -49,7 +59,7 @@ def test_fill_output_is_byte_identical_to_the_golden(path):
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
-def test_reader_tables_and_analysis_frames_equal_the_golden(path):
+def test_reader_tables_and_analysis_frames_equal_the_golden(path, pandas_path):
     want = json.loads((golden.EXPECTED / f"{path.name}.json").read_text(encoding="utf-8"))["frames"]
     got = golden.analysis_digests(path)
     assert sorted(got) == sorted(want)

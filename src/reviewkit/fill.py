@@ -543,7 +543,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def _index_dicts(df: pd.DataFrame) -> dict:
     """``df.to_dict("index")``, from one object conversion of the frame instead of ``itertuples``."""
-    from pandas.core.dtypes.cast import maybe_box_native  # what to_dict applies to these columns
+    from ._pandas import box_native  # what to_dict applies to these columns
 
     if not df.index.is_unique or not df.columns.is_unique:
         return df.to_dict("index")
@@ -554,7 +554,7 @@ def _index_dicts(df: pd.DataFrame) -> dict:
     if box:
         for row in rows:
             for j in box:
-                row[j] = maybe_box_native(row[j])
+                row[j] = box_native(row[j])
     return {k: dict(zip(names, row)) for k, row in zip(df.index.tolist(), rows)}
 
 

@@ -28,12 +28,10 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
 from .reading.package import Package, TableInfo, col_letter, open_package
-from .reading.validate import _column_arrays, _records, validate
+from ._pandas import block_arrays as _column_arrays
+from ._pandas import frame_from_arrays, settled
+from .reading.validate import _records, validate
 
-try:  # what pd.DataFrame runs on an object column (see _settled)
-    from pandas._libs.lib import maybe_convert_objects as _maybe_convert_objects
-except ImportError:  # pragma: no cover - pandas moved it
-    _maybe_convert_objects = None
 
 __all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "validate", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
@@ -619,36 +617,23 @@ _EMPTY_FRAMES: dict[tuple, pd.DataFrame] = {}
 _COLUMN_INDEXES: dict[tuple, pd.Index] = {}
 
 
-def _settled(values: np.ndarray):
-    """The array ``pd.DataFrame`` stores for one column: what ``sanitize_array`` does to a
-    1-d ndarray without a dtype (object columns of text become the ``str`` dtype, all-None
-    stays object); other ndarrays are stored as they are."""
-    if values.dtype == object:
-        return _maybe_convert_objects(values, convert_numeric=False, convert_non_numeric=True,
-                                      convert_to_nullable_dtype=False, dtype_if_all_nat=np.dtype("M8[s]"))
-    return values
-
-
 def _frame(data: dict[str, np.ndarray], n: int) -> pd.DataFrame:
     """``pd.DataFrame(data, index=pd.RangeIndex(n))``, built once (inserts cost more).
 
     Every value of ``data`` is a fresh 1-d ndarray of length ``n``, so the frame is built
-    from the arrays pandas itself would settle them into (``_settled``), without the
+    from the arrays pandas itself would settle them into (``_pandas.settled``), without the
     constructor's generic checks, which cost more than the data on tables of a few rows.
     A table without rows is a copy of a cached empty frame with the same columns and dtypes:
     copying is several times cheaper than constructing, and the copy is the caller's own.
     """
     if n:
-        if _maybe_convert_objects is None:  # another pandas: the plain constructor
-            return pd.DataFrame(data, index=pd.RangeIndex(n))
         keys = tuple(data)
         columns = _COLUMN_INDEXES.get(keys)
         if columns is None:
             if len(_COLUMN_INDEXES) > 256:
                 _COLUMN_INDEXES.clear()
             columns = _COLUMN_INDEXES[keys] = pd.Index(list(keys))
-        return pd.DataFrame._from_arrays([_settled(a) for a in data.values()], columns=columns.copy(),
-                                         index=pd.RangeIndex(n), verify_integrity=False)
+        return frame_from_arrays([settled(a) for a in data.values()], columns.copy(), pd.RangeIndex(n))
     layout = tuple((name, arr.dtype.str) for name, arr in data.items())
     template = _EMPTY_FRAMES.get(layout)
     if template is None:

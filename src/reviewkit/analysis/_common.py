@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from reviewkit._pandas import column_arrays, frame_from_arrays, inferred
 from reviewkit.errors import InputError
 
 DIRECTIONS = ("higher", "lower", "range")
@@ -111,7 +112,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     # as _kpi_table_frame)
     n = len(kpis)
     # each column's values taken once (kpis[c] builds a Series each time)
-    arrays = dict(zip(kpis.columns, kpis._iter_column_arrays()))
+    arrays = dict(zip(kpis.columns, column_arrays(kpis)))
     key_list = [text(v) for v in arrays["key"].tolist()]
     if "" in key_list:
         raise InputError("table 'kpis' has a row without a key",
@@ -175,7 +176,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         elif c in _KPI_DEFAULTS or c == "key":
             cols[c] = None  # replaced below
         else:  # an object column: pandas would infer its dtype
-            cols[c] = pd.Series(values, copy=True)._values
+            cols[c] = inferred(values)
     cols["key"] = text_array(key_list)  # what .map(text) gives: strings
     for c in _KPI_DEFAULTS:
         if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers str for it
@@ -189,9 +190,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
         else:
             cols[c] = np.array(pct, dtype=bool)
     # set_index("key", drop=False) of that frame, in one step
-    return pd.DataFrame._from_arrays(list(cols.values()), columns=list(cols),
-                                     index=pd.Index(text_array(key_list), name="key"),
-                                     verify_integrity=False)
+    return frame_from_arrays(list(cols.values()), list(cols), pd.Index(text_array(key_list), name="key"))
 
 
 def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -354,8 +353,7 @@ def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
     come as ``text_array``. A small table with dozens of columns spends most of
     ``pd.DataFrame``'s time checking and inferring column by column.
     """
-    return pd.DataFrame._from_arrays(list(columns.values()), columns=list(columns),
-                                     index=pd.RangeIndex(n), verify_integrity=False)
+    return frame_from_arrays(list(columns.values()), list(columns), pd.RangeIndex(n))
 
 
 #: the dtype pandas gives a column of Python strings ("str", or object before pandas 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._pandas import inferred
 from ._common import TEXT, frame_of, kpi_table, text_array
 from .compare import _achievement, compare
 
@@ -122,7 +123,7 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     elif names.dtype == TEXT:  # strings and NaN: pandas infers str again
         name_column = text_array(name_values)
     else:
-        name_column = pd.Series(np.array(name_values, dtype=object))._values
+        name_column = inferred(np.array(name_values, dtype=object))
     # the columns in their output dtypes, one DataFrame
     out = {
         "unit": np.array(units + overall_units, dtype=object),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.extensions import ExtensionArray, ExtensionDtype
-from pandas.core.dtypes.cast import maybe_box_native
+from pandas.api.extensions import ExtensionDtype
 
 from .. import model
+from .._pandas import block_arrays as _column_arrays
+from .._pandas import box_native
 from ..errors import Problem
 
 _KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
@@ -104,33 +105,8 @@ def _values(s: pd.Series) -> list:
 def _boxed(dtype, vals: list) -> list:
     """``_values`` of a column with ``dtype`` whose ``tolist()`` is ``vals``."""
     if dtype == object or isinstance(dtype, ExtensionDtype):
-        vals = [v if v is None or type(v) is str else maybe_box_native(v) for v in vals]
+        vals = [v if v is None or type(v) is str else box_native(v) for v in vals]
     return vals
-
-
-def _column_arrays(df: pd.DataFrame) -> dict:
-    """{name: the array ``df[name]`` holds} for the columns stored as numpy arrays or 1-d
-    extension arrays (text), read straight from the frame's blocks.
-
-    ``df[name]`` builds a Series per column, which costs more than these few-row columns
-    hold; ``Series.tolist()`` is its array's ``tolist()``, so the lists are the same. Other
-    columns (dates) and frames with repeated names are left out: callers read them as before.
-    """
-    out: dict = {}
-    try:
-        if not df.columns.is_unique:
-            return out
-        names = df.columns.tolist()
-        for block in df._mgr.blocks:
-            values, locs = block.values, block.mgr_locs.as_array.tolist()
-            if isinstance(values, np.ndarray) and values.ndim == 2:  # one row per column
-                for row, loc in enumerate(locs):
-                    out[names[loc]] = values[row]
-            elif isinstance(values, ExtensionArray) and values.ndim == 1 and len(locs) == 1:
-                out[names[locs[0]]] = values
-    except AttributeError:  # another pandas: every column through df[name]
-        return {}
-    return out
 
 
 def _records(df: pd.DataFrame, columns: list | None = None) -> list[dict]:
