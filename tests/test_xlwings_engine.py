@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xlsxwriter
 
@@ -281,9 +282,14 @@ FACTS = [["2025-01", "华东", "互联网", "<300人", 100], ["2025-02", "华东
          ["2024-12", "华北", "互联网", "<300人", 80.5]]
 
 
-def write_review(path: Path, *, scorecard=SCORECARD, headers=SCORECARD_HEADERS, status_cell=True) -> Path:
+def write_review(path: Path, *, scorecard=SCORECARD, headers=SCORECARD_HEADERS, status_cell=True,
+                 date_1904: bool = False, causes: list | None = None) -> Path:
     """Tables where a user might put them: KPIs at B3, the scorecard at C5 after a title."""
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"date_1904": date_1904})
+    if causes:
+        ws = wb.add_worksheet("原因与经验")
+        ws.add_table(0, 0, len(causes), 7, {"name": "Causes", "data": causes, "columns": [{"header": h} for h in (
+            "单位", "KPI代码", "类型", "原因", "数据证据", "改进措施", "负责人", "截止日期")]})
     guide = wb.add_worksheet("说明")
     guide.write("A1", "复盘说明")
     if status_cell:
@@ -788,3 +794,17 @@ def test_a_failed_refresh_puts_the_workbook_back(review_file, monkeypatch):
     status = after["说明"][0].pop((3, 2))  # ...the status cell says what happened...
     assert status.endswith(result.message)
     assert after == before  # ...and everything else is as it was, owned sheets removed again
+
+
+
+def test_a_1904_book_reads_typed_date_serials_like_the_file_reader(tmp_path):
+    """A number typed in a date column is a serial of the book's date system (1904 on old Macs)."""
+    from reviewkit.reader import read_review
+
+    path = write_review(tmp_path / "mac1904.xlsx", date_1904=True, causes=[
+        ["华东", "sales", "问题", "价格战", "流失客户 40% 转向低价产品", "推出低价套餐", "张三", 44000]])
+    want = read_review(path).causes["due"][0]
+    assert want == pd.Timestamp("1904-01-01") + pd.Timedelta(days=44000)
+    book = FakeBook.from_file(path)
+    book.api = type("Api", (), {"Date1904": True})()
+    assert XlwingsEngine(book).read_review().causes["due"][0] == want

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +106,11 @@ EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 class _BookPackage:
     """What ``reviewkit.reader`` needs of a package, answered from the open book's tables."""
 
-    def __init__(self, source: str, sheets: list[str], tables: list):
+    def __init__(self, source: str, sheets: list[str], tables: list, date1904: bool = False):
         self.path = Path(source or "workbook")
         self.sheets = sheets
         self.tables = tables
+        self.date1904 = date1904
 
     def table(self, name: str):
         low = name.lower()
@@ -157,12 +157,13 @@ def _calamine_like(v: object) -> object:
     return v
 
 
-def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = "") -> tuple[model.Review, list]:
-    """The file engine's reading (``reviewkit.reader``) over the open book's tables.
+def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = "", date1904: bool = False
+                     ) -> tuple[model.Review, list]:
+    """The file engine's reading loop (``reader.read_tables``) over the open book's tables.
 
     Same parsing (``1.2万``, ``(500)``, dates), same problems and messages, same ``validate``.
-    Returns (review, problems). This is ``reader.read_with_problems`` with the package and
-    the cell grids answered from the open book; ask the reader to keep the pieces it uses.
+    Returns (review, problems). ``date1904``: the book counts dates from 1904 (numbers typed
+    in a date column are serials of that system).
     """
     from .. import reader
     from ..reading.package import TableColumnInfo, TableInfo
@@ -171,30 +172,8 @@ def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = 
                        first_row=t.first_row, last_row=t.last_row, header_rows=t.header_rows,
                        totals_rows=t.totals_rows, columns=tuple(TableColumnInfo(h, False) for h in t.headers),
                        part="") for t in tables]
-    pkg = _BookPackage(source, sheets, infos)
-    grids = _BookGrids(tables)
-    sink = reader._Problems(source)
-    review = model.Review(source=source or None)
-    langs: Counter = Counter()
-    for spec in model.TABLES:  # the loop of reader.read_with_problems, over this book
-        info = pkg.table(spec.name)
-        if info is None:
-            reader._missing_table(pkg, spec, sink)
-            continue
-        read = reader._TableReader(spec, info, grids, sink, langs)
-        if spec is model.FACTS:
-            read.numeric_names = reader._fact_columns_named_by_kpis(review)
-        df, layout = read.run()
-        review.tables[spec.name] = df
-        review.layouts[spec.name] = layout
-        if spec is model.FACTS:
-            review.dimensions, review.measures = read.dimensions, read.measures
-    review.lang = "en" if langs["en"] > langs["zh"] else "zh"
-    review.settings = reader._settings(review, sink)
-    reader._link_fact_columns(review)
-    problems = sink.finish()
-    problems += reader.validate(review)
-    return review, problems
+    pkg = _BookPackage(source, sheets, infos, date1904)
+    return reader.read_tables(pkg, _BookGrids(tables), source=source)
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -212,12 +191,21 @@ class XlwingsEngine:
     def tables(self) -> list[ExcelTable]:
         return tables_in_book(self.book)
 
+    @property
+    def date1904(self) -> bool:
+        """Whether the book uses the 1904 date system (Excel's ``Workbook.Date1904``)."""
+        try:
+            return bool(self.book.api.Date1904)
+        except Exception:  # noqa: BLE001 - a stand-in book, or Excel for Mac without the property
+            return False
+
     def read_review(self) -> model.Review:
         """The review in the open book, read the way ``reviewkit.reader`` reads a file.
 
         Raises ``ValidationError`` with every error found (warnings are not errors)."""
         tables = self.tables()
-        review, problems = read_with_reader(tables, [s.name for s in self.book.sheets], self.source)
+        review, problems = read_with_reader(tables, [s.name for s in self.book.sheets], self.source,
+                                            self.date1904)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise ValidationError(errors)
