@@ -42,6 +42,8 @@ _ADVICE = {
 def os_error(exc: OSError, path: str | os.PathLike, doing: str = "cannot write the workbook") -> ReviewkitError:
     """The one-line ``ReviewkitError`` for an OS error while working on ``path``."""
     what, todo = _ADVICE.get(exc.errno, (exc.strerror or str(exc), "a writable folder with free space"))
+    if exc.errno == errno.ENOENT and Path(path).parent.is_dir():
+        what, todo = "the file does not exist", "an existing file"
     cls = WorkbookLockedError if exc.errno in (errno.EACCES, errno.EPERM) else ReviewkitError
     return cls(f"{doing}: {what}", file=path, expected=todo)
 
@@ -178,7 +180,7 @@ def write_file(target: str | os.PathLike, data: bytes, *, replace: bool = False,
             old_mode = None
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
         try:
-            if old_mode is not None:
+            if old_mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(fd, old_mode)
             view = memoryview(data)
             while view:

@@ -543,14 +543,15 @@ def _expected_units(expected) -> list[str]:
 
 def _read_all(files: list[Path], jobs: int | None) -> list[Submission]:
     """``read_submission`` for every file, in worker processes when there are many."""
-    from .batch import _mp_context, default_jobs
+    from .batch import _mp_context, default_jobs, watch_parent
 
     n = min(jobs or default_jobs(), len(files))
     if n <= 1 or len(files) < 8:
         return [read_submission(f) for f in files]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(("pandas", "reviewkit.rollup"))) as ex:
+    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(("pandas", "reviewkit.rollup")),
+                             initializer=watch_parent, initargs=(os.getpid(),)) as ex:
         return list(ex.map(read_submission, files, chunksize=4))
 
 
