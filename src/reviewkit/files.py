@@ -120,7 +120,8 @@ def check_target(target: str | os.PathLike, *, replace: bool, source: Source | N
     folder = final.parent
     if not folder.is_dir():
         if folder.exists():
-            raise ReviewkitError("cannot write the workbook: the folder is a file", file=target, value=str(folder), expected="a folder")
+            raise ReviewkitError("cannot write the workbook: the folder is a file", file=target, value=str(folder),
+                                 expected="a folder")
         raise ReviewkitError("cannot write the workbook: the folder does not exist", file=target, value=str(folder),
                              expected="an existing folder (create it first)")
     try:

@@ -18,8 +18,9 @@ The file name comes from the unit's name through ``safety.unique_filenames`` and
 ``safety.output_path``: Chinese names stay readable, nothing can climb out of the folder.
 Files are built with ``templates.workbook_bytes`` (styles, validation, and the Refresh button
 when the master is an .xlsm) and written with ``files.write_file``; when one cannot be written,
-the files and the folder this split created are removed again. The unit's name is stamped as the custom document property
-``reviewkit.unit`` so ``rollup`` knows whose file it reads even if the file is renamed.
+the files and the folder this split created are removed again. The unit's name is stamped as
+the custom document property ``reviewkit.unit`` so ``rollup`` knows whose file it reads even if
+the file is renamed.
 """
 from __future__ import annotations
 
