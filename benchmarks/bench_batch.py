@@ -157,7 +157,7 @@ def run_reviewkit(files: list[Path], jobs: int) -> dict:
 
 
 PHASES = ("check_package", "editor_open", "stale_check", "read_review", "build_fill_plan", "apply_plan",
-          "to_bytes", "atomic_write")
+          "to_bytes", "write_file")
 
 
 def profile(files: list[Path]) -> dict:
@@ -169,7 +169,7 @@ def profile(files: list[Path]) -> dict:
     """
     from reviewkit.fill import FINGERPRINT_PROPERTY, apply_plan, build_fill_plan
     from reviewkit.ooxml import WorkbookEditor
-    from reviewkit.ooxml.package import atomic_write
+    from reviewkit.files import Source, write_file
     from reviewkit.reader import read_review
     from reviewkit.safety import load_checked
 
@@ -187,7 +187,8 @@ def profile(files: list[Path]) -> dict:
         s = time.process_time(); apply_plan(ed, plan); t["apply_plan"] = time.process_time() - s
         s = time.process_time(); data = ed.to_bytes(); t["to_bytes"] = time.process_time() - s
         ed.close()
-        s = time.process_time(); atomic_write(Path(f), data); t["atomic_write"] = time.process_time() - s
+        s = time.process_time(); write_file(Path(f), data, source=Source.of(f, c.data))
+        t["write_file"] = time.process_time() - s
         if i:  # the first file pays imports and caches
             for k, v in t.items():
                 phases[k] += v / len(rest)

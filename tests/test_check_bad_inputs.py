@@ -411,8 +411,8 @@ def test_cli_check_usage_errors_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["check"], catch_exceptions=False)
     assert result.exit_code == 2
     result = CliRunner().invoke(main, ["check", str(tmp_path)], catch_exceptions=False)
-    assert result.exit_code == 2  # a folder is refused by the command line itself
-    assert "Traceback" not in result.output
+    assert result.exit_code == 1  # a folder: its workbooks are checked (issue 14); here there are none
+    assert "no .xlsx/.xlsm workbook" in result.output and "Traceback" not in result.output
 
 
 def test_date_only_values_are_not_required_to_be_datetimes(tmp_path):

@@ -343,13 +343,51 @@ def _run_inline(files, job, force, prog, results) -> bool:
     return False
 
 
+#: how often a worker looks whether the batch process is still there (seconds)
+PARENT_CHECK_SECONDS = 0.5
+
+
+def watch_parent(pid: int) -> None:
+    """End this process when process ``pid`` (the batch run) is gone, e.g. killed with kill -9.
+
+    Workers are children of the fork server, not of the batch process, and block on a queue the
+    dead parent will never feed: without this they, the fork server and the resource tracker
+    would run on. A daemon thread polls every ``PARENT_CHECK_SECONDS``; leaving mid-file is safe
+    (fill writes to a temporary file and renames it only when complete).
+    """
+    import threading
+
+    def watch() -> None:
+        while _alive(pid):
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="reviewkit-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    try:  # a killed parent its own parent has not reaped yet is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
 #: a worker's first garbage-collection threshold (Python's default is 700); see _worker_init
 _WORKER_GC_THRESHOLD = 10_000
 
 
-def _worker_init(modules: tuple[str, ...]) -> None:
+def _worker_init(modules: tuple[str, ...], parent: int | None = None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, workers finish their file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        watch_parent(parent)
     for m in modules:
         try:
             __import__(m)
@@ -463,7 +501,7 @@ def _collect(done, inflight, suspects, solo, results, prog):
 
 def _new_pool(workers, modules):
     return ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(modules),
-                               initializer=_worker_init, initargs=(modules,))
+                               initializer=_worker_init, initargs=(modules, os.getpid()))
 
 
 def _run_pool(files, workers, job, force, prog, results) -> bool:

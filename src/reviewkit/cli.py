@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ReviewkitError
+from .errors import ReviewkitError, printable
 
 LANG = click.Choice(["zh", "en"])
 
@@ -17,7 +17,7 @@ class ReviewkitClickError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None):  # one line, no "Error:" noise doubled
-        click.echo(f"reviewkit: {self.message}", err=True)
+        click.echo(f"reviewkit: {printable(self.message)}", err=True)
 
 
 def _run(fn, *args, **kwargs):
@@ -49,12 +49,23 @@ def new(path: Path, preset: str, lang: str, macro: bool, force: bool) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
-    """Read workbooks and report every problem at once (exit 1 if any)."""
+    """Read workbooks (or every workbook in a folder) and report every problem at once (exit 1 if any)."""
+    from .batch import find_workbooks
+    from .errors import Problem
     from .reader import check_files
 
-    problems = _run(check_files, list(files))
+    empty = []
+    listed: list[Path] = []
+    for f in files:
+        found = find_workbooks([f])[0] if f.is_dir() else [f]
+        listed += found
+        if not found:
+            empty.append(Problem(str(f), None, None, "no .xlsx/.xlsm workbook in this folder",
+                                 expected="a folder holding review workbooks"))
+    files = tuple(dict.fromkeys(listed))
+    problems = empty + _run(check_files, list(files))
     problems += _stale_warnings([f for f in files if not any(p.file == str(f) and p.severity == "error"
                                                            for p in problems)])
     errors = [p for p in problems if p.severity == "error"]
@@ -101,11 +112,12 @@ def demo(directory: Path, lang: str | None) -> None:
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the filled workbook here instead of in place.")
 @click.option("--as-of", default=None, help="Date for overdue checks (YYYY-MM-DD); default today.")
-def fill(path: Path, out: Path | None, as_of: str | None) -> None:
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists (a link is replaced, not followed).")
+def fill(path: Path, out: Path | None, as_of: str | None, force: bool) -> None:
     """Compute the analysis and write it back into the workbook (atomic, lossless)."""
     from .fill import fill_workbook
 
-    result = _run(fill_workbook, path, out=out, as_of=as_of)
+    result = _run(fill_workbook, path, out=out, as_of=as_of, force=force)
     click.echo(str(result))
 
 

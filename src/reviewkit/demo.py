@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import model
 from .errors import ReviewkitError
+from .files import make_dir
 from .sample import make_sample_review
 from .templates import build_workbook
 
@@ -29,7 +30,7 @@ def run_demo(directory: str | Path, langs: tuple[str, ...] = ("zh", "en")) -> st
     for lang in langs:
         if lang not in model.LANGS:
             raise ReviewkitError("unknown language", value=lang, expected=" or ".join(model.LANGS))
-    directory.mkdir(parents=True, exist_ok=True)
+    make_dir(directory)
     try:
         from .fill import fill_workbook
     except ImportError:

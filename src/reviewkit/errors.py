@@ -6,6 +6,7 @@ can print it as one line and exit with code 2 instead of showing a traceback.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class ReviewkitError(Exception):
     def _compose(self) -> str:
         where = []
         if self.file:
-            where.append(Path(self.file).name)
+            where.append(printable(Path(self.file).name))
         if self.sheet:
             where.append(f"sheet '{self.sheet}'")
         if self.cell:
@@ -39,6 +40,15 @@ class ReviewkitError(Exception):
         if self.expected:
             text += f"; expected {self.expected}"
         return (", ".join(where) + ": " + text) if where else text
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (a newline in a file name) shown as ``\\n``,
+    ``\\x07``, so an error stays one line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class WorkbookFormatError(ReviewkitError):

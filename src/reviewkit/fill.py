@@ -44,6 +44,7 @@ from . import formulas as F
 from . import model
 from .engines.plan import CellWrite
 from .errors import InputError, ReviewkitError
+from .files import write_file
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
 from .ooxml.cellref import num_to_col, parse_col
@@ -249,7 +250,10 @@ class FillResult:
         return "filled" if self.changed else "unchanged"
 
     def __str__(self) -> str:
-        if not self.changed:
+        if not self.changed and self.source != self.path:
+            head = (f"unchanged: {self.source} already holds these results (fingerprint {self.fingerprint[:12]}); "
+                    f"copied it to {self.path}")
+        elif not self.changed:
             head = f"unchanged: {self.path} already holds these results (fingerprint {self.fingerprint[:12]})"
         else:
             head = (f"filled {self.path}: {self.cells} computed cells ({self.formulas} live formulas); "
@@ -1394,11 +1398,14 @@ def _same_parts(before: dict[str, tuple[int, int]], data: bytes) -> bool:
     return all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
 
 
-def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
+def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillResult:
     """Fill the review workbook at ``path`` (in place, or into ``out``); see the module docstring.
 
     Any validation error raises ``ValidationError`` listing every problem, and nothing is written.
+    An existing ``out`` (or a link) is replaced only with ``force``. In place, the workbook must
+    still hold exactly what was read when the result is written (``reviewkit.files``).
     """
+    from .files import Source, check_target
     from .ooxml import WorkbookEditor
     from .reader import read_review
 
@@ -1408,9 +1415,11 @@ def fill_workbook(path, *, out=None, as_of=None) -> FillResult:
     if target.suffix.lower() != path.suffix.lower():
         raise InputError("the output must keep the workbook's file type", file=target, value=target.suffix,
                          expected=f"a name ending in {path.suffix}")
+    source = Source.read(path)
+    check_target(target, replace=force, source=source)  # refuse before the work, not after it
     review = read_review(path)
-    original = path.read_bytes()
-    return _fill_open(path, target, review, original, WorkbookEditor.open(path), as_of, t0)
+    return _fill_open(path, target, review, source.data, WorkbookEditor.open_bytes(path, source.data), as_of, t0,
+                      source=source, replace=force)
 
 
 def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
@@ -1433,6 +1442,7 @@ def fill_checked(path, checked, *, force: bool = False) -> FillResult | None:
 
 
 def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
+    from .files import Source
     from .ooxml import WorkbookEditor
     from .reader import read_review, read_with_problems
 
@@ -1446,7 +1456,8 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     if force:  # fill_workbook's order: read, then open
         review = read_review(path)
         original = path.read_bytes() if checked is None else checked.data
-        return _fill_open(path, path, review, original, open_editor(), None, t0, checked)
+        return _fill_open(path, path, review, original, open_editor(), None, t0, checked,
+                          source=Source.of(path, original))
     editor = open_editor()  # is_stale's order: open, then read
     try:
         stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
@@ -1463,15 +1474,18 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     except BaseException:
         editor.close()
         raise
-    return _fill_open(path, path, review, original, editor, None, t0, checked, fp)
+    return _fill_open(path, path, review, original, editor, None, t0, checked, fp, source=Source.of(path, original))
 
 
 def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
-               t0: float, checked=None, fp: str | None = None) -> FillResult:
+               t0: float, checked=None, fp: str | None = None, *, source=None, replace: bool = False) -> FillResult:
     """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
 
     ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated
     parts stand in for opening ``original`` again. ``fp``: the review's fingerprint if known.
+    ``source``: ``original`` as read from ``path`` (a ``reviewkit.files.Source``): an in-place
+    write refuses when ``path`` no longer holds it. ``replace``: an existing other ``target``
+    may be replaced (``fill -o --force``).
     """
     import zipfile
 
@@ -1505,23 +1519,12 @@ def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, 
     # cheap tests first: a first fill or new inputs always write, without comparing parts
     if old_fp == plan.fingerprint and old_time and _same_parts(_signature(before), data):
         if target != path:
-            _write(target, original)
+            write_file(target, original, replace=replace)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
                           str(old_time), plan.warnings, time.perf_counter() - t0)
-    _write(target, data)
+    write_file(target, data, replace=replace, source=source)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
                       plan.warnings, time.perf_counter() - t0)
-
-
-def _write(target: Path, data: bytes) -> None:
-    from .errors import WorkbookLockedError
-    from .ooxml.package import atomic_write, lock_file_for
-
-    lock = lock_file_for(target)
-    if lock is not None:
-        raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
-                                  file=str(target), expected="the workbook closed in Excel before filling")
-    atomic_write(target, data)
 
 
 def is_stale(path) -> bool | None:

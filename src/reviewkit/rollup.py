@@ -40,6 +40,7 @@ import pandas as pd
 
 from . import model
 from .errors import InputError, ReviewkitError
+from .files import check_target
 from .safety import check_package
 
 STATUS_SHEET = ("汇总状态", "Rollup status")
@@ -77,6 +78,7 @@ class Submission:
     rows: dict[str, int] = field(default_factory=dict)
     links: list[str] = field(default_factory=list)  # external workbook links: listed, never followed
     by: str = "unit"  # the Facts column naming whose rows these are (split --by)
+    company: bool = False  # a company workbook written by rollup (reviewkit.rollup_of), not a department's
 
 
 @dataclass
@@ -205,6 +207,7 @@ def read_submission(path: str | os.PathLike) -> Submission:
     sub.review = review
     unit = props.get("reviewkit.unit", "").strip()
     sub.by = props.get("reviewkit.split_by", "").strip() or "unit"
+    sub.company = ROLLUP_PROPERTY in props
     if not unit:
         units = Counter(_text(u) for u in review.scorecard.get("unit", pd.Series(dtype=object)))
         if not units:
@@ -373,7 +376,8 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
             drift.append(Drift(str(s.path), "Scorecard", "duplicate unit",
                                f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}; this file is "
                                "not consolidated"))
-            s.status = "drift"
+            s.status = "refused"
+            s.reason = f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}"
             continue
         if s.unit:
             seen_units[s.unit] = str(s.path)
@@ -416,6 +420,11 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
         if name in first.tables:
             tables[name] = first.tables[name]
     facts = tables.get("Facts")
+    if facts is None:  # scorecard-only departments: keep their Facts columns, with no rows
+        empty = [s.review.tables["Facts"].iloc[0:0].rename(columns=renames.get(str(s.path), {}))
+                 for s in good if s.review.tables.get("Facts") is not None]
+        if empty:
+            facts = pd.concat(empty, ignore_index=True, sort=False)
     measures, dims = [], []
     if facts is not None:
         for s in good:
@@ -519,21 +528,30 @@ def _expected_units(expected) -> list[str]:
         try:
             text = p.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise InputError("cannot read the list of expected units", file=p, expected="a text file, one unit a line") from exc
+            raise InputError(f"cannot read the list of expected units ({exc.strerror or exc})", file=p,
+                             expected="a text file, one unit a line") from None
+        except UnicodeDecodeError as exc:
+            raise InputError("the list of expected units is not UTF-8 text", file=p,
+                             value=exc.object[max(exc.start - 4, 0):exc.start + 4],
+                             expected="a UTF-8 text file, one unit a line (save it as UTF-8 text)") from None
+        if "\x00" in text:
+            raise InputError("the list of expected units is not a text file", file=p,
+                             expected="a UTF-8 text file, one unit a line (save it as UTF-8 text)")
         return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return [str(u).strip() for u in expected if str(u).strip()]
 
 
 def _read_all(files: list[Path], jobs: int | None) -> list[Submission]:
     """``read_submission`` for every file, in worker processes when there are many."""
-    from .batch import _mp_context, default_jobs
+    from .batch import _mp_context, default_jobs, watch_parent
 
     n = min(jobs or default_jobs(), len(files))
     if n <= 1 or len(files) < 8:
         return [read_submission(f) for f in files]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(("pandas", "reviewkit.rollup"))) as ex:
+    with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(("pandas", "reviewkit.rollup")),
+                             initializer=watch_parent, initargs=(os.getpid(),)) as ex:
         return list(ex.map(read_submission, files, chunksize=4))
 
 
@@ -555,14 +573,19 @@ def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os
         if target.suffix.lower() != ".xlsx":
             raise InputError("the company workbook must be an .xlsx", file=target, value=target.suffix,
                              expected="a name ending in .xlsx")
-        if target.exists() and not overwrite:
+        if os.path.lexists(target) and not overwrite and not target.is_dir():
             raise ReviewkitError("the company workbook already exists", file=target,
                                  expected="a new file name, or --force to overwrite")
+        check_target(target, replace=overwrite)  # a lock file, a read-only file: refused before the work
     files, bad = find_workbooks(paths)
     if target is not None:
         files = [f for f in files if f.resolve() != target.resolve()]
     subs = [Submission(Path(b.path), status="refused", reason=b.reason) for b in bad]
     subs += _read_all(files, jobs)
+    for s in subs:
+        if s.company and s.status != "refused":  # an earlier rollup lying among the departments
+            s.status = "refused"
+            s.reason = "a company workbook written by rollup, not a department's (last year's goes in --previous)"
     drift: list[Drift] = []
     company = consolidate(subs, drift)
     prev_units: list[str] = []
@@ -597,31 +620,33 @@ def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os
                 except ReviewkitError:  # e.g. only one year of facts: nothing to break down
                     break
     if target is not None:
-        _write_company(report, company, target)
+        _write_company(report, company, target, overwrite)
     return report
 
 
-def _write_company(report: RollupReport, company: model.Review, target: Path) -> None:
+def _write_company(report: RollupReport, company: model.Review, target: Path, overwrite: bool) -> None:
+    """Build, fill and finish the company workbook in a private folder, then write it to ``target``
+    (``files.write_file``: atomic, refusing a lock file, a read-only file or a link). The draft
+    carries ``target``'s name, so no message ever names a temporary file."""
+    import tempfile
+
+    from .files import write_file
     from .fill import fill_workbook
     from .ooxml import WorkbookEditor
     from .templates import build_workbook
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".~{target.stem[:40]}.rollup-{os.getpid()}.xlsx")
-    try:
-        build_workbook(tmp, company, lang=company.lang, overwrite=True)
-        result = fill_workbook(tmp)
-        report.fill_summary = str(result).replace(str(tmp), str(target))
-        editor = WorkbookEditor.open(tmp)
+    with tempfile.TemporaryDirectory(prefix="reviewkit-rollup-") as tmp_dir:
+        draft = Path(tmp_dir) / target.name
+        build_workbook(draft, company, lang=company.lang, overwrite=True)
+        result = fill_workbook(draft)
+        report.fill_summary = str(result).replace(str(draft), str(target))
+        editor = WorkbookEditor.open(draft)
         try:
             name = STATUS_SHEET[0] if company.lang == "zh" else STATUS_SHEET[1]
             editor.replace_sheet(name, _status_sheet(report, company.lang))
             editor.set_custom_property(ROLLUP_PROPERTY, str(len([s for s in report.submissions
                                                                  if s.status != "refused"])))
-            editor.save()
+            data = editor.to_bytes()
         finally:
             editor.close()
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_file(target, data, replace=overwrite)

@@ -16,9 +16,11 @@ not a named table: ``fill`` leaves it alone and ``rollup`` ignores it.
 
 The file name comes from the unit's name through ``safety.unique_filenames`` and
 ``safety.output_path``: Chinese names stay readable, nothing can climb out of the folder.
-Files are built with ``templates.build_workbook`` (styles, validation, and the Refresh button
-when the master is an .xlsm); the unit's name is stamped as the custom document property
-``reviewkit.unit`` so ``rollup`` knows whose file it reads even if the file is renamed.
+Files are built with ``templates.workbook_bytes`` (styles, validation, and the Refresh button
+when the master is an .xlsm) and written with ``files.write_file``; when one cannot be written,
+the files and the folder this split created are removed again. The unit's name is stamped as
+the custom document property ``reviewkit.unit`` so ``rollup`` knows whose file it reads even if
+the file is renamed.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import pandas as pd
 
 from . import model
 from .errors import InputError, ReviewkitError
+from .files import check_target, make_dir, write_file
 from .safety import check_package, output_path, unique_filenames
 
 UNIT_PROPERTY = "reviewkit.unit"
@@ -284,7 +287,7 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
     """
     from .ooxml import WorkbookEditor
     from .reader import read_review
-    from .templates import build_workbook
+    from .templates import _refresh_button_hook, workbook_bytes
 
     master = Path(master)
     check_package(master)
@@ -294,7 +297,6 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ReviewkitError("the output folder is a file", file=out_dir, expected="a folder")
-    out_dir.mkdir(parents=True, exist_ok=True)
     macro = master.suffix.lower() == ".xlsm"
     names = unique_filenames(parts, suffix=".xlsm" if macro else ".xlsx")
     targets = {unit: output_path(out_dir, names[unit]) for unit in parts}
@@ -307,21 +309,39 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
     formats = _kpi_formats(review)
     report = SplitReport(master=master, by=col)
     sheet = PEER_SHEET[0] if review.lang == "zh" else PEER_SHEET[1]
-    for unit, part in parts.items():
-        path = targets[unit]
-        build_workbook(path, part, lang=review.lang, macro=macro, overwrite=True)
-        editor = WorkbookEditor.open(path)
-        try:
-            if not peers.empty and (peers["unit"] == unit).any():
-                editor.replace_sheet(sheet, peer_sheet_spec(peers, unit, review.lang, formats))
-            editor.set_custom_property(UNIT_PROPERTY, unit)
-            editor.set_custom_property(SOURCE_PROPERTY, master.name)
-            editor.set_custom_property(BY_PROPERTY, col)
-            editor.save()
-        finally:
-            editor.close()
-        rows = {name: len(df) for name, df in part.tables.items() if len(df)}
-        report.files.append(SplitFile(unit, path, rows))
-        if not rows.get("Scorecard"):
-            report.warnings.append(f"{unit}: no Scorecard rows in the master (only facts)")
+    add_button = _refresh_button_hook() if macro else None
+    made_dir = make_dir(out_dir)
+    for path in targets.values():  # a locked or read-only workbook stops the split before any is written
+        check_target(path, replace=overwrite)
+    created: list[Path] = []
+    try:
+        for unit, part in parts.items():
+            path = targets[unit]
+            editor = WorkbookEditor.open_bytes(path, workbook_bytes(part, review.lang, add_button))
+            try:
+                if not peers.empty and (peers["unit"] == unit).any():
+                    editor.replace_sheet(sheet, peer_sheet_spec(peers, unit, review.lang, formats))
+                editor.set_custom_property(UNIT_PROPERTY, unit)
+                editor.set_custom_property(SOURCE_PROPERTY, master.name)
+                editor.set_custom_property(BY_PROPERTY, col)
+                data = editor.to_bytes()
+            finally:
+                editor.close()
+            existed = os.path.lexists(path)
+            write_file(path, data, replace=overwrite)
+            if not existed:
+                created.append(path)
+            rows = {name: len(df) for name, df in part.tables.items() if len(df)}
+            report.files.append(SplitFile(unit, path, rows))
+            if not rows.get("Scorecard"):
+                report.warnings.append(f"{unit}: no Scorecard rows in the master (only facts)")
+    except BaseException:  # all or nothing: remove what this split created
+        for path in created:
+            path.unlink(missing_ok=True)
+        if made_dir:
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
     return report

@@ -20,6 +20,7 @@ so the committed templates in ``xlsx_templates/`` can be compared part by part.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 from collections.abc import Iterable
@@ -31,7 +32,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from . import model
-from .errors import InputError, MissingDependencyError, ReviewkitError, WorkbookLockedError
+from .errors import InputError, MissingDependencyError, ReviewkitError
+from .files import check_target, write_file
 from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
 
@@ -241,28 +243,21 @@ def build_workbook(path: str | Path, review: model.Review, *, lang: str = "zh", 
         raise ReviewkitError("wrong file extension for a new workbook", file=path, value=path.suffix or "(none)",
                              expected=f"a name ending in {want}" + (" (macro workbooks are .xlsm)" if macro else
                                                                       " (use --macro for an .xlsm)"))
-    if not path.parent.is_dir():
-        raise ReviewkitError("the folder does not exist", file=path, value=str(path.parent),
-                             expected="an existing folder")
-    if path.exists() and not overwrite:
+    if os.path.lexists(path) and not overwrite and not path.is_dir():
         raise ReviewkitError("the file already exists", file=path,
                              expected="a new file name, or overwrite=True (reviewkit new --force)")
-    if path.is_dir():
-        raise ReviewkitError("the path is a folder", file=path, expected="a file name")
-    lock = path.with_name("~$" + path.name)
-    if lock.exists():
-        raise WorkbookLockedError("Excel has the file open (lock file ~$ beside it)", file=path,
-                                  expected="close the workbook in Excel first")
+    check_target(path, replace=overwrite)  # refuse before the work, not after it
     add_button = _refresh_button_hook() if macro else None
+    return write_file(path, workbook_bytes(review, lang, add_button), replace=overwrite)
 
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{suffix}")
-    try:
-        _write(tmp, review, lang, add_button)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+
+def workbook_bytes(review: model.Review, lang: str = "zh", add_button=None) -> bytes:
+    """The bytes of the new workbook ``build_workbook`` writes (``add_button``: the Refresh button
+    hook of a macro workbook)."""
+    _check_lang(lang)
+    out = io.BytesIO()
+    _write(out, review, lang, add_button)
+    return out.getvalue()
 
 
 def _check_lang(lang: str) -> None:
@@ -280,8 +275,8 @@ def _refresh_button_hook():
 
 
 # --- writing ------------------------------------------------------------------------
-def _write(target: Path, review: model.Review, lang: str, add_button) -> None:
-    wb = xlsxwriter.Workbook(str(target), {"strings_to_numbers": False, "strings_to_formulas": False,
+def _write(target: Path | io.BytesIO, review: model.Review, lang: str, add_button) -> None:
+    wb = xlsxwriter.Workbook(target if isinstance(target, io.BytesIO) else str(target), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False})
     fmts = _Formats(wb)
     settings = _settings_rows(review, lang)

@@ -245,18 +245,19 @@ class WorkbookEditor:
                 self._styles = StylesPart(self._pkg.read(part), str(self.path), part)
         return self._styles
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the workbook (to ``path`` or over the original) atomically; returns the path written."""
+    def save(self, path: str | os.PathLike | None = None, *, replace: bool = True, source=None) -> Path:
+        """Write the workbook (to ``path`` or over the original) atomically; returns the path written.
+
+        ``replace=False`` refuses an existing ``path``; ``source`` (a ``reviewkit.files.Source``)
+        refuses when that file changed since it was read. See ``reviewkit.files.write_file``.
+        """
         self._check_usable()
         target = Path(path) if path is not None else self.path
-        from .package import lock_file_for
-        from ..errors import WorkbookLockedError
-        lock = lock_file_for(target)
-        if lock is not None:
-            raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
-                                      file=str(target), expected="the workbook closed in Excel before saving")
+        from ..files import check_target
+
+        check_target(target, replace=replace, source=source)  # before the work, not only after it
         self._apply()
-        return self._pkg.save(target)
+        return self._pkg.save(target, replace=replace, source=source)
 
     def to_bytes(self) -> bytes:
         """The edited package as bytes (what ``save`` would write)."""

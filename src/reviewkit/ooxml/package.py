@@ -12,7 +12,6 @@ import os
 import posixpath
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from urllib.parse import quote, unquote
 
 from lxml import etree
 
-from ..errors import ReviewkitError, UnsafeWorkbookError, WorkbookFormatError, WorkbookLockedError
+from ..errors import UnsafeWorkbookError, WorkbookFormatError
+from ..files import Source, check_target, lock_file_for, write_file  # noqa: F401 (lock_file_for: re-exported)
 from . import _xml
 from ._xml import CT_NS, PKG_REL, q
 
@@ -71,16 +71,6 @@ class Relationship:
     external: bool = False
 
 
-def lock_file_for(path: Path) -> Path | None:
-    """Excel's owner file beside ``path`` (``~$name``; Excel drops two characters of long names)."""
-    for name in ("~$" + path.name, "~$" + path.name[2:]):
-        candidate = path.with_name(name)
-        if len(path.name) > 2 and candidate.exists():
-            return candidate
-    return None
-
-
-
 def local_payload(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     """An entry's compressed bytes, sliced from the whole file's ``data``, when zipfile would read
     its local header without complaint (plain header, no flags zipfile refuses, the same name in
@@ -107,6 +97,7 @@ class Package:
     def __init__(self, path: Path, data: bytes, zf: zipfile.ZipFile, limits: Limits):
         self.path = path
         self._data = data
+        self._on_disk = data  # what ``path`` holds as far as this package knows (``save`` checks it)
         self._zip = zf
         self.limits = limits
         self._infos: dict[str, zipfile.ZipInfo] = {}
@@ -135,7 +126,7 @@ class Package:
         path = Path(path)
         limits = limits or Limits()
         name = str(path)
-        if not path.is_file():
+        if data is None and not path.is_file():
             raise WorkbookFormatError("no such workbook", file=name, expected="an existing .xlsx/.xlsm file")
         if data is None:
             data = path.read_bytes()
@@ -462,58 +453,19 @@ class Package:
         cen = _central_record(info, flags, _raw_name(info), extra, offset)
         return local + payload, cen
 
-    def save(self, target: str | os.PathLike | None = None) -> Path:
+    def save(self, target: str | os.PathLike | None = None, *, replace: bool = True,
+             source: Source | None = None) -> Path:
+        """Write the package to ``target`` (default: over the file it was read from) through
+        ``reviewkit.files.write_file``: atomic, refusing a ``~$`` lock file or a read-only file."""
         target = Path(target) if target is not None else self.path
-        lock = lock_file_for(target)
-        if lock is not None:
-            raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
-                                      file=str(target), expected="the workbook closed in Excel before saving")
+        if source is None and target == self.path and os.path.lexists(target):  # in place: still what was read?
+            source = Source.of(self.path, self._on_disk)
+        check_target(target, replace=replace, source=source)
         data = self.to_bytes()
-        try:
-            atomic_write(target, data)
-        except PermissionError as exc:
-            raise WorkbookLockedError(f"cannot replace the workbook ({exc.strerror})", file=str(target),
-                                      expected="a writable file and folder (is it open in another program?)") from exc
-        except OSError as exc:
-            raise ReviewkitError(f"cannot write the workbook ({exc.strerror or exc})", file=str(target),
-                                 expected="an existing, writable folder with free space") from exc
+        write_file(target, data, replace=replace, source=source)
+        if target == self.path:
+            self._on_disk = data
         return target
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``target``, fsync it, then ``os.replace``.
-
-    A symlinked target is followed, so the link keeps pointing at the (replaced) real file.
-    """
-    target = Path(target).resolve()
-    directory = target.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".~{target.stem[:40]}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable where the platform allows it
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 class ContentTypes:
