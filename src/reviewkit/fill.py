@@ -86,6 +86,9 @@ _L = {  # user-facing words: key -> (zh, en)
     "summary_title": ("复盘汇总", "Review summary"),
     "breakdown_title": ("变化拆解", "What drove the change"),
     "peers_title": ("同行排名", "Peer ranking"),
+    "peers_master": ("排名为拆分时在母表全部 {n} 个单位中的名次（其他单位见“同级对标”表，匿名）",
+                     "Ranks among all {n} units of the master at split time (see 'Peer benchmarks'; "
+                     "other units anonymous)"),
     "stamp": ("由 reviewkit 填写 · 输入指纹 {fp} · 修改输入后请重新运行 fill",
               "Filled by reviewkit · inputs fingerprint {fp} · run fill again after changing inputs"),
     "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
@@ -602,7 +605,8 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
     peer = str(_settings_value(review, "unit_label", "") or "")
     res, kpis, facts_table = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05,
                                                lower_rule=lower_rule, cap=cap,
-                                               peer_word=peer if lang == "zh" else "")
+                                               peer_word=peer if lang == "zh" else "",
+                                               peer_ranks=review.peer_ranks)
     concl = {(u, k): t for u, k, t in _object_rows(res["conclusions"], ["unit", "kpi", "text"])}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
                   res["skipped"], kpis)
@@ -729,6 +733,11 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                 cells.append(CellWrite(sheet, ref, an.conclusions.get((r["unit"], r["kpi"])), None, fmt))
             elif forms.get(key) is None:
                 cells.append(CellWrite(sheet, ref, None, None, fmt))
+            elif key in ("rank", "rank_ly") and an.ranked.attrs.get("peer_ranks"):
+                # a split department workbook: its rank among all units of the master (a constant
+                # formula, so that a refill does not take it for a value typed by hand)
+                v = _plain(values[key])
+                cells.append(CellWrite(sheet, ref, _cached(v), "=" + ('""' if v is None else str(int(v))), fmt))
             else:
                 cells.append(CellWrite(sheet, ref, _cached(values[key]), "=" + forms[key], fmt))
             styles[(sheet, ref)] = style
@@ -922,7 +931,11 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
 
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
-    g.skip(2)
+    g.skip()
+    if an.ranked.attrs.get("peer_ranks"):
+        n = max((r["n_units"] for r in an.ranked_rows if r["n_units"] is not None), default=0)
+        g.put(1, _t("peers_master", lang, n=n), CellStyle(italic=True, font_color="#595959"))
+    g.skip()
     overall = _overall_rows(an, OVERALL)
     if overall:
         g.put(1, _t("overall", lang), SECTION)
