@@ -914,13 +914,14 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         if any(is_strong):
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
-            rows = _object_rows(cross, ["relation", "name_a", "name_b", "corr"])
-            for (relation, name_a, name_b, corr), strong in zip(rows, is_strong):
+            from .analysis.cross import describe as cross_words
+
+            rows = _object_rows(cross, ["name_a", "name_b", "corr", "relation", "n", "basis"])
+            for (name_a, name_b, corr, relation, n, basis), strong in zip(rows, is_strong):
                 if not strong:
                     continue
-                rel = {"together": ("同向变动", "moved together"), "opposite": ("反向变动", "moved oppositely")}.get(
-                    str(relation), (str(relation), str(relation)))
-                g.line([name_a, name_b, _plain(corr), rel[0] if lang == "zh" else rel[1]],
+                words = cross_words({"relation": relation, "corr": corr, "n": n, "basis": basis}, lang)
+                g.line([name_a, name_b, _plain(corr), words],
                        [TEXT, TEXT, _num_style("0.00"), None])
     widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")

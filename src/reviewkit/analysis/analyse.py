@@ -15,7 +15,7 @@ from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, drilldown, tree_frame
 from .compare import _check_options, _compare
 from .conclusions import conclusions
-from .cross import _cross_metric
+from .cross import MIN_CORR_POINTS, _cross_metric
 from .loop import closed_loop
 from .rank import _rank
 
@@ -97,7 +97,8 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
     out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
-    out["cross"] = _cross_metric(s, k, 0.7, None, "M", 3)
+    # a review states a correlation only on enough units (below, corr is NaN with a note)
+    out["cross"] = _cross_metric(s, k, 0.7, None, "M", MIN_CORR_POINTS)
     drill = None
     if facts is not None and not facts.empty:
         use = dims if dims is not None else _default_dims(facts, k)
