@@ -1482,6 +1482,17 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
 
 def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
                t0: float, checked=None, fp: str | None = None) -> FillResult:
+    """``_fill_review``; an error about the workbook says it in the workbook's language."""
+    try:
+        return _fill_review(path, target, review, original, editor, as_of, t0, checked, fp)
+    except ReviewkitError as exc:
+        if exc.lang is None:
+            exc.lang = review.lang
+        raise
+
+
+def _fill_review(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
+                 t0: float, checked=None, fp: str | None = None) -> FillResult:
     """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
 
     ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated

@@ -12,6 +12,7 @@ Every value goes through ``reviewkit.numbers``. Problems are collected, never ra
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections import Counter
@@ -138,6 +139,8 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
     problems = sink.finish()
     if check:
         problems += validate(review)
+    # each problem is said in the workbook's language (Problem.render)
+    problems = [dataclasses.replace(p, lang=review.lang) for p in problems]
     return review, problems
 
 

@@ -19,6 +19,8 @@ ranges have ``.options(ndim=2).value``, and settable ``.value``, ``.formula`` an
 """
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import re
 from collections import Counter
@@ -194,6 +196,7 @@ def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = 
     reader._link_fact_columns(review)
     problems = sink.finish()
     problems += reader.validate(review)
+    problems = [dataclasses.replace(p, lang=review.lang) for p in problems]
     return review, problems
 
 
