@@ -1021,6 +1021,7 @@ def _dim_label(review: model.Review, dim: str, lang: str) -> str:
 
 def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
     from .analysis import format_value
+    from .analysis.conclusions import segment_label
 
     ncols = CHART_COLS
     g = _Grid()
@@ -1087,7 +1088,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
         g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
                 _t("wf_down", lang)], HEAD)
-        labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
+        labels = [_t("start", lang)] + [segment_label(r["segment"], lang) for r in lvl1] + [_t("end", lang)]
         deltas = [base] + [float(r["contribution"]) for r in lvl1]
         wb_, wu, wdn = waterfall_series(deltas)
         totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
@@ -1117,7 +1118,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         for r in tree:
             if r["level"] <= 0:
                 continue
-            g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]), _dim_label(review, str(r["dimension"]), lang),
+            g.line([("  " * (int(r["level"]) - 1)) + segment_label(r["segment"], lang), _dim_label(review, str(r["dimension"]), lang),
                     _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp), _plain(r["share_of_change"])],
                    [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)])
         if g.row > tstart and not ranged:
@@ -1128,7 +1129,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
             mstart = g.row
             for r in lvl1:
-                g.line([str(r["segment"]), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
+                g.line([segment_label(r["segment"], lang), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
                         _delta(r["contribution"], pp)],
                        [TEXT, _num_style(dfmt), _num_style(dfmt), _num_style(dfmt)])
             if not ranged:
@@ -1140,7 +1141,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
             for segment, now, if_ly, if_avg, gain in _object_rows(
                     hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
-                g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
+                g.line([segment_label(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                        [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
     for kpi, reason in _skipped(an):

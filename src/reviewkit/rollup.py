@@ -343,14 +343,14 @@ def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
             if sig != best:
                 diffs = [f"{f} {sig[i]!r} (majority {best[i]!r})" for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i]]
                 drift.append(Drift(path, "KPIs", "KPI definition", f"'{key}' differs: " + ", ".join(diffs),
-                                   f"“{key}”的定义与多数文件不同：" + "，".join(
+                                   f"“{_text(rec.get('name')) or key}”的定义与多数文件不同：" + "，".join(
                                        f"{model.KPIS.column(f).zh} 为 {sig[i]!r}（多数为 {best[i]!r}）"
                                        for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i])))
         if len(entries) * 2 <= len(subs):
             for path, _ in entries:
                 drift.append(Drift(path, "KPIs", "extra KPI", f"'{key}' is defined in only {len(entries)} of "
                                                               f"{len(subs)} files (kept)",
-                                   f"“{key}”只在 {len(subs)} 个文件中的 {len(entries)} 个里定义（保留）"))
+                                   f"“{_text(winner.get('name')) or key}”只在 {len(subs)} 个文件中的 {len(entries)} 个里定义（保留）"))
         else:
             having = {path for path, _ in entries}
             for s in subs:
@@ -358,7 +358,7 @@ def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
                     drift.append(Drift(str(s.path), "KPIs", "missing KPI",
                                        f"'{key}' is not defined here but in {len(entries)} of {len(subs)} files "
                                        "(the majority's definition is used)",
-                                       f"本文件没有定义“{key}”，{len(subs)} 个文件中有 {len(entries)} 个定义了它"
+                                       f"本文件没有定义“{_text(winner.get('name')) or key}”，{len(subs)} 个文件中有 {len(entries)} 个定义了它"
                                        "（采用多数文件的定义）"))
     return pd.DataFrame(out)
 

@@ -95,6 +95,15 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
     return f"{sg}{_num(abs(v), digits)}{unit}"
 
 
+def segment_label(segment, lang: str = "zh") -> str:
+    """A segment as a sheet shows it: the grouped small segments ("其他/Other" in the engine's
+    frames) as "其他" or "Other", any other segment unchanged."""
+    seg = str(segment)
+    if seg == OTHER_LABEL:
+        return "其他" if lang == "zh" else "Other"
+    return seg
+
+
 def _pp(value: float, lang: str) -> str:
     s = _sign(value, True)
     return f"{s}{abs(value):.1f}" + ("个百分点" if lang == "zh" else " pp")
