@@ -38,7 +38,7 @@ def _drivers(rows, kpi="sales", dimension="签约批次", dim_score=0.9):
 def test_the_driver_is_named_with_its_dimension():
     d = _drivers([("2024Q3", -120.0), ("2024Q1", 20.0), ("2023Q4", -20.0)])
     text = _one("sales", 1200, 1080, 1200, d)
-    assert "主要拖累：2024Q3（签约批次） −120万（占变化 100%）" in text
+    assert "主要拖累：2024Q3（签约批次）−120万（占变化 100%）" in text
     en = _one("sales", 1200, 1080, 1200, d.assign(dimension="Signing cohort"), lang="en")
     assert "main drag: 2024Q3 (signing cohort) −CNY 1.2M (100% of the change)" in en
 
@@ -48,7 +48,7 @@ def test_other_is_never_the_driver():
     d = _drivers([("其他/Other", -90.0), ("2024Q3", -30.0), ("2024Q1", 0.0)])
     text = _one("sales", 1200, 1080, 1200, d)
     assert "其他" not in text and "Other" not in text
-    assert "主要拖累：2024Q3（签约批次） −30万（占变化 25%），其余分散在众多较小的签约批次（合计 −90万）" in text
+    assert "主要拖累：2024Q3（签约批次）−30万（占变化 25%），其余分散在众多较小的签约批次（合计 −90万）" in text
     # no real segment big enough: only the many small ones
     d = _drivers([("其他/Other", -115.0), ("2024Q3", -5.0), ("2024Q1", 0.0)])
     text = _one("sales", 1200, 1080, 1200, d)
@@ -216,3 +216,12 @@ def test_help_is_readable_in_chinese():
         lines = [ln for ln in out.splitlines() if ln.strip().startswith("-")]
         assert all(CJK.search(ln) for ln in lines if not ln.strip().startswith("--version")), (name, out)
         assert CJK.search(out.split("Options:")[0]), name
+
+
+def test_why_a_kpi_was_not_broken_down_is_said_in_chinese():
+    from reviewkit.errors import translate
+
+    assert translate("measure columns not in facts (found ['stock'])") == "明细表中没有它的度量列（['stock']）"
+    assert translate("KPI 'stock' uses aggregation 'last', which cannot be broken down into segments "
+                     "(found 'last'); expected sum | ratio | average") == "KPI“stock”按期末值（last）汇总，无法按细分拆解"
+    assert translate("measure columns not in facts (found ['stock'])", "en") == "measure columns not in facts (found ['stock'])"

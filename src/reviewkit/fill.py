@@ -43,7 +43,7 @@ import pandas as pd
 from . import formulas as F
 from . import model
 from .engines.plan import CellWrite
-from .errors import InputError, ReviewkitError
+from .errors import InputError, ReviewkitError, translate
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
 from .ooxml.cellref import num_to_col, parse_col
@@ -1144,8 +1144,9 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                 g.line([segment_label(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                        [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
-    for kpi, reason in _skipped(an):
-        g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
+    for kpi, reason in _skipped(an):  # the KPI by its name, the reason in the workbook's language
+        name = (an.kpi.get(kpi) or {}).get("name") or kpi
+        g.line([_t("skipped", lang, kpi=name, reason=translate(str(reason), lang)[:120])], NOTE)
     widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
     return g.spec(widths, tab="#C55A11")
 

@@ -219,7 +219,9 @@ def _driver_text(rows, r, fmt, lang, pct) -> str:
     other = next((t for t in rows if t.is_other and want * sign * t.contribution > 0), None)
     many = other is not None and (pick is None or abs(other.contribution) > abs(pick.contribution))
     if pick is not None and not (abs(share(pick)) < MIN_DRIVER_SHARE):
-        s = f"{label}{_segment_name(pick, lang)} {amount(pick.contribution)}"
+        name = _segment_name(pick, lang)
+        gap = "" if name.endswith("）") else " "  # "2024Q3（签约批次）−120万"
+        s = f"{label}{name}{gap}{amount(pick.contribution)}"
         sh = share(pick)
         if not is_blank(sh) and SHARE_BOUNDS[0] < sh <= SHARE_BOUNDS[1] + 1e-9:
             s += f"（占变化 {_share(sh)}）" if zh else f" ({_share(sh)} of the change)"
