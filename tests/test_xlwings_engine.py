@@ -788,3 +788,19 @@ def test_a_failed_refresh_puts_the_workbook_back(review_file, monkeypatch):
     status = after["说明"][0].pop((3, 2))  # ...the status cell says what happened...
     assert status.endswith(result.message)
     assert after == before  # ...and everything else is as it was, owned sheets removed again
+
+
+def test_the_button_reads_a_split_workbooks_master_ranks_like_the_file_reader(tmp_path):
+    """A department workbook refreshed from Excel states the same ranks as ``reviewkit fill``."""
+    import pandas as pd
+
+    from reviewkit.reader import read_review
+    from reviewkit.split import split_workbook
+    from test_split import write_master
+
+    report = split_workbook(write_master(tmp_path / "master.xlsx"), tmp_path / "dept")
+    path = next(f.path for f in report.files if f.unit == "华东区")
+    from_file = read_review(path).peer_ranks
+    from_book = XlwingsEngine(FakeBook.from_file(path)).read_review().peer_ranks
+    assert from_file is not None and len(from_file) == 4  # three KPIs and the overall rank
+    pd.testing.assert_frame_equal(from_book.reset_index(drop=True), from_file.reset_index(drop=True))
