@@ -134,6 +134,12 @@ def test_a_miss_is_shown_with_the_decimals_that_make_it_visible(kpi, target, act
     assert format_value(20.5, "天") in _one("days", 20.0, 20.5, 21)
 
 
+def test_a_missed_achievement_is_not_shown_as_100_percent():
+    text = _one("sales", 12000, 11999.5, 11000)  # 99.996%: amber
+    assert "达成率 99.996%（预警）" in text and "100.0%" not in text
+    assert "达成率 100.0%（达标）" in _one("sales", 12000, 12000.4, 11000)
+
+
 @pytest.mark.parametrize("ly,actual,zh,en", [
     (-50, 30, "同比扭亏为盈（去年 −50万）", "turned profitable (last year −CNY 500K)"),
     (50, -30, "同比由盈转亏（去年 +50万）", "turned to a loss (last year +CNY 500K)"),

@@ -250,6 +250,15 @@ def _evenly(dim: str, lang: str) -> str:
     return f"the change is spread evenly across {where}; no single one explains it"
 
 
+def _achievement(ach: float, status: str) -> str:
+    """An achievement in percent with one decimal, or more when one would show a missed target
+    as 100.0% (99.96% is "99.96", not "100.0", next to 预警)."""
+    digits = 1
+    while status in ("amber", "red") and ach < 1 and digits < 4 and round(ach * 100, digits) >= 100:
+        digits += 1
+    return f"{ach * 100:.{digits}f}"
+
+
 def _telling_digits(r, unit, lang, pct) -> int | None:
     """Decimals that show a missed target as a miss.
 
@@ -378,7 +387,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         if not is_blank(r.achievement):
             label = "达成率" if lang == "zh" else "achievement"
             paren = ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
-            parts.append(f"{label} {r.achievement * 100:.1f}%{paren}")
+            parts.append(f"{label} {_achievement(r.achievement, r.status)}%{paren}")
         elif r.status in words and has_actual:
             parts[-1] += ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
         yoy = "同比 " if lang == "zh" else "YoY "
