@@ -231,3 +231,19 @@ def test_why_a_kpi_was_not_broken_down_is_said_in_chinese():
     assert translate("KPI 'stock' uses aggregation 'last', which cannot be broken down into segments "
                      "(found 'last'); expected sum | ratio | average") == "KPI“stock”按期末值（last）汇总，无法按细分拆解"
     assert translate("measure columns not in facts (found ['stock'])", "en") == "measure columns not in facts (found ['stock'])"
+
+
+def test_fills_report_on_a_zh_workbook_is_said_in_chinese_too():
+    from pathlib import Path
+
+    from reviewkit.fill import FillResult
+
+    warn = ("sheet '计分卡': 2 computed cell(s) hold values typed by hand and were left as they are "
+            "(J5, J6); clear them to get the formulas back")
+    args = (Path("a.xlsx"), Path("a.xlsx"), True, 99, 92, ("汇总", "拆解"), "471673447b3e12", None, (warn,))
+    zh = str(FillResult(*args, lang="zh")).splitlines()
+    assert zh[0].startswith("filled a.xlsx: 99 computed cells")  # the first line is the batch report's
+    assert zh[1] == "已填写：99 个计算单元格（其中 92 个公式），重建了 汇总、拆解"
+    assert zh[2] == "警告：工作表“计分卡”：2 个计算单元格是手工填写的值，已保留（J5, J6）；清空它们即可恢复公式"
+    en = str(FillResult(*args)).splitlines()
+    assert len(en) == 2 and en[1] == f"warning: {warn}" and not CJK.search(en[1].replace("计分卡", ""))

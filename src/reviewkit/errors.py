@@ -79,6 +79,17 @@ ZH_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(a, re.S), b) for a, b i
     (r"run `reviewkit fill` \(or click Refresh\) to update them", "运行 reviewkit fill（或点击“刷新”按钮）更新结果"),
     (r"the workbook could not be read \((.+)\)", "无法读取工作簿（{1}）"),
     (r"(.+) \(and (\d+) more problems\)", "{1}（另有 {2} 个问题）"),
+    # fill's warnings
+    (r"sheet '(.+)': (\d+) computed cell\(s\) hold values typed by hand and were left as they are \((.+)\); "
+     r"clear them to get the formulas back",
+     "工作表“{1}”：{2} 个计算单元格是手工填写的值，已保留（{3}）；清空它们即可恢复公式"),
+    (r"sheet '(.+)': (\d+) quarterly target\(s\) typed by hand were kept \((.+)\)",
+     "工作表“{1}”：{2} 个手工填写的季度目标已保留（{3}）"),
+    (r"sheet '(.+)': the Scorecard table has no column\(s\) (.+); add them \(grey headers\) to see those results",
+     "工作表“{1}”：计分卡表缺少列 {2}；添加这些列（灰色表头）即可看到结果"),
+    (r"KPI (.+) not broken down: (.+)", "KPI {1} 未拆解：{2}"),
+    (r"no timeline: (.+)", "未生成甘特图：{1}"),
+    (r"no quarterly targets: (.+)", "未拆分季度目标：{1}"),
 )]
 
 _FRAME = {

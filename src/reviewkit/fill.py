@@ -245,6 +245,7 @@ class FillResult:
     filled_at: str | None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    lang: str = "en"  # the workbook's: a zh workbook's result is said in Chinese too
 
     @property
     def status(self) -> str:
@@ -258,7 +259,13 @@ class FillResult:
             head = (f"filled {self.path}: {self.cells} computed cells ({self.formulas} live formulas); "
                     f"rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
         lines = [head]
-        lines += [f"warning: {w}" for w in self.warnings]
+        if self.lang == "zh":  # the first line stays the same in every language (batch reports it)
+            lines.append("未改动：工作簿中已是这些结果" if not self.changed else
+                         f"已填写：{self.cells} 个计算单元格（其中 {self.formulas} 个公式），"
+                         f"重建了 {'、'.join(self.sheets)}")
+            lines += [f"警告：{translate(w, 'zh')}" for w in self.warnings]
+        else:
+            lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -1534,10 +1541,10 @@ def _fill_review(path: Path, target: Path, review: model.Review, original: bytes
         if target != path:
             _write(target, original)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
-                          str(old_time), plan.warnings, time.perf_counter() - t0)
+                          str(old_time), plan.warnings, time.perf_counter() - t0, plan.lang)
     _write(target, data)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
-                      plan.warnings, time.perf_counter() - t0)
+                      plan.warnings, time.perf_counter() - t0, plan.lang)
 
 
 def _write(target: Path, data: bytes) -> None:
