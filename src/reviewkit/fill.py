@@ -699,7 +699,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
     computed = [c.key for c in model.SCORECARD.computed_columns]
     missing = [k for k in computed if k not in cols]
     if missing:
-        warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {', '.join(missing)}; "
+        names = ", ".join(model.SCORECARD.column(k).header(lang) for k in missing)  # as the sheet says them
+        warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {names}; "
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
     ranges = F.ColumnRanges(

@@ -143,7 +143,8 @@ def _driver_lists(drivers) -> dict:
     def col(name, default, conv=None):
         if name not in d.columns:
             return [default] * n
-        values = d[name].tolist() if d.columns.is_unique else d.loc[:, name].iloc[:, 0].tolist()
+        values = d.loc[:, name]
+        values = (values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values).tolist()
         return [conv(v) for v in values] if conv else values
     out: dict = {}
     for key, u, c, seg, sh, dim, oth, score in zip(
@@ -335,6 +336,9 @@ def _row_type(names: tuple[str, ...]):
 def _drivers_table(drivers) -> pd.DataFrame | None:
     if drivers is None:
         return None
+    if isinstance(drivers, pd.DataFrame) and "kpi" in drivers.columns:
+        require_frame(drivers, "drivers", ["kpi", "segment", "contribution"])
+        return drivers  # one frame: read as it is (no copy)
     if isinstance(drivers, dict):
         frames = [d.assign(kpi=d["kpi"] if "kpi" in d.columns else k) for k, d in drivers.items()]
     elif isinstance(drivers, pd.DataFrame):
