@@ -19,16 +19,17 @@ DRIVERS = pd.DataFrame({"kpi": ["sales", "sales"], "segment": ["华东区域", "
 
 def test_brief_sentence_zh():
     out = conclusions(compare(SC, KPIS), RANKED, DRIVERS, peer_word="部门")
-    assert out.loc[0, "text"] == ("销售额 1,080万，目标 1,200万，达成率 90.0%（未达标），同比 +12.5%，"
-                                  "部门排名第 3（较去年↑2）；主要拖累：华东区域 −150万（占变化 −60%）。")
+    # the status word is the status column's; a share against the change's sign is left out
+    assert out.loc[0, "text"] == ("销售额 1,080万，目标 1,200万，达成率 90.0%（预警），同比 +12.5%，"
+                                  "部门排名第 3（较去年↑2）；主要拖累：华东区域 −150万。")
     assert list(out.columns) == ["unit", "kpi", "text"]
 
 
 def test_brief_sentence_en():
     out = conclusions(compare(SC, KPIS), RANKED, DRIVERS, lang="en", peer_word="departments")
-    assert out.loc[0, "text"] == ("销售额 CNY 10.8M, target CNY 12M, achievement 90.0% (not met), "
+    assert out.loc[0, "text"] == ("销售额 CNY 10.8M, target CNY 12M, achievement 90.0% (Amber), "
                                   "YoY +12.5%, rank 3 among departments (up 2 vs last year); "
-                                  "main drag: 华东区域 −CNY 1.5M (−60% of the change).")
+                                  "main drag: 华东区域 −CNY 1.5M.")
 
 
 def test_percent_kpi_in_points_and_missing_actual():
@@ -41,8 +42,9 @@ def test_met_kpi_names_main_contributor_and_nm():
     sc = pd.DataFrame({"unit": ["A"], "kpi": ["sales"], "target": [100], "actual": [120],
                        "last_year": [-5]})
     out = conclusions(compare(sc, KPIS), drivers={"sales": DRIVERS.drop(columns="kpi")})
-    assert out.loc[0, "text"] == ("销售额 120万，目标 100万，达成率 120.0%（达标），同比 n.m.（去年基数≤0）；"
-                                  "主要贡献：华南区域 +270万（占变化 108%）。")
+    # a loss last year: the sign-change word instead of "n.m."; a share above 100% is left out
+    assert out.loc[0, "text"] == ("销售额 120万，目标 100万，达成率 120.0%（达标），同比扭亏为盈（去年 −5万）；"
+                                  "主要贡献：华南区域 +270万。")
 
 
 def test_with_real_rank_output():
@@ -89,5 +91,8 @@ def test_a_share_of_hundreds_of_percent_is_left_out_but_the_amount_stays():
     text = conclusions(compare(SC, KPIS), RANKED, drivers).loc[0, "text"]
     assert text.endswith("主要拖累：华东区域 −300万。")
     assert "占变化" not in text
-    ok = drivers.assign(share_of_change=[-3.0, 4.0])  # exactly at the limit it is still shown
-    assert "（占变化 −300%）" in conclusions(compare(SC, KPIS), RANKED, ok).loc[0, "text"]
+    ok = drivers.assign(contribution=[-300.0, 100.0], share_of_change=[1.5, -0.5])
+    assert "占变化" not in conclusions(compare(SC, KPIS), RANKED, ok).loc[0, "text"]
+    sc = SC.assign(last_year=[1380, 0.86, 0])  # sales fell 300万: the drag is 100% of it
+    ok = drivers.assign(contribution=[-300.0, 0.0], share_of_change=[1.0, 0.0])
+    assert "主要拖累：华东区域 −300万（占变化 100%）" in conclusions(compare(sc, KPIS), RANKED, ok).loc[0, "text"]

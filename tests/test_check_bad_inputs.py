@@ -386,7 +386,8 @@ def test_cli_check_bad_workbook_exits_1_and_lists_problems(tmp_path):
     path = _good(tmp_path, "bad.xlsx", **_rows("Scorecard", 1, "目标", "很多"))
     result = CliRunner().invoke(main, ["check", str(path)], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "error: bad.xlsx, sheet '计分卡', cell C5: not a number" in result.output
+    # a zh workbook's problems in Chinese (issue 12)
+    assert "错误：bad.xlsx，工作表“计分卡”，单元格 C5：表格“计分卡”的“目标”列：不是数字（发现 '很多'）" in result.output
     assert "Traceback" not in result.output
 
 
@@ -394,7 +395,7 @@ def test_cli_check_warnings_only_exits_0(tmp_path):
     path = _good(tmp_path, "warn.xlsx", **_rows("Scorecard", 2, "目标", 0))
     result = CliRunner().invoke(main, ["check", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert "warning: warn.xlsx" in result.output
+    assert "警告：warn.xlsx" in result.output
 
 
 def test_cli_check_unreadable_files_exit_1_with_one_line_each(tmp_path):

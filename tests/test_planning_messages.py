@@ -57,8 +57,8 @@ def test_actions_and_risks_in_chinese():
                              {"unit": "华南", "kpi": "churn", "status": "red"}])
     msgs = list(check_actions(actions, compared, lang="zh")["message"])
     assert msgs == ["未填写负责人", "未填写截止日期", "验收标准“明显提升”无法衡量：请写上数字或日期",
-                    "华北 的红灯指标“销售额”没有跟进行动（在改进行动表加一行：单位“华北”，指标“revenue”）",
-                    "华南 的红灯指标“churn”没有跟进行动（在改进行动表加一行：单位“华南”，指标“churn”）"]
+                    "华北 的红灯指标“销售额”没有跟进行动（在改进行动表加一行：单位“华北”，指标填“销售额”在 KPI定义 表中的代码）",
+                    "华南 的红灯指标“churn”没有跟进行动（在改进行动表加一行：单位“华南”，指标填“churn”在 KPI定义 表中的代码）"]
     risks = pd.DataFrame([{"risk": "价格战", "countermeasure": None, "owner": "王五/赵六"}])
     assert list(check_risks(risks, lang="zh")["message"]) == [
         "风险“价格战”没有应对措施", "风险“价格战”：有 2 位负责人（王五、赵六）：只写一位负责人，其他人可以协助"]

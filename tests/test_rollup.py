@@ -245,3 +245,28 @@ def test_blank_unit_rows_go_to_everyone_and_come_back_once(tmp_path):
     assert sorted(a["item"]) == sorted(["全公司：渠道调整", "华东：入门版"])  # once each
     shared = a.loc[a["item"] == "全公司：渠道调整", "unit"].iloc[0]
     assert shared is None or pd.isna(shared) or str(shared).strip() == ""
+
+
+def test_a_zh_rollups_status_sheet_is_chinese(dept, tmp_path):
+    """Statuses, drift kinds and details on 汇总状态 in Chinese (file names and the command
+    name aside), e.g. a renamed column, a missing one and a KPI defined differently."""
+    import re
+
+    from reviewkit.rollup import STATUS_SHEET
+
+    _rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
+    _set_cells(dept / "华东区.xlsx", "KPIs", "KPI代码", "revenue", {"绿灯阈值": 1.05})
+    out = tmp_path / "company.xlsx"
+    r = rollup_workbooks([dept], out)
+    assert {"missing column", "extra column", "KPI definition"} <= {d.kind for d in r.drift}
+    ws = openpyxl.load_workbook(out)[STATUS_SHEET[0]]
+    texts = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert "结构有差异" in texts and "正常" in texts and "缺少列" in texts
+    words = set()
+    for t in texts:
+        if t.endswith((".xlsx", ".xlsm")):
+            continue  # a file name
+        for u in UNITS:  # the units' own names (some are hostile English texts)
+            t = t.replace(u, "")
+        words |= set(re.findall(r"[A-Za-z]{3,}", t))
+    assert words <= {"reviewkit", "batch", "KPI", "Excel"}, words

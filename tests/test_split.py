@@ -193,3 +193,42 @@ def test_a_macro_master_gives_macro_workbooks_with_the_button(tmp_path):
         names = set(zf.namelist())
     assert "xl/vbaProject.bin" in names
     assert read_review(report.files[0].path).scorecard["unit"].tolist() == [UNITS[0]] * 3
+
+
+def test_a_department_workbook_states_its_rank_among_all_units_of_the_master(master, tmp_path):
+    """Its conclusions, scorecard and Peers sheet give the rank of the master's Peers sheet,
+    not 1 of 1 (a department workbook's scorecard holds its own rows only)."""
+    import openpyxl
+
+    from reviewkit.fill import fill_workbook
+
+    filled_master = tmp_path / "master.xlsx"
+    filled_master.write_bytes(master.read_bytes())
+    fill_workbook(filled_master)
+    report = split_workbook(master, tmp_path / "dept")
+    wb = openpyxl.load_workbook(filled_master, data_only=True)
+    league, kpi_name = {}, None  # (KPI name, unit) -> rank on the master's Peers sheet
+    for row in wb[model.owned_sheet_name("peers", "zh")].iter_rows(values_only=True):
+        if isinstance(row[0], str) and row[0].endswith(" 排名"):
+            kpi_name = row[0][:-3]
+        elif kpi_name and isinstance(row[0], (int, float)) and isinstance(row[1], str):
+            league[(kpi_name, row[1])] = int(row[0])
+    names = dict(zip(master_review().kpis["key"], master_review().kpis["name"]))
+    checked = 0
+    for f in report.files:
+        fill_workbook(f.path)
+        review = read_review(f.path)
+        layout = review.layouts["Scorecard"]
+        ws = openpyxl.load_workbook(f.path, data_only=True)[layout.sheet]
+        for i, kpi in enumerate(review.scorecard["kpi"]):
+            n = layout.rows[i]
+            text = ws[f"{layout.columns['conclusion']}{n}"].value
+            stated = int(re.search(r"部门排名第 (\d+)", text).group(1))
+            expected = league[(names[kpi], f.unit)]
+            assert stated == expected, (f.unit, kpi, text)
+            assert ws[f"{layout.columns['rank']}{n}"].value == expected
+            checked += 1
+        peers = openpyxl.load_workbook(f.path, data_only=True)[model.owned_sheet_name("peers", "zh")]
+        assert any(isinstance(v, str) and "全部 6 个单位" in v for row in peers.iter_rows(values_only=True)
+                   for v in row)
+    assert checked == 18 and {league[(names["revenue"], u)] for u in UNITS} == set(range(1, 7))

@@ -474,8 +474,8 @@ def test_bad_input_reaches_the_user_as_the_cli_line_not_a_traceback(tmp_path):
     result = button.refresh(book)
     assert not result.ok
     assert result.message.startswith("reviewkit: ")
-    assert "sheet '计分卡'" in result.message and "cell F7" in result.message
-    assert "'四百二十'" in result.message and "expected a number" in result.message
+    assert "工作表“计分卡”" in result.message and "单元格 F7" in result.message  # a zh workbook: Chinese
+    assert "'四百二十'" in result.message and "应为 数字" in result.message
     assert "Traceback" not in result.message and "\n" not in result.message
     assert book.app.alerts == [(result.message, "reviewkit", "critical")]
     assert book.sheet("计分卡").cells == before  # nothing written
@@ -494,7 +494,7 @@ def test_cli_and_button_show_the_same_text_for_the_same_error(tmp_path, capsys):
         _run(read_review, path)
     info.value.show()
     cli_line = capsys.readouterr().err.strip()
-    assert cli_line.startswith("reviewkit: bad.xlsx, sheet '计分卡', cell F7")
+    assert cli_line.startswith("reviewkit: bad.xlsx，工作表“计分卡”，单元格 F7")  # a zh workbook: Chinese
     assert button.refresh(FakeBook.from_file(path)).message == cli_line
 
 
@@ -505,8 +505,8 @@ def test_missing_scorecard_table_is_named(tmp_path):
     wb.close()
     result = button.refresh(FakeBook.from_file(path))
     assert not result.ok
-    assert "no Excel Table named 'KPIs'" in result.message
-    assert "and 1 more problems" in result.message  # Scorecard is missing too
+    assert "没有名为“KPIs”的 Excel 表格" in result.message  # a zh workbook: Chinese
+    assert "另有 1 个问题" in result.message  # Scorecard is missing too
 
 
 def test_missing_required_column_is_named(tmp_path):
@@ -514,8 +514,8 @@ def test_missing_required_column_is_named(tmp_path):
     path = write_review(tmp_path / "cols.xlsx", headers=headers, scorecard=[["华东", "sales", 1, 2]])
     result = button.refresh(FakeBook.from_file(path))
     assert not result.ok
-    assert "lacks the required column 'KPI代码'" in result.message
-    assert "sheet '计分卡', cell C5:F5" in result.message
+    assert "缺少必需的列“KPI代码”" in result.message
+    assert "工作表“计分卡”，单元格 C5:F5" in result.message
 
 
 def test_unexpected_errors_become_one_line_and_a_log(tmp_path):
@@ -808,3 +808,17 @@ def test_a_1904_book_reads_typed_date_serials_like_the_file_reader(tmp_path):
     book = FakeBook.from_file(path)
     book.api = type("Api", (), {"Date1904": True})()
     assert XlwingsEngine(book).read_review().causes["due"][0] == want
+
+
+def test_the_button_reads_a_split_workbooks_master_ranks_like_the_file_reader(tmp_path):
+    """A department workbook refreshed from Excel states the same ranks as ``reviewkit fill``."""
+    from reviewkit.reader import read_review
+    from reviewkit.split import split_workbook
+    from test_split import write_master
+
+    report = split_workbook(write_master(tmp_path / "master.xlsx"), tmp_path / "dept")
+    path = next(f.path for f in report.files if f.unit == "华东区")
+    from_file = read_review(path).peer_ranks
+    from_book = XlwingsEngine(FakeBook.from_file(path)).read_review().peer_ranks
+    assert from_file is not None and len(from_file) == 4  # three KPIs and the overall rank
+    pd.testing.assert_frame_equal(from_book.reset_index(drop=True), from_file.reset_index(drop=True))

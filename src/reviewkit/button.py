@@ -62,7 +62,7 @@ def refresh(book=None, *, as_of: str | None = None) -> RefreshResult:
         result = RefreshResult(True, f"reviewkit: refreshed, {cells} cells written{kept}", cells,
                                skipped=tuple(editor.skipped), warnings=warnings)
     except ReviewkitError as exc:
-        result = RefreshResult(False, f"reviewkit: {exc}")
+        result = RefreshResult(False, f"reviewkit: {exc.render()}")  # in the workbook's language
     except Exception as exc:  # noqa: BLE001 - the user must see one line, not a traceback window
         log = _log_traceback(exc)
         result = RefreshResult(False, f"reviewkit: unexpected error ({type(exc).__name__}: {exc}); "

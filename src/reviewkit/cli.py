@@ -1,4 +1,8 @@
-"""The ``reviewkit`` command line: parse, call the library, print. No logic lives here."""
+"""The ``reviewkit`` command line: parse, call the library, print. No logic lives here.
+
+Help texts are in Chinese and English (our users read Chinese first); messages about a workbook
+are in that workbook's language (``ReviewkitError.render``, ``Problem.render``).
+"""
 from __future__ import annotations
 
 import sys
@@ -24,24 +28,44 @@ def _run(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except ReviewkitError as exc:
-        raise ReviewkitClickError(str(exc)) from exc
+        raise ReviewkitClickError(exc.render()) from exc
+
+
+#: every command's help option, said in both languages
+HELP = click.help_option("-h", "--help", help="显示本帮助并退出。 / Show this message and exit.")
 
 
 @click.group()
-@click.version_option(package_name="reviewkit-excel")
+@HELP
+@click.version_option(package_name="reviewkit-excel", help="显示版本 / Show the version.")
 def main() -> None:
-    """Business reviews (复盘) and next-year plans in Excel."""
+    """在 Excel 中做年终复盘与明年规划。
+
+    Business reviews (复盘) and next-year plans in Excel.
+
+    \b
+    常用 / Common:
+      reviewkit demo              示例工作簿 / sample workbooks
+      reviewkit new 复盘.xlsx      新建工作簿 / a new workbook
+      reviewkit check 复盘.xlsx    检查输入 / check the inputs
+      reviewkit fill 复盘.xlsx     计算并写回 / compute and write back
+      reviewkit export 复盘.xlsx   导出会议 PDF / meeting PDF
+    """
 
 
 @main.command()
+@HELP
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--preset", default="sales", show_default=True,
-              help="KPI preset: sales, membership, saas, product or blank.")
-@click.option("--lang", type=LANG, default="zh", show_default=True)
-@click.option("--macro/--no-macro", default=False, help="Write an .xlsm with a Refresh button (xlwings).")
-@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+              help="KPI 预设：sales 销售、membership 会员、saas、product 产品或 blank 空白。 / "
+                   "KPI preset: sales, membership, saas, product or blank.")
+@click.option("--lang", type=LANG, default="zh", show_default=True,
+              help="工作簿语言：zh 中文、en 英文。 / Workbook language.")
+@click.option("--macro/--no-macro", default=False,
+              help="生成带“刷新”按钮的 .xlsm（xlwings）。 / Write an .xlsm with a Refresh button (xlwings).")
+@click.option("--force", is_flag=True, help="PATH 已存在时覆盖。 / Overwrite PATH if it exists.")
 def new(path: Path, preset: str, lang: str, macro: bool, force: bool) -> None:
-    """Write a ready-to-fill review workbook to PATH."""
+    """新建一个待填写的复盘工作簿 PATH。 / Write a ready-to-fill review workbook to PATH."""
     from .templates import build_template
 
     out = _run(build_template, path, preset=preset, lang=lang, macro=macro, overwrite=force)
@@ -49,9 +73,11 @@ def new(path: Path, preset: str, lang: str, macro: bool, force: bool) -> None:
 
 
 @main.command()
+@HELP
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
-    """Read workbooks (or every workbook in a folder) and report every problem at once (exit 1 if any)."""
+    """读取工作簿（或文件夹中的每个工作簿）并一次列出全部问题（有问题时退出码 1）。 / Read workbooks
+    (or every workbook in a folder) and report every problem at once (exit 1 if any)."""
     from .batch import find_workbooks
     from .errors import Problem
     from .reader import check_files
@@ -70,11 +96,16 @@ def check(files: tuple[Path, ...]) -> None:
                                                            for p in problems)])
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
-        click.echo(f"{p.severity}: {p}")
+        word = {"error": "错误", "warning": "警告"}.get(p.severity, p.severity) if p.lang == "zh" else p.severity
+        click.echo(f"{word}{'：' if p.lang == 'zh' else ': '}{p.render()}")
     if errors:
-        click.echo(f"{len(errors)} problem(s) in {len({p.file for p in errors})} file(s)", err=True)
+        n_files = len({p.file for p in errors})
+        if all(p.lang == "zh" for p in errors):
+            click.echo(f"{n_files} 个文件中共有 {len(errors)} 个问题", err=True)
+        else:
+            click.echo(f"{len(errors)} problem(s) in {n_files} file(s)", err=True)
         sys.exit(1)
-    click.echo(f"ok: {len(files)} file(s) checked, no problems")
+    click.echo(f"ok: {len(files)} file(s) checked, no problems / 已检查 {len(files)} 个文件，没有问题")
 
 
 def _stale_warnings(files) -> list:
@@ -96,11 +127,14 @@ def _stale_warnings(files) -> list:
 
 
 @main.command()
+@HELP
 @click.argument("directory", required=False, default="reviewkit-demo",
                 type=click.Path(file_okay=False, path_type=Path))
-@click.option("--lang", type=LANG, default=None, help="Only this language (default: both).")
+@click.option("--lang", type=LANG, default=None, help="只生成这种语言（默认中英文各一）。 / "
+                                                        "Only this language (default: both).")
 def demo(directory: Path, lang: str | None) -> None:
-    """Build sample review workbooks on built-in data, fill them, and say what to open."""
+    """用内置示例数据生成并填写复盘工作簿，并说明先看哪里。 / Build sample review workbooks on built-in
+    data, fill them, and say what to open."""
     from .demo import run_demo
 
     report = _run(run_demo, directory, langs=(lang,) if lang else ("zh", "en"))
@@ -108,13 +142,17 @@ def demo(directory: Path, lang: str | None) -> None:
 
 
 @main.command()
+@HELP
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the filled workbook here instead of in place.")
-@click.option("--as-of", default=None, help="Date for overdue checks (YYYY-MM-DD); default today.")
-@click.option("--force", is_flag=True, help="Overwrite OUT if it exists (a link is replaced, not followed).")
+              help="写到这个文件，而不是覆盖原文件。 / Write the filled workbook here instead of in place.")
+@click.option("--as-of", default=None, help="判断逾期所用的日期（YYYY-MM-DD），默认今天。 / "
+                                            "Date for overdue checks (YYYY-MM-DD); default today.")
+@click.option("--force", is_flag=True, help="OUT 已存在时覆盖（链接本身被替换，不会写到链接指向的文件）。 / "
+                                            "Overwrite OUT if it exists (a link is replaced, not followed).")
 def fill(path: Path, out: Path | None, as_of: str | None, force: bool) -> None:
-    """Compute the analysis and write it back into the workbook (atomic, lossless)."""
+    """计算分析结果并写回工作簿（原子写入，不丢内容）。 / Compute the analysis and write it back
+    into the workbook (atomic, lossless)."""
     from .fill import fill_workbook
 
     result = _run(fill_workbook, path, out=out, as_of=as_of, force=force)
@@ -122,11 +160,15 @@ def fill(path: Path, out: Path | None, as_of: str | None, force: bool) -> None:
 
 
 @main.command()
+@HELP
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--pdf", "as_pdf", is_flag=True, default=True, help="Export to PDF (LibreOffice).")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--pdf", "as_pdf", is_flag=True, default=True,
+              help="导出为 PDF（LibreOffice）。 / Export to PDF (LibreOffice).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="PDF 写到这个文件夹。 / Folder for the PDF.")
 def export(path: Path, as_pdf: bool, out: Path | None) -> None:
-    """Export a workbook to PDF for the review meeting (needs LibreOffice)."""
+    """把工作簿导出为复盘会议用的 PDF（需要 LibreOffice）。 / Export a workbook to PDF for the
+    review meeting (needs LibreOffice)."""
     from .export import export_pdf
 
     pdf = _run(export_pdf, path, out)
@@ -134,14 +176,17 @@ def export(path: Path, as_pdf: bool, out: Path | None) -> None:
 
 
 @main.command()
+@HELP
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", default="unit", show_default=True,
-              help="Split by the unit column, or by a Facts dimension such as 区域 / region.")
+              help="按单位列拆分，或按明细中的维度列（如 区域）。 / "
+                   "Split by the unit column, or by a Facts dimension such as 区域 / region.")
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the departmental workbooks (created if missing).")
-@click.option("--force", is_flag=True, help="Overwrite workbooks already in the folder.")
+              help="部门工作簿的文件夹（不存在则新建）。 / Folder for the departmental workbooks (created if missing).")
+@click.option("--force", is_flag=True, help="覆盖文件夹中已有的工作簿。 / Overwrite workbooks already in the folder.")
 def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
-    """Write one prefilled workbook per unit (department, region, person) of MASTER."""
+    """把母表 MASTER 拆成每个单位（部门、区域、个人）一个预填的工作簿。 / Write one prefilled workbook
+    per unit (department, region, person) of MASTER."""
     from .split import split_workbook
 
     report = _run(split_workbook, master, out_dir, by=by, overwrite=force)
@@ -149,14 +194,17 @@ def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
 
 
 @main.command()
+@HELP
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per CPU).")
-@click.option("--force", is_flag=True, help="Refill files whose inputs have not changed.")
+              help="并行进程数（默认每个 CPU 一个）。 / Worker processes (default: one per CPU).")
+@click.option("--force", is_flag=True, help="输入未变的文件也重新填写。 / Refill files whose inputs have not changed.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Run on a Dask cluster (tcp://host:8786); needs reviewkit-excel[dask].")
+              help="在 Dask 集群上运行（tcp://host:8786），需要 reviewkit-excel[dask]。 / "
+                   "Run on a Dask cluster (tcp://host:8786); needs reviewkit-excel[dask].")
 def batch(paths: tuple[Path, ...], jobs: int | None, force: bool, scheduler: str | None) -> None:
-    """Fill every workbook in PATHS (files or folders) in parallel; exit 1 if any failed."""
+    """并行填写 PATHS（文件或文件夹）中的所有工作簿；有失败时退出码 1。 / Fill every workbook in
+    PATHS (files or folders) in parallel; exit 1 if any failed."""
     from .batch import auto_progress, print_report, run_batch
 
     report = _run(run_batch, list(paths), jobs=jobs, force=force, progress=auto_progress(), scheduler=scheduler)
@@ -165,16 +213,19 @@ def batch(paths: tuple[Path, ...], jobs: int | None, force: bool, scheduler: str
 
 
 @main.command()
+@HELP
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The company workbook to write.")
+              help="要写出的公司汇总工作簿。 / The company workbook to write.")
 @click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Last year's company rollup, for rank changes and who is expected.")
+              help="去年的公司汇总，用于排名变化和应提交的单位。 / "
+                   "Last year's company rollup, for rank changes and who is expected.")
 @click.option("--expected", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="A text file with one expected unit per line.")
-@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+              help="应提交单位的文本文件，每行一个。 / A text file with one expected unit per line.")
+@click.option("--force", is_flag=True, help="OUT 已存在时覆盖。 / Overwrite OUT if it exists.")
 def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: Path | None, force: bool) -> None:
-    """Consolidate departmental workbooks into a company workbook; exit 1 if any file was refused."""
+    """把各部门工作簿汇总成公司工作簿；有文件被拒绝时退出码 1。 / Consolidate departmental workbooks
+    into a company workbook; exit 1 if any file was refused."""
     from .rollup import rollup_workbooks
 
     report = _run(rollup_workbooks, list(paths), out, previous=previous, expected=expected, overwrite=force)

@@ -43,7 +43,7 @@ import pandas as pd
 from . import formulas as F
 from . import model
 from .engines.plan import CellWrite
-from .errors import InputError, ReviewkitError
+from .errors import InputError, ReviewkitError, translate
 from .files import write_file
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
@@ -87,6 +87,9 @@ _L = {  # user-facing words: key -> (zh, en)
     "summary_title": ("复盘汇总", "Review summary"),
     "breakdown_title": ("变化拆解", "What drove the change"),
     "peers_title": ("同行排名", "Peer ranking"),
+    "peers_master": ("排名为拆分时在母表全部 {n} 个单位中的名次（其他单位见“同级对标”表，匿名）",
+                     "Ranks among all {n} units of the master at split time (see 'Peer benchmarks'; "
+                     "other units anonymous)"),
     "stamp": ("由 reviewkit 填写 · 输入指纹 {fp} · 修改输入后请重新运行 fill",
               "Filled by reviewkit · inputs fingerprint {fp} · run fill again after changing inputs"),
     "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
@@ -243,6 +246,7 @@ class FillResult:
     filled_at: str | None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    lang: str = "en"  # the workbook's: a zh workbook's result is said in Chinese too
 
     @property
     def status(self) -> str:
@@ -259,7 +263,13 @@ class FillResult:
             head = (f"filled {self.path}: {self.cells} computed cells ({self.formulas} live formulas); "
                     f"rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
         lines = [head]
-        lines += [f"warning: {w}" for w in self.warnings]
+        if self.lang == "zh":  # the first line stays the same in every language (batch reports it)
+            lines.append("未改动：工作簿中已是这些结果" if not self.changed else
+                         f"已填写：{self.cells} 个计算单元格（其中 {self.formulas} 个公式），"
+                         f"重建了 {'、'.join(self.sheets)}")
+            lines += [f"警告：{translate(w, 'zh')}" for w in self.warnings]
+        else:
+            lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -606,7 +616,8 @@ def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis
     peer = str(_settings_value(review, "unit_label", "") or "")
     res, kpis, facts_table = analyse_with_kpis(data, dims=None, lang=lang, depth=3, min_share=0.05,
                                                lower_rule=lower_rule, cap=cap,
-                                               peer_word=peer if lang == "zh" else "")
+                                               peer_word=peer if lang == "zh" else "",
+                                               peer_ranks=review.peer_ranks)
     concl = {(u, k): t for u, k, t in _object_rows(res["conclusions"], ["unit", "kpi", "text"])}
     a = _Analysis(res["compared"], res["ranked"], concl, res["loop"], res["cross"], res["drilldown"],
                   res["skipped"], kpis)
@@ -692,7 +703,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
     computed = [c.key for c in model.SCORECARD.computed_columns]
     missing = [k for k in computed if k not in cols]
     if missing:
-        warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {', '.join(missing)}; "
+        names = ", ".join(model.SCORECARD.column(k).header(lang) for k in missing)  # as the sheet says them
+        warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {names}; "
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
     ranges = F.ColumnRanges(
@@ -733,6 +745,11 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                 cells.append(CellWrite(sheet, ref, an.conclusions.get((r["unit"], r["kpi"])), None, fmt))
             elif forms.get(key) is None:
                 cells.append(CellWrite(sheet, ref, None, None, fmt))
+            elif key in ("rank", "rank_ly") and an.ranked.attrs.get("peer_ranks"):
+                # a split department workbook: its rank among all units of the master (a constant
+                # formula, so that a refill does not take it for a value typed by hand)
+                v = _plain(values[key])
+                cells.append(CellWrite(sheet, ref, _cached(v), "=" + ('""' if v is None else str(int(v))), fmt))
             else:
                 cells.append(CellWrite(sheet, ref, _cached(values[key]), "=" + forms[key], fmt))
             styles[(sheet, ref)] = style
@@ -909,13 +926,14 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         if any(is_strong):
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
-            rows = _object_rows(cross, ["relation", "name_a", "name_b", "corr"])
-            for (relation, name_a, name_b, corr), strong in zip(rows, is_strong):
+            from .analysis.cross import describe as cross_words
+
+            rows = _object_rows(cross, ["name_a", "name_b", "corr", "relation", "n", "basis"])
+            for (name_a, name_b, corr, relation, n, basis), strong in zip(rows, is_strong):
                 if not strong:
                     continue
-                rel = {"together": ("同向变动", "moved together"), "opposite": ("反向变动", "moved oppositely")}.get(
-                    str(relation), (str(relation), str(relation)))
-                g.line([name_a, name_b, _plain(corr), rel[0] if lang == "zh" else rel[1]],
+                words = cross_words({"relation": relation, "corr": corr, "n": n, "basis": basis}, lang)
+                g.line([name_a, name_b, _plain(corr), words],
                        [TEXT, TEXT, _num_style("0.00"), None])
     widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
     return g.spec(widths, freeze=None, tab="#1F4E79")
@@ -926,7 +944,11 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
 
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
-    g.skip(2)
+    g.skip()
+    if an.ranked.attrs.get("peer_ranks"):
+        n = max((r["n_units"] for r in an.ranked_rows if r["n_units"] is not None), default=0)
+        g.put(1, _t("peers_master", lang, n=n), CellStyle(italic=True, font_color="#595959"))
+    g.skip()
     overall = _overall_rows(an, OVERALL)
     if overall:
         g.put(1, _t("overall", lang), SECTION)
@@ -1011,6 +1033,7 @@ def _dim_label(review: model.Review, dim: str, lang: str) -> str:
 
 def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
     from .analysis import format_value
+    from .analysis.conclusions import segment_label
 
     ncols = CHART_COLS
     g = _Grid()
@@ -1077,7 +1100,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
         g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
                 _t("wf_down", lang)], HEAD)
-        labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
+        labels = [_t("start", lang)] + [segment_label(r["segment"], lang) for r in lvl1] + [_t("end", lang)]
         deltas = [base] + [float(r["contribution"]) for r in lvl1]
         wb_, wu, wdn = waterfall_series(deltas)
         totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
@@ -1107,7 +1130,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         for r in tree:
             if r["level"] <= 0:
                 continue
-            g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]), _dim_label(review, str(r["dimension"]), lang),
+            g.line([("  " * (int(r["level"]) - 1)) + segment_label(r["segment"], lang), _dim_label(review, str(r["dimension"]), lang),
                     _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp), _plain(r["share_of_change"])],
                    [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)])
         if g.row > tstart and not ranged:
@@ -1118,7 +1141,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
             mstart = g.row
             for r in lvl1:
-                g.line([str(r["segment"]), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
+                g.line([segment_label(r["segment"], lang), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
                         _delta(r["contribution"], pp)],
                        [TEXT, _num_style(dfmt), _num_style(dfmt), _num_style(dfmt)])
             if not ranged:
@@ -1130,11 +1153,12 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
             for segment, now, if_ly, if_avg, gain in _object_rows(
                     hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
-                g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
+                g.line([segment_label(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                        [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
         g.skip()
-    for kpi, reason in _skipped(an):
-        g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
+    for kpi, reason in _skipped(an):  # the KPI by its name, the reason in the workbook's language
+        name = (an.kpi.get(kpi) or {}).get("name") or kpi
+        g.line([_t("skipped", lang, kpi=name, reason=translate(str(reason), lang)[:120])], NOTE)
     widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
     return g.spec(widths, tab="#C55A11")
 
@@ -1479,6 +1503,19 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
 
 def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
                t0: float, checked=None, fp: str | None = None, *, source=None, replace: bool = False) -> FillResult:
+    """``_fill_review``; an error about the workbook says it in the workbook's language."""
+    try:
+        return _fill_review(path, target, review, original, editor, as_of, t0, checked, fp,
+                            source=source, replace=replace)
+    except ReviewkitError as exc:
+        if exc.lang is None:
+            exc.lang = review.lang
+        raise
+
+
+def _fill_review(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
+                 t0: float, checked=None, fp: str | None = None, *, source=None, replace: bool = False
+                 ) -> FillResult:
     """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
 
     ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated
@@ -1521,10 +1558,10 @@ def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, 
         if target != path:
             write_file(target, original, replace=replace)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
-                          str(old_time), plan.warnings, time.perf_counter() - t0)
+                          str(old_time), plan.warnings, time.perf_counter() - t0, plan.lang)
     write_file(target, data, replace=replace, source=source)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
-                      plan.warnings, time.perf_counter() - t0)
+                      plan.warnings, time.perf_counter() - t0, plan.lang)
 
 
 def is_stale(path) -> bool | None:

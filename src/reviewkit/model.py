@@ -556,6 +556,8 @@ class Review:
     dimensions: list[str] = field(default_factory=list)  # fact columns that are dimensions
     measures: list[str] = field(default_factory=list)  # fact columns that are numeric measures
     layouts: dict[str, TableLayout] = field(default_factory=dict)  # table name -> where it sits
+    #: a split department workbook's ranks among all units of its master (``split.read_peer_ranks``)
+    peer_ranks: pd.DataFrame | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

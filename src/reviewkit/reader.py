@@ -12,6 +12,7 @@ Every value goes through ``reviewkit.numbers``. Problems are collected, never ra
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections import Counter
@@ -131,10 +132,13 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
             review.dimensions, review.measures = read.dimensions, read.measures
     review.lang = "en" if langs["en"] > langs["zh"] else "zh"
     review.settings = _settings(review, sink)
+    review.peer_ranks = _peer_ranks(package, grids)
     _link_fact_columns(review)
     problems = sink.finish()
     if check:
         problems += validate(review)
+    # each problem is said in the workbook's language (Problem.render)
+    problems = [dataclasses.replace(p, lang=review.lang) for p in problems]
     return review, problems
 
 
@@ -187,6 +191,19 @@ class _Grids:
         if sheet not in self._errors:
             self._errors[sheet] = self.pkg.error_cells(sheet)
         return self._errors[sheet]
+
+
+def _peer_ranks(package, grids):
+    """The ranks a split department workbook carries from its master (None in other workbooks)."""
+    from .split import PEER_SHEET, read_peer_ranks
+
+    sheet = next((s for s in getattr(package, "sheets", ()) if s in PEER_SHEET), None)
+    if sheet is None:
+        return None
+    try:
+        return read_peer_ranks(grids.grid(sheet))
+    except ReviewkitError:
+        return None  # an unreadable benchmark sheet: the workbook's own ranks are used
 
 
 def _missing_table(pkg: Package, spec: model.TableSpec, sink: _Problems) -> None:

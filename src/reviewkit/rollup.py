@@ -30,6 +30,7 @@ With ``previous``, last year's actuals for the ranking come from last year's rol
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,12 +54,27 @@ UNIT_TABLES = ("Scorecard", "Facts", "Causes", "Actions", "NextYear")
 CHECKED_TABLES = ("KPIs", "Scorecard", "Facts", "Causes", "Actions", "NextYear")
 
 
+#: drift kinds and submission statuses as a zh rollup's status sheet names them
+DRIFT_KINDS_ZH = {"missing column": "缺少列", "extra column": "多出的列", "renamed column": "列名不同",
+                  "KPI definition": "KPI定义不同", "extra KPI": "多出的KPI", "missing KPI": "缺少KPI",
+                  "other unit": "其他单位的行", "external link": "外部链接", "duplicate unit": "单位重复",
+                  "duplicate row": "重复行", "last year": "去年数值不同"}
+STATUS_ZH = {"ok": "正常", "drift": "结构有差异", "refused": "未汇总"}
+
+
 @dataclass(frozen=True)
 class Drift:
     file: str
     table: str
     kind: str  # missing column, extra column, renamed column, KPI definition, other unit, ...
     detail: str
+    zh: str = ""  # the detail in Chinese, for a zh rollup's status sheet
+
+    def say(self, lang: str) -> tuple[str, str]:
+        """(kind, detail) in ``lang``."""
+        if lang == "zh":
+            return DRIFT_KINDS_ZH.get(self.kind, self.kind), self.zh or self.detail
+        return self.kind, self.detail
 
     def __str__(self) -> str:
         return f"{Path(self.file).name}: {self.table}: {self.kind}: {self.detail}"
@@ -263,15 +279,18 @@ def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[s
                     old, new = extra_numeric[0], miss_measures[0]
                     renames.setdefault(str(s.path), {})[old] = new
                     drift.append(Drift(str(s.path), name, "renamed column",
-                                       f"'{old}' read as '{new}' (the name in {counts[new]} of {len(present)} files)"))
+                                       f"'{old}' read as '{new}' (the name in {counts[new]} of {len(present)} files)",
+                                       f"“{old}”按“{new}”读取（{len(present)} 个文件中有 {counts[new]} 个用这个列名）"))
                     miss.remove(new)
                     extra.remove(old)
                 for c in miss:
                     drift.append(Drift(str(s.path), name, "missing column",
-                                       f"'{c}' (present in {counts[c]} of {len(present)} files)"))
+                                       f"'{c}' (present in {counts[c]} of {len(present)} files)",
+                                       f"“{c}”（{len(present)} 个文件中有 {counts[c]} 个有此列）"))
                 for c in extra:
                     drift.append(Drift(str(s.path), name, "extra column",
-                                       f"'{c}' (kept; blank for the other files)"))
+                                       f"'{c}' (kept; blank for the other files)",
+                                       f"“{c}”（保留；其他文件此列为空）"))
             continue
         for s in present:
             lay = layouts[str(s.path)]
@@ -281,11 +300,14 @@ def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[s
             extra = [h for h in raw if h not in matched]
             for c in miss:
                 drift.append(Drift(str(s.path), name, "missing column",
-                                   f"'{c.header(s.review.lang)}' ({c.key}); its values are blank in the rollup"))
+                                   f"'{c.header(s.review.lang)}' ({c.key}); its values are blank in the rollup",
+                                   f"“{c.zh}”：汇总中此列为空"))
             for h in extra:
                 guess = f"; is it the missing '{miss[0].header(s.review.lang)}'?" if len(miss) == 1 and len(extra) == 1 else ""
                 drift.append(Drift(str(s.path), name, "extra column",
-                                   f"'{h}' is not a column reviewkit knows; not consolidated{guess}"))
+                                   f"'{h}' is not a column reviewkit knows; not consolidated{guess}",
+                                   f"“{h}”不是 reviewkit 认识的列，未汇总"
+                                   + (f"；是否就是缺少的“{miss[0].zh}”？" if guess else "")))
             for key, h in lay.headers.items():
                 try:
                     col = spec.column(key)
@@ -294,7 +316,8 @@ def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[s
                 if model.normalize_header(h) not in {model.normalize_header(col.zh), model.normalize_header(col.en),
                                                      model.normalize_header(col.key)}:
                     drift.append(Drift(str(s.path), name, "renamed column",
-                                       f"'{h}' read as '{col.header(s.review.lang)}' ({key})"))
+                                       f"'{h}' read as '{col.header(s.review.lang)}' ({key})",
+                                       f"“{h}”按“{col.zh}”读取"))
         _ = n
     return renames
 
@@ -322,18 +345,24 @@ def _kpi_majority(subs: list[Submission], drift: list[Drift]) -> pd.DataFrame:
         for (path, rec), sig in zip(entries, sigs):
             if sig != best:
                 diffs = [f"{f} {sig[i]!r} (majority {best[i]!r})" for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i]]
-                drift.append(Drift(path, "KPIs", "KPI definition", f"'{key}' differs: " + ", ".join(diffs)))
+                drift.append(Drift(path, "KPIs", "KPI definition", f"'{key}' differs: " + ", ".join(diffs),
+                                   f"“{_text(rec.get('name')) or key}”的定义与多数文件不同：" + "，".join(
+                                       f"{model.KPIS.column(f).zh} 为 {sig[i]!r}（多数为 {best[i]!r}）"
+                                       for i, f in enumerate(KPI_FIELDS) if sig[i] != best[i])))
         if len(entries) * 2 <= len(subs):
             for path, _ in entries:
                 drift.append(Drift(path, "KPIs", "extra KPI", f"'{key}' is defined in only {len(entries)} of "
-                                                              f"{len(subs)} files (kept)"))
+                                                              f"{len(subs)} files (kept)",
+                                   f"“{_text(winner.get('name')) or key}”只在 {len(subs)} 个文件中的 {len(entries)} 个里定义（保留）"))
         else:
             having = {path for path, _ in entries}
             for s in subs:
                 if str(s.path) not in having:
                     drift.append(Drift(str(s.path), "KPIs", "missing KPI",
                                        f"'{key}' is not defined here but in {len(entries)} of {len(subs)} files "
-                                       "(the majority's definition is used)"))
+                                       "(the majority's definition is used)",
+                                       f"本文件没有定义“{_text(winner.get('name')) or key}”，{len(subs)} 个文件中有 {len(entries)} 个定义了它"
+                                       "（采用多数文件的定义）"))
     return pd.DataFrame(out)
 
 
@@ -349,7 +378,8 @@ def _own_rows(sub: Submission, name: str, drift: list[Drift]) -> pd.DataFrame | 
     if len(other):
         for u, k in Counter(other).items():
             drift.append(Drift(str(sub.path), name, "other unit", f"{k} row(s) for '{u}' ignored (the file is "
-                                                                  f"{sub.unit}'s)"))
+                                                                  f"{sub.unit}'s)",
+                               f"{k} 行属于“{u}”，已忽略（本文件属于“{sub.unit}”）"))
     df = df[mine].copy()
     if col == "unit":  # the file's own spelling of its unit; blank stays blank (applies to all)
         df.loc[units[mine] != "", "unit"] = sub.unit
@@ -366,7 +396,8 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
     for s in good:
         for link in s.links:
             drift.append(Drift(str(s.path), "workbook", "external link",
-                               f"links to {link!r}; not followed: the values cached in the file are used"))
+                               f"links to {link!r}; not followed: the values cached in the file are used",
+                               f"链接到 {link}；未跟随链接，使用文件中保存的数值"))
     renames = _table_drift(good, drift)
     kpis = _kpi_majority(good, drift)
     seen_units: dict[str, str] = {}
@@ -375,7 +406,8 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
         if s.unit and s.unit in seen_units:
             drift.append(Drift(str(s.path), "Scorecard", "duplicate unit",
                                f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}; this file is "
-                               "not consolidated"))
+                               "not consolidated",
+                               f"“{s.unit}”已由 {Path(seen_units[s.unit]).name} 提交；本文件未汇总"))
             s.status = "refused"
             s.reason = f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}"
             continue
@@ -413,7 +445,8 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
         if dup.any():
             for u, k in sc.loc[dup, ["unit", "kpi"]].itertuples(index=False):
                 drift.append(Drift(seen_units.get(u, ""), "Scorecard", "duplicate row",
-                                   f"'{u}' · '{k}' appears twice; the first row is used"))
+                                   f"'{u}' · '{k}' appears twice; the first row is used",
+                                   f"“{u}”·“{k}”出现两次，采用第一行"))
             tables["Scorecard"] = sc[~dup].reset_index(drop=True)
     first = good[0].review
     for name in ("Campaigns",):
@@ -462,7 +495,8 @@ def _apply_previous(company: model.Review, previous: model.Review, drift: list[D
         if not pd.isna(ly) and not np.isclose(float(ly), float(p), rtol=1e-9, atol=1e-9):
             drift.append(Drift(str(previous.source or "previous"), "Scorecard", "last year",
                                f"'{u}' · '{k}': the department says {ly:g}, last year's rollup {float(p):g} "
-                               "(the rollup's figure is used for the ranking)"))
+                               "(the rollup's figure is used for the ranking)",
+                               f"“{u}”·“{k}”：部门填写 {ly:g}，去年汇总为 {float(p):g}（排名采用去年汇总的数值）"))
         new.append(float(p))
     sc["last_year"] = pd.to_numeric(pd.Series(new, index=sc.index), errors="coerce")
 
@@ -491,12 +525,16 @@ def _status_sheet(report: RollupReport, lang: str):
     put(["文件" if zh else "File", "单位" if zh else "Unit", "状态" if zh else "Status",
          "行数" if zh else "Rows", "说明" if zh else "Reason"], head)
     for s in report.submissions:
-        put([s.path.name, s.unit or "", s.status, sum(s.rows.values()), s.reason])
+        put([s.path.name, s.unit or "", STATUS_ZH.get(s.status, s.status) if zh else s.status,
+             sum(s.rows.values()), _reason(s, lang)])
     row += 1
     put(["结构差异" if zh else "Schema drift", "", "", "", ""], title)
     put(["文件" if zh else "File", "表" if zh else "Table", "类型" if zh else "Kind", "", "说明" if zh else "Detail"], head)
     for d in report.drift or []:
-        put([Path(d.file).name, d.table, d.kind, "", d.detail])
+        spec = model.TABLES_BY_NAME.get(d.table)
+        table = (spec.sheet_zh if zh else spec.sheet_en) if spec is not None else \
+            ("工作簿" if zh and d.table == "workbook" else d.table)
+        put([Path(d.file).name, table, *d.say(lang)[:1], "", d.say(lang)[1]])
     if not report.drift:
         put(["无" if zh else "none"])
     row += 1
@@ -513,11 +551,31 @@ def _status_sheet(report: RollupReport, lang: str):
     row += 1
     put(["缺少原因或行动的红灯 KPI" if zh else "Red KPIs lacking a cause or an action"], title)
     gaps = report.loop_gaps if report.loop_gaps is not None else pd.DataFrame()
+    from .fill import MISSING_TEXT
+
     for r in gaps.itertuples(index=False):
-        put([r.unit, r.kpi, r.name, r.missing, r.detail])
+        put([r.unit, r.name, MISSING_TEXT.get(r.missing, (r.missing, r.missing))[0 if zh else 1], "",
+             "" if zh else r.detail])
     if gaps.empty:
         put(["无" if zh else "none"])
     return SheetSpec(cells=cells, col_widths={"A": 28, "B": 16, "C": 16, "D": 10, "E": 80}, tab_color="#C00000")
+
+
+def _reason(s: Submission, lang: str) -> str:
+    """Why a file was refused, in ``lang`` (the reader's message is kept after a Chinese lead)."""
+    if not s.reason or lang != "zh":
+        return s.reason
+    if s.reason.startswith("not a review workbook"):
+        return "不是复盘工作簿：缺少表格 " + s.reason.rsplit("no table ", 1)[-1].replace(" or ", " 或 ")
+    dup = re.match(r"'(.*)' was already submitted in (.*)$", s.reason)
+    if dup:
+        return f"“{dup.group(1)}”已由 {dup.group(2)} 提交"
+    if s.reason.startswith("a company workbook written by rollup"):
+        return "这是 rollup 生成的公司汇总工作簿，不是部门工作簿（去年的汇总请用 --previous）"
+    n = re.match(r"(\d+) input problem", s.reason)
+    if n:
+        return f"有 {n.group(1)} 个输入问题，例如：" + s.reason.split("e.g. ", 1)[-1]
+    return "无法读取：" + s.reason
 
 
 def _expected_units(expected) -> list[str]:

@@ -12,7 +12,10 @@ Each departmental workbook holds, as ordinary input tables a department can edit
 individual figures. The sheet ``同级对标`` / ``Peer benchmarks`` lists, per KPI, the unit's own
 actual and target next to the **average, median and best actual of all units** and its **rank
 among n units**, this year and last year (from ``analysis.rank``). The sheet is plain values,
-not a named table: ``fill`` leaves it alone and ``rollup`` ignores it.
+not a named table: ``fill`` leaves it alone and ``rollup`` ignores it. It also carries the
+master's ranks into the department workbook: the reader takes them from it
+(``read_peer_ranks``), and ``fill`` states them in the conclusions, the scorecard's rank
+columns and the Peers sheet, instead of ranking the one unit of the workbook 1 of 1.
 
 The file name comes from the unit's name through ``safety.unique_filenames`` and
 ``safety.output_path``: Chinese names stay readable, nothing can climb out of the folder.
@@ -238,13 +241,13 @@ def peer_sheet_spec(peers: pd.DataFrame, unit: str, lang: str, kpi_formats: dict
     cells = [Cell("A1", _t("title", lang, unit=unit), CellStyle(bold=True, font_color="#1F4E79")),
              Cell("A2", _t("note", lang, n=int(peers["n"].max()) if len(peers) and peers["n"].notna().any() else 0),
                   CellStyle(italic=True, font_color="#595959"))]
-    cols = ["kpi", "name", "target", "actual", "avg", "median", "best", "rank", "n", "rank_ly", "rank_change"]
+    cols = PEER_COLUMNS
     letters = "ABCDEFGHIJK"
     for j, c in enumerate(cols):
-        cells.append(Cell(f"{letters[j]}4", _t(c, lang), head))
+        cells.append(Cell(f"{letters[j]}{PEER_FIRST_ROW - 1}", _t(c, lang), head))
     own = peers[peers["unit"] == unit]
     own = pd.concat([own[own["kpi"] != OVERALL], own[own["kpi"] == OVERALL]])
-    row = 5
+    row = PEER_FIRST_ROW
     for _, p in own.iterrows():
         overall = p["kpi"] == OVERALL
         fmt = "0.0%" if overall else (kpi_formats.get(str(p["kpi"])) or "#,##0.0#")
@@ -267,6 +270,38 @@ def peer_sheet_spec(peers: pd.DataFrame, unit: str, lang: str, kpi_formats: dict
         row += 1
     widths = {"A": 12, "B": 24, **{letters[j]: 13 for j in range(2, len(cols))}}
     return SheetSpec(cells=cells, col_widths=widths, freeze="C5", tab_color="#5B9BD5")
+
+
+#: the columns of the peer sheet, A.. in order (``peer_sheet_spec`` writes them from row 5)
+PEER_COLUMNS = ("kpi", "name", "target", "actual", "avg", "median", "best", "rank", "n", "rank_ly",
+                "rank_change")
+PEER_FIRST_ROW = 5
+
+
+def read_peer_ranks(grid: list[list]) -> pd.DataFrame | None:
+    """The master's ranks from a department workbook's peer sheet (``grid``: its rows from A1).
+
+    DataFrame[kpi, rank, n, rank_ly, rank_change], the overall row under ``analysis.OVERALL``;
+    None when the sheet holds no rank. ``fill`` uses them so that the department's conclusions
+    and Peers sheet give its rank among all units of the master, not 1 of 1.
+    """
+    from .analysis import OVERALL
+
+    def num(v):
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else np.nan
+    at = {c: j for j, c in enumerate(PEER_COLUMNS)}
+    rows = []
+    for line in grid[PEER_FIRST_ROW - 1:]:
+        line = list(line) + [""] * (len(PEER_COLUMNS) - len(line))
+        key, name, rank = str(line[at["kpi"]] or "").strip(), str(line[at["name"]] or "").strip(), \
+            num(line[at["rank"]])
+        if not (key or name) or np.isnan(rank):
+            continue
+        rows.append({"kpi": key or OVERALL, "rank": rank, "n": num(line[at["n"]]),
+                     "rank_ly": num(line[at["rank_ly"]]), "rank_change": num(line[at["rank_change"]])})
+    if not rows:
+        return None
+    return pd.DataFrame(rows).drop_duplicates("kpi")
 
 
 def _kpi_formats(review: model.Review) -> dict[str, str]:

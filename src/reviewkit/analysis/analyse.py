@@ -15,7 +15,7 @@ from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, drilldown, tree_frame
 from .compare import _check_options, _compare
 from .conclusions import conclusions
-from .cross import _cross_metric
+from .cross import MIN_CORR_POINTS, _cross_metric
 from .loop import closed_loop
 from .rank import _rank
 
@@ -47,8 +47,12 @@ def _default_dims(facts: pd.DataFrame, k: pd.DataFrame) -> list[str]:
 
 def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: int = 3,
             min_share: float = 0.05, lower_rule: str = "linear", cap: float | None = None,
-            peer_word: str = "") -> dict[str, pd.DataFrame]:
+            peer_word: str = "", peer_ranks: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Compare, rank, cross-check, drill down, conclude and check the loop of one review.
+
+    ``peer_ranks`` (kpi, rank, n, rank_ly, rank_change; ``split.read_peer_ranks``): the ranks of
+    the review's one unit among a larger set of units (a department workbook's master); they
+    replace the ranks computed from the review's own scorecard, in ``ranked`` and the sentences.
 
     ``review`` is a mapping or an object with ``kpis``, ``scorecard`` and optionally ``facts``,
     ``causes``, ``actions``. Returns a dict of DataFrames: compared, ranked, cross, drilldown
@@ -57,11 +61,29 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
     KPIs that could not be broken down.
     """
     return _analyse(review, dims=dims, lang=lang, depth=depth, min_share=min_share,
-                    lower_rule=lower_rule, cap=cap, peer_word=peer_word)[0]
+                    lower_rule=lower_rule, cap=cap, peer_word=peer_word, peer_ranks=peer_ranks)[0]
+
+
+def with_peer_ranks(ranked: pd.DataFrame, peer_ranks: pd.DataFrame | None) -> pd.DataFrame:
+    """``ranked`` with the ranks of ``peer_ranks`` (per KPI) when it ranks a single unit.
+
+    A review of several units ranks them among themselves and is returned unchanged.
+    """
+    if peer_ranks is None or peer_ranks.empty or ranked.empty or ranked["unit"].nunique() != 1:
+        return ranked
+    by_kpi = {k: r for k, r in zip(peer_ranks["kpi"].tolist(), peer_ranks.to_dict("records"))}
+    out = ranked.copy()
+    for col, src in (("rank", "rank"), ("rank_ly", "rank_ly"), ("rank_change", "rank_change"),
+                     ("n_units", "n"), ("n_units_ly", "n")):
+        values = [by_kpi[k][src] if k in by_kpi else v
+                  for k, v in zip(out["kpi"].tolist(), out[col].tolist())]
+        out[col] = pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64")
+    out.attrs["peer_ranks"] = True  # the ranks are the master's: a rank formula would say 1 of 1
+    return out
 
 
 def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
-             peer_word) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, FactTable | None]:
+             peer_word, peer_ranks=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, FactTable | None]:
     """``analyse`` plus the validated KPI table (each input is validated once) and the
     FactTable of the facts (None when the drill-downs did not use one)."""
     kpis, scorecard = _get(review, "kpis"), _get(review, "scorecard")
@@ -74,8 +96,9 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     s = score_core(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
-    out["ranked"] = _rank(k, out["compared"], lower_rule, cap)
-    out["cross"] = _cross_metric(s, k, 0.7, None, "M", 3)
+    out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
+    # a review states a correlation only on enough units (below, corr is NaN with a note)
+    out["cross"] = _cross_metric(s, k, 0.7, None, "M", MIN_CORR_POINTS)
     drill = None
     if facts is not None and not facts.empty:
         use = dims if dims is not None else _default_dims(facts, k)

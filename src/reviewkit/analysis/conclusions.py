@@ -15,25 +15,32 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
+from reviewkit.formulas import STATUS_LABELS
+
 from ._common import frame_of, is_blank, require_frame, text, text_array
+from ._facts import OTHER_LABEL
 
 MINUS = "\u2212"  # typographic minus, as in published reports
 LANGS = ("zh", "en")
-STATUS_WORDS = {
-    "zh": {"green": "达标", "amber": "未达标", "red": "未达标，差距较大", "neutral": "基本持平",
-           "grey": "无法评估"},
-    "en": {"green": "met", "amber": "not met", "red": "well below target", "neutral": "on target",
-           "grey": "not assessable"},
-}
+#: the status words of a sentence are the status column's (one vocabulary for chip and text)
+STATUS_WORDS = STATUS_LABELS
 _MONEY_YUAN = {"元": 1.0, "万元": 1e4, "亿元": 1e8}
+#: the English workbooks' money units (presets write "CNY 10k" for 万元)
+_MONEY_EN = {"CNY": 1.0, "CNY 10k": 1e4, "CNY 100M": 1e8}
 _COUNT_SCALE = {"万": 1e4, "亿": 1e8}
 _EN_UNITS = {"个": "", "家": "", "人": " people", "天": " days", "次": " times", "单": " orders",
              "件": " items", "小时": " hours", "h": " h"}
 
 
-def _num(x: float) -> str:
-    """Thousands separators; no decimals for whole numbers, else up to 1-2 significant ones."""
+def _num(x: float, digits: int | None = None) -> str:
+    """Thousands separators; no decimals for whole numbers, else up to 1-2 significant ones.
+
+    ``digits`` fixes the number of decimals (trailing zeros kept), to tell apart two values
+    that the short form would show alike.
+    """
     ax = abs(x)
+    if digits is not None:
+        return f"{ax:,.{digits}f}"
     if abs(x - round(x)) < 1e-9 * max(1.0, ax):
         s = f"{ax:,.0f}"
     else:
@@ -49,11 +56,12 @@ def _sign(x: float, signed: bool) -> str:
 
 
 def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: bool | None = None,
-                 signed: bool = False) -> str:
+                 signed: bool = False, digits: int | None = None) -> str:
     """Format a KPI value in its unit: 1080 万元 -> "1,080万", 0.18 % -> "18.0%", 1.2e8 元 -> "1.2亿".
 
     English uses CNY with K/M/bn for money and M for 万 counts. ``signed`` adds "+" (a minus is
-    always shown, as the typographic "−").
+    always shown, as the typographic "−"). ``digits`` sets the decimals of the number shown
+    (default: 1 for percentages, else the short form).
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -62,25 +70,38 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
     pct = is_percent if is_percent is not None else unit == "%"
     sg = _sign(v, signed)
     if pct:
-        return f"{sg}{abs(v) * 100:.1f}%"
-    if unit in _MONEY_YUAN or unit in _COUNT_SCALE:
-        base = abs(v) * (_MONEY_YUAN.get(unit) or _COUNT_SCALE[unit])
+        return f"{sg}{abs(v) * 100:.{1 if digits is None else digits}f}%"
+    money = _MONEY_YUAN.get(unit) or _MONEY_EN.get(unit)
+    if money or unit in _COUNT_SCALE:
+        base = abs(v) * (money or _COUNT_SCALE[unit])
+
+        def scaled(limit, places):
+            return _num(base / limit if digits is not None else round(base / limit, places), digits)
         if lang == "zh":
             if base >= 1e8:
-                return f"{sg}{_num(round(base / 1e8, 2))}亿"
+                return f"{sg}{scaled(1e8, 2)}亿"
             if base >= 1e4:
-                return f"{sg}{_num(round(base / 1e4, 1))}万"
-            return f"{sg}{_num(base)}{'元' if unit in _MONEY_YUAN else ''}"
+                return f"{sg}{scaled(1e4, 1)}万"
+            return f"{sg}{_num(base, digits)}{'元' if money else ''}"
         for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "K")):
             if base >= limit:
-                amount = f"{_num(round(base / limit, 2))}{suffix}"
+                amount = f"{scaled(limit, 2)}{suffix}"
                 break
         else:
-            amount = _num(base)
-        return f"{sg}{'CNY ' if unit in _MONEY_YUAN else ''}{amount}"
+            amount = _num(base, digits)
+        return f"{sg}{'CNY ' if money else ''}{amount}"
     if lang == "en":
-        return f"{sg}{_num(abs(v))}{_EN_UNITS.get(unit, (' ' + unit) if unit else '')}"
-    return f"{sg}{_num(abs(v))}{unit}"
+        return f"{sg}{_num(abs(v), digits)}{_EN_UNITS.get(unit, (' ' + unit) if unit else '')}"
+    return f"{sg}{_num(abs(v), digits)}{unit}"
+
+
+def segment_label(segment, lang: str = "zh") -> str:
+    """A segment as a sheet shows it: the grouped small segments ("其他/Other" in the engine's
+    frames) as "其他" or "Other", any other segment unchanged."""
+    seg = str(segment)
+    if seg == OTHER_LABEL:
+        return "其他" if lang == "zh" else "Other"
+    return seg
 
 
 def _pp(value: float, lang: str) -> str:
@@ -88,16 +109,209 @@ def _pp(value: float, lang: str) -> str:
     return f"{s}{abs(value):.1f}" + ("个百分点" if lang == "zh" else " pp")
 
 
-MAX_SHARE = 3.0  # beyond ±300% of the change, a driver's share is left out of the sentence
+#: a driver's share of the change is shown only between these bounds (same sign as the change,
+#: at most all of it); outside them the share says nothing and the amount is shown alone
+SHARE_BOUNDS = (0.0, 1.0)
+#: a segment is named as the driver only when it moved at least this share of the change
+MIN_DRIVER_SHARE = 0.1
+#: below this ``dim_score`` (the largest deviation of a segment from an even spread, as a share
+#: of the change) no segment stands out: the change is said to be spread evenly
+EVEN_SCORE = 0.2
 
 
 def _share(value: float) -> str:
     return f"{_sign(value, False)}{abs(value) * 100:.0f}%"
 
 
+class _Driver(collections.namedtuple("_Driver", "unit contribution segment share dimension "
+                                                  "is_other dim_score")):
+    """One driver row: a segment of a unit's (or the KPI's) level-1 breakdown."""
+
+
+def _driver_lists(drivers) -> dict:
+    """Driver rows per KPI as ``_Driver`` tuples (rows without a contribution are left out).
+
+    ``drivers``: one DataFrame, a list of them or {kpi: frame}; needs kpi, segment and
+    contribution, and reads unit, share_of_change, dimension, is_other and dim_score when
+    present. A row with a unit applies to that unit only.
+    """
+    d = _drivers_table(drivers)
+    if d is None or d.empty:
+        return {}
+    n = len(d)
+
+    def col(name, default, conv=None):
+        if name not in d.columns:
+            return [default] * n
+        values = d.loc[:, name]
+        values = (values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values).tolist()
+        return [conv(v) for v in values] if conv else values
+    out: dict = {}
+    for key, u, c, seg, sh, dim, oth, score in zip(
+            col("kpi", None), col("unit", None, text), col("contribution", float("nan")),
+            col("segment", ""), col("share_of_change", float("nan")), col("dimension", "", text),
+            col("is_other", False), col("dim_score", float("nan"))):
+        if (is_blank(key) and not isinstance(key, str)) or is_blank(c):
+            continue  # no KPI, or nothing to say
+        seg = text(seg)
+        out.setdefault(key, []).append(_Driver(u, float(c), seg, sh, dim,
+                                               bool(oth is True or oth == 1) or seg == OTHER_LABEL,
+                                               score))
+    return out
+
+
+def _dim_words(dim: str, lang: str) -> str:
+    """The dimension inside an English sentence ("Signing cohort" -> "signing cohort")."""
+    if lang == "en" and dim[:1].isupper() and not dim[:2].isupper():
+        return dim[0].lower() + dim[1:]
+    return dim
+
+
+def _segment_name(d: _Driver, lang: str) -> str:
+    """The segment with its dimension, as a person says it: "2024Q3（签约批次）", "Internet (industry)"."""
+    if not d.dimension:
+        return d.segment
+    dim = _dim_words(d.dimension, lang)
+    return f"{d.segment}（{dim}）" if lang == "zh" else f"{d.segment} ({dim})"
+
+
+def _driver_text(rows, r, fmt, lang, pct) -> str:
+    """What drove the change of ``r`` (a missed KPI: its main drag; a met one: its main driver).
+
+    ``rows``: the ``_Driver`` rows of ``r.kpi`` (or None). "其他/Other" is never named: when the
+    small segments grouped there moved most, the sentence says the change is spread over many
+    of them. A segment is named only when it moved at least ``MIN_DRIVER_SHARE`` of the change,
+    its share is shown only within ``SHARE_BOUNDS``; when no segment stands out (``EVEN_SCORE``)
+    or none is big enough, the sentence says the change is spread evenly.
+    """
+    if not rows:
+        return ""
+    rows = [t for t in rows if not t.unit or t.unit == r.unit]
+    if not rows:
+        return ""
+    lower = getattr(r, "direction", "higher") == "lower"
+    sign = -1.0 if lower else 1.0
+    missed = r.status in ("red", "amber")
+    want = -1.0 if missed else 1.0  # the direction (in "good" terms) the sentence explains
+    total = sum(t.contribution for t in rows)
+
+    def share(t):
+        if not is_blank(t.share):
+            return float(t.share)
+        return t.contribution / total if total else float("nan")
+
+    def amount(v):
+        return _pp(v * 100, lang) if pct else fmt(v, True)
+    zh = lang == "zh"
+    label = ("主要拖累：" if missed else "主要贡献：") if zh else \
+        ("main drag: " if missed else "main driver: ")
+    dims = [t.dimension for t in rows if t.dimension]
+    dim = _dim_words(dims[0], lang) if dims else ""
+    story = want * sign * total > 0  # the change went the way the sentence explains
+    scores = [float(t.dim_score) for t in rows if not is_blank(t.dim_score)]
+    if story and scores and min(scores) < EVEN_SCORE:
+        return _evenly(dim, lang)
+    real = [t for t in rows if not t.is_other]
+    pick = None
+    if real:
+        pick = min(real, key=lambda t: -want * sign * t.contribution)  # the first of equals
+        if want * sign * pick.contribution <= 0:
+            pick = None
+    other = next((t for t in rows if t.is_other and want * sign * t.contribution > 0), None)
+    many = other is not None and (pick is None or abs(other.contribution) > abs(pick.contribution))
+    if pick is not None and not (abs(share(pick)) < MIN_DRIVER_SHARE):
+        name = _segment_name(pick, lang)
+        gap = "" if name.endswith("）") else " "  # "2024Q3（签约批次）−120万"
+        s = f"{label}{name}{gap}{amount(pick.contribution)}"
+        sh = share(pick)
+        if not is_blank(sh) and SHARE_BOUNDS[0] < sh <= SHARE_BOUNDS[1] + 1e-9:
+            s += f"（占变化 {_share(sh)}）" if zh else f" ({_share(sh)} of the change)"
+        if many:
+            where = f"众多较小的{dim}" if dim else "众多较小的部分"
+            s += f"，其余分散在{where}（合计 {amount(other.contribution)}）" if zh else \
+                f", the rest spread over {_many(dim)} (together {amount(other.contribution)})"
+        return s
+    if many:
+        if zh:
+            where = f"众多较小的{dim}" if dim else "众多较小的部分"
+            return f"变化主要来自{where}（合计 {amount(other.contribution)}），没有单一部分能解释"
+        return f"the change comes from {_many(dim)} (together {amount(other.contribution)}); " \
+               "no single one explains it"
+    return _evenly(dim, lang) if story else ""
+
+
+def _many(dim: str) -> str:
+    return f"many small {dim} segments" if dim else "many small segments"
+
+
+def _evenly(dim: str, lang: str) -> str:
+    if lang == "zh":
+        return f"变化在各{dim}间分布较均匀，没有单一{dim or '部分'}能解释"
+    where = f"{dim} segments" if dim else "segments"
+    return f"the change is spread evenly across {where}; no single one explains it"
+
+
+def _achievement(ach: float, status: str) -> str:
+    """An achievement in percent with one decimal, or more when one would show a missed target
+    as 100.0% (99.96% is "99.96", not "100.0", next to 预警)."""
+    digits = 1
+    while status in ("amber", "red") and ach < 1 and digits < 4 and round(ach * 100, digits) >= 100:
+        digits += 1
+    return f"{ach * 100:.{digits}f}"
+
+
+def _telling_digits(r, unit, lang, pct) -> int | None:
+    """Decimals that show a missed target as a miss.
+
+    The verdict is the engine's (the status column's); when actual and target differ but the
+    short form shows them alike ("20天，目标 20天" for 20.04 against 20), both are shown with
+    the fewest decimals that tell them apart (up to 4 more). None: the short form is enough.
+    """
+    a, t = r.actual, r.target
+    if is_blank(t) or float(a) == float(t):
+        return None
+    def show(v, d=None):
+        return format_value(v, unit, lang=lang, is_percent=pct, digits=d)
+    if show(a) != show(t):
+        return None
+    first = 2 if pct else 1
+    for d in range(first, first + 5):
+        if show(a, d) != show(t, d):
+            return d
+    return None
+
+
+def _yoy_words(r, fmt, lang) -> str:
+    """The change vs last year where a percentage means nothing (last year 0 or below, or a
+    positive year turned negative): 扭亏为盈 / 由盈转亏 / 减亏 / 亏损扩大 for a higher-is-better
+    KPI (a profit), else "n.m." with last year's value."""
+    ly, a = getattr(r, "last_year", float("nan")), r.actual
+    zh = lang == "zh"
+    if is_blank(ly) or is_blank(a) or getattr(r, "direction", "higher") != "higher":
+        if zh:
+            return "同比 n.m.（去年基数≤0）"
+        return "YoY n.m. (last year <= 0)"
+    ly, a = float(ly), float(a)
+    if ly == 0:
+        return "去年为 0，无同比" if zh else "YoY n.m. (last year 0)"
+    was = fmt(ly, True)
+    if ly < 0 < a:
+        word = ("扭亏为盈", "turned profitable")
+    elif a < 0 < ly:
+        word = ("由盈转亏", "turned to a loss")
+    elif a > ly:
+        word = ("减亏", "loss narrowed")
+    elif a < ly:
+        word = ("亏损扩大", "loss widened")
+    else:
+        word = ("亏损与去年持平", "loss unchanged")
+    return f"同比{word[0]}（去年 {was}）" if zh else f"{word[1]} (last year {was})"
+
+
 #: the columns of ``compared`` a sentence reads (the others are not converted)
 _ROW_FIELDS = ("unit", "kpi", "name", "kpi_unit", "is_percent", "actual", "target", "achievement",
-               "status", "change_ly_pct", "change_ly_nm", "change_ly_pp", "direction")
+               "status", "change_ly_pct", "change_ly_nm", "change_ly_pp", "direction",
+               "last_year")
 
 
 def _rows(df: pd.DataFrame, fields=None):
@@ -119,61 +333,12 @@ def _row_type(names: tuple[str, ...]):
     return collections.namedtuple("Row", names, rename=True)
 
 
-def _driver_lists(drivers) -> dict | None:
-    """Driver rows per KPI as plain tuples (unit text or None, contribution, segment, share).
-
-    Only for a single DataFrame with unique columns and no NaN contribution (where the
-    pandas path of ``_driver_text`` would behave differently); else None.
-    """
-    if not isinstance(drivers, pd.DataFrame) or not drivers.columns.is_unique:
-        return None
-    require_frame(drivers, "drivers", ["kpi", "segment", "contribution"])
-    contrib = drivers["contribution"]
-    has_nan = np.isnan(contrib.to_numpy()).any() if isinstance(contrib.dtype, np.dtype) and \
-        contrib.dtype.kind == "f" else contrib.isna().any()
-    if contrib.dtype.kind != "f" or has_nan:
-        return None
-    n = len(drivers)
-    units = [text(u) for u in drivers["unit"].tolist()] if "unit" in drivers.columns else [None] * n
-    shares = drivers["share_of_change"].tolist() if "share_of_change" in drivers.columns else \
-        [float("nan")] * n
-    out: dict = {}
-    for key, u, c, seg, sh in zip(drivers["kpi"].tolist(), units, contrib.tolist(),
-                                  drivers["segment"].tolist(), shares):
-        if is_blank(key) and not isinstance(key, str):
-            continue  # groupby(dropna=True) leaves NaN keys out
-        out.setdefault(key, []).append((u, c, seg, sh))
-    return out
-
-
-def _driver_text_lists(rows, r, fmt, lang, pct) -> str:
-    """``_driver_text`` on ``_driver_lists`` rows of ``r.kpi`` (or None)."""
-    if rows is None:
-        return ""
-    rows = [t for t in rows if t[0] is None or t[0] == "" or t[0] == r.unit]
-    if not rows:
-        return ""
-    lower = getattr(r, "direction", "higher") == "lower"
-    good = [t[1] * (-1 if lower else 1) for t in rows]
-    missed = r.status in ("red", "amber")
-    best = min(good) if missed else max(good)
-    pick = good.index(best)  # the first one, like idxmin / idxmax
-    if (missed and good[pick] >= 0) or (not missed and good[pick] <= 0):
-        return ""
-    _, contribution, segment, share = rows[pick]
-    label = ("主要拖累：" if missed else "主要贡献：") if lang == "zh" else \
-        ("main drag: " if missed else "main driver: ")
-    amount = _pp(contribution * 100, lang) if pct else fmt(contribution, True)
-    s = f"{label}{segment} {amount}"
-    # A share of several hundred percent only says the total barely moved: not meaningful.
-    if not is_blank(share) and abs(share) <= MAX_SHARE:
-        s += f"（占变化 {_share(share)}）" if lang == "zh" else f" ({_share(share)} of the change)"
-    return s
-
-
 def _drivers_table(drivers) -> pd.DataFrame | None:
     if drivers is None:
         return None
+    if isinstance(drivers, pd.DataFrame) and "kpi" in drivers.columns:
+        require_frame(drivers, "drivers", ["kpi", "segment", "contribution"])
+        return drivers  # one frame: read as it is (no copy)
     if isinstance(drivers, dict):
         frames = [d.assign(kpi=d["kpi"] if "kpi" in d.columns else k) for k, d in drivers.items()]
     elif isinstance(drivers, pd.DataFrame):
@@ -207,39 +372,34 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         require_frame(ranked, "ranked", ["unit", "kpi", "rank", "rank_change"])
         ranks = {(u, k): (rk, ch) for u, k, rk, ch in zip(
             *(ranked[c].tolist() for c in ("unit", "kpi", "rank", "rank_change")))}
-    drv_lists = _driver_lists(drivers)
-    if drv_lists is None:
-        drv = _drivers_table(drivers)
-        # the driver rows of each KPI, split once (the original index is kept for idxmin/loc)
-        drv_by_kpi = {} if drv is None else {k: g for k, g in drv.groupby(
-            "kpi", sort=False, dropna=True, observed=True)}
-        driver_text = _driver_text
-    else:
-        drv_by_kpi, driver_text = drv_lists, _driver_text_lists
+    drv_by_kpi = _driver_lists(drivers)
     words = STATUS_WORDS[lang]
     texts = []
     for r in _rows(compared, _ROW_FIELDS):
         unit_s, pct = r.kpi_unit, bool(r.is_percent)
-        fmt = lambda v, signed=False: format_value(v, unit_s, lang=lang, is_percent=pct,  # noqa
-                                                   signed=signed)
         has_actual = not is_blank(r.actual)
+        digits = _telling_digits(r, unit_s, lang, pct) if has_actual else None
+        fmt = lambda v, signed=False, d=None: format_value(  # noqa: E731
+            v, unit_s, lang=lang, is_percent=pct, signed=signed, digits=d)
         parts = []
         if lang == "zh":
-            parts.append(f"{r.name} {fmt(r.actual)}" if has_actual else f"{r.name} 无实际值")
+            parts.append(f"{r.name} {fmt(r.actual, d=digits)}" if has_actual else f"{r.name} 无实际值")
         else:
-            parts.append(f"{r.name} {fmt(r.actual)}" if has_actual else f"{r.name}: no actual")
+            parts.append(f"{r.name} {fmt(r.actual, d=digits)}" if has_actual else f"{r.name}: no actual")
         if not is_blank(r.target):
-            parts.append(("目标 " if lang == "zh" else "target ") + fmt(r.target))
+            parts.append(("目标 " if lang == "zh" else "target ") + fmt(r.target, d=digits))
         if not is_blank(r.achievement):
             label = "达成率" if lang == "zh" else "achievement"
             paren = ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
-            parts.append(f"{label} {r.achievement * 100:.1f}%{paren}")
+            parts.append(f"{label} {_achievement(r.achievement, r.status)}%{paren}")
         elif r.status in words and has_actual:
             parts[-1] += ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
         yoy = "同比 " if lang == "zh" else "YoY "
         pp = getattr(r, "change_ly_pp", float("nan"))
-        if has_actual and bool(r.change_ly_nm) and not pct:
-            parts.append(yoy + ("n.m.（去年基数≤0）" if lang == "zh" else "n.m. (last year <= 0)"))
+        ly = getattr(r, "last_year", float("nan"))
+        if has_actual and not pct and (bool(r.change_ly_nm) or (
+                not is_blank(ly) and ly > 0 > r.actual)):
+            parts.append(_yoy_words(r, fmt, lang))
         elif has_actual and not is_blank(pp):
             parts.append(yoy + _pp(pp, lang))
         elif not is_blank(r.change_ly_pct):
@@ -260,7 +420,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
                           else " (same as last year)")
             parts.append(s)
         sentence = ("，" if lang == "zh" else ", ").join(parts)
-        d = driver_text(drv_by_kpi.get(r.kpi), r, fmt, lang, pct)
+        d = _driver_text(drv_by_kpi.get(r.kpi), r, fmt, lang, pct)
         if d:
             sentence += ("；" if lang == "zh" else "; ") + d
         texts.append(sentence + ("。" if lang == "zh" else "."))
@@ -273,28 +433,3 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
                          "text": texts})
 
 
-def _driver_text(rows, r, fmt, lang, pct) -> str:
-    """``rows``: the driver rows of ``r.kpi`` (or None)."""
-    if rows is None:
-        return ""
-    if "unit" in rows.columns:
-        mine = rows["unit"].map(text)
-        rows = rows[(mine == "") | (mine == r.unit)]
-    if rows.empty:
-        return ""
-    lower = getattr(r, "direction", "higher") == "lower"
-    good = rows["contribution"] * (-1 if lower else 1)
-    missed = r.status in ("red", "amber")
-    pick = good.idxmin() if missed else good.idxmax()
-    if (missed and good[pick] >= 0) or (not missed and good[pick] <= 0):
-        return ""
-    row = rows.loc[pick]
-    label = ("主要拖累：" if missed else "主要贡献：") if lang == "zh" else \
-        ("main drag: " if missed else "main driver: ")
-    amount = _pp(row["contribution"] * 100, lang) if pct else fmt(row["contribution"], True)
-    s = f"{label}{row['segment']} {amount}"
-    share = row.get("share_of_change", float("nan"))
-    # A share of several hundred percent only says the total barely moved: not meaningful.
-    if not is_blank(share) and abs(share) <= MAX_SHARE:
-        s += f"（占变化 {_share(share)}）" if lang == "zh" else f" ({_share(share)} of the change)"
-    return s

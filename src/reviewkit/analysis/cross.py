@@ -15,6 +15,10 @@ from ._common import frame_of, kpi_table, safe_div, score_values, scorecard_tabl
 from ._facts import value_spec
 from .periods import by_period
 
+#: the fewest units (or periods) a correlation is stated on in a review's text: with 4-6 points
+#: a coefficient of 0.8 or -1.00 comes easily by chance (at n = 8, |r| >= 0.7 has p < 0.06)
+MIN_CORR_POINTS = 8
+
 COLUMNS = ["kpi_a", "kpi_b", "name_a", "name_b", "basis", "n", "corr", "strong", "relation",
            "change_a", "change_b", "moved", "pattern", "note"]
 
@@ -24,6 +28,19 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     y = y - y.mean()
     den = np.sqrt((x * x).sum() * (y * y).sum())
     return float((x * y).sum() / den) if den > 0 else np.nan
+
+
+def describe(row, lang: str = "zh") -> str:
+    """One row of ``cross_metric`` as words, with the number of points it rests on:
+    "8 个单位中同向变动（相关系数 0.82）" / "moved together across 8 units (correlation 0.82)".
+    """
+    n, corr, basis = int(row["n"]), float(row["corr"]), str(row["basis"])
+    together = str(row["relation"]) == "together"
+    if lang == "zh":
+        where = f"{n} 个{'单位' if basis == 'units' else '期间'}中"
+        return f"{where}{'同向' if together else '反向'}变动（相关系数 {corr:.2f}）"
+    where = f"across {n} {'units' if basis == 'units' else 'periods'}"
+    return f"moved {'together' if together else 'oppositely'} {where} (correlation {corr:.2f})"
 
 
 def _arrow(v: float) -> str:

@@ -209,7 +209,18 @@ class XlwingsEngine:
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise ValidationError(errors)
+        review.peer_ranks = self._peer_ranks()
         return review
+
+    def _peer_ranks(self):
+        """The master's ranks on a split department workbook's peer sheet (as the file reader)."""
+        from ..split import PEER_SHEET, read_peer_ranks
+
+        sheet = next((s for s in self.book.sheets if s.name in PEER_SHEET), None)
+        if sheet is None:
+            return None
+        values = sheet.used_range.options(ndim=2, err_to_str=True).value or []
+        return read_peer_ranks([[_calamine_like(v) for v in row] for row in values])
 
     def _sheet(self, name: str):
         for sheet in self.book.sheets:

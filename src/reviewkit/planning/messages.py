@@ -34,9 +34,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_due": ("未填写截止日期", "no due date"),
     "action_not_measurable": ("验收标准“{text}”无法衡量：请写上数字或日期",
                               "acceptance criterion '{text}' is not measurable: add a number or a date"),
-    "red_kpi_without_action": ("{unit} 的红灯指标“{name}”没有跟进行动（在改进行动表加一行：单位“{unit}”，指标“{kpi}”）",
+    # the KPI by its name (a code such as renewal_rate is not Chinese); the sheet gives its code
+    "red_kpi_without_action": ("{unit} 的红灯指标“{name}”没有跟进行动（在改进行动表加一行：单位“{unit}”，"
+                               "指标填“{name}”在 KPI定义 表中的代码）",
                                "red KPI {name} of {unit} has no follow-up action (add one with unit '{unit}' "
-                               "and KPI '{kpi}')"),
+                               "and the key of {name} on the KPIs sheet)"),
     # Risks
     "risk_without_countermeasure": ("风险“{risk}”没有应对措施", "risk '{risk}' has no countermeasure"),
     "risk_owner": ("风险“{risk}”：{detail}", "risk '{risk}': {detail}"),

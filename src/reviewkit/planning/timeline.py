@@ -77,6 +77,7 @@ def _tasks(plan: pd.DataFrame) -> pd.DataFrame:
     require_frame(plan, "Plan", ["task_id"])
     return pd.DataFrame({"task_id": plan["task_id"].map(text),
                          "task": column(plan, "task").map(text),
+                         "goal": column(plan, "goal").map(text),
                          "owner": column(plan, "owner").map(text),
                          "start": to_dates(plan, "start", "Plan", key="task_id"),
                          "end": to_dates(plan, "end", "Plan", key="task_id"),
@@ -209,12 +210,22 @@ def gantt(plan: pd.DataFrame, progress: pd.DataFrame | None = None, campaigns: p
                      marks.reset_index(drop=True), tuple(hol))
 
 
+def for_campaign(task, campaign: str) -> bool:
+    """True when ``task`` (a row with task and goal texts) is work for ``campaign``: its task or
+    goal names it ("双11联合促销", "双11大促获客" for 双11; case and spaces ignored)."""
+    name = "".join(str(campaign).split()).lower()
+    if not name:
+        return False
+    return any(name in "".join(str(task.get(k) or "").split()).lower() for k in ("task", "goal"))
+
+
 def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_parallel: int = 3,
               plan_end=None, lang: str = "en") -> pd.DataFrame:
     """Schedule conflicts, one row each (``kind`` column):
 
     * ``campaign`` – a task's [start, end] overlaps a campaign period (holiday-kind rows of
-      ``campaigns`` are not campaigns); ``other`` names the campaign.
+      ``campaigns`` are not campaigns); ``other`` names the campaign. A task for the campaign
+      (its task or goal names it, e.g. "双11联合促销" for 双11) is not in conflict with it.
     * ``owner_load`` – an owner has more than ``max_parallel`` tasks on the same days; one row per
       owner and continuous stretch, ``start``/``end`` the stretch, ``other`` the task ids.
     * ``after_plan_end`` – a task ends after ``plan_end`` (skipped when plan_end is None).
@@ -232,6 +243,8 @@ def conflicts(plan: pd.DataFrame, campaigns: pd.DataFrame | None = None, *, max_
         camp = camp[~camp["holiday"]]
         for _, r in t.iterrows():
             for _, c in camp.iterrows():
+                if for_campaign(r, c["name"]):
+                    continue
                 if r["start"] <= c["end"] and r["end"] >= c["start"]:
                     s, e = max(r["start"], c["start"]), min(r["end"], c["end"])
                     rows.append({"kind": "campaign", "task_id": r["task_id"], "owner": r["owner"] or None,
