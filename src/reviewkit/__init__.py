@@ -14,13 +14,20 @@ _ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldo
              "format_value")
 
 
+_IMPORT = ("write_tables", "new")
+
+
 def __getattr__(name: str):
     # The analysis engine is imported lazily so `import reviewkit` stays fast for the CLI.
     if name in _ANALYSIS:
         from . import analysis
 
         return getattr(analysis, name)
+    if name in _IMPORT:
+        from . import importer
+
+        return getattr(importer, name)
     raise AttributeError(f"module 'reviewkit' has no attribute {name!r}")
 
 
-__all__ = ["ReviewkitError", "__version__", *_ANALYSIS]
+__all__ = ["ReviewkitError", "__version__", *_ANALYSIS, *_IMPORT]
