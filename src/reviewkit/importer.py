@@ -481,7 +481,8 @@ class _Converted:
     measures: list[str]
 
 
-def _convert(spec: model.TableSpec, source: Source, mapping: Mapping, lang: str) -> _Converted:
+def _convert(spec: model.TableSpec, source: Source, mapping: Mapping, lang: str,
+             numeric: frozenset[str] = frozenset()) -> _Converted:
     order = sorted(mapping.columns)
     headers, cols = [], []
     for j in order:
@@ -513,7 +514,32 @@ def _convert(spec: model.TableSpec, source: Source, mapping: Mapping, lang: str)
         problems.append(_place_problem(p, source, order, spec))
     keep = [r - 2 for r in layout.rows]
     targets = [mapping.columns[j] for j in order]
-    return _Converted(df, keep, problems, targets, list(review.dimensions), list(review.measures))
+    conv = _Converted(df, keep, problems, targets, list(review.dimensions), list(review.measures))
+    for j in order:  # a measure of the workbook must stay numbers, however few the source has
+        if mapping.columns[j] in numeric and mapping.columns[j] in conv.dimensions:
+            _as_measure(conv, source, j, mapping.columns[j])
+    return conv
+
+
+def _as_measure(conv: _Converted, source: Source, j: int, name: str) -> None:
+    """Read Facts column ``name`` (source column ``j``) as numbers with ``parse_number``; every
+    refused value is a problem at its source row."""
+    from .numbers import NUMBER_EXPECTED, ParseError, parse_number
+
+    raw = source.columns[j]
+    values = []
+    for pos, i in enumerate(conv.keep):
+        v = raw[i]
+        try:
+            values.append(parse_number(v))
+        except ParseError as exc:
+            values.append(None)
+            cell, where = source.place(i, j)
+            conv.problems.append(Problem(source.name, source.sheet, cell, f"{where}: {exc.detail} (a measure "
+                                         "column of the workbook)", v, NUMBER_EXPECTED))
+    conv.frame[name] = np.array([np.nan if v is None else v for v in values], dtype="float64")
+    conv.dimensions.remove(name)
+    conv.measures.append(name)
 
 
 def _tool_states(col: model.Column, values):
@@ -733,7 +759,7 @@ def _import_table(job: _Job, spec: model.TableSpec, sources: list[Source], *, mo
             raise InputError(f"no column of the source matches a column of table '{spec.name}'", file=source.name,
                              value=source.headers[:8], expected="headers such as " + ", ".join(
                                  c.header(lang) for c in spec.input_columns[:5]) + "; or --map \"来源列=key\"")
-        conv = _convert(spec, source, mapping, lang)
+        conv = _convert(spec, source, mapping, lang, frozenset(review.measures) if spec is model.FACTS else frozenset())
         missing = [c for c in spec.input_columns if c.required and c.key not in conv.targets]
         if missing:
             hint = "; ".join(f"'{h}' → {k}?" for h, k in mapping.unmapped if k) or "none of its columns fits"
