@@ -951,6 +951,11 @@ def _record(job: _Job, spec, layout: model.TableLayout, table, new_df: pd.DataFr
             if c is not None and c not in columns:
                 formulas[c] = formula
                 styles.setdefault(c, style_row.get(c))
+        blank = [None] * len(idx)
+        for c in range(c1, c2 + 1):  # the table's other columns: formatted like the rows above
+            if c not in columns and c not in formulas and style_row.get(c):
+                columns[c] = blank
+                styles[c] = style_row[c]
         ws.write_rows(plan.start, columns, styles=styles, formulas=formulas)
     if new_last > last_data or new_cols:
         table.grow(new_last, new_cols)

@@ -505,35 +505,73 @@ class _RowBlock:
         self.box = (first, min(cols), first + n - 1, max(cols))
 
     def render(self, start: int, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
-        """Rows ``start``.. of the block as ``<row>`` elements (none of them exist yet)."""
+        """Rows ``start``.. of the block as ``<row>`` elements (none of them exist yet).
+
+        A cell is ``<c r="B7"`` plus what follows the reference, which depends only on the value:
+        ``value_xml`` renders that once per distinct value of a column, and the rows are joined
+        from arrays of pieces (row number, reference, rendered value) without a loop per cell."""
+        import numpy as np
+
         order = sorted({*self.columns, *self.formulas})
-        date_style = None
-        per_col = []
-        for col in order:
-            letter = num_to_col(col)
+        n = self.n - start
+        date_style: list = []
+        numbers = np.array([str(self.first + i) for i in range(start, self.n)], dtype=object)
+        pieces = np.empty((n, 3 + 3 * len(order)), dtype=object)
+        pieces[:, 0] = '<row r="'
+        pieces[:, 1] = numbers
+        pieces[:, 2] = '">'
+        for k, col in enumerate(order):
             style = self.styles.get(col)
             if col in self.formulas:
-                per_col.append((letter, style, None, self.formulas[col]))
+                tails = _tail(None, self.formulas[col], style, styles, date1904, date_style)
             else:
-                values = self.columns[col]
-                per_col.append((letter, style, values, None))
-        parts = []
-        first = self.first
-        for i in range(start, self.n):
-            r = first + i
-            cells = []
-            for letter, style, values, formula in per_col:
-                v = _plain(values[i]) if values is not None else None
-                if formula is None and v is None and not style:
-                    continue
-                s = style
-                if not s and isinstance(v, (dt.date, dt.datetime)):
-                    if date_style is None:
-                        date_style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
-                    s = date_style
-                cells.append(value_xml(f"{letter}{r}", v, formula, s, date1904))
-            parts.append(f'<row r="{r}">{"".join(cells)}</row>')
-        return _prefixed("".join(parts).encode("utf-8"), prefix)
+                codes, uniques = _factorize(self.columns[col], start)
+                rendered = np.empty(len(uniques) + 1, dtype=object)
+                rendered[:-1] = [_tail(u, None, style, styles, date1904, date_style) for u in uniques]
+                rendered[-1] = _tail(None, None, style, styles, date1904, date_style)
+                tails = rendered[codes]
+            pieces[:, 3 + 3 * k] = f'<c r="{num_to_col(col)}'
+            pieces[:, 4 + 3 * k] = numbers
+            pieces[:, 5 + 3 * k] = tails
+        pieces[:, -1] = pieces[:, -1] + "</row>"
+        text = "".join(pieces.ravel().tolist())
+        return _prefixed(text.encode("utf-8"), prefix)
+
+
+def _factorize(values, start: int):
+    """(codes, distinct values) of ``values[start:]``; blanks (None, NaN, NaT) get code -1.
+
+    pandas factorizes a column of one kind (text, numbers, dates) in C; a column mixing kinds
+    (where pandas would take True for 1) is factorized by type and value in Python."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return pd.factorize(values[start:], use_na_sentinel=True)
+    arr = np.empty(len(values) - start, dtype=object)
+    arr[:] = values[start:] if start else values
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind in ("string", "floating", "integer", "date", "datetime", "empty"):
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return codes, list(uniques)
+    seen: dict = {}
+    codes = np.empty(len(arr), dtype=np.intp)
+    for i, v in enumerate(arr.tolist()):
+        key = (type(v), v)
+        codes[i] = seen.setdefault(key, len(seen))
+    return codes, [k[1] for k in seen]
+
+
+def _tail(v, formula, style, styles: StylesPart, date1904: bool, date_style: list) -> str:
+    """What follows ``<c r="REF`` in the cell ``value_xml`` writes for ``v`` (from the quote
+    closing the reference on); a blank cell without a format is an empty ``<c/>``."""
+    v = _plain(v)
+    s = style
+    if not s and isinstance(v, (dt.date, dt.datetime)):
+        if not date_style:
+            date_style.append(styles.xf_index(CellStyle(num_format="yyyy-mm-dd")))
+        s = date_style[0]
+    return value_xml("R", v, formula, s, date1904)[len('<c r="R'):]
 
 
 _SQREF = re.compile(rb'(<(?:[A-Za-z_][\w.\-]*:)?(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref=")([^"]*)(")')
