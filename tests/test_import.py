@@ -543,3 +543,17 @@ def test_corpus_table_grows_and_every_other_part_is_identical(tmp_path, src, inf
     from openpyxl.utils import get_column_letter
 
     assert wb[info.sheet][f"{get_column_letter(info.first_col)}{info.last_row + 1}"].value == "imported"
+
+
+def test_import_example_runs(tmp_path, capsys):
+    import importlib.util
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "import_exports.py"
+    spec = importlib.util.spec_from_file_location("import_exports_example", example)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = mod.main([str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "8 added" in out and "6 unchanged" in out and "价税合计 → 销售额 (saved)" in out
+    review = read_review(path)
+    assert len(review.facts) == 8 and len(review.tables["Progress"]) == 6 and len(review.scorecard) == 2

@@ -160,8 +160,27 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
                          "or name the encoding with --encoding") from None
 
 
+def _encoding(path: Path, data: bytes, encoding: str | None) -> str:
+    """The encoding ``_decode`` would use for ``data``, checked by decoding it once."""
+    if encoding:
+        _decode(path, data, encoding)
+        return encoding
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        _decode(path, data, None)  # GB18030, or the one-line error
+        return "gb18030"
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source:
-    text = _decode(path, path.read_bytes(), encoding)
+    data = path.read_bytes()
+    encoding = _encoding(path, data, encoding)
+    text = data[:65536].decode(encoding, errors="ignore")
     if not text.strip():
         raise InputError("the file is empty", file=path, expected="a header line and data lines")
     if delimiter is None:
@@ -172,12 +191,12 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source
             first = head.splitlines()[0] if head else ""
             delimiter = max(",;\t", key=first.count)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=True, engine="c")
+        df = pd.read_csv(io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=True, engine="c", encoding=encoding)
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(f"the CSV cannot be read ({str(exc).strip()})", file=path,
                          expected="one header line, then rows with as many fields") from None
-    del text
+    del data
     headers = [_header_text(h) for h in df.columns]
     columns = [df[c].to_numpy(dtype=object) for c in df.columns]
     # the line each row came from (header = line 1) when no field spans lines
@@ -926,6 +945,14 @@ def _record(job: _Job, spec, layout: model.TableLayout, table, new_df: pd.DataFr
     if new_cols:
         ws.write_rows(layout.header_row, {col_to_num(letters[t]): [t] for t in new_cols},
                       styles={col_to_num(letters[t]): header_styles.get(c2) for t in new_cols})
+        above = job.grid(layout.sheet)[layout.header_row - 2] if layout.header_row > 1 else []
+        role = above[c2 - 1] if len(above) >= c2 else None
+        if isinstance(role, str) and role.strip() in ("输入", "input"):  # the template's column roles
+            ws.write_rows(layout.header_row - 1, {col_to_num(letters[t]): [role] for t in new_cols},
+                          styles={col_to_num(letters[t]): ws.cell_styles(layout.header_row - 1).get(c2)
+                                  for t in new_cols})
+        for t in new_cols:  # as wide as the template makes an open Facts column
+            ws.set_column_width(letters[t], max(10.0, min(30.0, 2.0 * len(t) + 2)))
     all_letters = [num_to_col(c) for c in range(c1, c2 + 1)]
     if plan.clear or (result.mode == "replace"):
         blank_cols = [col_to_num(x) for x in all_letters if x not in {letters[t] for t in targets}]
