@@ -16,7 +16,6 @@ import difflib
 import io
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -736,11 +735,16 @@ class _Job:
 
     def save(self) -> bool:
         data = self.editor.to_bytes()
-        if data == self.original:
+        if data == self.original:  # an upsert of an unchanged export: the file is left alone
             return False
-        from .fill import _write
+        from .errors import WorkbookLockedError
+        from .ooxml.package import atomic_write, lock_file_for
 
-        _write(self.path, data)
+        lock = lock_file_for(self.path)
+        if lock is not None:
+            raise WorkbookLockedError(f"the workbook is open in Excel (lock file {lock.name} is beside it)",
+                                      file=str(self.path), expected="the workbook closed in Excel before importing")
+        atomic_write(self.path, data)
         return True
 
 
