@@ -652,12 +652,13 @@ def _cell_value(v):
     return v
 
 
-def _column_cells(spec: model.TableSpec, name: str, series: pd.Series, lang: str, measures: set[str]) -> list:
-    """What goes into the cells of one column: numbers, dates, text, drop-down labels."""
+def _column_cells(spec: model.TableSpec, name: str, series: pd.Series, lang: str, measures: set[str]):
+    """What goes into the cells of one column: numbers (a float array, NaN blank), dates, text,
+    drop-down labels (object arrays, None blank)."""
     col = spec.column(name) if name in {c.key for c in spec.columns} else None
     arr = series.to_numpy()
     if arr.dtype.kind == "f":
-        return [None if v != v else v for v in arr.tolist()]
+        return arr.astype("float64", copy=True)
     if arr.dtype.kind == "M":
         days = arr.astype("datetime64[D]")
         return [None if np.isnat(d) else d.item() for d in days]
@@ -676,7 +677,7 @@ def _column_cells(spec: model.TableSpec, name: str, series: pd.Series, lang: str
     out = np.empty(len(conv) + 1, dtype=object)
     out[:-1] = conv
     out[-1] = None
-    return out[codes].tolist()
+    return out[codes]
 
 
 def _key_text(v) -> str:
@@ -970,7 +971,7 @@ def _record(job: _Job, spec, layout: model.TableLayout, table, new_df: pd.DataFr
                     ws.write(f"{num_to_col(c)}{r}", None)
     for i, r in plan.updates:
         for t in targets:
-            ws.write(f"{letters[t]}{r}", cells[t][i])
+            ws.write(f"{letters[t]}{r}", _cell_value(cells[t][i]))
     if n_append:
         idx = plan.appends
         whole = idx == list(range(len(new_df)))
@@ -983,7 +984,9 @@ def _record(job: _Job, spec, layout: model.TableLayout, table, new_df: pd.DataFr
                 formulas[c] = formula
                 styles.setdefault(c, style_row.get(c))
         blank = [None] * len(idx)
-        for c in range(c1, c2 + 1):  # the table's other columns: formatted like the rows above
+        # the table's other columns formatted like the rows above; not in Facts, where an export
+        # brings many rows and the template keeps it plain too (no drop-downs there either)
+        for c in range(c1, c2 + 1) if spec is not model.FACTS else ():
             if c not in columns and c not in formulas and style_row.get(c):
                 columns[c] = blank
                 styles[c] = style_row[c]

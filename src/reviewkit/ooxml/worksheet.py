@@ -547,7 +547,8 @@ def _factorize(values, start: int):
     import pandas as pd
 
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-        return pd.factorize(values[start:], use_na_sentinel=True)
+        codes, uniques = pd.factorize(values[start:], use_na_sentinel=True)
+        return codes, uniques.tolist()  # Python numbers, as value_xml expects
     arr = np.empty(len(values) - start, dtype=object)
     arr[:] = values[start:] if start else values
     kind = pd.api.types.infer_dtype(arr, skipna=True)
