@@ -182,6 +182,8 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source
     text = data[:65536].decode(encoding, errors="ignore")
     if not text.strip():
         raise InputError("the file is empty", file=path, expected="a header line and data lines")
+    if delimiter in ("\\t", "tab", "TAB"):  # as typed on a command line
+        delimiter = "\t"
     if delimiter is None:
         head = text[:20000]
         try:
