@@ -557,3 +557,21 @@ def test_import_example_runs(tmp_path, capsys):
     assert "8 added" in out and "6 unchanged" in out and "价税合计 → 销售额 (saved)" in out
     review = read_review(path)
     assert len(review.facts) == 8 and len(review.tables["Progress"]) == 6 and len(review.scorecard) == 2
+
+
+def test_skip_bad_leaves_out_every_bad_row_beyond_the_reported_ones(tmp_path):
+    path = tmp_path / "t.xlsx"
+    build_template(path, preset="sales", lang="zh")
+    lines = ["月份,部门,销售额"]
+    lines += [f"2025-01,华东,{i}" for i in range(5)]
+    lines += ["2025-02,华南,坏" + str(i) for i in range(15)]  # more than the reader lists one by one
+    lines += ["2025-03,,7" for _ in range(12)]  # a required unit left empty, 12 times
+    src = tmp_path / "many.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        import_sources([src], path, table="facts")
+    assert any("more value(s)" in str(p) for p in info.value.problems)
+    result = import_sources([src], path, table="facts", skip_bad=True)
+    assert (result.added, result.skipped) == (5, 27)
+    facts = read_review(path).facts
+    assert facts["unit"].tolist() == ["华东"] * 5 and facts["销售额"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]

@@ -800,7 +800,7 @@ def _import_table(job: _Job, spec: model.TableSpec, sources: list[Source], *, mo
         if errors and skip_bad:
             bad_rows = {_row_of(p, source) for p in errors}
             if None in bad_rows:  # a summarized problem: find the rows by refusal, not by message
-                bad_rows = _bad_rows_by_parse(conv, source, mapping)
+                bad_rows = _bad_rows_by_parse(conv, source, mapping, spec)
             mask = [i not in bad_rows for i in conv.keep]
             result.skipped += len(mask) - sum(mask)
             df = df[np.array(mask, dtype=bool)].reset_index(drop=True)
@@ -834,7 +834,7 @@ def _row_of(p: Problem, source: Source) -> int | None:
         return None
 
 
-def _bad_rows_by_parse(conv: _Converted, source: Source, mapping: Mapping) -> set[int]:
+def _bad_rows_by_parse(conv: _Converted, source: Source, mapping: Mapping, conv_spec: model.TableSpec) -> set[int]:
     """Rows with any refused value when the reader summarized repeats: converted again row-wise."""
     bad: set[int] = set()
     for p in conv.problems:
@@ -848,7 +848,8 @@ def _bad_rows_by_parse(conv: _Converted, source: Source, mapping: Mapping) -> se
         values = conv.frame[target].tolist()
         for pos, v in enumerate(values):
             raw = source.columns[j][conv.keep[pos]]
-            if _cell_value(v) is None and not _blank(raw):
+            required = target in {c.key for c in conv_spec.input_columns if c.required}
+            if _cell_value(v) is None and (required or not _blank(raw)):
                 bad.add(conv.keep[pos])
     return bad
 
