@@ -29,7 +29,7 @@ def test_demo_writes_both_languages_and_reports(demo_run):
     assert str(zh) in report and str(en) in report
     assert f"{len(make_sample_review('en').facts):,} fact rows" in report
     assert "filled" in report and "汇总" in report  # fill exists: read the Summary first
-    for command in ("reviewkit check", "reviewkit fill", "reviewkit export", "reviewkit new"):
+    for command in ("reviewkit check", "reviewkit fill", "reviewkit export", "reviewkit new", "reviewkit import"):
         assert command in report
 
 

@@ -233,5 +233,51 @@ def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: 
     sys.exit(report.exit_code)
 
 
+TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "actions", "causes", "nextyear",
+               "keepstopstart", "risks", "budget", "campaigns")
+
+
+@main.command("import")
+@click.argument("args", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path),
+                metavar="SOURCE... INTO.xlsx")
+@click.option("--table", required=True, type=click.Choice(sorted(TABLE_NAMES), case_sensitive=False),
+              help="The table to fill.")
+@click.option("--append", "mode", flag_value="append", default=True, help="Add the rows after the table's rows (default).")
+@click.option("--replace", "mode", flag_value="replace", help="Replace the table's rows.")
+@click.option("--upsert", "mode", flag_value="upsert",
+              help="Update rows with the same key, add new ones, keep the rest.")
+@click.option("--map", "mapping", default=None, metavar='"来源列=key,..."',
+              help="Map source columns to the table's columns ('-' ignores a column).")
+@click.option("--save-map", is_flag=True, help="Keep the mapping in the workbook's Settings table for next time.")
+@click.option("--sheet", default=None, help="xlsx source: the sheet to read (default: the first).")
+@click.option("--source-table", default=None, help="xlsx source: an Excel Table to read, by name.")
+@click.option("--encoding", default=None, help="CSV encoding (default: detected; UTF-8, GBK/GB18030).")
+@click.option("--delimiter", default=None, help="CSV delimiter (default: detected among , ; and tab).")
+@click.option("--skip-bad", is_flag=True, help="Leave bad rows out and report them, instead of refusing.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+def import_(args: tuple[Path, ...], table: str, mode: str, mapping: str | None, save_map: bool, sheet: str | None,
+            source_table: str | None, encoding: str | None, delimiter: str | None, skip_bad: bool,
+            dry_run: bool) -> None:
+    """Import CSV / xlsx / 飞书 Bitable JSON exports into a table of INTO.xlsx (lossless, atomic)."""
+    from .errors import ValidationError
+    from .importer import import_sources
+
+    if len(args) < 2:
+        raise click.UsageError("give at least one SOURCE and the workbook INTO.xlsx")
+    *sources, into = args
+    try:
+        result = import_sources(sources, into, table=table, mode=mode, mapping=mapping, sheet=sheet,
+                                source_table=source_table, encoding=encoding, delimiter=delimiter,
+                                save_map=save_map, skip_bad=skip_bad, dry_run=dry_run)
+    except ValidationError as exc:
+        for p in exc.problems:
+            click.echo(f"{p.severity}: {p}", err=True)
+        raise ReviewkitClickError(f"{len(exc.problems)} bad value(s); nothing written "
+                                  "(fix them, or --skip-bad to leave those rows out)") from exc
+    except ReviewkitError as exc:
+        raise ReviewkitClickError(str(exc)) from exc
+    click.echo(str(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -67,5 +67,6 @@ def run_demo(directory: str | Path, langs: tuple[str, ...] = ("zh", "en")) -> st
               f"  reviewkit check \"{first}\"     # list every input problem",
               f"  reviewkit fill \"{first}\"      # recompute after you edit the yellow cells",
               f"  reviewkit export \"{first}\"    # PDF for the review meeting",
+              f"  reviewkit import export.csv \"{first}\" --table facts --dry-run   # an ERP / 飞书 export in",
               f"  reviewkit new my-review.xlsx --preset sales --lang {lang0}   # your own, empty workbook"]
     return "\n".join(report)

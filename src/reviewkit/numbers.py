@@ -29,7 +29,9 @@ Rules
     1.5 is read as percent points, ``90`` → 0.9. So 150% must be typed as ``150%`` or ``1.5``.
 
 ``parse_date``
-    ``datetime``/``date``/``Timestamp``, Excel serial numbers (1900 date system), ``2025-03-15``,
+    ``datetime``/``date``/``Timestamp``, Excel serial numbers (1900 date system), Unix times in
+    milliseconds as 飞书 / 钉钉 APIs return them (11 to 14 digits, read in China Standard Time,
+    UTC+8, so ``1740758400000`` is 2025-03-01), ``2025-03-15``,
     ``2025/3/15``, ``2025.3.15``, ``2025年3月15日``, ``20250315``, with an optional time part.
     Months and quarters are periods, not days: use ``parse_period`` for them.
 
@@ -79,6 +81,9 @@ _EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NUL
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)
 _EPOCH_1904 = _dt.date(1904, 1, 1)  # workbooks saved with the 1904 date system (old Mac Excel)
 _MAX_SERIAL = 2958465  # 9999-12-31
+#: numbers in this range are Unix times in milliseconds (1973 .. 5138), not Excel serials
+_MS_TIMESTAMPS = (1e11, 1e14)
+_CST = _dt.timezone(_dt.timedelta(hours=8))  # 飞书 / 钉钉 store a day as its midnight in China
 
 
 class ParseError(InputError, ValueError):
@@ -240,6 +245,8 @@ def _make_date(y: int, m: int, d: int, raw: object) -> _dt.date:
 def _serial(x: float, raw: object, date1904: bool = False) -> _dt.date:
     if 1900 <= x <= 2200 and float(x).is_integer():
         raise ParseError("looks like a year, not a date", value=raw, expected=DATE_EXPECTED)
+    if _MS_TIMESTAMPS[0] <= x < _MS_TIMESTAMPS[1]:
+        return _dt.datetime.fromtimestamp(x / 1000, _CST).date()
     if not 1 <= x <= _MAX_SERIAL:
         raise ParseError("a number that is not an Excel date", value=raw, expected=DATE_EXPECTED)
     epoch = _EPOCH_1904 if date1904 else _EXCEL_EPOCH

@@ -671,6 +671,8 @@ def _empty_column(kind: str, n: int):
 
 
 # --- settings and links between tables -----------------------------------------------------
+#: Settings entries that keep an import's header mapping (reviewkit.importer.MAP_SETTING)
+_IMPORT_MAP = re.compile(r"^\s*(?:导入映射|import\s*map)\s*[:：]", re.IGNORECASE)
 _SETTING_KIND = {"review_year": "year", "as_of": "date", "plan_end": "date",
                  "deviation_threshold": "percent", "max_parallel_tasks": "int"}
 
@@ -693,6 +695,8 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
             continue
         key = lookup.get(model.normalize_header(name))
         cell = layout.cell("setting", pos) if "setting" in layout.columns else None
+        if key is None and _IMPORT_MAP.match(str(name)):
+            continue  # a header mapping kept by `reviewkit import --save-map`
         if key is None:
             sink.add(f"unknown setting '{name}' is ignored", sheet=layout.sheet, cell=cell, value=name,
                      severity="warning",

@@ -20,6 +20,7 @@ from .package import Limits, Package, Relationship, rels_name, resolve_target
 from .render import render_sheet
 from .spec import SheetSpec
 from .styles import StylesPart
+from .tables import TableEditor, find_table
 from .vml import RT_VML_DRAWING, VML_CONTENT_TYPE, free_block, render_vml, used_blocks
 from .worksheet import WorksheetEditor
 
@@ -57,6 +58,7 @@ class WorkbookEditor:
         self._styles: StylesPart | None = None
         self._custom: CustomProperties | None = None
         self._wb_changed = False
+        self._tables: dict[str, TableEditor] = {}
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -209,6 +211,19 @@ class WorkbookEditor:
         self._editors.pop(real, None)
         self._owned[real] = (spec, position)
 
+    # -- tables --------------------------------------------------------------------------
+    def table(self, name: str) -> TableEditor:
+        """The Excel Table ``name`` (case-insensitive), to grow it (``TableEditor.grow``)."""
+        self._check_usable()
+        key = name.lower()
+        if key not in self._tables:
+            found = find_table(self, name)
+            if found is None:
+                raise InputError("the workbook has no Excel Table of that name", file=str(self.path), value=name,
+                                 expected="a table made by `reviewkit new` (or Insert > Table, named so)")
+            self._tables[key] = found
+        return self._tables[key]
+
     # -- custom properties ----------------------------------------------------------------
     def _custom_props(self) -> CustomProperties:
         if self._custom is None:
@@ -266,7 +281,7 @@ class WorkbookEditor:
 
     def _apply(self) -> None:
         pkg = self._pkg
-        cells_changed = bool(self._owned) or any(e._writes for e in self._editors.values())
+        cells_changed = bool(self._owned) or any(e._writes or e._blocks for e in self._editors.values())
         formulas = any(e.has_formula for e in self._editors.values()) or any(
             c.formula is not None for spec, _ in self._owned.values() for c in spec.cells)
         for name, (spec, position) in self._owned.items():
@@ -279,6 +294,10 @@ class WorkbookEditor:
                 new = editor.render(old, self.styles(), self.date1904)
                 if new != old:
                     pkg.set(editor.part, new)
+        for table in self._tables.values():
+            if table.dirty:
+                pkg.set(table.part, table.render(pkg.read(table.part)))
+                table._reset()
         if cells_changed:
             self._drop_calc_chain()
         if formulas:

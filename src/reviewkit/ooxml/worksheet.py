@@ -19,7 +19,7 @@ from ..errors import InputError, WorkbookFormatError
 from . import _xml
 from ._xml import q
 from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
-from .cells import CellWrite, cell_xml
+from .cells import CellWrite, cell_xml, value_xml
 from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .styles import CellStyle, StylesPart
 
@@ -60,6 +60,9 @@ class WorksheetEditor:
         self._cf: tuple[list[Box], list] | None = None
         self._dv: tuple[list[Box], list] | None = None
         self._col_styles: list[tuple[int, int, int]] = []
+        self._blocks: list[_RowBlock] = []
+        self._stretch: list[tuple[int, int, int, int]] = []
+        self._box: tuple[int, int, int, int] | None = None  # rows rendered from blocks, for <dimension>
         self.has_formula = False
 
     def __repr__(self) -> str:
@@ -96,6 +99,54 @@ class WorksheetEditor:
                                  style=style))
         self.has_formula = True
 
+    def write_rows(self, first_row: int, columns: dict[int, Sequence], styles: dict[int, int | None] | None = None,
+                   formulas: dict[int, str] | None = None) -> None:
+        """Write a block of rows from ``first_row`` down: ``columns`` maps a 1-based column number
+        to its values (all of one length; values as for ``write``), ``formulas`` a column number
+        to a formula written (without a cached value) in every row of the block.
+
+        Cells that exist keep their format; new cells take the raw style index ``styles[col]``
+        (an ``xf`` index of the workbook, e.g. read with ``cell_styles``). Made for many rows:
+        rows below the sheet's last row are rendered in one pass, without a record per cell."""
+        lengths = {len(v) for v in columns.values()}
+        if len(lengths) > 1:
+            raise InputError("the columns of a row block differ in length", sheet=self.name, value=sorted(lengths))
+        n = lengths.pop() if lengths else 0
+        if not n or first_row < 1:
+            return
+        for ref_col in (*columns, *(formulas or {})):
+            if not 1 <= ref_col <= 16384:
+                raise InputError("column number out of range", sheet=self.name, value=ref_col, expected="1 .. 16384")
+        if first_row + n - 1 > 1_048_576:
+            raise InputError("the rows do not fit in a worksheet", sheet=self.name, value=first_row + n - 1,
+                             expected="at most 1,048,576 rows")
+        self._blocks.append(_RowBlock(first_row, n, dict(columns), dict(styles or {}), dict(formulas or {})))
+        if formulas:
+            self.has_formula = True
+
+    def cell_styles(self, row: int) -> dict[int, int]:
+        """{column number: xf style index} of the cells of ``row`` as saved (pending writes aside)."""
+        data = self._book._pkg.read(self.part)
+        m = re.search(rb'<(?:[A-Za-z_][\w.\-]*:)?row\b[^>]*?\sr="%d"[^>]*?(/?)>' % row, data)
+        if not m or m.group(1):
+            return {}
+        end = data.find(b"</", m.end())
+        close = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?row>").search(data, m.end())
+        body = data[m.end():close.start() if close else end]
+        out = {}
+        for cm in CELL_RE.finditer(body):
+            tag = cm.group(0)[:cm.group(0).find(b">") + 1]
+            ref, st = _CELL_REF.search(tag), _STYLE.search(tag)
+            if ref and st:
+                out[_col_num(ref.group(1))] = int(st.group(1))
+        return out
+
+    def extend_ranges(self, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
+        """Stretch the data validations and conditional formats that cover rows from ``first_row``
+        in columns ``first_col``..``last_col`` (a table's data rows) down to ``last_row``, so they
+        follow rows added to the table; ranges already reaching further, or elsewhere, stay."""
+        self._stretch.append((first_col, last_col, first_row, last_row))
+
     def set_column_width(self, col: str | int, width: float) -> None:
         if not isinstance(width, (int, float)) or not 0 <= width <= 255:
             raise InputError("column width out of range", sheet=self.name, value=width, expected="0 .. 255")
@@ -114,11 +165,14 @@ class WorksheetEditor:
         self._writes.clear()
         self._widths.clear()
         self._cf = self._dv = None
+        self._blocks.clear()
+        self._stretch.clear()
         self.has_formula = False
 
     @property
     def dirty(self) -> bool:
-        return bool(self._writes or self._widths or self._cf is not None or self._dv is not None)
+        return bool(self._writes or self._widths or self._cf is not None or self._dv is not None
+                    or self._blocks or self._stretch)
 
     # -- rendering -----------------------------------------------------------------------
     def render(self, data: bytes, styles: StylesPart, date1904: bool = False) -> bytes:
@@ -145,24 +199,66 @@ class WorksheetEditor:
         open_tag = m.group(0) if not m.group(2) else m.group(0)[:-2].rstrip() + b">"
         # the rows stay in ``data``; unchanged stretches are emitted as memoryview slices (no copies)
         rows: list = [memoryview(data)[lo:hi]]
-        if self._writes:
+        tail_rows: list = []
+        if self._blocks:
+            tail_rows = self._place_blocks(data, lo, hi, styles, prefix, date1904)
+        if self._writes or tail_rows:
             self._col_styles = []
             for cm in _COL_EL.finditer(head):
                 attrs = {k.decode(): int(v) for k, v in _ATTR.findall(cm.group(1))}
                 if "min" in attrs and "max" in attrs and attrs.get("style"):
                     self._col_styles.append((attrs["min"], attrs["max"], attrs["style"]))
-            rows = self._merge_rows(data, lo, hi, styles, prefix, date1904)
+            if self._writes:
+                rows = self._merge_rows(data, lo, hi, styles, prefix, date1904)
             head = self._update_dimension(head)
+        if self._stretch:
+            head, tail = _stretch_ranges(head, self._stretch), _stretch_ranges(tail, self._stretch)
         if self._widths or self._cf is not None or self._dv is not None:
             head, tail = self._edit_skeleton(head, tail, tag, styles)
-        if lo == hi and not self._writes:
+        if lo == hi and not self._writes and not tail_rows:
             return b"".join((head, m.group(0), tail))
-        return b"".join((head, open_tag, *rows, close, tail))
+        return b"".join((head, open_tag, *rows, *tail_rows, close, tail))
+
+    def _place_blocks(self, data: bytes, lo: int, hi: int, styles: StylesPart, prefix: bytes,
+                      date1904: bool) -> list:
+        """Turn the row blocks into cell writes for rows at or above the sheet's last row, and
+        render the rows below it directly; returns those rendered rows (to follow the others)."""
+        opener = b"<" + prefix + b"row"
+        last_existing = 0
+        at = data.rfind(opener, lo, hi)
+        while at != -1:
+            m = re.compile(re.escape(opener) + rb'\b[^>]*?\sr="(\d+)"').match(data, at)
+            if m:
+                last_existing = int(m.group(1))
+                break
+            at = data.rfind(opener, lo, at)
+        if at == -1 and data.count(opener, lo, hi):  # rows without numbers: every block row is merged
+            last_existing = 1_048_576
+        out: list = []
+        for block in sorted(self._blocks, key=lambda b: b.first):
+            split = max(0, min(block.n, last_existing - block.first + 1))
+            for i in range(split):  # rows that may exist: merged cell by cell
+                r = block.first + i
+                cells = self._writes.setdefault(r, {})
+                for col, values in block.columns.items():
+                    cells[col] = CellWrite(value=_plain(values[i]), style=_XfIndex.of(block.styles.get(col)))
+                for col, formula in block.formulas.items():
+                    cells[col] = CellWrite(formula=formula, style=_XfIndex.of(block.styles.get(col)))
+            if split < block.n:
+                out.append(block.render(split, styles, prefix, date1904))
+                self._box = _union(self._box, block.box)
+        return out
+
 
     def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
                     prefix: bytes, date1904: bool, row_style: int | None = None) -> bytes:
         style = None
-        if w.style is not None:
+        if type(w.style) is _XfIndex:  # a raw index from write_rows: only for a cell that is new
+            style = int(w.style) if old is None else None
+            if old is not None:
+                sm = _STYLE.search(old[:old.find(b">") + 1])
+                style = int(sm.group(1)) if sm else None
+        elif w.style is not None:
             style = styles.xf_index(w.style)
         elif old is not None:
             sm = _STYLE.search(old[:old.find(b">") + 1])
@@ -329,7 +425,11 @@ class WorksheetEditor:
     def _update_dimension(self, head: bytes) -> bytes:
         rows = list(self._writes)
         cols = [c for cells in self._writes.values() for c in cells]
-        box = (min(rows), min(cols), max(rows), max(cols))
+        box = (min(rows), min(cols), max(rows), max(cols)) if rows and cols else None
+        box = _union(box, self._box)
+        self._box = None
+        if box is None:
+            return head
         m = _DIMENSION.search(head)
         if not m:
             return head
@@ -364,6 +464,137 @@ class WorksheetEditor:
         text = doc.to_bytes(changed=changed, replace=replace or None)
         m = re.compile(rb"<" + _P + rb"sheetData\s*/>").search(text, root_at)
         return text[:m.start()], text[m.end():]
+
+
+class _XfIndex(int):
+    """A cell format given as the workbook's raw ``xf`` index (``write_rows``)."""
+
+    @classmethod
+    def of(cls, index):
+        return None if index is None else cls(index)
+
+
+def _plain(v):
+    """A numpy scalar as the Python value ``value_xml`` expects; NaN/NaT as blank."""
+    if v is None or type(v) in (str, float, int):
+        return None if type(v) is float and v != v else v
+    item = getattr(v, "item", None)
+    if callable(item) and type(v).__module__ == "numpy":
+        v = item()
+    if isinstance(v, float) and v != v:
+        return None
+    if v is not None and type(v).__name__ in ("NaTType", "NAType"):
+        return None
+    return v
+
+
+def _union(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+class _RowBlock:
+    """Rows recorded by ``write_rows``: column arrays, raw styles, per-column formulas."""
+
+    def __init__(self, first: int, n: int, columns: dict, styles: dict, formulas: dict):
+        self.first, self.n, self.columns, self.styles, self.formulas = first, n, columns, styles, formulas
+        cols = [*columns, *formulas]
+        self.box = (first, min(cols), first + n - 1, max(cols))
+
+    def render(self, start: int, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
+        """Rows ``start``.. of the block as ``<row>`` elements (none of them exist yet).
+
+        A cell is ``<c r="B7"`` plus what follows the reference, which depends only on the value:
+        ``value_xml`` renders that once per distinct value of a column, and the rows are joined
+        from arrays of pieces (row number, reference, rendered value) without a loop per cell."""
+        import numpy as np
+
+        order = sorted({*self.columns, *self.formulas})
+        n = self.n - start
+        date_style: list = []
+        numbers = np.array([str(self.first + i) for i in range(start, self.n)], dtype=object)
+        pieces = np.empty((n, 3 + 3 * len(order)), dtype=object)
+        pieces[:, 0] = '<row r="'
+        pieces[:, 1] = numbers
+        pieces[:, 2] = '">'
+        for k, col in enumerate(order):
+            style = self.styles.get(col)
+            if col in self.formulas:
+                tails = _tail(None, self.formulas[col], style, styles, date1904, date_style)
+            else:
+                codes, uniques = _factorize(self.columns[col], start)
+                rendered = np.empty(len(uniques) + 1, dtype=object)
+                rendered[:-1] = [_tail(u, None, style, styles, date1904, date_style) for u in uniques]
+                rendered[-1] = _tail(None, None, style, styles, date1904, date_style)
+                tails = rendered[codes]
+            pieces[:, 3 + 3 * k] = f'<c r="{num_to_col(col)}'
+            pieces[:, 4 + 3 * k] = numbers
+            pieces[:, 5 + 3 * k] = tails
+        pieces[:, -1] = pieces[:, -1] + "</row>"
+        text = "".join(pieces.ravel().tolist())
+        return _prefixed(text.encode("utf-8"), prefix)
+
+
+def _factorize(values, start: int):
+    """(codes, distinct values) of ``values[start:]``; blanks (None, NaN, NaT) get code -1.
+
+    pandas factorizes a column of one kind (text, numbers, dates) in C; a column mixing kinds
+    (where pandas would take True for 1) is factorized by type and value in Python."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        codes, uniques = pd.factorize(values[start:], use_na_sentinel=True)
+        return codes, uniques.tolist()  # Python numbers, as value_xml expects
+    arr = np.empty(len(values) - start, dtype=object)
+    arr[:] = values[start:] if start else values
+    kind = pd.api.types.infer_dtype(arr, skipna=True)
+    if kind in ("string", "floating", "integer", "date", "datetime", "empty"):
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return codes, list(uniques)
+    seen: dict = {}
+    codes = np.empty(len(arr), dtype=np.intp)
+    for i, v in enumerate(arr.tolist()):
+        key = (type(v), v)
+        codes[i] = seen.setdefault(key, len(seen))
+    return codes, [k[1] for k in seen]
+
+
+def _tail(v, formula, style, styles: StylesPart, date1904: bool, date_style: list) -> str:
+    """What follows ``<c r="REF`` in the cell ``value_xml`` writes for ``v`` (from the quote
+    closing the reference on); a blank cell without a format is an empty ``<c/>``."""
+    v = _plain(v)
+    s = style
+    if not s and isinstance(v, (dt.date, dt.datetime)):
+        if not date_style:
+            date_style.append(styles.xf_index(CellStyle(num_format="yyyy-mm-dd")))
+        s = date_style[0]
+    return value_xml("R", v, formula, s, date1904)[len('<c r="R'):]
+
+
+_SQREF = re.compile(rb'(<(?:[A-Za-z_][\w.\-]*:)?(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref=")([^"]*)(")')
+
+
+def _stretch_ranges(text: bytes, stretch: list) -> bytes:
+    """``WorksheetEditor.extend_ranges`` applied to the sqref attributes in ``text``."""
+    def fix(m: re.Match) -> bytes:
+        parts = []
+        for piece in m.group(2).decode().split():
+            try:
+                r1, c1, r2, c2 = parse_range(piece)
+            except InputError:
+                parts.append(piece)
+                continue
+            for lo_col, hi_col, first, last in stretch:
+                if lo_col <= c1 and c2 <= hi_col and r1 <= first <= r2 < last:
+                    r2 = last
+            parts.append(box_ref((r1, c1, r2, c2)) if (r1, c1, r2, c2) != parse_range(piece) else piece)
+        return m.group(1) + " ".join(parts).encode() + m.group(3)
+
+    return _SQREF.sub(fix, text)
 
 
 def _first_row_at_least(row_start: re.Pattern, data: bytes, lo: int, limit: int, target: int) -> re.Match | None:
