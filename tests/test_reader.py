@@ -167,10 +167,11 @@ def test_reads_every_table_with_canonical_keys(zh_book):
     sc = review.scorecard
     assert list(sc["unit"]) == ["华东", "华东", "华北"]
     assert list(sc["kpi"]) == ["sales", "renew", "sales"]
-    # typed text numbers are parsed the way users mean them
-    assert sc["target"].tolist() == [12_000_000.0, 0.15, 8_000_000.0]
-    assert sc["actual"].tolist() == [10_800_000.0, 0.18, -500.0]
-    assert sc["last_year"].iloc[0] == 10_000_000.0 and np.isnan(sc["last_year"].iloc[2])
+    # typed text numbers are parsed the way users mean them, in the KPI's unit (sales is in
+    # 万元, so '1,200万' is 1,200; numbers typed as numbers are in that unit already)
+    assert sc["target"].tolist() == [1_200.0, 0.15, 8_000_000.0]
+    assert sc["actual"].tolist() == [1_080.0, 0.18, -500.0]
+    assert sc["last_year"].iloc[0] == 1_000.0 and np.isnan(sc["last_year"].iloc[2])
     assert sc["industry_avg"].iloc[1] == pytest.approx(0.14)
     assert sc["target"].dtype == np.float64
     # optional columns that are absent still exist, empty
@@ -207,7 +208,7 @@ def test_facts_dimensions_measures_and_year(zh_book):
     f = review.facts
     assert review.dimensions == ["行业", "客户规模"]
     assert review.measures == ["销售额", "到期数", "续约数"]
-    assert f["销售额"].tolist() == [1200.5, 1000.0, 25000.0]
+    assert f["销售额"].tolist() == [1200.5, 1000.0, 2.5]  # the sales KPI counts in 万元: '2.5万' is 2.5
     assert f["period"].tolist() == ["2025-03", "2024-03-01", "2025Q3"]
     assert f["year"].tolist() == [2025, 2024, 2025]
     assert f["year"].dtype == np.int64

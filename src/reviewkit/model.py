@@ -556,6 +556,9 @@ class Review:
     dimensions: list[str] = field(default_factory=list)  # fact columns that are dimensions
     measures: list[str] = field(default_factory=list)  # fact columns that are numeric measures
     layouts: dict[str, TableLayout] = field(default_factory=dict)  # table name -> where it sits
+    #: sheet -> {cell: number} for the input cells holding a number typed as text ('1,200万',
+    #: '32%'), read in the column's unit; ``fill`` stores them as numbers
+    text_numbers: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

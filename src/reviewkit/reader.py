@@ -26,7 +26,8 @@ import pandas as pd
 from . import model
 from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatError
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
-                      ParseError, parse_date, parse_number, parse_percent, parse_period)
+                      ParseError, Unit, parse_date, parse_in_unit, parse_number, parse_percent,
+                      parse_period, parse_unit)
 from .reading.package import Package, TableInfo, col_letter, open_package
 from .reading.validate import _column_arrays, _records, validate
 
@@ -126,9 +127,12 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
         read.date1904 = bool(getattr(package, "date1904", False))
         if spec is model.FACTS:
             read.numeric_names = _fact_columns_named_by_kpis(review)
+        read.kpi_units, read.measure_units = _kpi_units(review)
         df, layout = read.run()
         review.tables[spec.name] = df
         review.layouts[spec.name] = layout
+        if read.text_numbers:
+            review.text_numbers.setdefault(layout.sheet, {}).update(read.text_numbers)
         if spec is model.FACTS:
             review.dimensions, review.measures = read.dimensions, read.measures
     review.lang = "en" if langs["en"] > langs["zh"] else "zh"
@@ -335,6 +339,14 @@ class _TableReader:
         self.measures: list[str] = []
         self.numeric_names: set[str] = set()  # normalized fact headers the KPIs use as numbers
         self.date1904 = False  # the workbook's date system, for serial numbers typed as dates
+        #: normalized KPI key or name -> its unit; normalized fact measure -> its KPI's unit
+        self.kpi_units: dict[str, Unit] = {}
+        self.measure_units: dict[str, Unit] = {}
+        #: worksheet cell -> number, for text cells of number columns read as numbers
+        self.text_numbers: dict[str, float] = {}
+        self.header_units: dict[int, Unit] = {}
+        self.row_units = None
+        self._index = -1
 
     def _add(self, message, cell=None, value=None, expected=None, severity="error", group=None):
         self.sink.add(message, sheet=self.info.sheet, cell=cell, value=value, expected=expected,
@@ -400,11 +412,20 @@ class _TableReader:
             c.keep(keep)
         rows = tuple(np.arange(first, last + 1)[keep].tolist()) if n else ()
         self.rows, self.letters = rows, letters
+        self.header_units = {i: u for i in read if (u := _header_unit(headers[i])) is not None}
+        self.row_units = None
+        if rows and self.kpi_units and "kpi" in found and found["kpi"] in cols:
+            kcol = cols[found["kpi"]]
+            units = [self.kpi_units.get(model.normalize_header(t)) if t is not None else None
+                     for t in (_text(u) for u in kcol.uniques)]
+            if any(u is not None for u in units):
+                self.row_units = kcol.take(units)
         # -- conversion ---------------------------------------------------------------------
         # Most tables of a departmental workbook have no rows: their (empty) columns need no
         # parsing, only the right dtypes, and nothing in them can be a problem.
         data: dict[str, object] = {}
         for i, col in sorted(wanted.items()):
+            self._index = i
             data[col.key] = self._convert(col, cols[i], letters[i]) if rows else self._convert_empty(col)
         for i, name in extras:
             if name in data:
@@ -412,6 +433,7 @@ class _TableReader:
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
                           expected="unique column headers")
                 continue
+            self._index = i
             data[name] = self._extra(name, cols[i] if rows else _Column([]), letters[i])
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
             if c.key not in data:
@@ -515,9 +537,14 @@ class _TableReader:
         if kind in (model.NUMBER, model.PERCENT, model.INTEGER):
             parse = parse_percent if kind == model.PERCENT else parse_number
             vals, why = self._parse_uniques(col, parse)
-            self._flag(col, why, letter, name,
-                       PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED, "number")
-            return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+            expected = PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED
+            units = self._units(len(col.codes)) if kind != model.PERCENT else None
+            if units is not None:
+                return self._in_units(col, vals, why, units, letter, name, expected)
+            self._flag(col, why, letter, name, expected, "number")
+            out = col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+            self._note_text_numbers(col, why, out, letter)
+            return out
         if kind == model.DATE:
             vals, why = self._parse_uniques(col, partial(parse_date, date1904=self.date1904))
             self._flag(col, why, letter, name, DATE_EXPECTED, "date")
@@ -535,6 +562,48 @@ class _TableReader:
                              for t, k in zip(texts, keys)], letter, name, f"one of {labels}", "choice")
             return col.take(keys)
         return col.take(texts)
+
+    def _units(self, n: int) -> list | np.ndarray | None:
+        """The unit of each row of the column being read: its header's ('目标（万元）'), else
+        the row's KPI's; None when neither says."""
+        unit = self.header_units.get(self._index)
+        if unit is not None:
+            return [unit] * n
+        return self.row_units
+
+    def _in_units(self, col: _Column, vals: list, why: list, units, letter: str, name: str,
+                  expected: str) -> np.ndarray:
+        """Numbers of a column whose rows have units: typed text is read in its row's unit
+        (``numbers.parse_in_unit``); numbers are in the column's unit already."""
+        out = col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+        why_rows = [why[c] if c >= 0 else None for c in col.codes.tolist()]
+        texts = [k for k, u in enumerate(col.uniques) if type(u) is str]
+        for pos in np.flatnonzero(np.isin(col.codes, texts)).tolist() if texts else ():
+            unit = units[pos]
+            if unit is None:
+                continue
+            try:
+                x = parse_in_unit(col.uniques[col.codes[pos]], unit)
+            except ParseError as exc:
+                out[pos], why_rows[pos] = np.nan, exc.detail
+                continue
+            out[pos], why_rows[pos] = (np.nan if x is None else x), None
+        mask = np.array([w is not None for w in why_rows], dtype=bool)
+        if mask.any():
+            self._report(mask, lambda pos: why_rows[pos], letter, name, expected, "number", col=col)
+        self._note_text_numbers(col, why_rows, out, letter, per_row=True)
+        return out
+
+    def _note_text_numbers(self, col: _Column, why: list, values: np.ndarray, letter: str,
+                           per_row: bool = False) -> None:
+        """Remember the cells holding a number typed as text (``fill`` stores them as numbers)."""
+        texts = [k for k, u in enumerate(col.uniques) if type(u) is str and not _is_blank(u)]
+        if not texts or self.spec is model.FACTS:
+            return
+        for pos in np.flatnonzero(np.isin(col.codes, texts)).tolist():
+            bad = why[pos] if per_row else why[col.codes[pos]]
+            if bad is None and values[pos] == values[pos]:
+                self.text_numbers[f"{letter}{self.rows[pos]}"] = float(values[pos])
 
     def _convert_empty(self, c: model.Column) -> np.ndarray:
         """What ``_convert`` returns for a table without rows."""
@@ -557,8 +626,13 @@ class _TableReader:
         # at least one number. A column of text stays a dimension (validate names the KPI cell).
         if (filled and bad * 2 < filled) or (named and bad < filled) or (named and not filled):
             self.measures.append(name)
-            self._flag(col, why, letter, f"measure column '{name}' of table '{self.spec.name}' "
-                       "(text where a number belongs)", NUMBER_EXPECTED, "measure")
+            message = (f"measure column '{name}' of table '{self.spec.name}' (text where a number belongs)")
+            unit = self.header_units.get(self._index) or self.measure_units.get(
+                model.normalize_header(_BRACKETS.sub("", name)))
+            if unit is not None:
+                return self._in_units(col, vals, why, [unit] * len(col.codes), letter, message,
+                                      NUMBER_EXPECTED)
+            self._flag(col, why, letter, message, NUMBER_EXPECTED, "measure")
             return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         self.dimensions.append(name)
         return col.take([_text(u) for u in col.uniques])
@@ -719,6 +793,35 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
             sink.add(f"{exc.detail} in setting '{name}'", sheet=layout.sheet, cell=vcell, value=raw,
                      expected=expected)
     return out
+
+
+_UNIT_IN_BRACKETS = re.compile(r"[（(\[【]\s*([^（()\[\]【】）]+?)\s*[）)\]】]\s*$")
+
+
+def _header_unit(header: object) -> Unit | None:
+    """The unit a header names in brackets at its end: '目标（万元）' → 万元, 'Target (%)' → %."""
+    m = _UNIT_IN_BRACKETS.search(str(header or ""))
+    return parse_unit(m.group(1)) if m else None
+
+
+def _kpi_units(review: model.Review) -> tuple[dict[str, Unit], dict[str, Unit]]:
+    """(KPI key or name → unit, fact measure → its KPI's unit), keys folded by normalize_header."""
+    kpis = review.tables.get("KPIs")
+    if kpis is None or "unit" not in kpis.columns or 0 in kpis.shape:
+        return {}, {}
+    by_kpi: dict[str, Unit] = {}
+    by_measure: dict[str, Unit] = {}
+    cols = [c for c in ("key", "name", "unit", "measure") if c in kpis.columns]
+    for row in _records(kpis, cols):
+        unit = parse_unit(row.get("unit"))
+        if unit is None:
+            continue
+        for part in ("key", "name"):
+            if isinstance(row.get(part), str):
+                by_kpi.setdefault(model.normalize_header(row[part]), unit)
+        if isinstance(row.get("measure"), str):
+            by_measure.setdefault(model.normalize_header(row["measure"]), unit)
+    return by_kpi, by_measure
 
 
 #: the KPIs columns that name fact columns (a missing one reads as None, as with row.get)
