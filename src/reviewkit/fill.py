@@ -42,6 +42,7 @@ import pandas as pd
 
 from . import formulas as F
 from . import model
+from .analysis._common import total_units
 from .engines.plan import CellWrite
 from .errors import InputError, ReviewkitError
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
@@ -222,6 +223,7 @@ class FillPlan:
     fingerprint: str
     lang: str
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what fill tidied in the inputs ("converted 4 text numbers: …")
 
     @property
     def formulas(self) -> int:
@@ -242,6 +244,7 @@ class FillResult:
     filled_at: str | None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -255,6 +258,7 @@ class FillResult:
             head = (f"filled {self.path}: {self.cells} computed cells ({self.formulas} live formulas); "
                     f"rebuilt {', '.join(self.sheets)}; fingerprint {self.fingerprint[:12]}")
         lines = [head]
+        lines += list(self.notes) if self.changed else []
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -691,12 +695,15 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {', '.join(missing)}; "
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
+    ranks = an.ranks
+    comp = an.rows
+    totals = total_units(r["unit"] for r in comp)
     ranges = F.ColumnRanges(
         kpi=f"${cols['kpi']}${first}:${cols['kpi']}${last}",
         actual=f"${cols['actual']}${first}:${cols['actual']}${last}" if "actual" in cols else None,
-        last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None)
-    ranks = an.ranks
-    comp = an.rows
+        last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None,
+        unit=f"${cols['unit']}${first}:${cols['unit']}${last}" if totals and "unit" in cols else None,
+        exclude=tuple(sorted(totals)))
     if len(comp) != len(layout.rows):
         raise ReviewkitError("the analysis and the Scorecard rows do not line up", file=review.source,
                              sheet=sheet, value=(len(comp), len(layout.rows)))
@@ -713,6 +720,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                             ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
                              "industry_top", "achievement", "rank", "rank_ly")})
         forms = F.scorecard_formulas(refs, ranges, params, lang)
+        if r["unit"] in totals:  # a total row is no peer: no rank
+            forms.update(rank=None, rank_ly=None, rank_change=None)
         values = _scorecard_values(r, ranks.get((r["unit"], r["kpi"])), params.pp, lang)
         kfmt = _kpi_format(kpi)
         for key in computed:
@@ -1294,8 +1303,33 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
                    for s in sheets)
     for kpi, reason in _skipped(an):
         warnings.append(f"KPI {kpi} not broken down: {reason}")
-    return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
-                    properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang, warnings=tuple(warnings))
+    typed, notes = _text_numbers(review, lang, keep)
+    return FillPlan(cells=tuple(typed + cells), styles=styles, conditional_formats=(cf,) if cf else (),
+                    sheets=sheets, properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang,
+                    warnings=tuple(warnings), notes=notes)
+
+
+def _row_col(ref: str) -> tuple[int, int]:
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    return (int(m.group(2)), parse_col(m.group(1))) if m else (0, 0)
+
+
+def _text_numbers(review: model.Review, lang: str, keep) -> tuple[list[CellWrite], tuple[str, ...]]:
+    """Input cells holding a number typed as text ('1,200万', '32%', '7,600'), stored as the
+    number the reader read (in the column's unit); the cell keeps its style. Excel's formulas
+    skip text (COUNT, SUMPRODUCT), so this is what makes the live formulas see what the
+    engine sees."""
+    from .reading.messages import say
+
+    writes = [CellWrite(sheet, ref, value, None, None)
+              for sheet, found in review.text_numbers.items()
+              for ref, value in sorted(found.items(), key=lambda kv: _row_col(kv[0]))
+              if ref not in keep and f"{sheet}!{ref}" not in keep]
+    if not writes:
+        return [], ()
+    names = [f"{w.sheet}!{w.cell}" for w in writes]
+    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+    return writes, (say("converted", lang, n=len(writes), cells=shown),)
 
 
 def apply_plan(editor, plan: FillPlan) -> None:
@@ -1507,10 +1541,10 @@ def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, 
         if target != path:
             _write(target, original)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
-                          str(old_time), plan.warnings, time.perf_counter() - t0)
+                          str(old_time), plan.warnings, time.perf_counter() - t0, plan.notes)
     _write(target, data)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
-                      plan.warnings, time.perf_counter() - t0)
+                      plan.warnings, time.perf_counter() - t0, plan.notes)
 
 
 def _write(target: Path, data: bytes) -> None:

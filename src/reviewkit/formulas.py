@@ -164,6 +164,9 @@ class ColumnRanges:
     kpi: str
     actual: str | None = None
     last_year: str | None = None
+    #: the unit column's range and the total rows' labels (合计 …) left out of every rank
+    unit: str | None = None
+    exclude: tuple[str, ...] = ()
 
 
 # --- the formulas ---------------------------------------------------------------------
@@ -286,6 +289,8 @@ def rank(refs: RowRefs, ranges: ColumnRanges, p: KpiParams, *, last_year: bool =
     if cell is None or rng is None:
         return None
     mask = f"({ranges.kpi}={refs.kpi})*ISNUMBER({rng})"
+    if ranges.unit is not None:
+        mask += "".join(f"*({ranges.unit}<>{_text(u)})" for u in ranges.exclude)
     if p.direction == "higher":
         better = f"({rng}>{cell})"
     elif p.direction == "lower":

@@ -5,6 +5,8 @@ everywhere: they name the table, the column, the value found and what was expect
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -398,3 +400,45 @@ def safe_div(num: np.ndarray | pd.Series, den: np.ndarray | pd.Series,
     with np.errstate(all="ignore"):  # overflow of a huge quotient is a legitimate inf
         np.divide(num, den, out=out, where=ok)
     return out
+
+
+# --- total rows and unit spellings -----------------------------------------------------------
+_TOTAL_NAME = re.compile(r"(?:合计|小计|总计|总和|汇总|^(?:grand)?(?:sub)?total|total$|^sum$|^all$)")
+_NATIONAL = frozenset({"全国", "全国合计", "全公司", "公司整体", "national", "nationwide", "country"})
+_REGION_NAME = re.compile(r"(?:[东南西北中]部|^华[东南西北中]|^[东西]南|^[东西]北|大区|地区|区域|区|省|市|州|盟"
+                          r"|^(?:east|west|north|south|central)\b|\bregion$)")
+_UNIT_SUFFIX = re.compile(r"(?:大区|地区|区域|片区|区|分公司|事业部|region|area)$")
+
+
+def fold_name(value: object) -> str:
+    """A name folded for matching: full-width to half-width, case, all white space."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).lower()
+
+
+def is_total_name(name: object, others=()) -> bool:
+    """True for a total row's label: 合计 / 小计 / 总计 / Total / Subtotal …, or 全国 (national)
+    when the other units are regions (华东, 华北区, 广东省 …)."""
+    s = fold_name(name)
+    if not s:
+        return False
+    if _TOTAL_NAME.search(s):
+        return True
+    if s in _NATIONAL:
+        rest = [fold_name(o) for o in others if fold_name(o) != s]
+        return bool(rest) and all(_REGION_NAME.search(o) for o in rest)
+    return False
+
+
+def total_units(units) -> set:
+    """The units of ``units`` (any iterable of labels) that are total rows (``is_total_name``)."""
+    names = list(dict.fromkeys(units))
+    plain = {u for u in names if is_total_name(u)}
+    rest = [u for u in names if u not in plain]
+    return plain | {u for u in rest if is_total_name(u, rest)}
+
+
+def unit_stem(value: object) -> str:
+    """A unit name folded for spotting near-duplicates: 华东 / 华东区 / 华东大区 / ＨＱ → one stem."""
+    s = fold_name(value)
+    stem = _UNIT_SUFFIX.sub("", s)
+    return stem or s

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import TEXT, frame_of, kpi_table, text_array
+from ._common import TEXT, frame_of, kpi_table, text_array, total_units
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -39,6 +39,7 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
     (positive = moved up). Overall rows (``kpi == OVERALL``) rank the weighted mean
     achievement (weights from ``kpis``, over the KPIs a unit has); last year's overall score
     measures last year's actuals against this year's targets, the only targets we have.
+    Total rows (合计 / 小计 / Total …, ``_common.is_total_name``) are left out.
     """
     k = kpi_table(kpis)
     c = compare(scorecard, kpis, lower_rule=lower_rule, cap=cap)
@@ -67,6 +68,9 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     The rows are few (units x KPIs), so ranks, counts and the overall scores are computed on
     plain lists and the result is one DataFrame (pandas' per-call overhead dominated).
     """
+    totals = total_units(c["unit"].tolist()) if not c.empty else ()
+    if totals:  # 合计 / 小计 / Total rows are not peers: they are left out of every rank
+        c = c[~c["unit"].isin(list(totals))].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
     if not c["kpi"].dtype == object or not c["unit"].dtype == object:
