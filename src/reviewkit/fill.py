@@ -1303,7 +1303,7 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
                    for s in sheets)
     for kpi, reason in _skipped(an):
         warnings.append(f"KPI {kpi} not broken down: {reason}")
-    typed, notes = _text_numbers(review, lang, keep)
+    typed, notes = _tidied_inputs(review, lang, keep)
     return FillPlan(cells=tuple(typed + cells), styles=styles, conditional_formats=(cf,) if cf else (),
                     sheets=sheets, properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang,
                     warnings=tuple(warnings), notes=notes)
@@ -1314,22 +1314,27 @@ def _row_col(ref: str) -> tuple[int, int]:
     return (int(m.group(2)), parse_col(m.group(1))) if m else (0, 0)
 
 
-def _text_numbers(review: model.Review, lang: str, keep) -> tuple[list[CellWrite], tuple[str, ...]]:
+def _tidied_inputs(review: model.Review, lang: str, keep) -> tuple[list[CellWrite], tuple[str, ...]]:
     """Input cells holding a number typed as text ('1,200万', '32%', '7,600'), stored as the
-    number the reader read (in the column's unit); the cell keeps its style. Excel's formulas
-    skip text (COUNT, SUMPRODUCT), so this is what makes the live formulas see what the
-    engine sees."""
+    number the reader read (in the column's unit), and key cells typed with spaces around them,
+    trimmed; each cell keeps its style. Excel's formulas skip text numbers (COUNT, SUMPRODUCT)
+    and compare keys as they are, so this is what makes the live formulas see what the engine
+    sees. Returns the writes and one note per kind ("converted 4 text numbers: …")."""
     from .reading.messages import say
 
-    writes = [CellWrite(sheet, ref, value, None, None)
-              for sheet, found in review.text_numbers.items()
-              for ref, value in sorted(found.items(), key=lambda kv: _row_col(kv[0]))
-              if ref not in keep and f"{sheet}!{ref}" not in keep]
-    if not writes:
-        return [], ()
-    names = [f"{w.sheet}!{w.cell}" for w in writes]
-    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
-    return writes, (say("converted", lang, n=len(writes), cells=shown),)
+    out: list[CellWrite] = []
+    notes = []
+    for found, key in ((review.text_numbers, "converted"), (review.trimmed_keys, "trimmed")):
+        writes = [CellWrite(sheet, ref, value, None, None)
+                  for sheet, cells in found.items()
+                  for ref, value in sorted(cells.items(), key=lambda kv: _row_col(kv[0]))
+                  if ref not in keep and f"{sheet}!{ref}" not in keep]
+        if writes:
+            names = [f"{w.sheet}!{w.cell}" for w in writes]
+            shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+            notes.append(say(key, lang, n=len(writes), cells=shown))
+            out += writes
+    return out, tuple(notes)
 
 
 def apply_plan(editor, plan: FillPlan) -> None:

@@ -288,7 +288,8 @@ def rank(refs: RowRefs, ranges: ColumnRanges, p: KpiParams, *, last_year: bool =
     rng = ranges.last_year if last_year else ranges.actual
     if cell is None or rng is None:
         return None
-    mask = f"({ranges.kpi}={refs.kpi})*ISNUMBER({rng})"
+    # KPI codes compared as text, as the engine reads them (fill trims spaces around them)
+    mask = f'(({ranges.kpi}&"")=({refs.kpi}&""))*ISNUMBER({rng})'
     if ranges.unit is not None:
         mask += "".join(f"*({ranges.unit}<>{_text(u)})" for u in ranges.exclude)
     if p.direction == "higher":

@@ -559,6 +559,9 @@ class Review:
     #: sheet -> {cell: number} for the input cells holding a number typed as text ('1,200万',
     #: '32%'), read in the column's unit; ``fill`` stores them as numbers
     text_numbers: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: sheet -> {cell: text} for key cells (unit, KPI code, task ID) typed with spaces around
+    #: them, as read (trimmed); ``fill`` trims them so Excel's formulas match them too
+    trimmed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

@@ -133,6 +133,8 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
         review.layouts[spec.name] = layout
         if read.text_numbers:
             review.text_numbers.setdefault(layout.sheet, {}).update(read.text_numbers)
+        if read.trimmed:
+            review.trimmed_keys.setdefault(layout.sheet, {}).update(read.trimmed)
         if spec is model.FACTS:
             review.dimensions, review.measures = read.dimensions, read.measures
     review.lang = "en" if langs["en"] > langs["zh"] else "zh"
@@ -344,6 +346,7 @@ class _TableReader:
         self.measure_units: dict[str, Unit] = {}
         #: worksheet cell -> number, for text cells of number columns read as numbers
         self.text_numbers: dict[str, float] = {}
+        self.trimmed: dict[str, str] = {}  # key cell -> its text without surrounding spaces
         self.header_units: dict[int, Unit] = {}
         self.row_units = None
         self._index = -1
@@ -555,6 +558,8 @@ class _TableReader:
         self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
                    "a value, not an Excel error", "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
+        if c.key in _KEY_COLUMNS.get(spec.name, ()):
+            self._note_trimmed(col, letter)
         if kind == model.CHOICE:
             keys = [None if t is None else model.choice_key(c, t) for t in texts]
             labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)
@@ -593,6 +598,13 @@ class _TableReader:
             self._report(mask, lambda pos: why_rows[pos], letter, name, expected, "number", col=col)
         self._note_text_numbers(col, why_rows, out, letter, per_row=True)
         return out
+
+    def _note_trimmed(self, col: _Column, letter: str) -> None:
+        """Remember key cells (units, KPI codes, task IDs) typed with spaces around them: the
+        engine reads them trimmed, Excel's formulas compare them as they are, so fill trims them."""
+        padded = [k for k, u in enumerate(col.uniques) if type(u) is str and u.strip() and u != u.strip()]
+        for pos in np.flatnonzero(np.isin(col.codes, padded)).tolist() if padded else ():
+            self.trimmed[f"{letter}{self.rows[pos]}"] = col.uniques[col.codes[pos]].strip()
 
     def _note_text_numbers(self, col: _Column, why: list, values: np.ndarray, letter: str,
                            per_row: bool = False) -> None:
@@ -795,6 +807,8 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     return out
 
 
+#: columns whose cells are matched by the live formulas (fill trims spaces around them)
+_KEY_COLUMNS = {"Scorecard": ("unit", "kpi"), "Plan": ("task_id",), "Progress": ("task_id",)}
 _UNIT_IN_BRACKETS = re.compile(r"[（(\[【]\s*([^（()\[\]【】）]+?)\s*[）)\]】]\s*$")
 
 

@@ -49,6 +49,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
                         "and only the first cell of merged cells holds a value"),
     # fill
     "converted": ("已将 {n} 个文本数字转为数值：{cells}", "converted {n} text numbers: {cells}"),
+    "trimmed": ("已去掉 {n} 个单位、KPI代码或任务编号前后的空格：{cells}",
+                "trimmed the spaces around {n} units, KPI codes or task IDs: {cells}"),
 }
 
 
