@@ -28,7 +28,8 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, Unit, parse_date, parse_in_unit, parse_number, parse_percent,
                       parse_period, parse_unit)
-from .reading.package import Package, TableInfo, col_letter, open_package
+from .reading.messages import say
+from .reading.package import Package, TableInfo, col_letter, open_package, parse_ref
 from .reading.validate import _column_arrays, _records, validate
 
 try:  # what pd.DataFrame runs on an object column (see _settled)
@@ -189,6 +190,10 @@ class _Grids:
                                           file=self.pkg.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
         return self._cache[sheet]
+
+    def merged(self, sheet: str) -> list[str]:
+        """Merged ranges of ``sheet`` ('A5:A6')."""
+        return self.pkg.merged_cells(sheet)
 
     def errors(self, sheet: str) -> dict[str, str]:
         """Excel error cells of ``sheet``: {'D4': '#DIV/0!'} (calamine returns them blank)."""
@@ -451,13 +456,46 @@ class _TableReader:
         layout = model.TableLayout(table=spec.name, sheet=info.sheet, ref=info.ref,
                                    header_row=header_row, first_row=first, last_row=last,
                                    columns=col_letters, headers=header_text, rows=rows)
+        merged = self._merged_cells(first, last, letters) if rows else {}
         for i, col in wanted.items() if rows else ():
             # A setting left blank keeps its default: a fresh template is not an error.
             if col.required and not (spec is model.SETTINGS and col.key == "value"):
-                self._report(cols[i].blank, lambda pos: None, letters[i],
+                blank = cols[i].blank
+                inside = np.array([f"{letters[i]}{r}" in merged for r in rows], dtype=bool)
+                self._report(blank & ~inside, lambda pos: None, letters[i],
                              f"the required '{col.header(self._lang())}' is empty in table '{spec.name}'",
                              f"a value for '{col.header(self._lang())}'", "required", with_value=False)
+                for pos in np.flatnonzero(blank & inside).tolist():
+                    cell = f"{letters[i]}{rows[pos]}"
+                    whole, top = merged[cell]
+                    self._add(say("required_merged", self._lang(), column=col.header(self._lang()),
+                                  first=top, cells=whole), cell=cell,
+                              expected=say("merged_expected", self._lang()))
         return df, layout
+
+    def _merged_cells(self, first: int, last: int, letters: list[str]) -> dict[str, tuple[str, str]]:
+        """Cells of the table's data rows inside merged ranges, other than a range's first cell:
+        cell -> (the range, its first cell); each range is reported once as a warning."""
+        merged_of = getattr(self.grids, "merged", None)
+        if merged_of is None:
+            return {}
+        out: dict[str, tuple[str, str]] = {}
+        lo, hi = self.info.first_col, self.info.last_col
+        for ref in merged_of(self.info.sheet):
+            try:
+                c1, r1, c2, r2 = parse_ref(ref)
+            except ValueError:
+                continue
+            if r2 < first or r1 > last or c2 < lo or c1 > hi:
+                continue
+            top = f"{_col_letter(c1)}{r1}"
+            self._add(say("merged", self._lang(), cells=ref, table=self.spec.name, first=top), cell=ref,
+                      expected=say("merged_expected", self._lang()), severity="warning")
+            for r in range(max(r1, first), min(r2, last) + 1):
+                for c in range(max(c1, lo), min(c2, hi) + 1):
+                    if (r, c) != (r1, c1):
+                        out[f"{_col_letter(c)}{r}"] = (ref, top)
+        return out
 
     # -- headers ---------------------------------------------------------------------------
     def _check_headers(self, found, unmatched, headers, letters, header_row) -> None:
