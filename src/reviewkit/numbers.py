@@ -55,7 +55,7 @@ from .errors import InputError
 
 __all__ = ["ParseError", "parse_number", "parse_percent", "parse_date", "parse_period",
            "PERCENT_POINTS_ABOVE", "NUMBER_EXPECTED", "DATE_EXPECTED", "PERIOD_EXPECTED",
-           "PERCENT_EXPECTED", "Unit", "parse_unit", "parse_in_unit"]
+           "PERCENT_EXPECTED", "Unit", "parse_unit", "parse_in_unit", "excel_value", "excel_fixed"]
 
 NUMBER_EXPECTED = "a number such as 1200, 1,200, 1.2万, 12% or (500)"
 PERCENT_EXPECTED = "a percentage such as 90%, 0.9 or 90"
@@ -316,6 +316,27 @@ def parse_percent(value: object) -> float | None:
     if abs(x) > PERCENT_POINTS_ABOVE:
         return float(Decimal(repr(x)).scaleb(-2))
     return x
+
+
+# --- as Excel shows a number --------------------------------------------------------------
+EXCEL_DIGITS = 15  #: significant digits Excel keeps of a number
+
+
+def excel_value(x: float) -> float:
+    """``x`` as Excel holds it: rounded to 15 significant digits (0.1080000000000001 is 0.108)."""
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return x
+    return float(f"{x:.{EXCEL_DIGITS}g}")
+
+
+def excel_fixed(x: float, decimals: int) -> str:
+    """``x`` with ``decimals`` decimals as an Excel number format shows it: the 15-digit value
+    rounded half away from zero (0.12649999999999995 as 0.0% is 12.7%, not Python's 12.6%)."""
+    from decimal import ROUND_HALF_UP
+
+    d = Decimal(f"{float(x):.{EXCEL_DIGITS}g}").quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return f"{d:f}"
 
 
 # --- dates and periods ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
+from ..numbers import excel_fixed  # percentages shown as the cell beside them shows them
 from ._common import frame_of, is_blank, require_frame, text, text_array
 
 MINUS = "\u2212"  # typographic minus, as in published reports
@@ -62,7 +63,7 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
     pct = is_percent if is_percent is not None else unit == "%"
     sg = _sign(v, signed)
     if pct:
-        return f"{sg}{abs(v) * 100:.1f}%"
+        return f"{sg}{excel_fixed(abs(v) * 100, 1)}%"
     if unit in _MONEY_YUAN or unit in _COUNT_SCALE:
         base = abs(v) * (_MONEY_YUAN.get(unit) or _COUNT_SCALE[unit])
         if lang == "zh":
@@ -85,7 +86,7 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
 
 def _pp(value: float, lang: str) -> str:
     s = _sign(value, True)
-    return f"{s}{abs(value):.1f}" + ("个百分点" if lang == "zh" else " pp")
+    return f"{s}{excel_fixed(abs(value), 1)}" + ("个百分点" if lang == "zh" else " pp")
 
 
 MAX_SHARE = 3.0  # beyond ±300% of the change, a driver's share is left out of the sentence
@@ -233,7 +234,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         if not is_blank(r.achievement):
             label = "达成率" if lang == "zh" else "achievement"
             paren = ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
-            parts.append(f"{label} {r.achievement * 100:.1f}%{paren}")
+            parts.append(f"{label} {excel_fixed(r.achievement * 100, 1)}%{paren}")
         elif r.status in words and has_actual:
             parts[-1] += ("（{}）" if lang == "zh" else " ({})").format(words[r.status])
         yoy = "同比 " if lang == "zh" else "YoY "
@@ -243,7 +244,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         elif has_actual and not is_blank(pp):
             parts.append(yoy + _pp(pp, lang))
         elif not is_blank(r.change_ly_pct):
-            parts.append(yoy + f"{_sign(r.change_ly_pct, True)}{abs(r.change_ly_pct) * 100:.1f}%")
+            parts.append(yoy + f"{_sign(r.change_ly_pct, True)}{excel_fixed(abs(r.change_ly_pct) * 100, 1)}%")
         rk = ranks.get((r.unit, r.kpi))
         if rk is not None and not is_blank(rk[0]):
             rank_no, change = int(rk[0]), rk[1]
