@@ -37,6 +37,9 @@ SCORECARD = [  # unit, KPI, 目标, 实际, 去年 as typed (text where quoted)
     ("华东", "new_customers", 500, "420", "400"),
     ("华北", "new_customers", 300, "1.2万", 280),
     ("华南", "new_customers", 400, 42000, 350),
+    ("华东", "churn_rate", "10%", 0.108, 0.2),                 # equal at 15 significant digits:
+    ("华北", "churn_rate", "10%", 0.1080000000000001, 0.1),    # a tie in Excel, so in the engine
+    ("华南", "churn_rate", "10%", 0.2, 0.15),
 ]
 PLAN = [  # task ID, task, owner, start, end, acceptance
     ("T1", "行业沙龙（华中、西南）", "张三", dt.date(2025, 7, 1), dt.date(2025, 7, 31), "3 场，报名 ≥ 100 人"),
@@ -163,8 +166,9 @@ def test_a_deleted_actual_column_is_an_error(tmp_path):
 def test_a_merged_cell_is_named_as_merged(tmp_path):
     path = typed_workbook(tmp_path / "merged.xlsx", merged=True)
     said = _said(check_files([path]))
-    assert ("A15:A16", "warning", "A15:A16 是合并单元格，位于表格“Scorecard”中：只有 A15 有值，其他行读作空白") in said
-    assert ("A16", "error", "“单位”为空：此单元格与 A15 合并（A15:A16），合并单元格只有第一格有值") in said
+    a, b = f"A{4 + len(SCORECARD)}", f"A{5 + len(SCORECARD)}"
+    assert (f"{a}:{b}", "warning", f"{a}:{b} 是合并单元格，位于表格“Scorecard”中：只有 {a} 有值，其他行读作空白") in said
+    assert (b, "error", f"“单位”为空：此单元格与 {a} 合并（{a}:{b}），合并单元格只有第一格有值") in said
     assert not any("the required '单位' is empty" in m for _, _, m in said)
 
 
@@ -211,8 +215,8 @@ def _same(a, b) -> bool:
 def test_fill_converts_text_numbers_and_says_which(filled):
     result, path, _ = filled
     converted = [n for n in result.notes if n.startswith("已将")]
-    # 16 typed in the scorecard, '50%' in the progress table
-    assert converted and converted[0].startswith("已将 17 个文本数字转为数值：计分卡!D5, 计分卡!E5, 计分卡!C6")
+    # 19 typed in the scorecard, "50%" in the progress table
+    assert converted and converted[0].startswith("已将 20 个文本数字转为数值：计分卡!D5, 计分卡!E5, 计分卡!C6")
     assert openpyxl.load_workbook(path)["进度跟踪"]["F5"].value == 0.5
     assert any(n.startswith("已去掉 1 个") and "进度跟踪!A5" in n for n in result.notes)
     ws = openpyxl.load_workbook(path)["计分卡"]
@@ -235,6 +239,7 @@ def test_every_formula_cell_equals_the_engine_after_recalculation(filled):
     sc = recalc["计分卡"]
     assert sc["S9"].value in ("", None)  # 合计 has no rank
     assert [sc[f"S{r}"].value for r in (5, 6, 7, 8)] == [1, 4, 2, 3]  # 合计 left out of the ranks
+    assert [sc[f"S{r}"].value for r in (16, 17, 18)] == [1, 1, 3]  # lower is better; a tie
     gantt = recalc["甘特图"]
     names = [gantt[f"B{r}"].value for r in range(8, 11)]
     assert names == ["行业沙龙（华中、西南）", "渠道优化", "大客户回访"]
@@ -247,7 +252,7 @@ _AMOUNT = r"([−\-+]?[\d,]+(?:\.\d+)?(?:万|亿)?%?)"
 def test_every_conclusion_number_equals_the_cells_beside_it(filled):
     _, path, live = filled
     sc = openpyxl.load_workbook(live, data_only=True)["计分卡"]
-    units = {"revenue": "万元", "repurchase_rate": "%", "new_customers": "家"}
+    units = {"revenue": "万元", "repurchase_rate": "%", "new_customers": "家", "churn_rate": "%"}
     checked = 0
     for r in range(5, 5 + len(SCORECARD)):
         text, kpi = sc[f"V{r}"].value, sc[f"B{r}"].value

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import TEXT, frame_of, kpi_table, text_array, total_units
+from ..numbers import excel_value
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -14,9 +15,16 @@ COLUMNS = ["unit", "kpi", "name", "value", "value_ly", "score", "score_ly", "ran
            "rank_change", "n_units", "n_units_ly"]
 
 
+def _as_excel(values: np.ndarray) -> np.ndarray:
+    """``values`` as Excel compares them: at 15 significant digits (``numbers.excel_value``), so
+    0.108 and 0.1080000000000001 tie in the engine as in the spreadsheet's rank formulas."""
+    return np.array([excel_value(v) for v in values.tolist()], dtype="float64")
+
+
 def _min_rank(key: pd.Series, groups: pd.Series) -> pd.Series:
-    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA."""
-    values = key.to_numpy(dtype="float64")
+    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA.
+    Values equal at 15 significant digits tie."""
+    values = _as_excel(key.to_numpy(dtype="float64"))
     codes, _ = pd.factorize(groups, sort=False)
     out = np.zeros(len(values), dtype="int64")
     na = np.isnan(values) | (codes < 0)
@@ -48,6 +56,7 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
 
 def _min_ranks(keys: list[float], groups: list) -> list:
     """``_min_rank`` on plain lists: ranks (None for NaN) by key descending within groups."""
+    keys = [excel_value(k) for k in keys]
     members: dict = {}
     for key, g in zip(keys, groups):
         if key == key:
