@@ -36,7 +36,8 @@ SCORECARD = [  # unit, KPI, 目标, 实际, 去年 as typed (text where quoted)
     ("华南", "repurchase_rate", None, "32%", "30%"),
     ("华东", "new_customers", 500, "420", "400"),
     ("华北", "new_customers", 300, "1.2万", 280),
-    ("华南", "new_customers", 400, 42000, 350),
+    ("华南", "新客户数", 400, 42000, 350),                     # a KPI by its name
+
     ("华东", "churn_rate", "10%", 0.108, 0.2),                 # equal at 15 significant digits:
     ("华北", "churn_rate", "10%", 0.1080000000000001, 0.1),    # a tie in Excel, so in the engine
     ("华南", "churn_rate", "10%", 0.2, 0.15),
@@ -133,6 +134,7 @@ def test_reader_reads_every_typed_value_in_its_column_unit(typed):
     assert got[("华东", "repurchase_rate")] == (0.15, 0.18, 0.12)
     assert got[("华北", "repurchase_rate")] == (0.15, 12, 0.10)     # 12 stays 12: a question
     assert got[("华北", "new_customers")] == (300, 12000, 280)      # 1.2万 customers
+    assert got[("华南", "new_customers")] == (400, 42000, 350)      # typed as 新客户数
 
 
 #: what check says about the typed workbook: (cell, severity, message); docs/typing.md lists them
@@ -240,6 +242,7 @@ def test_every_formula_cell_equals_the_engine_after_recalculation(filled):
     assert sc["S9"].value in ("", None)  # 合计 has no rank
     assert [sc[f"S{r}"].value for r in (5, 6, 7, 8)] == [1, 4, 2, 3]  # 合计 left out of the ranks
     assert [sc[f"S{r}"].value for r in (16, 17, 18)] == [1, 1, 3]  # lower is better; a tie
+    assert [sc[f"S{r}"].value for r in (13, 14, 15)] == [3, 2, 1]  # 新客户数 ranks with new_customers
     gantt = recalc["甘特图"]
     names = [gantt[f"B{r}"].value for r in range(8, 11)]
     assert names == ["行业沙龙（华中、西南）", "渠道优化", "大客户回访"]
@@ -252,7 +255,8 @@ _AMOUNT = r"([−\-+]?[\d,]+(?:\.\d+)?(?:万|亿)?%?)"
 def test_every_conclusion_number_equals_the_cells_beside_it(filled):
     _, path, live = filled
     sc = openpyxl.load_workbook(live, data_only=True)["计分卡"]
-    units = {"revenue": "万元", "repurchase_rate": "%", "new_customers": "家", "churn_rate": "%"}
+    units = {"revenue": "万元", "repurchase_rate": "%", "new_customers": "家", "新客户数": "家",
+             "churn_rate": "%"}
     checked = 0
     for r in range(5, 5 + len(SCORECARD)):
         text, kpi = sc[f"V{r}"].value, sc[f"B{r}"].value

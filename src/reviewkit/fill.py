@@ -718,7 +718,8 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         refs = F.RowRefs(kpi=f"{cols['kpi']}{n}",
                          **{k: (f"{cols[k]}{n}" if k in cols else None) for k in
                             ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
-                             "industry_top", "achievement", "rank", "rank_ly")})
+                             "industry_top", "achievement", "rank", "rank_ly")},
+                         kpi_spellings=review.kpi_spellings.get(r["kpi"], ()))
         forms = F.scorecard_formulas(refs, ranges, params, lang)
         if r["unit"] in totals:  # a total row is no peer: no rank
             forms.update(rank=None, rank_ly=None, rank_change=None)

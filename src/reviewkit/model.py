@@ -562,6 +562,9 @@ class Review:
     #: sheet -> {cell: text} for key cells (unit, KPI code, task ID) typed with spaces around
     #: them, as read (trimmed); ``fill`` trims them so Excel's formulas match them too
     trimmed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: KPI key -> how the Scorecard's rows spell it ('revenue', '销售额') when some row names
+    #: a KPI by its name: the live rank formulas match every spelling
+    kpi_spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

@@ -139,6 +139,7 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
         if spec is model.FACTS:
             review.dimensions, review.measures = read.dimensions, read.measures
     review.lang = "en" if langs["en"] > langs["zh"] else "zh"
+    _kpis_by_name(review)
     review.settings = _settings(review, sink)
     _link_fact_columns(review)
     problems = sink.finish()
@@ -893,6 +894,39 @@ def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
         if isinstance(row.get("key"), str) and row.get("aggregation") in (None, "sum", "average"):
             names.add(model.normalize_header(row["key"]))
     return names
+
+
+#: tables whose 'kpi' column names a KPI
+_KPI_COLUMN_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
+
+
+def _kpis_by_name(review: model.Review) -> None:
+    """A KPI may be named by its code or its name ('revenue' or '销售额') in every table: names
+    become codes in the frames (matching), the cells keep what was typed. The Scorecard's
+    spellings per KPI are kept for the live formulas (``Review.kpi_spellings``)."""
+    kpis = review.tables.get("KPIs")
+    if kpis is None or 0 in kpis.shape or "name" not in kpis.columns:
+        return
+    keys = {str(k) for k in kpis["key"].tolist() if isinstance(k, str)}
+    by_name = {str(n): str(k) for k, n in zip(kpis["key"].tolist(), kpis["name"].tolist())
+               if isinstance(k, str) and isinstance(n, str) and n not in keys}
+    if not by_name:
+        return
+    for table in _KPI_COLUMN_TABLES:
+        df = review.tables.get(table)
+        if df is None or "kpi" not in df.columns or 0 in df.shape:
+            continue
+        typed = df["kpi"].tolist()
+        if not any(isinstance(v, str) and v in by_name for v in typed):
+            continue
+        df["kpi"] = [by_name.get(v, v) if isinstance(v, str) else v for v in typed]
+        if table == "Scorecard":
+            for v in typed:
+                if isinstance(v, str):
+                    key = by_name.get(v, v)
+                    spellings = review.kpi_spellings.setdefault(key, ())
+                    if v not in spellings:
+                        review.kpi_spellings[key] = spellings + (v,)
 
 
 def _is_na(v: object) -> bool:
