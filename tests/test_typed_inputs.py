@@ -285,3 +285,47 @@ def test_percentages_in_sentences_round_as_excel_shows_them():
     assert f"{ach * 100:.1f}" == "12.6" and excel_fixed(ach * 100, 1) == "12.7"
     assert format_value(ach, "%") == "12.7%"
     assert excel_value(0.1080000000000001) == 0.108 and excel_fixed(-2.25, 1) == "-2.3"
+
+
+# --- the Python API takes what the workbook takes --------------------------------------------
+def test_compare_takes_typed_values_labels_and_workbook_headers():
+    import pandas as pd
+
+    import reviewkit
+
+    kpis = pd.DataFrame({"kpi": ["revenue", "churn", "repurchase"],            # 'kpi', not 'key'
+                         "name": ["销售额", "流失率", "复购率"], "unit": ["万元", "%", "%"],
+                         "direction": ["越高越好", "越低越好", "Higher is better"]})
+    sc = pd.DataFrame({"单位": ["华东", "华东", "华北", "华北"],                    # workbook headers
+                       "kpi": ["revenue", "流失率", "销售额", "repurchase"],    # code or name
+                       "目标": ["1,200万", "10%", "1.2亿", "15%"],
+                       "实际": ["1,080万", "12%", "9,000", 0.18],
+                       "去年": ["1,000万", "11%", None, "12%"]})
+    out = reviewkit.compare(sc, kpis).set_index(["unit", "kpi"])
+    assert out.loc[("华东", "revenue"), "target"] == 1200 and out.loc[("华东", "revenue"), "actual"] == 1080
+    assert out.loc[("华东", "revenue"), "achievement"] == pytest.approx(1080 / 1200)
+    assert out.loc[("华北", "revenue"), "target"] == 12000                 # 1.2亿 in 万元
+    assert out.loc[("华北", "revenue"), "achievement"] == pytest.approx(9000 / 12000)
+    assert out.loc[("华东", "churn"), "achievement"] == pytest.approx(2 - 0.12 / 0.10)  # lower is better
+    assert out.loc[("华北", "repurchase"), "achievement"] == pytest.approx(0.18 / 0.15)
+    # yes/no columns: plain bool where every row has an answer, nullable boolean where not
+    assert out["beat_industry_avg"].dtype == "boolean" and out["beat_industry_avg"].isna().all()
+    full = reviewkit.compare(sc[sc["去年"].notna()], kpis)
+    assert full["change_ly_favourable"].dtype == bool
+    assert full["change_ly_favourable"].astype(bool).tolist() == [True, False, True]
+
+
+def test_breakdown_takes_a_date_column_typed_numbers_and_a_kpi_name():
+    import pandas as pd
+
+    import reviewkit
+
+    kpis = pd.DataFrame({"key": ["revenue"], "name": ["销售额"], "unit": ["万元"],
+                         "direction": ["越高越好"], "aggregation": ["求和"], "measure": ["销售额"]})
+    facts = pd.DataFrame({"date": ["2024-03", "2024-05", "2025-03", "2025-05"],     # not 'period'
+                          "region": ["华东", "华北", "华东", "华北"],
+                          "销售额": ["1,200万", "800", "1,500", "0.1亿"]})          # in 万元
+    out = reviewkit.breakdown(facts, "销售额", kpis, by="region").set_index("segment")
+    assert out.loc["华东", "base"] == 1200 and out.loc["华东", "current"] == 1500
+    assert out.loc["华北", "base"] == 800 and out.loc["华北", "current"] == 1000   # 0.1亿 = 1,000万
+    assert out.attrs["total_change"] == pytest.approx((1500 + 1000) - (1200 + 800))
