@@ -329,3 +329,11 @@ def test_breakdown_takes_a_date_column_typed_numbers_and_a_kpi_name():
     assert out.loc["华东", "base"] == 1200 and out.loc["华东", "current"] == 1500
     assert out.loc["华北", "base"] == 800 and out.loc["华北", "current"] == 1000   # 0.1亿 = 1,000万
     assert out.attrs["total_change"] == pytest.approx((1500 + 1000) - (1200 + 800))
+
+
+def test_messages_have_the_same_fields_in_both_languages():
+    from reviewkit.reading import messages
+
+    for key in messages.keys():
+        zh, en = messages.fields(key)
+        assert zh == en, key
