@@ -337,3 +337,23 @@ def test_messages_have_the_same_fields_in_both_languages():
     for key in messages.keys():
         zh, en = messages.fields(key)
         assert zh == en, key
+
+
+def test_a_header_unit_rules_its_column_and_bare_percent_points_are_questions(tmp_path):
+    from test_reader import HEADERS, sample_book, sample_rows
+
+    rows = [list(r) for r in sample_rows("zh")["Scorecard"]]
+    rows[0][2:5] = ["1.2亿", "1,080万", 9_000_000]      # 目标（元）: in yuan
+    rows[1][2:7] = ["15", 18, 12, None, None]          # a % KPI typed in percent points
+    headers = list(HEADERS["zh"]["Scorecard"])
+    headers[2] = "目标（元）"
+    path = sample_book(tmp_path / "units.xlsx", "zh", Scorecard={"headers": headers, "rows": rows})
+    review = read_review(path, strict=False)
+    sc = review.scorecard
+    assert sc["target"].tolist()[0] == 120_000_000      # 1.2亿 in a 元 column
+    assert sc["actual"].tolist()[0] == 1_080            # 1,080万 in the KPI's 万元
+    assert sc["target"].tolist()[1] == 15               # a % KPI keeps its unit under 目标（元）
+    said = {(p.cell, p.message) for p in check_files([path]) if p.severity == "warning"}
+    for cell, column, v in (("C5", "目标（元）", "15"), ("D5", "实际", "18"), ("E5", "去年", "12")):
+        assert (cell, f"“续约率”是百分比指标，{column} 填的是 {v}：按 {v}00% 计算；若是 {v}%，"
+                      f"请输入“{v}%”或 0.{v}") in said

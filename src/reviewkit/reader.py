@@ -608,12 +608,15 @@ class _TableReader:
         return col.take(texts)
 
     def _units(self, n: int) -> list | np.ndarray | None:
-        """The unit of each row of the column being read: its header's ('目标（万元）'), else
-        the row's KPI's; None when neither says."""
+        """The unit of each row of the column being read: its header's ('目标（元）') unless the
+        row's KPI counts in another kind of unit (a % KPI under an amount header), else the
+        row's KPI's; None when neither says."""
         unit = self.header_units.get(self._index)
-        if unit is not None:
+        if unit is None:
+            return self.row_units
+        if self.row_units is None:
             return [unit] * n
-        return self.row_units
+        return [unit if k is None or k.kind == unit.kind else k for k in self.row_units]
 
     def _in_units(self, col: _Column, vals: list, why: list, units, letter: str, name: str,
                   expected: str) -> np.ndarray:
