@@ -119,6 +119,7 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
     sink = _Problems(source)
     review = model.Review(source=source or None)
     langs: Counter = Counter()
+    units = None
     for spec in model.TABLES:
         info = package.table(spec.name)
         if info is None:
@@ -128,7 +129,9 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
         read.date1904 = bool(getattr(package, "date1904", False))
         if spec is model.FACTS:
             read.numeric_names = _fact_columns_named_by_kpis(review)
-        read.kpi_units, read.measure_units = _kpi_units(review)
+        if units is None and "KPIs" in review.tables:  # once, after the KPIs table is read
+            units = _kpi_units(review)
+        read.kpi_units, read.measure_units = units or ({}, {})
         df, layout = read.run()
         review.tables[spec.name] = df
         review.layouts[spec.name] = layout

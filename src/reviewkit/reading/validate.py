@@ -469,7 +469,7 @@ def _scorecard_scales(ck: _Checker) -> None:
         kp = info.get(str(row["kpi"]))
         if kp is None:
             continue
-        vals = {c: float(row[c]) for c in cols if not _blank(row[c]) and row[c] != 0}
+        vals = {c: float(v) for c in cols if (v := row[c]) is not None and v == v and v != 0}
         unit = kp["unit"]
         if unit is not None and unit.kind == "percent":
             big = [c for c, v in vals.items() if abs(v) > 1.5]
