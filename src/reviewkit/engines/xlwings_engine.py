@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,28 +172,8 @@ def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = 
                        part="") for t in tables]
     pkg = _BookPackage(source, sheets, infos)
     grids = _BookGrids(tables)
-    sink = reader._Problems(source)
-    review = model.Review(source=source or None)
-    langs: Counter = Counter()
-    for spec in model.TABLES:  # the loop of reader.read_with_problems, over this book
-        info = pkg.table(spec.name)
-        if info is None:
-            reader._missing_table(pkg, spec, sink)
-            continue
-        read = reader._TableReader(spec, info, grids, sink, langs)
-        if spec is model.FACTS:
-            read.numeric_names = reader._fact_columns_named_by_kpis(review)
-        df, layout = read.run()
-        review.tables[spec.name] = df
-        review.layouts[spec.name] = layout
-        if spec is model.FACTS:
-            review.dimensions, review.measures = read.dimensions, read.measures
-    review.lang = "en" if langs["en"] > langs["zh"] else "zh"
-    review.settings = reader._settings(review, sink)
-    reader._link_fact_columns(review)
-    problems = sink.finish()
-    problems += reader.validate(review)
-    return review, problems
+    # the reader's one loop over this book (units, KPI names, text numbers and all)
+    return reader.read_tables(pkg, grids, source=source)
 
 
 # --- the engine -------------------------------------------------------------------------
