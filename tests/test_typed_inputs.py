@@ -94,6 +94,8 @@ def typed_workbook(path: Path, *, drop_actual: bool = False, merged: bool = Fals
     ("12%", "%", 0.12), ("0.12", "%", 0.12), ("12", "%", 12), ("150%", "%", 1.5), ("5‰", "%", 0.005),
     ("1.2万", "家", 12_000), ("550万", "万人", 550), ("420", "家", 420),
     ("（500）", "万元", -500), ("-", "万元", None),
+    ("1.15亿", "CNY 10k", 11_500), ("1,012万", "CNY 10k", 1_012), ("3,000元", "CNY", 3_000),
+    ("2亿", "RMB million", 200),
 ])
 def test_typed_text_in_a_unit(typed, unit, value):
     got = parse_in_unit(typed, parse_unit(unit))

@@ -210,6 +210,10 @@ def _number_parts(text: str) -> tuple[Decimal, int, str | None] | None:
 
 
 # --- units ---------------------------------------------------------------------------------
+_EN_SCALE = {"": 0, "k": 3, "thousand": 3, "10k": 4, "万": 4, "m": 6, "mn": 6, "million": 6,
+             "100m": 8, "亿": 8, "bn": 9, "billion": 9}
+_EN_SCALES = "10k|100m|thousand|million|billion|mn|bn|k|m|万|亿"
+_EN_MONEY = re.compile(rf"^(?:(?:cny|rmb|yuan|¥)\s*({_EN_SCALES})?|({_EN_SCALES})\s*(?:cny|rmb|yuan))$")
 _PERCENT_UNITS = frozenset({"%", "百分比", "percent", "pct", "百分点"})
 _MONEY_WORDS = ("元", "块", "人民币", "rmb", "cny", "yuan")
 _UNIT_MULTIPLIERS = (("万亿", 12), ("千万", 7), ("百万", 6), ("亿", 8), ("万", 4), ("千", 3))
@@ -240,6 +244,9 @@ def parse_unit(text: object) -> Unit | None:
         return None
     raw = text.strip()
     s = unicodedata.normalize("NFKC", raw).strip().lower()
+    m = _EN_MONEY.match(s)
+    if m:  # the English templates' "CNY 10k", "CNY", "10k CNY", "RMB million"
+        return Unit("money", _EN_SCALE[m.group(1) or m.group(2) or ""], raw)
     if not s or len(s) > 6 or any(ch.isdigit() for ch in s):
         return None
     if s in _PERCENT_UNITS:
