@@ -46,10 +46,12 @@ PLAN = [  # task ID, task, owner, start, end, acceptance
     ("T1", "行业沙龙（华中、西南）", "张三", dt.date(2025, 7, 1), dt.date(2025, 7, 31), "3 场，报名 ≥ 100 人"),
     ("T*", "渠道优化", "李四", dt.date(2025, 8, 1), dt.date(2025, 8, 31), "点击率 ≥ 3%"),
     ("A?1", "大客户回访", "王五", dt.date(2025, 9, 1), dt.date(2025, 9, 30), "回访 50 家"),
+    (4, "新品发布会", "赵六", dt.date(2025, 10, 1), dt.date(2025, 10, 31), "到场 200 人"),   # a number
 ]
 PROGRESS = [  # task ID, planned date, % complete
     ("T1 ", dt.date(2025, 7, 15), "50%"),
     ("T*", dt.date(2025, 8, 20), 0.3),
+    ("4", dt.date(2025, 10, 20), 0.8),                                                    # as text
 ]
 
 
@@ -246,9 +248,10 @@ def test_every_formula_cell_equals_the_engine_after_recalculation(filled):
     assert [sc[f"S{r}"].value for r in (16, 17, 18)] == [1, 1, 3]  # lower is better; a tie
     assert [sc[f"S{r}"].value for r in (13, 14, 15)] == [3, 2, 1]  # 新客户数 ranks with new_customers
     gantt = recalc["甘特图"]
-    names = [gantt[f"B{r}"].value for r in range(8, 11)]
-    assert names == ["行业沙龙（华中、西南）", "渠道优化", "大客户回访"]
-    assert [gantt[f"F{r}"].value for r in range(8, 11)] == [0.5, 0.3, 0]  # 'T1 ' is T1; 'A?1' is no wildcard
+    names = [gantt[f"B{r}"].value for r in range(8, 12)]
+    assert names == ["行业沙龙（华中、西南）", "渠道优化", "大客户回访", "新品发布会"]
+    # 'T1 ' is T1; 'A?1' is no wildcard (nothing matches it); 4 and '4' are one ID
+    assert [gantt[f"F{r}"].value for r in range(8, 12)] == [0.5, 0.3, 0, 0.8]
 
 
 _AMOUNT = r"([−\-+]?[\d,]+(?:\.\d+)?(?:万|亿)?%?)"

@@ -208,7 +208,7 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
         # '?' and '~' are ordinary characters of an ID; fill trims spaces around IDs)
         same_id = f'(({g_id}&"")=($A{r}&""))' if g_id else None
         specs = {
-            "A": (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n}))', task["task_id"], None),
+            "A": (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n})&"")', task["task_id"], None),  # IDs are text
             "B": pull(p_task, task["task"], None, True),
             "C": pull(p_owner, task["owner"], None, True),
             "D": pull(p_start, task["start"], date_fmt),
