@@ -183,6 +183,7 @@ def test_an_empty_scorecard_says_where_to_type(tmp_path):
     CliRunner().invoke(main, ["new", str(path), "--preset", "sales", "--lang", "zh"], catch_exceptions=False)
     said = _said(check_files([path]))
     assert ("A5:I9", "warning", "计分卡 没有数据行：请在 A5:I9 填写目标和实际值") in said
+    assert "warning: 计分卡 没有数据行：请在 A5:I9 填写目标和实际值" in str(fill_workbook(path))
 
 
 # --- fill, then LibreOffice ---------------------------------------------------------------

@@ -695,6 +695,10 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {', '.join(missing)}; "
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
+    if not layout.rows:  # a fresh template: say where to type, not just "0 computed cells"
+        from .reading.validate import empty_table_hint
+
+        warnings.append(empty_table_hint(layout, lang)[1])
     ranks = an.ranks
     comp = an.rows
     totals = total_units(r["unit"] for r in comp)

@@ -380,7 +380,6 @@ def _scorecard_structure(ck: _Checker) -> None:
         return
     lang = ck.lang
     spec = model.SCORECARD
-    header_cells = layout.ref.split(":")[0] if ":" in layout.ref else layout.ref
     for key, why in (("actual", "missing_actual_why"), ("target", "missing_target_why")):
         if key not in layout.columns:
             col = spec.column(key)
@@ -391,13 +390,8 @@ def _scorecard_structure(ck: _Checker) -> None:
                 None, say("missing_column_expected", lang, zh=col.zh, en=col.en)))
     sc = _frame(ck.review, "Scorecard")
     if sc is None:
-        first, last = _ref_cols(layout.ref)
-        inputs = [layout.columns[c.key] for c in spec.input_columns if c.key in layout.columns]
-        end = max(layout.last_row, layout.first_row)
-        cells = (f"{min(inputs, key=_col_key)}{layout.first_row}:{max(inputs, key=_col_key)}{end}"
-                 if inputs else header_cells)
-        ck.problems.append(Problem(ck.file, layout.sheet, cells,
-                                   say("empty_table", lang, sheet=layout.sheet, cells=cells), None,
+        cells, message = empty_table_hint(layout, lang)
+        ck.problems.append(Problem(ck.file, layout.sheet, cells, message, None,
                                    say("empty_table_expected", lang), "warning"))
         return
     if "unit" not in sc.columns:
@@ -437,6 +431,17 @@ def _scorecard_structure(ck: _Checker) -> None:
                 continue
             ck.add("Scorecard", "target", pos, say("missing_target", lang, unit=u, name=kp["name"]),
                    expected=say("missing_target_expected", lang), severity="warning")
+
+
+def empty_table_hint(layout: model.TableLayout, lang: str) -> tuple[str, str]:
+    """(the input cells, "计分卡 has no rows: type targets and actuals in A5:I9") for a table
+    without rows: where to type."""
+    spec = model.TABLES_BY_NAME[layout.table]
+    inputs = [layout.columns[c.key] for c in spec.input_columns if c.key in layout.columns]
+    end = max(layout.last_row, layout.first_row)
+    cells = (f"{min(inputs, key=_col_key)}{layout.first_row}:{max(inputs, key=_col_key)}{end}"
+             if inputs else layout.ref)
+    return cells, say("empty_table", lang, sheet=layout.sheet, cells=cells)
 
 
 def _col_key(letters: str) -> tuple[int, str]:
