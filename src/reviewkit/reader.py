@@ -583,7 +583,8 @@ class _TableReader:
             parse = parse_percent if kind == model.PERCENT else parse_number
             vals, why = self._parse_uniques(col, parse)
             expected = PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED
-            units = self._units(len(col.codes)) if kind != model.PERCENT else None
+            typed = any(type(u) is str for u in col.uniques)  # numbers need no unit: they are in it
+            units = self._units(len(col.codes)) if typed and kind != model.PERCENT else None
             if units is not None:
                 return self._in_units(col, vals, why, units, letter, name, expected)
             self._flag(col, why, letter, name, expected, "number")
@@ -686,7 +687,7 @@ class _TableReader:
             message = (f"measure column '{name}' of table '{self.spec.name}' (text where a number belongs)")
             unit = self.header_units.get(self._index) or self.measure_units.get(
                 model.normalize_header(_BRACKETS.sub("", name)))
-            if unit is not None:
+            if unit is not None and any(type(u) is str for u in col.uniques):
                 return self._in_units(col, vals, why, [unit] * len(col.codes), letter, message,
                                       NUMBER_EXPECTED)
             self._flag(col, why, letter, message, NUMBER_EXPECTED, "measure")
@@ -913,8 +914,10 @@ def _kpis_by_name(review: model.Review) -> None:
     kpis = review.tables.get("KPIs")
     if kpis is None or 0 in kpis.shape or "name" not in kpis.columns:
         return
-    keys = {str(k) for k in kpis["key"].tolist() if isinstance(k, str)}
-    by_name = {str(n): str(k) for k, n in zip(kpis["key"].tolist(), kpis["name"].tolist())
+    arrays = _column_arrays(kpis)  # the columns' arrays: cheaper than a Series each
+    key_list = (arrays["key"] if "key" in arrays else kpis["key"]).tolist()
+    keys = {k for k in key_list if isinstance(k, str)}
+    by_name = {n: k for k, n in zip(key_list, (arrays["name"] if "name" in arrays else kpis["name"]).tolist())
                if isinstance(k, str) and isinstance(n, str) and n not in keys}
     if not by_name:
         return
@@ -922,7 +925,8 @@ def _kpis_by_name(review: model.Review) -> None:
         df = review.tables.get(table)
         if df is None or "kpi" not in df.columns or 0 in df.shape:
             continue
-        typed = df["kpi"].tolist()
+        column = _column_arrays(df).get("kpi")
+        typed = (column if column is not None else df["kpi"]).tolist()
         if not any(isinstance(v, str) and v in by_name for v in typed):
             continue
         df["kpi"] = [by_name.get(v, v) if isinstance(v, str) else v for v in typed]
