@@ -121,9 +121,9 @@ def sample_rows(lang: str = "zh") -> dict[str, list[list]]:
              None, None, None, 95, 85],
         ],
         "Scorecard": [
-            ["华东", "sales", "1,200万", "1,080万", "1,000万", 9000000, None],
+            ["华东", "sales", "1,200万", "1,080万", "1,000万", 900, None],
             ["华东", "renew", "15%", 0.18, "12%", None, "14%"],
-            ["华北", "sales", 8000000, "（500）", "-", None, None],
+            ["华北", "sales", 800, "（500）", "-", None, None],
         ],
         "Facts": [
             ["2025-03", "华东", "互联网", "<300", 1200.5, 10, 8],
@@ -167,10 +167,11 @@ def test_reads_every_table_with_canonical_keys(zh_book):
     sc = review.scorecard
     assert list(sc["unit"]) == ["华东", "华东", "华北"]
     assert list(sc["kpi"]) == ["sales", "renew", "sales"]
-    # typed text numbers are parsed the way users mean them
-    assert sc["target"].tolist() == [12_000_000.0, 0.15, 8_000_000.0]
-    assert sc["actual"].tolist() == [10_800_000.0, 0.18, -500.0]
-    assert sc["last_year"].iloc[0] == 10_000_000.0 and np.isnan(sc["last_year"].iloc[2])
+    # typed text numbers are parsed the way users mean them, in the KPI's unit (sales is in
+    # 万元, so '1,200万' is 1,200; numbers typed as numbers are in that unit already)
+    assert sc["target"].tolist() == [1_200.0, 0.15, 800.0]
+    assert sc["actual"].tolist() == [1_080.0, 0.18, -500.0]
+    assert sc["last_year"].iloc[0] == 1_000.0 and np.isnan(sc["last_year"].iloc[2])
     assert sc["industry_avg"].iloc[1] == pytest.approx(0.14)
     assert sc["target"].dtype == np.float64
     # optional columns that are absent still exist, empty
@@ -207,7 +208,7 @@ def test_facts_dimensions_measures_and_year(zh_book):
     f = review.facts
     assert review.dimensions == ["行业", "客户规模"]
     assert review.measures == ["销售额", "到期数", "续约数"]
-    assert f["销售额"].tolist() == [1200.5, 1000.0, 25000.0]
+    assert f["销售额"].tolist() == [1200.5, 1000.0, 2.5]  # the sales KPI counts in 万元: '2.5万' is 2.5
     assert f["period"].tolist() == ["2025-03", "2024-03-01", "2025Q3"]
     assert f["year"].tolist() == [2025, 2024, 2025]
     assert f["year"].dtype == np.int64
@@ -492,7 +493,7 @@ def test_column_order_position_and_language_do_not_matter(tmp_path_factory, orde
         "Scorecard": {"sheet": "Anywhere", "headers": headers, "rows": rows, "at": (row, col)}})
     sc = read_review(path, strict=False).scorecard
     assert sc["unit"].tolist() == ["华东", "华东", "华北"]
-    assert sc["target"].tolist() == [12_000_000.0, 0.15, 8_000_000.0]
+    assert sc["target"].tolist() == [12_000_000.0, 0.15, 800.0]  # no KPIs table: no units
     assert sc["actual"].tolist() == [10_800_000.0, 0.18, -500.0]
     lay = read_review(path, strict=False).layouts["Scorecard"]
     assert lay.header_row == row + 1

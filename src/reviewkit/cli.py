@@ -238,27 +238,37 @@ TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "act
 
 
 @main.command("import")
+@HELP
 @click.argument("args", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path),
                 metavar="SOURCE... INTO.xlsx")
 @click.option("--table", required=True, type=click.Choice(sorted(TABLE_NAMES), case_sensitive=False),
-              help="The table to fill.")
-@click.option("--append", "mode", flag_value="append", default=True, help="Add the rows after the table's rows (default).")
-@click.option("--replace", "mode", flag_value="replace", help="Replace the table's rows.")
+              metavar="表名/TABLE", help="要填入的表 / The table to fill: " + ", ".join(sorted(TABLE_NAMES)) + ".")
+@click.option("--append", "mode", flag_value="append", default=True,
+              help="加在表的已有行之后（默认）。 / Add the rows after the table's rows (default).")
+@click.option("--replace", "mode", flag_value="replace", help="替换表中的行。 / Replace the table's rows.")
 @click.option("--upsert", "mode", flag_value="upsert",
-              help="Update rows with the same key, add new ones, keep the rest.")
+              help="同键的行更新、新行添加、其余保留。 / Update rows with the same key, add new ones, keep the rest.")
 @click.option("--map", "mapping", default=None, metavar='"来源列=key,..."',
-              help="Map source columns to the table's columns ('-' ignores a column).")
-@click.option("--save-map", is_flag=True, help="Keep the mapping in the workbook's Settings table for next time.")
-@click.option("--sheet", default=None, help="xlsx source: the sheet to read (default: the first).")
-@click.option("--source-table", default=None, help="xlsx source: an Excel Table to read, by name.")
-@click.option("--encoding", default=None, help="CSV encoding (default: detected; UTF-8, GBK/GB18030).")
-@click.option("--delimiter", default=None, help="CSV delimiter (default: detected among , ; and tab).")
-@click.option("--skip-bad", is_flag=True, help="Leave bad rows out and report them, instead of refusing.")
-@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+              help="来源列对应到表的列（'-' 表示忽略）。 / Map source columns to the table's columns "
+                   "('-' ignores a column).")
+@click.option("--save-map", is_flag=True, help="把对应关系存进工作簿的设置表，下次沿用。 / Keep the mapping in the "
+                                               "workbook's Settings table for next time.")
+@click.option("--sheet", default=None, help="xlsx 来源：要读的工作表（默认第一个）。 / xlsx source: the sheet to read "
+                                            "(default: the first).")
+@click.option("--source-table", default=None, help="xlsx 来源：按名称读取的 Excel 表。 / xlsx source: an Excel Table "
+                                                   "to read, by name.")
+@click.option("--encoding", default=None, help="CSV 编码（默认自动识别 UTF-8、GBK/GB18030）。 / CSV encoding "
+                                               "(default: detected; UTF-8, GBK/GB18030).")
+@click.option("--delimiter", default=None, help="CSV 分隔符（默认在 , ; 和制表符中识别）。 / CSV delimiter "
+                                                "(default: detected among , ; and tab).")
+@click.option("--skip-bad", is_flag=True, help="跳过有误的行并报告，而不是整体拒绝。 / Leave bad rows out and "
+                                               "report them, instead of refusing.")
+@click.option("--dry-run", is_flag=True, help="只说明会有哪些改动，不写文件。 / Say what would change; write nothing.")
 def import_(args: tuple[Path, ...], table: str, mode: str, mapping: str | None, save_map: bool, sheet: str | None,
             source_table: str | None, encoding: str | None, delimiter: str | None, skip_bad: bool,
             dry_run: bool) -> None:
-    """Import CSV / xlsx / 飞书 Bitable JSON exports into a table of INTO.xlsx (lossless, atomic)."""
+    """把 CSV / xlsx / 飞书多维表格 JSON 导出的数据导入 INTO.xlsx 的一张表（不丢内容，原子写入）。 / Import
+    CSV / xlsx / 飞书 Bitable JSON exports into a table of INTO.xlsx (lossless, atomic)."""
     from .errors import ValidationError
     from .importer import import_sources
 

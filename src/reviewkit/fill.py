@@ -42,6 +42,7 @@ import pandas as pd
 
 from . import formulas as F
 from . import model
+from .analysis._common import total_units
 from .engines.plan import CellWrite
 from .errors import InputError, ReviewkitError, translate
 from .files import write_file
@@ -226,6 +227,7 @@ class FillPlan:
     fingerprint: str
     lang: str
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what fill tidied in the inputs ("converted 4 text numbers: …")
 
     @property
     def formulas(self) -> int:
@@ -247,6 +249,7 @@ class FillResult:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     lang: str = "en"  # the workbook's: a zh workbook's result is said in Chinese too
+    notes: tuple[str, ...] = ()  # what fill tidied in the inputs (text numbers stored as numbers, …)
 
     @property
     def status(self) -> str:
@@ -267,6 +270,8 @@ class FillResult:
             lines.append("未改动：工作簿中已是这些结果" if not self.changed else
                          f"已填写：{self.cells} 个计算单元格（其中 {self.formulas} 个公式），"
                          f"重建了 {'、'.join(self.sheets)}")
+        lines += list(self.notes) if self.changed else []
+        if self.lang == "zh":
             lines += [f"警告：{translate(w, 'zh')}" for w in self.warnings]
         else:
             lines += [f"warning: {w}" for w in self.warnings]
@@ -707,12 +712,19 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         warnings.append(f"sheet '{sheet}': the Scorecard table has no column(s) {names}; "
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
+    if not layout.rows:  # a fresh template: say where to type, not just "0 computed cells"
+        from .reading.validate import empty_table_hint
+
+        warnings.append(empty_table_hint(layout, lang)[1])
+    ranks = an.ranks
+    comp = an.rows
+    totals = total_units(r["unit"] for r in comp)
     ranges = F.ColumnRanges(
         kpi=f"${cols['kpi']}${first}:${cols['kpi']}${last}",
         actual=f"${cols['actual']}${first}:${cols['actual']}${last}" if "actual" in cols else None,
-        last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None)
-    ranks = an.ranks
-    comp = an.rows
+        last_year=f"${cols['last_year']}${first}:${cols['last_year']}${last}" if "last_year" in cols else None,
+        unit=f"${cols['unit']}${first}:${cols['unit']}${last}" if totals and "unit" in cols else None,
+        exclude=tuple(sorted(totals)))
     if len(comp) != len(layout.rows):
         raise ReviewkitError("the analysis and the Scorecard rows do not line up", file=review.source,
                              sheet=sheet, value=(len(comp), len(layout.rows)))
@@ -727,8 +739,11 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
         refs = F.RowRefs(kpi=f"{cols['kpi']}{n}",
                          **{k: (f"{cols[k]}{n}" if k in cols else None) for k in
                             ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
-                             "industry_top", "achievement", "rank", "rank_ly")})
+                             "industry_top", "achievement", "rank", "rank_ly")},
+                         kpi_spellings=review.kpi_spellings.get(r["kpi"], ()))
         forms = F.scorecard_formulas(refs, ranges, params, lang)
+        if r["unit"] in totals:  # a total row is no peer: no rank
+            forms.update(rank=None, rank_ly=None, rank_change=None)
         values = _scorecard_values(r, ranks.get((r["unit"], r["kpi"])), params.pp, lang)
         kfmt = _kpi_format(kpi)
         for key in computed:
@@ -1322,8 +1337,38 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
                    for s in sheets)
     for kpi, reason in _skipped(an):
         warnings.append(f"KPI {kpi} not broken down: {reason}")
-    return FillPlan(cells=tuple(cells), styles=styles, conditional_formats=(cf,) if cf else (), sheets=sheets,
-                    properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang, warnings=tuple(warnings))
+    typed, notes = _tidied_inputs(review, lang, keep)
+    return FillPlan(cells=tuple(typed + cells), styles=styles, conditional_formats=(cf,) if cf else (),
+                    sheets=sheets, properties={FINGERPRINT_PROPERTY: fp}, fingerprint=fp, lang=lang,
+                    warnings=tuple(warnings), notes=notes)
+
+
+def _row_col(ref: str) -> tuple[int, int]:
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    return (int(m.group(2)), parse_col(m.group(1))) if m else (0, 0)
+
+
+def _tidied_inputs(review: model.Review, lang: str, keep) -> tuple[list[CellWrite], tuple[str, ...]]:
+    """Input cells holding a number typed as text ('1,200万', '32%', '7,600'), stored as the
+    number the reader read (in the column's unit), and key cells typed with spaces around them,
+    trimmed; each cell keeps its style. Excel's formulas skip text numbers (COUNT, SUMPRODUCT)
+    and compare keys as they are, so this is what makes the live formulas see what the engine
+    sees. Returns the writes and one note per kind ("converted 4 text numbers: …")."""
+    from .reading.messages import say
+
+    out: list[CellWrite] = []
+    notes = []
+    for found, key in ((review.text_numbers, "converted"), (review.trimmed_keys, "trimmed")):
+        writes = [CellWrite(sheet, ref, value, None, None)
+                  for sheet, cells in found.items()
+                  for ref, value in sorted(cells.items(), key=lambda kv: _row_col(kv[0]))
+                  if ref not in keep and f"{sheet}!{ref}" not in keep]
+        if writes:
+            names = [f"{w.sheet}!{w.cell}" for w in writes]
+            shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+            notes.append(say(key, lang, n=len(writes), cells=shown))
+            out += writes
+    return out, tuple(notes)
 
 
 def apply_plan(editor, plan: FillPlan) -> None:
@@ -1558,10 +1603,10 @@ def _fill_review(path: Path, target: Path, review: model.Review, original: bytes
         if target != path:
             write_file(target, original, replace=replace)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
-                          str(old_time), plan.warnings, time.perf_counter() - t0, plan.lang)
+                          str(old_time), plan.warnings, time.perf_counter() - t0, plan.lang, plan.notes)
     write_file(target, data, replace=replace, source=source)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
-                      plan.warnings, time.perf_counter() - t0, plan.lang)
+                      plan.warnings, time.perf_counter() - t0, plan.lang, plan.notes)
 
 
 def is_stale(path) -> bool | None:

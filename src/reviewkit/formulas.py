@@ -152,6 +152,8 @@ class RowRefs:
     achievement: str | None = None
     rank: str | None = None
     rank_ly: str | None = None
+    #: every spelling of this row's KPI in the table (code and name) when they differ
+    kpi_spellings: tuple[str, ...] = ()
 
     def get(self, key: str) -> str | None:
         return getattr(self, key)
@@ -164,6 +166,9 @@ class ColumnRanges:
     kpi: str
     actual: str | None = None
     last_year: str | None = None
+    #: the unit column's range and the total rows' labels (合计 …) left out of every rank
+    unit: str | None = None
+    exclude: tuple[str, ...] = ()
 
 
 # --- the formulas ---------------------------------------------------------------------
@@ -285,7 +290,13 @@ def rank(refs: RowRefs, ranges: ColumnRanges, p: KpiParams, *, last_year: bool =
     rng = ranges.last_year if last_year else ranges.actual
     if cell is None or rng is None:
         return None
-    mask = f"({ranges.kpi}={refs.kpi})*ISNUMBER({rng})"
+    # KPI codes compared as text, as the engine reads them (fill trims spaces around them)
+    mask = f'(({ranges.kpi}&"")=({refs.kpi}&""))*ISNUMBER({rng})'
+    if len(refs.kpi_spellings) > 1:  # a KPI typed by code in some rows, by name in others
+        same = "+".join(f'(({ranges.kpi}&"")={_text(k)})' for k in refs.kpi_spellings)
+        mask = f"(({same})>0)*ISNUMBER({rng})"
+    if ranges.unit is not None:
+        mask += "".join(f"*({ranges.unit}<>{_text(u)})" for u in ranges.exclude)
     if p.direction == "higher":
         better = f"({rng}>{cell})"
     elif p.direction == "lower":

@@ -171,9 +171,11 @@ KPIS = TableSpec(
     "KPIs", "KPI定义", "KPIs",
     (
         _c("key", "KPI代码", "KPI key", required=True, synonyms=("代码", "指标代码", "kpi", "code", "id"), width=16,
-           help_zh="唯一代码，计分卡和明细用它引用指标", help_en="Unique code used by the scorecard"),
+           help_zh="唯一代码；计分卡等表格填代码或KPI名称均可", help_en="Unique code; other tables may name a KPI by its code or its name"),
         _c("name", "KPI名称", "KPI name", required=True, synonyms=("指标", "指标名称", "名称", "kpi name", "metric"), width=18),
-        _c("unit", "单位", "Unit", synonyms=("计量单位", "unit of measure", "uom"), width=8),
+        _c("unit", "单位", "Unit", synonyms=("计量单位", "unit of measure", "uom"), width=8,
+           help_zh="万元、元、%、家…：计分卡里输入的 1.2亿、1,200万、12% 按此单位换算",
+           help_en="万元, 元, %, … : 1.2亿, 1,200万 or 12% typed in the scorecard are read in this unit"),
         _c("direction", "方向", "Direction", CHOICE, required=True, choices=DIRECTIONS, synonyms=("指标方向", "好坏方向"), width=14),
         _c("aggregation", "汇总方式", "Aggregation", CHOICE, choices=AGGREGATIONS, synonyms=("聚合", "汇总", "aggregate"), width=10),
         _c("measure", "明细度量", "Fact measure", synonyms=("度量", "measure", "明细字段"), width=14,
@@ -558,6 +560,15 @@ class Review:
     layouts: dict[str, TableLayout] = field(default_factory=dict)  # table name -> where it sits
     #: a split department workbook's ranks among all units of its master (``split.read_peer_ranks``)
     peer_ranks: pd.DataFrame | None = None
+    #: sheet -> {cell: number} for the input cells holding a number typed as text ('1,200万',
+    #: '32%'), read in the column's unit; ``fill`` stores them as numbers
+    text_numbers: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: sheet -> {cell: text} for key cells (unit, KPI code, task ID) typed with spaces around
+    #: them, as read (trimmed); ``fill`` trims them so Excel's formulas match them too
+    trimmed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: KPI key -> how the Scorecard's rows spell it ('revenue', '销售额') when some row names
+    #: a KPI by its name: the live rank formulas match every spelling
+    kpi_spellings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

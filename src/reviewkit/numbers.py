@@ -46,6 +46,7 @@ import datetime as _dt
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from numbers import Number
@@ -56,7 +57,7 @@ from .errors import InputError
 
 __all__ = ["ParseError", "parse_number", "parse_percent", "parse_date", "parse_period",
            "PERCENT_POINTS_ABOVE", "NUMBER_EXPECTED", "DATE_EXPECTED", "PERIOD_EXPECTED",
-           "PERCENT_EXPECTED"]
+           "PERCENT_EXPECTED", "Unit", "parse_unit", "parse_in_unit", "excel_value", "excel_fixed"]
 
 NUMBER_EXPECTED = "a number such as 1200, 1,200, 1.2万, 12% or (500)"
 PERCENT_EXPECTED = "a percentage such as 90%, 0.9 or 90"
@@ -143,6 +144,28 @@ def _fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _parse_number_text(text: str) -> float | None:
+    parts = _number_parts(text)
+    if parts is None:
+        return None
+    d, power, mark = parts
+    if mark == "%":
+        power -= 2
+    elif mark == "‰":
+        power -= 3
+    return _finite(d.scaleb(power), text)
+
+
+def _finite(d: Decimal, text: str) -> float:
+    f = float(d)
+    if math.isinf(f):
+        raise ParseError("the number is too large", value=text, expected=NUMBER_EXPECTED)
+    return f
+
+
+@lru_cache(maxsize=65536)
+def _number_parts(text: str) -> tuple[Decimal, int, str | None] | None:
+    """(signed digits, power of ten of a 万/亿/k… multiplier, mark) of typed text; ``None`` for
+    blank. ``mark`` is ``"%"``, ``"‰"``, ``"元"`` (the amount is in yuan) or ``None``."""
     s = _fold(text)
     if s in _BLANKS:
         return None
@@ -164,6 +187,9 @@ def _parse_number_text(text: str) -> float | None:
         if negative:
             raise ParseError("two minus signs", value=text, expected=NUMBER_EXPECTED)
         negative, s = True, s[:-1]
+    mark = None
+    if _SUFFIX_CURRENCY.search(s):
+        mark = "元"
     s = _SUFFIX_CURRENCY.sub("", s)
     exponent = 0
     for word, power in _MULTIPLIERS:
@@ -175,20 +201,102 @@ def _parse_number_text(text: str) -> float | None:
         if exponent:
             raise ParseError("a percentage cannot also carry 万/亿/千", value=text,
                              expected=NUMBER_EXPECTED)
-        exponent = -2 if s.endswith("%") else -3
+        mark = s[-1]
         s = s[:-1]
         if s.endswith(("%", "‰")):
             raise ParseError("more than one percent sign", value=text, expected=NUMBER_EXPECTED)
     if not s or not any(ch.isdigit() for ch in s) or not _CORE.match(s):
         raise ParseError(_why_not(s), value=text, expected=NUMBER_EXPECTED)
     try:
-        d = Decimal(s.replace(",", "")).scaleb(exponent)
+        d = Decimal(s.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - _CORE guards this
         raise ParseError("not a number", value=text, expected=NUMBER_EXPECTED) from None
-    f = float(-d if negative else d)
-    if math.isinf(f):
-        raise ParseError("the number is too large", value=text, expected=NUMBER_EXPECTED)
-    return f
+    return (-d if negative else d), exponent, mark
+
+
+# --- units ---------------------------------------------------------------------------------
+_EN_SCALE = {"": 0, "k": 3, "thousand": 3, "10k": 4, "万": 4, "m": 6, "mn": 6, "million": 6,
+             "100m": 8, "亿": 8, "bn": 9, "billion": 9}
+_EN_SCALES = "10k|100m|thousand|million|billion|mn|bn|k|m|万|亿"
+_EN_MONEY = re.compile(rf"^(?:(?:cny|rmb|yuan|¥)\s*({_EN_SCALES})?|({_EN_SCALES})\s*(?:cny|rmb|yuan))$")
+_PERCENT_UNITS = frozenset({"%", "百分比", "percent", "pct", "百分点"})
+_MONEY_WORDS = ("元", "块", "人民币", "rmb", "cny", "yuan")
+_UNIT_MULTIPLIERS = (("万亿", 12), ("千万", 7), ("百万", 6), ("亿", 8), ("万", 4), ("千", 3))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a column's unit says about the numbers typed in it.
+
+    ``kind``: ``"percent"`` (values are fractions: 12% is 0.12), ``"money"`` (元, 万元, 亿元 …)
+    or ``"count"`` (家, 天, 万人 …). ``power``: the column counts in ``10 ** power`` (万元: 4).
+    ``text``: the unit as written.
+    """
+
+    kind: str
+    power: int
+    text: str
+
+    def label(self) -> str:
+        return "%" if self.kind == "percent" else self.text
+
+
+@lru_cache(maxsize=1024)
+def parse_unit(text: object) -> Unit | None:
+    """The ``Unit`` of a KPI's or a header's unit text (``万元``, ``元``, ``%``, ``万人``, ``家``);
+    ``None`` when blank or not a unit (a long phrase)."""
+    if not isinstance(text, str):
+        return None
+    raw = text.strip()
+    s = unicodedata.normalize("NFKC", raw).strip().lower()
+    m = _EN_MONEY.match(s)
+    if m:  # the English templates' "CNY 10k", "CNY", "10k CNY", "RMB million"
+        return Unit("money", _EN_SCALE[m.group(1) or m.group(2) or ""], raw)
+    if not s or len(s) > 6 or any(ch.isdigit() for ch in s):
+        return None
+    if s in _PERCENT_UNITS:
+        return Unit("percent", -2, raw)
+    power = 0
+    for word, p in _UNIT_MULTIPLIERS:
+        if s.startswith(word):
+            power, s = p, s[len(word):]
+            break
+    if s in _MONEY_WORDS:
+        return Unit("money", power, raw)
+    if power and s in ("", "元人民币"):
+        return Unit("money" if s else "count", power, raw)
+    return Unit("count", power, raw)
+
+
+def parse_in_unit(value: object, unit: Unit | None) -> float | None:
+    """A number as the column with ``unit`` counts it (see the module doc, "Units").
+
+    Numbers (not text) are already in the column's unit. Typed text keeps its meaning:
+    ``1.15亿`` in a 万元 column is 11,500, ``1,012万`` is 1,012, ``3,000元`` is 0.3; ``12%`` in a %
+    column is 0.12. A percentage in a money or count column, or 万/亿 in a % column, is refused.
+    """
+    if unit is None or not isinstance(value, str):
+        return parse_number(value)
+    parts = _number_parts(value)
+    if parts is None:
+        return None
+    d, power, mark = parts
+    if unit.kind == "percent":
+        if power:
+            raise ParseError("万/亿/千 in a % column", value=value,
+                             expected="a percentage such as 12% or 0.12")
+        if mark == "元":
+            raise ParseError("an amount in 元 in a % column", value=value,
+                             expected="a percentage such as 12% or 0.12")
+        return _finite(d.scaleb(-2 if mark == "%" else -3 if mark == "‰" else 0), value)
+    if mark in ("%", "‰"):
+        raise ParseError(f"a percentage in a column counted in {unit.text}", value=value,
+                         expected=f"a number in {unit.text}, e.g. 1,200 or 1.2万")
+    if mark == "元" and unit.kind == "money":
+        return _finite(d.scaleb(power - unit.power), value)
+    if power:
+        return _finite(d.scaleb(power - unit.power), value)
+    return _finite(d, value)
 
 
 def _why_not(core: str) -> str:
@@ -220,6 +328,27 @@ def parse_percent(value: object) -> float | None:
     if abs(x) > PERCENT_POINTS_ABOVE:
         return float(Decimal(repr(x)).scaleb(-2))
     return x
+
+
+# --- as Excel shows a number --------------------------------------------------------------
+EXCEL_DIGITS = 15  #: significant digits Excel keeps of a number
+
+
+def excel_value(x: float) -> float:
+    """``x`` as Excel holds it: rounded to 15 significant digits (0.1080000000000001 is 0.108)."""
+    x = float(x)
+    if not math.isfinite(x) or x == 0:
+        return x
+    return float(f"{x:.{EXCEL_DIGITS}g}")
+
+
+def excel_fixed(x: float, decimals: int) -> str:
+    """``x`` with ``decimals`` decimals as an Excel number format shows it: the 15-digit value
+    rounded half away from zero (0.12649999999999995 as 0.0% is 12.7%, not Python's 12.6%)."""
+    from decimal import ROUND_HALF_UP
+
+    d = Decimal(f"{float(x):.{EXCEL_DIGITS}g}").quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return f"{d:f}"
 
 
 # --- dates and periods ---------------------------------------------------------------------

@@ -27,10 +27,12 @@ import pandas as pd
 from . import model
 from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatError
 from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
-                      ParseError, parse_date, parse_number, parse_percent, parse_period)
-from .reading.package import Package, TableInfo, col_letter, open_package
+                      ParseError, Unit, parse_date, parse_in_unit, parse_number, parse_percent,
+                      parse_period, parse_unit)
 from ._pandas import block_arrays as _column_arrays
 from ._pandas import frame_from_arrays, settled
+from .reading.messages import say
+from .reading.package import Package, TableInfo, col_letter, open_package, parse_ref
 from .reading.validate import _records, validate
 
 
@@ -116,6 +118,7 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
     sink = _Problems(source)
     review = model.Review(source=source or None)
     langs: Counter = Counter()
+    units = None
     for spec in model.TABLES:
         info = package.table(spec.name)
         if info is None:
@@ -125,12 +128,20 @@ def read_tables(package, grids, *, source: str = "", check: bool = True
         read.date1904 = bool(getattr(package, "date1904", False))
         if spec is model.FACTS:
             read.numeric_names = _fact_columns_named_by_kpis(review)
+        if units is None and "KPIs" in review.tables:  # once, after the KPIs table is read
+            units = _kpi_units(review)
+        read.kpi_units, read.measure_units = units or ({}, {})
         df, layout = read.run()
         review.tables[spec.name] = df
         review.layouts[spec.name] = layout
+        if read.text_numbers:
+            review.text_numbers.setdefault(layout.sheet, {}).update(read.text_numbers)
+        if read.trimmed:
+            review.trimmed_keys.setdefault(layout.sheet, {}).update(read.trimmed)
         if spec is model.FACTS:
             review.dimensions, review.measures = read.dimensions, read.measures
     review.lang = "en" if langs["en"] > langs["zh"] else "zh"
+    _kpis_by_name(review)
     review.settings = _settings(review, sink)
     review.peer_ranks = _peer_ranks(package, grids)
     _link_fact_columns(review)
@@ -185,6 +196,10 @@ class _Grids:
                                           file=self.pkg.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
         return self._cache[sheet]
+
+    def merged(self, sheet: str) -> list[str]:
+        """Merged ranges of ``sheet`` ('A5:A6')."""
+        return self.pkg.merged_cells(sheet)
 
     def errors(self, sheet: str) -> dict[str, str]:
         """Excel error cells of ``sheet``: {'D4': '#DIV/0!'} (calamine returns them blank)."""
@@ -350,6 +365,15 @@ class _TableReader:
         self.measures: list[str] = []
         self.numeric_names: set[str] = set()  # normalized fact headers the KPIs use as numbers
         self.date1904 = False  # the workbook's date system, for serial numbers typed as dates
+        #: normalized KPI key or name -> its unit; normalized fact measure -> its KPI's unit
+        self.kpi_units: dict[str, Unit] = {}
+        self.measure_units: dict[str, Unit] = {}
+        #: worksheet cell -> number, for text cells of number columns read as numbers
+        self.text_numbers: dict[str, float] = {}
+        self.trimmed: dict[str, str] = {}  # key cell -> its text without surrounding spaces
+        self.header_units: dict[int, Unit] = {}
+        self.row_units = None
+        self._index = -1
 
     def _add(self, message, cell=None, value=None, expected=None, severity="error", group=None):
         self.sink.add(message, sheet=self.info.sheet, cell=cell, value=value, expected=expected,
@@ -415,11 +439,20 @@ class _TableReader:
             c.keep(keep)
         rows = tuple(np.arange(first, last + 1)[keep].tolist()) if n else ()
         self.rows, self.letters = rows, letters
+        self.header_units = {i: u for i in read if (u := _header_unit(headers[i])) is not None}
+        self.row_units = None
+        if rows and self.kpi_units and "kpi" in found and found["kpi"] in cols:
+            kcol = cols[found["kpi"]]
+            units = [self.kpi_units.get(model.normalize_header(t)) if t is not None else None
+                     for t in (_text(u) for u in kcol.uniques)]
+            if any(u is not None for u in units):
+                self.row_units = kcol.take(units)
         # -- conversion ---------------------------------------------------------------------
         # Most tables of a departmental workbook have no rows: their (empty) columns need no
         # parsing, only the right dtypes, and nothing in them can be a problem.
         data: dict[str, object] = {}
         for i, col in sorted(wanted.items()):
+            self._index = i
             data[col.key] = self._convert(col, cols[i], letters[i]) if rows else self._convert_empty(col)
         for i, name in extras:
             if name in data:
@@ -427,6 +460,7 @@ class _TableReader:
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
                           expected="unique column headers")
                 continue
+            self._index = i
             data[name] = self._extra(name, cols[i] if rows else _Column([]), letters[i])
         for c in spec.input_columns:  # absent optional columns exist, empty, with the right dtype
             if c.key not in data:
@@ -441,13 +475,46 @@ class _TableReader:
         layout = model.TableLayout(table=spec.name, sheet=info.sheet, ref=info.ref,
                                    header_row=header_row, first_row=first, last_row=last,
                                    columns=col_letters, headers=header_text, rows=rows)
+        merged = self._merged_cells(first, last, letters) if rows else {}
         for i, col in wanted.items() if rows else ():
             # A setting left blank keeps its default: a fresh template is not an error.
             if col.required and not (spec is model.SETTINGS and col.key == "value"):
-                self._report(cols[i].blank, lambda pos: None, letters[i],
+                blank = cols[i].blank
+                inside = np.array([f"{letters[i]}{r}" in merged for r in rows], dtype=bool)
+                self._report(blank & ~inside, lambda pos: None, letters[i],
                              f"the required '{col.header(self._lang())}' is empty in table '{spec.name}'",
                              f"a value for '{col.header(self._lang())}'", "required", with_value=False)
+                for pos in np.flatnonzero(blank & inside).tolist():
+                    cell = f"{letters[i]}{rows[pos]}"
+                    whole, top = merged[cell]
+                    self._add(say("required_merged", self._lang(), column=col.header(self._lang()),
+                                  first=top, cells=whole), cell=cell,
+                              expected=say("merged_expected", self._lang()))
         return df, layout
+
+    def _merged_cells(self, first: int, last: int, letters: list[str]) -> dict[str, tuple[str, str]]:
+        """Cells of the table's data rows inside merged ranges, other than a range's first cell:
+        cell -> (the range, its first cell); each range is reported once as a warning."""
+        merged_of = getattr(self.grids, "merged", None)
+        if merged_of is None:
+            return {}
+        out: dict[str, tuple[str, str]] = {}
+        lo, hi = self.info.first_col, self.info.last_col
+        for ref in merged_of(self.info.sheet):
+            try:
+                c1, r1, c2, r2 = parse_ref(ref)
+            except ValueError:
+                continue
+            if r2 < first or r1 > last or c2 < lo or c1 > hi:
+                continue
+            top = f"{_col_letter(c1)}{r1}"
+            self._add(say("merged", self._lang(), cells=ref, table=self.spec.name, first=top), cell=ref,
+                      expected=say("merged_expected", self._lang()), severity="warning")
+            for r in range(max(r1, first), min(r2, last) + 1):
+                for c in range(max(c1, lo), min(c2, hi) + 1):
+                    if (r, c) != (r1, c1):
+                        out[f"{_col_letter(c)}{r}"] = (ref, top)
+        return out
 
     # -- headers ---------------------------------------------------------------------------
     def _check_headers(self, found, unmatched, headers, letters, header_row) -> None:
@@ -530,9 +597,15 @@ class _TableReader:
         if kind in (model.NUMBER, model.PERCENT, model.INTEGER):
             parse = parse_percent if kind == model.PERCENT else parse_number
             vals, why = self._parse_uniques(col, parse)
-            self._flag(col, why, letter, name,
-                       PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED, "number")
-            return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+            expected = PERCENT_EXPECTED if kind == model.PERCENT else NUMBER_EXPECTED
+            typed = any(type(u) is str for u in col.uniques)  # numbers need no unit: they are in it
+            units = self._units(len(col.codes)) if typed and kind != model.PERCENT else None
+            if units is not None:
+                return self._in_units(col, vals, why, units, letter, name, expected)
+            self._flag(col, why, letter, name, expected, "number")
+            out = col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+            self._note_text_numbers(col, why, out, letter)
+            return out
         if kind == model.DATE:
             vals, why = self._parse_uniques(col, partial(parse_date, date1904=self.date1904))
             self._flag(col, why, letter, name, DATE_EXPECTED, "date")
@@ -543,6 +616,8 @@ class _TableReader:
         self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
                    "a value, not an Excel error", "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
+        if c.key in _KEY_COLUMNS.get(spec.name, ()):
+            self._note_trimmed(col, letter)
         if kind == model.CHOICE:
             keys = [None if t is None else model.choice_key(c, t) for t in texts]
             labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)
@@ -550,6 +625,58 @@ class _TableReader:
                              for t, k in zip(texts, keys)], letter, name, f"one of {labels}", "choice")
             return col.take(keys)
         return col.take(texts)
+
+    def _units(self, n: int) -> list | np.ndarray | None:
+        """The unit of each row of the column being read: its header's ('目标（元）') unless the
+        row's KPI counts in another kind of unit (a % KPI under an amount header), else the
+        row's KPI's; None when neither says."""
+        unit = self.header_units.get(self._index)
+        if unit is None:
+            return self.row_units
+        if self.row_units is None:
+            return [unit] * n
+        return [unit if k is None or k.kind == unit.kind else k for k in self.row_units]
+
+    def _in_units(self, col: _Column, vals: list, why: list, units, letter: str, name: str,
+                  expected: str) -> np.ndarray:
+        """Numbers of a column whose rows have units: typed text is read in its row's unit
+        (``numbers.parse_in_unit``); numbers are in the column's unit already."""
+        out = col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
+        why_rows = [why[c] if c >= 0 else None for c in col.codes.tolist()]
+        texts = [k for k, u in enumerate(col.uniques) if type(u) is str]
+        for pos in np.flatnonzero(np.isin(col.codes, texts)).tolist() if texts else ():
+            unit = units[pos]
+            if unit is None:
+                continue
+            try:
+                x = parse_in_unit(col.uniques[col.codes[pos]], unit)
+            except ParseError as exc:
+                out[pos], why_rows[pos] = np.nan, exc.detail
+                continue
+            out[pos], why_rows[pos] = (np.nan if x is None else x), None
+        mask = np.array([w is not None for w in why_rows], dtype=bool)
+        if mask.any():
+            self._report(mask, lambda pos: why_rows[pos], letter, name, expected, "number", col=col)
+        self._note_text_numbers(col, why_rows, out, letter, per_row=True)
+        return out
+
+    def _note_trimmed(self, col: _Column, letter: str) -> None:
+        """Remember key cells (units, KPI codes, task IDs) typed with spaces around them: the
+        engine reads them trimmed, Excel's formulas compare them as they are, so fill trims them."""
+        padded = [k for k, u in enumerate(col.uniques) if type(u) is str and u.strip() and u != u.strip()]
+        for pos in np.flatnonzero(np.isin(col.codes, padded)).tolist() if padded else ():
+            self.trimmed[f"{letter}{self.rows[pos]}"] = col.uniques[col.codes[pos]].strip()
+
+    def _note_text_numbers(self, col: _Column, why: list, values: np.ndarray, letter: str,
+                           per_row: bool = False) -> None:
+        """Remember the cells holding a number typed as text (``fill`` stores them as numbers)."""
+        texts = [k for k, u in enumerate(col.uniques) if type(u) is str and not _is_blank(u)]
+        if not texts or self.spec is model.FACTS:
+            return
+        for pos in np.flatnonzero(np.isin(col.codes, texts)).tolist():
+            bad = why[pos] if per_row else why[col.codes[pos]]
+            if bad is None and values[pos] == values[pos]:
+                self.text_numbers[f"{letter}{self.rows[pos]}"] = float(values[pos])
 
     def _convert_empty(self, c: model.Column) -> np.ndarray:
         """What ``_convert`` returns for a table without rows."""
@@ -572,8 +699,13 @@ class _TableReader:
         # at least one number. A column of text stays a dimension (validate names the KPI cell).
         if (filled and bad * 2 < filled) or (named and bad < filled) or (named and not filled):
             self.measures.append(name)
-            self._flag(col, why, letter, f"measure column '{name}' of table '{self.spec.name}' "
-                       "(text where a number belongs)", NUMBER_EXPECTED, "measure")
+            message = (f"measure column '{name}' of table '{self.spec.name}' (text where a number belongs)")
+            unit = self.header_units.get(self._index) or self.measure_units.get(
+                model.normalize_header(_BRACKETS.sub("", name)))
+            if unit is not None and any(type(u) is str for u in col.uniques):
+                return self._in_units(col, vals, why, [unit] * len(col.codes), letter, message,
+                                      NUMBER_EXPECTED)
+            self._flag(col, why, letter, message, NUMBER_EXPECTED, "measure")
             return col.take([np.nan if v is None else v for v in vals], dtype="float64", fill=np.nan)
         self.dimensions.append(name)
         return col.take([_text(u) for u in col.uniques])
@@ -727,6 +859,37 @@ def _settings(review: model.Review, sink: _Problems) -> dict[str, object]:
     return out
 
 
+#: columns whose cells are matched by the live formulas (fill trims spaces around them)
+_KEY_COLUMNS = {"Scorecard": ("unit", "kpi"), "Plan": ("task_id",), "Progress": ("task_id",)}
+_UNIT_IN_BRACKETS = re.compile(r"[（(\[【]\s*([^（()\[\]【】）]+?)\s*[）)\]】]\s*$")
+
+
+def _header_unit(header: object) -> Unit | None:
+    """The unit a header names in brackets at its end: '目标（万元）' → 万元, 'Target (%)' → %."""
+    m = _UNIT_IN_BRACKETS.search(str(header or ""))
+    return parse_unit(m.group(1)) if m else None
+
+
+def _kpi_units(review: model.Review) -> tuple[dict[str, Unit], dict[str, Unit]]:
+    """(KPI key or name → unit, fact measure → its KPI's unit), keys folded by normalize_header."""
+    kpis = review.tables.get("KPIs")
+    if kpis is None or "unit" not in kpis.columns or 0 in kpis.shape:
+        return {}, {}
+    by_kpi: dict[str, Unit] = {}
+    by_measure: dict[str, Unit] = {}
+    cols = [c for c in ("key", "name", "unit", "measure") if c in kpis.columns]
+    for row in _records(kpis, cols):
+        unit = parse_unit(row.get("unit"))
+        if unit is None:
+            continue
+        for part in ("key", "name"):
+            if isinstance(row.get(part), str):
+                by_kpi.setdefault(model.normalize_header(row[part]), unit)
+        if isinstance(row.get("measure"), str):
+            by_measure.setdefault(model.normalize_header(row["measure"]), unit)
+    return by_kpi, by_measure
+
+
 #: the KPIs columns that name fact columns (a missing one reads as None, as with row.get)
 _NAMING_COLUMNS = ("measure", "numerator", "denominator", "key", "aggregation")
 
@@ -744,6 +907,42 @@ def _fact_columns_named_by_kpis(review: model.Review) -> set[str]:
         if isinstance(row.get("key"), str) and row.get("aggregation") in (None, "sum", "average"):
             names.add(model.normalize_header(row["key"]))
     return names
+
+
+#: tables whose 'kpi' column names a KPI
+_KPI_COLUMN_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
+
+
+def _kpis_by_name(review: model.Review) -> None:
+    """A KPI may be named by its code or its name ('revenue' or '销售额') in every table: names
+    become codes in the frames (matching), the cells keep what was typed. The Scorecard's
+    spellings per KPI are kept for the live formulas (``Review.kpi_spellings``)."""
+    kpis = review.tables.get("KPIs")
+    if kpis is None or 0 in kpis.shape or "name" not in kpis.columns:
+        return
+    arrays = _column_arrays(kpis)  # the columns' arrays: cheaper than a Series each
+    key_list = (arrays["key"] if "key" in arrays else kpis["key"]).tolist()
+    keys = {k for k in key_list if isinstance(k, str)}
+    by_name = {n: k for k, n in zip(key_list, (arrays["name"] if "name" in arrays else kpis["name"]).tolist())
+               if isinstance(k, str) and isinstance(n, str) and n not in keys}
+    if not by_name:
+        return
+    for table in _KPI_COLUMN_TABLES:
+        df = review.tables.get(table)
+        if df is None or "kpi" not in df.columns or 0 in df.shape:
+            continue
+        column = _column_arrays(df).get("kpi")
+        typed = (column if column is not None else df["kpi"]).tolist()
+        if not any(isinstance(v, str) and v in by_name for v in typed):
+            continue
+        df["kpi"] = [by_name.get(v, v) if isinstance(v, str) else v for v in typed]
+        if table == "Scorecard":
+            for v in typed:
+                if isinstance(v, str):
+                    key = by_name.get(v, v)
+                    spellings = review.kpi_spellings.setdefault(key, ())
+                    if v not in spellings:
+                        review.kpi_spellings[key] = spellings + (v,)
 
 
 def _is_na(v: object) -> bool:

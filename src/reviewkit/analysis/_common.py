@@ -5,6 +5,8 @@ everywhere: they name the table, the column, the value found and what was expect
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -12,6 +14,7 @@ import pandas as pd
 
 from reviewkit._pandas import column_arrays, frame_from_arrays, inferred
 from reviewkit.errors import InputError
+from reviewkit.numbers import ParseError, parse_in_unit, parse_unit
 
 DIRECTIONS = ("higher", "lower", "range")
 AGGREGATIONS = ("sum", "average", "last", "ratio")
@@ -66,8 +69,12 @@ def text(value: object) -> str:
     return "" if is_blank(value) else str(value).strip()
 
 
-def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
-    """Coerce a column to float64, raising InputError naming the first bad value."""
+def to_float(series: pd.Series, table: str, column: str, units=None) -> pd.Series:
+    """Coerce a column to float64, raising InputError naming the first bad value.
+
+    Text is read as the workbook reads it (``numbers.parse_number``: '1,200', '1.2万', '15%',
+    '(500)'); with ``units`` (one ``numbers.Unit`` or None per row) in the row's unit, so
+    '1,200万' of a KPI counted in 万元 is 1,200 (``numbers.parse_in_unit``)."""
     if series.dtype.kind in "fiu":
         return series.astype("float64")
     values = series.tolist()
@@ -75,25 +82,79 @@ def to_float(series: pd.Series, table: str, column: str) -> pd.Series:
         # plain Python numbers and blanks (what the reader gives): nothing to parse or reject
         return pd.Series([np.nan if v is None else v for v in values], index=series.index,
                          dtype="float64", name=series.name)
-    cleaned = series.map(lambda v: np.nan if is_blank(v) else
-                         (str(v).replace(",", "").strip() if isinstance(v, str) else v))
-    out = pd.to_numeric(cleaned, errors="coerce")
-    bad = out.isna() & cleaned.notna()
-    if bad.any():
-        first = series[bad].iloc[0]
-        raise InputError(f"table '{table}' column '{column}' holds a non-numeric value",
-                         value=first, expected="a number or a blank cell")
-    if out.dtype == bool:
+    if series.dtype == bool or any(isinstance(v, (bool, np.bool_)) for v in values):
         raise InputError(f"table '{table}' column '{column}' holds booleans",
                          value=series.iloc[0], expected="numbers")
-    return out.astype("float64")
+    out = []
+    for i, v in enumerate(values):
+        if is_blank(v):
+            out.append(np.nan)
+            continue
+        try:
+            x = parse_in_unit(v, units[i] if units is not None else None)
+        except (ParseError, TypeError, ValueError):
+            raise InputError(f"table '{table}' column '{column}' holds a non-numeric value",
+                             value=v, expected="a number or a blank cell") from None
+        out.append(np.nan if x is None else x)
+    return pd.Series(out, index=series.index, dtype="float64", name=series.name)
 
 
-def float_values(series: pd.Series, table: str, column: str) -> np.ndarray:
-    """``to_float(series, table, column).to_numpy()``; plain numpy numbers skip the Series."""
+def float_values(series: pd.Series, table: str, column: str, units=None) -> np.ndarray:
+    """``to_float(series, table, column, units).to_numpy()``; plain numpy numbers skip the Series."""
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
         return series.to_numpy().astype("float64")
-    return to_float(series, table, column).to_numpy()
+    return to_float(series, table, column, units).to_numpy()
+
+
+# --- frames passed to the API: read as the workbook reads its tables ---------------------------
+#: per API table: the model's table and the canonical columns a header may be renamed to
+_API_TABLES = {"kpis": ("KPIs", None), "scorecard": ("Scorecard", None),
+               "facts": ("Facts", ("period",))}
+
+
+def api_frame(df: object, table: str) -> object:
+    """``df`` with its columns named as the workbook names them: any header or synonym the
+    workbook accepts ('目标', 'Target', 'plan'; 'kpi' for the KPI table's 'key'; 'date' or '月份'
+    for the facts' 'period') becomes the canonical key. The one input preparation every API
+    function passes through (``kpi_table``, ``scorecard_table`` / ``score_core``, the facts)."""
+    if not isinstance(df, pd.DataFrame) or not df.columns.is_unique:
+        return df
+    from reviewkit import model
+
+    name, only = _API_TABLES[table]
+    spec = model.TABLES_BY_NAME[name]
+    cols = list(df.columns)
+    wanted = [c.key for c in spec.input_columns] if only is None else list(only)
+    if all(k in cols for k in wanted) or not all(isinstance(c, str) for c in cols):
+        return df
+    found, _ = model.match_headers(spec, cols)
+    rename = {cols[i]: key for key, i in found.items()
+              if cols[i] != key and key not in cols and key in wanted}
+    if not rename and "key" not in cols and "kpi" in cols and table == "kpis":
+        rename = {"kpi": "key"}
+    return df.rename(columns=rename) if rename else df
+
+
+_CHOICE_LABELS: dict[str, dict[str, str]] = {}
+
+
+def choice(kind: str, value: str) -> str:
+    """A direction or aggregation as the workbook's drop-down shows it, in either language
+    ('越低越好', 'Lower is better', '求和', 'Sum'), as its key ('lower', 'sum'); other text is
+    returned unchanged (the caller checks it against the keys)."""
+    labels = _CHOICE_LABELS.get(kind)
+    if labels is None:
+        from reviewkit import model
+
+        labels = _CHOICE_LABELS[kind] = {model.normalize_header(x): ch.key
+                                         for ch in model.KPIS.column(kind).choices for x in (ch.zh, ch.en)}
+    return labels.get(model_fold(value), value) if isinstance(value, str) and value else value
+
+
+def model_fold(value: str) -> str:
+    from reviewkit.model import normalize_header
+
+    return normalize_header(value)
 
 
 def _truthy(value: object) -> bool:
@@ -104,6 +165,7 @@ def _truthy(value: object) -> bool:
 
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
+    kpis = api_frame(kpis, "kpis")
     require_frame(kpis, "kpis", ["key"])
     if kpis.columns.has_duplicates or not len(kpis):  # (no rows: pandas' own dtypes of nothing)
         return _kpi_table_frame(kpis)
@@ -127,8 +189,8 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
            for c, default in _KPI_DEFAULTS.items()}
     texts = {c: [text(v) for v in raw[c]] for c in _KPI_TEXTS}
     texts["name"] = [v if v else key for v, key in zip(texts["name"], key_list)]
-    texts["direction"] = [v.lower() or "higher" for v in texts["direction"]]
-    texts["aggregation"] = [v.lower() or "sum" for v in texts["aggregation"]]
+    texts["direction"] = [choice("direction", v).lower() or "higher" for v in texts["direction"]]
+    texts["aggregation"] = [choice("aggregation", v).lower() or "sum" for v in texts["aggregation"]]
     for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
         for key, v in zip(key_list, texts[col]):
             if v not in allowed:
@@ -211,6 +273,8 @@ def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     for col in _KPI_TEXTS:
         k[col] = k[col].map(text).astype(object)
     k["name"] = [n if n else key for n, key in zip(k["name"], k["key"])]
+    for col in ("direction", "aggregation"):
+        k[col] = k[col].map(lambda v, col=col: choice(col, v)).astype(object)
     k["direction"] = k["direction"].str.lower().replace("", "higher")
     k["aggregation"] = k["aggregation"].str.lower().replace("", "sum")
     for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
@@ -253,7 +317,7 @@ def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
         raise InputError("a KPI key needs the kpis table to look it up", value=kpi,
                          expected="kpis=<DataFrame> or a KPI row")
     table = kpis if kpis.index.name == "key" and "cap" in kpis.columns else kpi_table(kpis)
-    key = text(kpi)
+    key = kpi_keys([kpi], table)[0][0]  # its key or its name
     if key not in table.index:
         raise InputError("unknown KPI key", value=kpi,
                          expected="one of " + ", ".join(map(str, table.index[:20])))
@@ -262,12 +326,14 @@ def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
 
 def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the scorecard against the (validated) KPI table; numbers become float64."""
+    scorecard = api_frame(scorecard, "scorecard")
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
     s = scorecard.copy()
+    keys, row_units = kpi_keys(s["kpi"].tolist(), kpis)
     for col in SCORE_NUMBERS:
-        s[col] = to_float(s[col], "scorecard", col) if col in s.columns else np.nan
+        s[col] = to_float(s[col], "scorecard", col, row_units) if col in s.columns else np.nan
     s["unit"] = s["unit"].map(text).astype(object)
-    s["kpi"] = s["kpi"].map(text).astype(object)
+    s["kpi"] = pd.Series(keys, index=s.index, dtype=object)
     if (s["unit"] == "").any():
         raise InputError("table 'scorecard' has a row without a unit",
                          expected="a department, region or person in column 'unit'")
@@ -283,22 +349,39 @@ def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame
     return s.reset_index(drop=True)
 
 
+def kpi_keys(values: list, kpis: pd.DataFrame) -> tuple[list[str], list]:
+    """(the KPI key of each value, its KPI's unit): a KPI is named by its key or its name
+    ('revenue' or '销售额'); an unknown one stays as typed (the caller refuses it)."""
+    keys = [text(v) for v in values]
+    known = kpis.index
+    if "name" in kpis.columns and not all(k in known for k in keys):
+        names = {str(n): k for k, n in zip(known.tolist(), kpis["name"].tolist())
+                 if isinstance(n, str) and n not in known}
+        keys = [k if k in known else names.get(k, k) for k in keys]
+    units = None
+    if "unit" in kpis.columns:
+        unit_of = {k: parse_unit(u) for k, u in zip(known.tolist(), kpis["unit"].tolist())}
+        units = [unit_of.get(k) for k in keys]
+    return keys, units
+
+
 def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
     """``scorecard_table`` reduced to the columns the analysis reads: unit, kpi and the numbers.
 
     The same checks in the same order with the same messages, on plain lists: a scorecard
     has a few rows, and copying and converting it with pandas was most of the cost.
     """
+    scorecard = api_frame(scorecard, "scorecard")
     if not isinstance(scorecard, pd.DataFrame) or not scorecard.columns.is_unique:
         return scorecard_table(scorecard, kpis)
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
     n = len(scorecard)
+    keys, row_units = kpi_keys(scorecard["kpi"].tolist(), kpis)
     cols: dict[str, object] = {}
     for col in SCORE_NUMBERS:
-        cols[col] = float_values(scorecard[col], "scorecard", col) if col in scorecard.columns \
+        cols[col] = float_values(scorecard[col], "scorecard", col, row_units) if col in scorecard.columns \
             else np.full(n, np.nan)
     units = [text(v) for v in scorecard["unit"].tolist()]
-    keys = [text(v) for v in scorecard["kpi"].tolist()]
     if "" in units:
         raise InputError("table 'scorecard' has a row without a unit",
                          expected="a department, region or person in column 'unit'")
@@ -396,3 +479,45 @@ def safe_div(num: np.ndarray | pd.Series, den: np.ndarray | pd.Series,
     with np.errstate(all="ignore"):  # overflow of a huge quotient is a legitimate inf
         np.divide(num, den, out=out, where=ok)
     return out
+
+
+# --- total rows and unit spellings -----------------------------------------------------------
+_TOTAL_NAME = re.compile(r"(?:合计|小计|总计|总和|汇总|^(?:grand)?(?:sub)?total|total$|^sum$|^all$)")
+_NATIONAL = frozenset({"全国", "全国合计", "全公司", "公司整体", "national", "nationwide", "country"})
+_REGION_NAME = re.compile(r"(?:[东南西北中]部|^华[东南西北中]|^[东西]南|^[东西]北|大区|地区|区域|区|省|市|州|盟"
+                          r"|^(?:east|west|north|south|central)\b|\bregion$)")
+_UNIT_SUFFIX = re.compile(r"(?:大区|地区|区域|片区|区|分公司|事业部|region|area)$")
+
+
+def fold_name(value: object) -> str:
+    """A name folded for matching: full-width to half-width, case, all white space."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).lower()
+
+
+def is_total_name(name: object, others=()) -> bool:
+    """True for a total row's label: 合计 / 小计 / 总计 / Total / Subtotal …, or 全国 (national)
+    when the other units are regions (华东, 华北区, 广东省 …)."""
+    s = fold_name(name)
+    if not s:
+        return False
+    if _TOTAL_NAME.search(s):
+        return True
+    if s in _NATIONAL:
+        rest = [fold_name(o) for o in others if fold_name(o) != s]
+        return bool(rest) and all(_REGION_NAME.search(o) for o in rest)
+    return False
+
+
+def total_units(units) -> set:
+    """The units of ``units`` (any iterable of labels) that are total rows (``is_total_name``)."""
+    names = list(dict.fromkeys(units))
+    plain = {u for u in names if is_total_name(u)}
+    rest = [u for u in names if u not in plain]
+    return plain | {u for u in rest if is_total_name(u, rest)}
+
+
+def unit_stem(value: object) -> str:
+    """A unit name folded for spotting near-duplicates: 华东 / 华东区 / 华东大区 / ＨＱ → one stem."""
+    s = fold_name(value)
+    stem = _UNIT_SUFFIX.sub("", s)
+    return stem or s

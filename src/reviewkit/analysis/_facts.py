@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from reviewkit.errors import InputError
+from reviewkit.numbers import parse_unit
 
-from ._common import float_values, is_blank, require_frame, text
+from ._common import api_frame, float_values, is_blank, require_frame, text
 
 ALL_LABEL = "全部/All"
 OTHER_LABEL = "其他/Other"
@@ -171,16 +172,19 @@ def prepare(facts: pd.DataFrame, spec: ValueSpec, dims: list[str], base_year=Non
 
 def _prepare(facts, spec, dims, base_year, current_year, table: FactTable | None) -> Prepared:
     """``prepare``; with ``table`` (the FactTable of ``facts``) its converted columns are used."""
+    facts = api_frame(facts, "facts")
     check_facts(facts, spec, dims)
     years = years_of(facts) if table is None else table.years
     base, cur = resolve_years(years, base_year, current_year)
     masks = (years == base, years == cur)
 
     def split(col: str) -> tuple[np.ndarray, np.ndarray]:
+        # a KPI's measure is counted in the KPI's unit: '1.2万' of a 万元 KPI is 1.2
+        unit = parse_unit(spec.unit) if spec.kind == "sum" and col == spec.measure else None
         if table is not None:
-            v = table.values(col)
+            v = table.values(col, unit)
         else:
-            v = float_values(facts[col], "facts", col)
+            v = float_values(facts[col], "facts", col, None if unit is None else [unit] * len(facts))
             v = np.where(np.isnan(v), 0.0, v)
         return v[masks[0]], v[masks[1]]
 
@@ -275,7 +279,7 @@ class FactTable:
     """
 
     def __init__(self, facts: pd.DataFrame):
-        self.facts = facts
+        self.facts = facts = api_frame(facts, "facts")
         self.years = years_of(facts)
         self._values: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, pd.Index, np.ndarray]] = {}
@@ -292,12 +296,13 @@ class FactTable:
         """``prepare(facts, spec, dims)`` from the converted columns (same arrays, same codes)."""
         return _prepare(self.facts, spec, dims, None, None, self)
 
-    def values(self, col: str) -> np.ndarray:
-        """The column as float64 with NaN as 0, every row (InputError as ``to_float``)."""
-        v = self._values.get(col)
+    def values(self, col: str, unit=None) -> np.ndarray:
+        """The column as float64 with NaN as 0, every row (InputError as ``to_float``); text
+        read in ``unit`` (a ``numbers.Unit``) when given."""
+        v = self._values.get((col, unit))
         if v is None:
-            v = float_values(self.facts[col], "facts", col)
-            v = self._values[col] = np.where(np.isnan(v), 0.0, v)
+            v = float_values(self.facts[col], "facts", col, None if unit is None else [unit] * len(self.facts))
+            v = self._values[(col, unit)] = np.where(np.isnan(v), 0.0, v)
         return v
 
     def categories(self, d: str) -> tuple[np.ndarray, pd.Index, np.ndarray]:

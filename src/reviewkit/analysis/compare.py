@@ -107,7 +107,16 @@ def _beats(a, b, direction, low, high):
     dist_b = np.maximum(lo - b, 0) + np.maximum(b - hi, 0)
     res = np.where(direction == "higher", a > b, np.where(direction == "lower", a < b,
                                                           dist_a < dist_b))
-    return pd.arrays.BooleanArray(np.asarray(res, dtype=bool), np.isnan(a) | np.isnan(b))
+    return flags(res, np.isnan(a) | np.isnan(b))
+
+
+def flags(values, missing) -> np.ndarray | pd.arrays.BooleanArray:
+    """A yes/no result column: plain ``bool`` when every row has an answer, else pandas'
+    nullable ``boolean`` (``pd.NA`` where one is missing; ``.fillna(False)`` before ``astype(bool)``)."""
+    missing = np.asarray(missing, dtype=bool)
+    if not missing.any():
+        return np.asarray(values, dtype=bool)
+    return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), missing)
 
 
 def compare(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
@@ -190,8 +199,7 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
         da = np.maximum(lo - a, 0) + np.maximum(a - hi, 0)
         dl = np.maximum(lo - ly, 0) + np.maximum(ly - hi, 0)
         fav = np.where(direction == "range", da < dl, fav)
-    out["change_ly_favourable"] = pd.arrays.BooleanArray(np.asarray(fav, dtype=bool),
-                                                         np.isnan(a) | np.isnan(ly) | (a == ly))
+    out["change_ly_favourable"] = flags(fav, np.isnan(a) | np.isnan(ly) | (a == ly))
     out["change_prev"] = ly - yb
     out["change_prev_pct"] = safe_div(ly - yb, yb, positive_only=True)
     out["change_prev_pp"] = np.where(pp, (ly - yb) * 100, np.nan)

@@ -10,13 +10,13 @@ import functools
 import itertools
 import math
 
-import numpy as np
 import pandas as pd
 
 from reviewkit.errors import InputError
 
 from reviewkit.formulas import STATUS_LABELS
 
+from ..numbers import excel_fixed  # percentages shown as the cell beside them shows them
 from ._common import frame_of, is_blank, require_frame, text, text_array
 from ._facts import OTHER_LABEL
 
@@ -70,7 +70,7 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
     pct = is_percent if is_percent is not None else unit == "%"
     sg = _sign(v, signed)
     if pct:
-        return f"{sg}{abs(v) * 100:.{1 if digits is None else digits}f}%"
+        return f"{sg}{excel_fixed(abs(v) * 100, 1 if digits is None else digits)}%"
     money = _MONEY_YUAN.get(unit) or _MONEY_EN.get(unit)
     if money or unit in _COUNT_SCALE:
         base = abs(v) * (money or _COUNT_SCALE[unit])
@@ -106,7 +106,7 @@ def segment_label(segment, lang: str = "zh") -> str:
 
 def _pp(value: float, lang: str) -> str:
     s = _sign(value, True)
-    return f"{s}{abs(value):.1f}" + ("个百分点" if lang == "zh" else " pp")
+    return f"{s}{excel_fixed(abs(value), 1)}" + ("个百分点" if lang == "zh" else " pp")
 
 
 #: a driver's share of the change is shown only between these bounds (same sign as the change,
@@ -255,9 +255,9 @@ def _achievement(ach: float, status: str) -> str:
     """An achievement in percent with one decimal, or more when one would show a missed target
     as 100.0% (99.96% is "99.96", not "100.0", next to 预警)."""
     digits = 1
-    while status in ("amber", "red") and ach < 1 and digits < 4 and round(ach * 100, digits) >= 100:
+    while status in ("amber", "red") and ach < 1 and digits < 4 and float(excel_fixed(ach * 100, digits)) >= 100:
         digits += 1
-    return f"{ach * 100:.{digits}f}"
+    return excel_fixed(ach * 100, digits)  # rounded as the cell beside it shows it
 
 
 def _telling_digits(r, unit, lang, pct) -> int | None:
@@ -403,7 +403,7 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         elif has_actual and not is_blank(pp):
             parts.append(yoy + _pp(pp, lang))
         elif not is_blank(r.change_ly_pct):
-            parts.append(yoy + f"{_sign(r.change_ly_pct, True)}{abs(r.change_ly_pct) * 100:.1f}%")
+            parts.append(yoy + f"{_sign(r.change_ly_pct, True)}{excel_fixed(abs(r.change_ly_pct) * 100, 1)}%")
         rk = ranks.get((r.unit, r.kpi))
         if rk is not None and not is_blank(rk[0]):
             rank_no, change = int(rk[0]), rk[1]

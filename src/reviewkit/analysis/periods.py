@@ -8,7 +8,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import is_blank, require_frame, resolve_kpi, safe_div, text, to_float
+from ._common import api_frame, is_blank, require_frame, resolve_kpi, safe_div, text, to_float
 from ._facts import period_spans, value_spec
 
 FREQS = {"M": "M", "Q": "Q", "Y": "Y"}
@@ -23,6 +23,7 @@ _MONTH_DAY = re.compile(r"^\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 def _period_table(facts: pd.DataFrame, kpi, kpis):
     row = resolve_kpi(kpi, kpis)
     spec = value_spec(row)
+    facts = api_frame(facts, "facts")
     require_frame(facts, "facts", ["period"] + spec.columns)
     if facts.empty:
         raise InputError("table 'facts' is empty: no periods to show",

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 
 from .._pandas import inferred
-from ._common import TEXT, frame_of, kpi_table, text_array
+from ..numbers import excel_value
+from ._common import TEXT, frame_of, kpi_table, text_array, total_units
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -15,9 +16,16 @@ COLUMNS = ["unit", "kpi", "name", "value", "value_ly", "score", "score_ly", "ran
            "rank_change", "n_units", "n_units_ly"]
 
 
+def _as_excel(values: np.ndarray) -> np.ndarray:
+    """``values`` as Excel compares them: at 15 significant digits (``numbers.excel_value``), so
+    0.108 and 0.1080000000000001 tie in the engine as in the spreadsheet's rank formulas."""
+    return np.array([excel_value(v) for v in values.tolist()], dtype="float64")
+
+
 def _min_rank(key: pd.Series, groups: pd.Series) -> pd.Series:
-    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA."""
-    values = key.to_numpy(dtype="float64")
+    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA.
+    Values equal at 15 significant digits tie."""
+    values = _as_excel(key.to_numpy(dtype="float64"))
     codes, _ = pd.factorize(groups, sort=False)
     out = np.zeros(len(values), dtype="int64")
     na = np.isnan(values) | (codes < 0)
@@ -40,6 +48,7 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
     (positive = moved up). Overall rows (``kpi == OVERALL``) rank the weighted mean
     achievement (weights from ``kpis``, over the KPIs a unit has); last year's overall score
     measures last year's actuals against this year's targets, the only targets we have.
+    Total rows (合计 / 小计 / Total …, ``_common.is_total_name``) are left out.
     """
     k = kpi_table(kpis)
     c = compare(scorecard, kpis, lower_rule=lower_rule, cap=cap)
@@ -48,6 +57,7 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
 
 def _min_ranks(keys: list[float], groups: list) -> list:
     """``_min_rank`` on plain lists: ranks (None for NaN) by key descending within groups."""
+    keys = [excel_value(k) for k in keys]
     members: dict = {}
     for key, g in zip(keys, groups):
         if key == key:
@@ -68,6 +78,9 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     The rows are few (units x KPIs), so ranks, counts and the overall scores are computed on
     plain lists and the result is one DataFrame (pandas' per-call overhead dominated).
     """
+    totals = total_units(c["unit"].tolist()) if not c.empty else ()
+    if totals:  # 合计 / 小计 / Total rows are not peers: they are left out of every rank
+        c = c[~c["unit"].isin(list(totals))].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
     if not c["kpi"].dtype == object or not c["unit"].dtype == object:

@@ -173,6 +173,7 @@ def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = 
                        totals_rows=t.totals_rows, columns=tuple(TableColumnInfo(h, False) for h in t.headers),
                        part="") for t in tables]
     pkg = _BookPackage(source, sheets, infos, date1904)
+    # the reader's one loop over this book (units, KPI names, text numbers and all)
     return reader.read_tables(pkg, _BookGrids(tables), source=source)
 
 

@@ -30,12 +30,19 @@ _FALSE_FLAGS = {"", "否", "n", "no", "0", "false", "×", "x", "不是", "非"}
 
 
 def text(value: object) -> str:
-    """Plain stripped text (NFKC-folded, so full-width digits become ASCII); blanks become ''."""
+    """Plain stripped text, kept as typed (task names and IDs come back as the user wrote
+    them: 行业沙龙（华中、西南） keeps its full-width brackets); blanks become ''."""
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return str(value).strip()
+
+
+def folded(value: object) -> str:
+    """``text`` folded for reading numbers and flags (full-width digits, ％ and letters become
+    ASCII); never for display."""
+    return unicodedata.normalize("NFKC", text(value))
 
 
 def texts(values) -> list[str]:
@@ -65,7 +72,7 @@ def is_measurable(value: object) -> bool:
     Arabic digits (full-width ones too) count, and so does a Chinese numeral followed by a
     counter or unit ("三个平台上线"); "尽快完成" or "明显提升" do not.
     """
-    s = text(value)
+    s = folded(value)
     if isinstance(value, (pd.Timestamp, np.datetime64)) or hasattr(value, "year"):
         return True
     return bool(_DIGIT.search(s) or _CN_NUMBER.search(s))
@@ -75,7 +82,7 @@ def is_flag(value: object) -> bool:
     """A yes/no cell (milestone?): anything but blank, 否, N, No, 0, False counts as yes."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    return text(value).lower() not in _FALSE_FLAGS
+    return folded(value).lower() not in _FALSE_FLAGS
 
 
 def column(df: pd.DataFrame, name: str, default: object = None) -> pd.Series:
@@ -154,7 +161,7 @@ def to_numbers(df: pd.DataFrame, name: str, table: str, *, key: str | None = Non
         x = np.nan
         if not isinstance(v, (bool, np.bool_)):
             try:
-                x = float(text(v).replace(",", "")) if isinstance(v, str) else float(v)
+                x = float(folded(v).replace(",", "")) if isinstance(v, str) else float(v)
             except (TypeError, ValueError):
                 x = np.nan
         if not np.isfinite(x):
@@ -167,9 +174,9 @@ def to_numbers(df: pd.DataFrame, name: str, table: str, *, key: str | None = Non
 def to_fraction(df: pd.DataFrame, name: str, table: str, *, key: str | None = None) -> pd.Series:
     """A percent column as a fraction in [0, 1] (60% is 0.6); '60%' text is accepted."""
     src = column(df, name)
-    fixed = src.map(lambda v: (float(text(v)[:-1].replace(",", "")) / 100
-                               if isinstance(v, str) and text(v).endswith("%") and
-                               _is_float(text(v)[:-1]) else v))
+    fixed = src.map(lambda v: (float(folded(v)[:-1].replace(",", "")) / 100
+                               if isinstance(v, str) and folded(v).endswith("%") and
+                               _is_float(folded(v)[:-1]) else v))
     tmp = df.assign(**{name: fixed}) if name in df.columns else df
     out = to_numbers(tmp, name, table, key=key)
     bad = np.flatnonzero(((out < 0) | (out > 1)).to_numpy())

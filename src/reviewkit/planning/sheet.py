@@ -18,7 +18,7 @@ static colour. Layout (rows are 1-based):
 
 Conditional formats on the grid, first match wins: done (dark), bar (light), today column, campaign
 band, non-working column (grey). Only functions Excel 2016 and LibreOffice 7.4 both have are used:
-INDEX, MATCH, IF, AND, OR, ISNUMBER, ISNA, IFERROR, ROUND, MIN, MAX, SUMPRODUCT, COUNTIFS, LOOKUP,
+INDEX, MATCH, IF, AND, OR, ISNUMBER, ISNA, IFERROR, ROUND, MIN, MAX, SUMPRODUCT, LOOKUP,
 DATE, YEAR, MONTH, NETWORKDAYS, TODAY.
 """
 from __future__ import annotations
@@ -204,15 +204,18 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
             tail = '&""' if text_ else ""
             return (f'IF({value}="","",{value}{tail})', cached, style)
 
+        # IDs match as the engine matches them: as text, exactly (no COUNTIFS wildcards: '*',
+        # '?' and '~' are ordinary characters of an ID; fill trims spaces around IDs)
+        same_id = f'(({g_id}&"")=($A{r}&""))' if g_id else None
         specs = {
-            "A": (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n}))', task["task_id"], None),
+            "A": (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n})&"")', task["task_id"], None),  # IDs are text
             "B": pull(p_task, task["task"], None, True),
             "C": pull(p_owner, task["owner"], None, True),
             "D": pull(p_start, task["start"], date_fmt),
             "E": pull(p_end, task["end"], date_fmt),
         }
         if g_pct:
-            specs["F"] = (f'IF($A{r}="","",IFERROR(SUMPRODUCT(MAX(({g_id}=$A{r})*{g_pct})),0))',
+            specs["F"] = (f'IF($A{r}="","",IFERROR(SUMPRODUCT(MAX({same_id}*{g_pct})),0))',
                           float(task["pct_complete"]), CellStyle(num_format="0%", align="center"))
         else:
             specs["F"] = ('IF($A{r}="","",0)'.format(r=r), 0.0, CellStyle(num_format="0%", align="center"))
@@ -229,8 +232,8 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
             col = num_to_col(first_col + j)
             conds = []
             if g_pdate:
-                conds.append(f'COUNTIFS({g_id},$A{r},{g_pdate},">="&{col}${START_ROW},'
-                             f'{g_pdate},"<="&{col}${END_ROW})>0')
+                conds.append(f'SUMPRODUCT({same_id}*ISNUMBER({g_pdate})*({g_pdate}>={col}${START_ROW})'
+                             f'*({g_pdate}<={col}${END_ROW}))>0')
             if p_ms:
                 flag = f"INDEX({p_ms},{n})"
                 words = ",".join(_q(w) for w in _NOT_MILESTONE)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import column, is_blank, is_flag, require_frame, text, to_dates, to_fraction, to_timestamp
+from ._common import column, folded, is_blank, is_flag, require_frame, text, to_dates, to_fraction, to_timestamp
 from .messages import say
 
 FREQS = ("D", "W", "M")
@@ -45,7 +45,7 @@ def networkdays(start, end, holidays: Iterable | None = ()) -> int:
 
 
 def is_holiday_kind(kind: object) -> bool:
-    return text(kind).lower() in HOLIDAY_KINDS
+    return folded(kind).lower() in HOLIDAY_KINDS
 
 
 def holiday_dates(campaigns: pd.DataFrame | None, holidays: Iterable | None = ()) -> list[pd.Timestamp]:

@@ -101,6 +101,8 @@ class Package:
     _checked: set = field(default_factory=set, repr=False, compare=False)
     #: sheet parts inflated by the DTD check, kept for error_cells (taken on first use)
     _inflated: dict = field(default_factory=dict, repr=False, compare=False)
+    #: sheet -> its merged ranges ('A5:A6'), noted when error_cells reads the part
+    _merged: dict = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, name: str) -> TableInfo | None:
         """The table named ``name`` (Excel names are case-insensitive)."""
@@ -125,6 +127,8 @@ class Package:
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
                 raise WorkbookFormatError(f"part {part!r} is damaged ({exc})", file=self.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
+        self._merged[sheet] = ([m.decode() for m in _MERGE_CELL.findall(raw)]
+                               if b"mergeCell" in raw else [])
         if b't="e"' not in raw:
             return {}
         found: dict[str, str] = {}
@@ -134,6 +138,16 @@ class Package:
             if ref:
                 found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
         return found
+
+
+    def merged_cells(self, sheet: str) -> list[str]:
+        """The merged ranges of ``sheet`` ('A5:A6'), read with ``error_cells``."""
+        if sheet not in self._merged:
+            self.error_cells(sheet)
+        return self._merged.get(sheet, [])
+
+
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+\d+:[A-Z]+\d+)"')
 
 
 def parse_ref(ref: str) -> tuple[int, int, int, int]:

@@ -17,7 +17,10 @@ from pandas.api.extensions import ExtensionDtype
 from .. import model
 from .._pandas import block_arrays as _column_arrays
 from .._pandas import box_native
+from ..analysis._common import total_units, unit_stem
 from ..errors import Problem
+from ..numbers import parse_unit
+from .messages import say
 
 _KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
 
@@ -148,6 +151,8 @@ def validate(review: model.Review) -> list[Problem]:
     _kpi_references(ck)
     _kpi_definitions(ck)
     _scorecard(ck)
+    _scorecard_structure(ck)
+    _scorecard_scales(ck)
     _dates_in_order(ck)
     _progress_tasks(ck)
     _causes(ck)
@@ -329,6 +334,155 @@ def _scorecard(ck: _Checker) -> None:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
                    value=0, expected="a non-zero target (or leave it blank)", severity="warning")
+
+
+def _kpi_info(review: model.Review) -> dict[str, dict]:
+    """KPI key -> {name, unit (numbers.Unit or None), direction} from the KPIs table."""
+    kpis = _frame(review, "KPIs")
+    if kpis is None:
+        return {}
+    cols = [c for c in ("key", "name", "unit", "direction") if c in kpis.columns]
+    return {str(r["key"]): {"name": r.get("name") if not _blank(r.get("name")) else r["key"],
+                            "unit": parse_unit(r.get("unit")), "unit_text": r.get("unit"),
+                            "direction": r.get("direction")}
+            for r in _records(kpis, cols) if not _blank(r.get("key"))}
+
+
+def _scorecard_structure(ck: _Checker) -> None:
+    """The Scorecard a reviewer would question: no actual or target column, no rows, total rows,
+    near-duplicate unit names, rows without a target."""
+    layout = ck.review.layouts.get("Scorecard")
+    if layout is None:
+        return
+    lang = ck.lang
+    spec = model.SCORECARD
+    for key, why in (("actual", "missing_actual_why"), ("target", "missing_target_why")):
+        if key not in layout.columns:
+            col = spec.column(key)
+            first, last = _ref_cols(layout.ref)
+            ck.problems.append(Problem(
+                ck.file, layout.sheet, f"{first}{layout.header_row}:{last}{layout.header_row}",
+                say("missing_measure_column", lang, table=spec.name, column=col.header(lang), why=say(why, lang)),
+                None, say("missing_column_expected", lang, zh=col.zh, en=col.en)))
+    sc = _frame(ck.review, "Scorecard")
+    if sc is None:
+        cells, message = empty_table_hint(layout, lang)
+        ck.problems.append(Problem(ck.file, layout.sheet, cells, message, None,
+                                   say("empty_table_expected", lang), "warning"))
+        return
+    if "unit" not in sc.columns:
+        return
+    units = ck.tolist("Scorecard", sc, "unit")
+    totals = total_units(u for u in units if not _blank(u))
+    reported: set = set()
+    for pos, u in enumerate(units):
+        if u in totals and u not in reported:
+            reported.add(u)
+            ck.add("Scorecard", "unit", pos, say("total_row", lang, unit=u), value=u,
+                   expected=say("total_row_expected", lang), severity="warning")
+    first_of: dict[str, tuple[int, str]] = {}
+    seen_spelling: set = set()
+    for pos, u in enumerate(units):
+        if _blank(u) or u in totals:
+            continue
+        stem = unit_stem(u)
+        if stem not in first_of:
+            first_of[stem] = (pos, u)
+            seen_spelling.add(u)
+            continue
+        pos0, u0 = first_of[stem]
+        if u == u0 or u in seen_spelling:
+            continue
+        seen_spelling.add(u)
+        _, cell0 = ck.where("Scorecard", "unit", pos0)
+        ck.add("Scorecard", "unit", pos, say("near_duplicate", lang, name=u, other=u0, other_cell=cell0,
+                                             why=say("near_duplicate_why", lang)),
+               value=u, expected=say("near_duplicate_expected", lang, other=u0), severity="warning")
+    if "target" in sc.columns and "kpi" in sc.columns:
+        info = _kpi_info(ck.review)
+        for pos, (u, k, t) in enumerate(zip(units, ck.tolist("Scorecard", sc, "kpi"),
+                                            ck.tolist("Scorecard", sc, "target"))):
+            kp = info.get(str(k))
+            if kp is None or kp["direction"] == "range" or u in totals or not _blank(t):
+                continue
+            ck.add("Scorecard", "target", pos, say("missing_target", lang, unit=u, name=kp["name"]),
+                   expected=say("missing_target_expected", lang), severity="warning")
+
+
+def empty_table_hint(layout: model.TableLayout, lang: str) -> tuple[str, str]:
+    """(the input cells, "计分卡 has no rows: type targets and actuals in A5:I9") for a table
+    without rows: where to type."""
+    spec = model.TABLES_BY_NAME[layout.table]
+    inputs = [layout.columns[c.key] for c in spec.input_columns if c.key in layout.columns]
+    end = max(layout.last_row, layout.first_row)
+    cells = (f"{min(inputs, key=_col_key)}{layout.first_row}:{max(inputs, key=_col_key)}{end}"
+             if inputs else layout.ref)
+    return cells, say("empty_table", lang, sheet=layout.sheet, cells=cells)
+
+
+def _col_key(letters: str) -> tuple[int, str]:
+    return len(letters), letters
+
+
+def _ref_cols(ref: str) -> tuple[str, str]:
+    import re
+
+    found = re.findall(r"([A-Z]+)\d+", ref.upper())
+    return (found[0], found[-1]) if found else ("A", "A")
+
+
+#: the scorecard columns a row's scale is judged on (the benchmarks may differ by far)
+_OWN_ROW = ("target", "actual", "last_year", "year_before")
+
+
+def _scorecard_scales(ck: _Checker) -> None:
+    """Units as numbers: a bare number above 150% in a % KPI is a question, and a value 100× or
+    more away from every other value of its row (target, actual, last year) is a warning."""
+    sc = _frame(ck.review, "Scorecard")
+    if sc is None or "kpi" not in sc.columns:
+        return
+    info = _kpi_info(ck.review)
+    lang = ck.lang
+    cols = [c for c in _SCALE_COLUMNS if c in sc.columns]
+    percent_mixed = _percent_kpis(ck.review, ck)
+    units = ck.tolist("Scorecard", sc, "unit") if "unit" in sc.columns else [None] * len(sc)
+    for pos, row in enumerate(ck.records("Scorecard", sc, ["kpi", *cols])):
+        kp = info.get(str(row["kpi"]))
+        if kp is None:
+            continue
+        vals = {c: float(v) for c in cols if (v := row[c]) is not None and v == v and v != 0}
+        unit = kp["unit"]
+        if unit is not None and unit.kind == "percent":
+            big = [c for c, v in vals.items() if abs(v) > 1.5]
+            mixed = str(row["kpi"]) in percent_mixed and len(big) < len(vals)
+            for c in big[1:] if mixed else big:  # _scorecard names the first of a mixed row
+                v = vals[c]
+                shown = f"{v:g}"
+                ck.add("Scorecard", c, pos,
+                       say("percent_bare", lang, name=kp["name"], column=ck.header("Scorecard", c),
+                           value=shown, value_pct=f"{v:.0%}", fraction=f"{v / 100:g}"),
+                       value=row[c], expected=say("percent_bare_expected", lang), severity="warning")
+            continue
+        own = {c: v for c, v in vals.items() if c in _OWN_ROW}
+        if len(own) < 2:
+            continue
+        far = [c for c, v in own.items()
+               if all(max(abs(v) / abs(o), abs(o) / abs(v)) >= 100 for c2, o in own.items() if c2 != c)]
+        if len(far) == len(own):  # two values: the actual is the one to check
+            far = ["actual"] if "actual" in far else far[-1:]
+        for c in far:
+            others = "、".join(f"{ck.header('Scorecard', o)} {_fmt(own[o])}" for o in own if o != c) \
+                if lang == "zh" else ", ".join(f"{ck.header('Scorecard', o)} {_fmt(own[o])}" for o in own if o != c)
+            unit_text = kp["unit_text"] if not _blank(kp["unit_text"]) else say("no_unit", lang)
+            ck.add("Scorecard", c, pos,
+                   say("scale_outlier", lang, unit=units[pos], name=kp["name"], column=ck.header("Scorecard", c),
+                       value=_fmt(own[c]), others=others, kpi_unit=unit_text),
+                   value=row[c], expected=say("scale_outlier_expected", lang, kpi_unit=unit_text),
+                   severity="warning")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 and float(x).is_integer() else f"{x:,.4g}"
 
 
 def _dates_in_order(ck: _Checker) -> None:
