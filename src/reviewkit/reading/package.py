@@ -21,6 +21,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
+from ..ooxml._xml import excel_unescape
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_MEMBERS = 10_000
@@ -37,7 +38,6 @@ REL_TABLE = NS_REL + "/table"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
 _ERROR_REF = re.compile(rb'\br="([A-Z]+\d+)"')
@@ -468,8 +468,7 @@ def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
         for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
             formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
             name = tc.get("name", "")
-            if "_x" in name:  # _x000a_ = "\n"
-                name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+            name = excel_unescape(name)  # _x000a_ = "\n"
             cols.append(TableColumnInfo(name, formula))
         found = _remember(key, (
             root.get("displayName") or root.get("name") or "", ref.replace("$", ""), c1, c2, r1, r2,
