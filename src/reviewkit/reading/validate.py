@@ -17,6 +17,7 @@ from pandas.core.dtypes.cast import maybe_box_native
 
 from .. import model
 from ..errors import Problem
+from ..ooxml import numfmt
 
 _KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
 
@@ -262,7 +263,7 @@ def _kpi_references(ck: _Checker) -> None:
 
 #: the KPIs columns _kpi_definitions reads (a missing one reads as None, as with row.get)
 _DEFINITION_COLUMNS = ("key", "aggregation", "direction", "numerator", "denominator", "measure",
-                       "range_low", "range_high", "green", "amber", "weight")
+                       "range_low", "range_high", "green", "amber", "weight", "number_format")
 
 
 def _kpi_definitions(ck: _Checker) -> None:
@@ -308,6 +309,12 @@ def _kpi_definitions(ck: _Checker) -> None:
         if not _blank(weight) and weight < 0:
             ck.add("KPIs", "weight", pos, f"KPI '{key}' has a negative weight", value=weight,
                    expected="a weight of 0 or more")
+        fmt = row.get("number_format")
+        if not _blank(fmt):
+            why = numfmt.problem(str(fmt).strip())
+            if why:  # fill would write it into styles.xml and the charts, and Excel would repair them
+                ck.add("KPIs", "number_format", pos, f"KPI '{key}' has a number format Excel cannot use: {why}",
+                       value=fmt, expected=numfmt.EXPECTED)
 
 
 _SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
