@@ -25,8 +25,9 @@ import pandas as pd
 
 from . import model
 from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatError
-from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
+from .numbers import (DATE_EXPECTED, MAX_FIGURE, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
+from .ooxml.cells import MAX_TEXT
 from .reading.package import Package, TableInfo, col_letter, open_package
 from .reading.validate import _column_arrays, _records, validate
 
@@ -484,7 +485,7 @@ class _TableReader:
         """(converted, refusal detail or None) per distinct value."""
         out, why = [], []
         for u in col.uniques:
-            if type(u) is float and parse is parse_number:
+            if type(u) is float and parse is parse_number and -MAX_FIGURE <= u <= MAX_FIGURE:  # not inf/NaN
                 out.append(u)
                 why.append(None)
                 continue
@@ -528,6 +529,10 @@ class _TableReader:
         self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
                    "a value, not an Excel error", "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
+        if any(t is not None and len(t) > MAX_TEXT for t in texts):  # a hand-made file; fill could not write it
+            self._flag(col, [f"the text is {len(t):,} characters long" if t is not None and len(t) > MAX_TEXT
+                             else None for t in texts], letter, name,
+                       f"at most {MAX_TEXT:,} characters (Excel's cell limit)", "length")
         if kind == model.CHOICE:
             keys = [None if t is None else model.choice_key(c, t) for t in texts]
             labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)

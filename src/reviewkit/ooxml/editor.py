@@ -362,7 +362,11 @@ class WorkbookEditor:
             self._insert_sheet_entry(name, rid, position)
         drawing_rid = "rId1" if spec.charts else None
         vml_rid = ("rId2" if spec.charts else "rId1") if spec.buttons else None
-        rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904, vml_rid)
+        try:
+            rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904, vml_rid)
+        except InputError as exc:  # a value no cell can hold: say where
+            raise InputError(exc.detail, file=str(self.path), sheet=name, cell=exc.cell, value=exc.value,
+                             expected=exc.expected) from None
         pkg.set(part, rendered.sheet_xml, CT_WORKSHEET)
         sheet_rels = pkg.rels(part)
         sheet_rels.clear()

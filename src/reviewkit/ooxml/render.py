@@ -66,7 +66,10 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         row = rows.get(r)
         if row is None:
             row = rows[r] = {}
-        row[col] = _cell_text(name, s, value, c.formula, style, date1904)
+        try:
+            row[col] = _cell_text(name, s, value, c.formula, style, date1904)
+        except InputError as exc:  # the caller adds file and sheet
+            raise InputError(exc.detail, cell=name, value=exc.value, expected=exc.expected) from None
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
     page = spec.page_setup
     sheet_pr = ""

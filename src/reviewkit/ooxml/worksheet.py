@@ -75,7 +75,11 @@ class WorksheetEditor:
         if write.style is not None and not isinstance(write.style, CellStyle):
             raise InputError("style must be a CellStyle", sheet=self.name, cell=ref, value=type(write.style).__name__)
         # render once now so a bad value fails at the call that passed it, not at save
-        cell_xml(ref, write, None)
+        try:
+            cell_xml(ref, write, None)
+        except InputError as exc:
+            raise InputError(exc.detail, file=self._book.path, sheet=self.name, cell=ref, value=exc.value,
+                             expected=exc.expected) from None
         self._writes.setdefault(row, {})[col] = write
 
     def write(self, ref: str, value: object, style: CellStyle | None = None) -> None:

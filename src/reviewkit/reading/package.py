@@ -23,6 +23,8 @@ from lxml import etree
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
 from ..ooxml._xml import excel_unescape
 
+MAX_ROWS = 1_048_576  # Excel's sheet size
+MAX_COLS = 16_384
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_MEMBERS = 10_000
 MAX_TOTAL_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
@@ -464,6 +466,14 @@ def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
         except ValueError:
             raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
                        "a range such as B4:F20") from None
+        if not (1 <= c1 <= c2 <= MAX_COLS and 1 <= r1 <= r2 <= MAX_ROWS):
+            table = root.get("displayName") or root.get("name") or part
+            raise WorkbookFormatError(
+                f"table '{table}' has the range {ref!r}, which "
+                + ("is reversed" if c1 > c2 or r1 > r2 else "goes past the sheet's last row or column"),
+                file=pkg.path, sheet=sheet, value=ref,
+                expected=f"a range from top-left to bottom-right within A1:XFD{MAX_ROWS} such as B4:F20 "
+                         "(Excel: Table Design > Resize Table)")
         cols = []
         for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
             formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None

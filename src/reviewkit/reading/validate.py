@@ -317,6 +317,9 @@ def _kpi_definitions(ck: _Checker) -> None:
                        value=fmt, expected=numfmt.EXPECTED)
 
 
+#: the smallest non-zero comparison base: figures are at most 10^15 (numbers.MAX_FIGURE), so a
+#: ratio to a base this size stays far from float overflow even as a percentage
+MIN_BASE = 1e-12
 _SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
                   "industry_top")
 
@@ -360,6 +363,13 @@ def _scorecard(ck: _Checker) -> None:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
                    value=0, expected="a non-zero target (or leave it blank)", severity="warning")
+    for col in cols:  # every comparison base divides something: a tiny one overflows the ratio
+        for pos, v in enumerate(ck.tolist("Scorecard", sc, col)):
+            if not _blank(v) and v != 0 and abs(v) < MIN_BASE:
+                ck.add("Scorecard", col, pos,
+                       f"{ck.header('Scorecard', col)} is too close to 0 to compare with "
+                       f"(a ratio to it would overflow)", value=v,
+                       expected=f"0, blank or a number of at least {MIN_BASE:g} in size")
 
 
 def _dates_in_order(ck: _Checker) -> None:
