@@ -28,7 +28,7 @@ from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatErro
 from .numbers import (DATE_EXPECTED, MAX_FIGURE, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, parse_date, parse_number, parse_percent, parse_period)
 from .ooxml.cells import MAX_TEXT
-from .reading.package import Package, TableInfo, col_letter, open_package
+from .reading.package import MISSING_STRING, Package, TableInfo, col_letter, open_package
 from .reading.validate import _column_arrays, _records, validate
 
 try:  # what pd.DataFrame runs on an object column (see _settled)
@@ -526,8 +526,9 @@ class _TableReader:
             return col.take(stamps, dtype="datetime64[ns]", fill=np.datetime64("NaT"))
         texts = [_text(u) for u in col.uniques]
         errs = [u if isinstance(u, str) and u in self.error_values else None for u in col.uniques]
-        self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
-                   "a value, not an Excel error", "error")
+        self._flag(col, [None if not e else "the cell refers to a shared string that does not exist"
+                         if e.startswith(MISSING_STRING) else "the cell holds an Excel error" for e in errs],
+                   letter, name, "a value, not an Excel error", "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
         if any(t is not None and len(t) > MAX_TEXT for t in texts):  # a hand-made file; fill could not write it
             self._flag(col, [f"the text is {len(t):,} characters long" if t is not None and len(t) > MAX_TEXT

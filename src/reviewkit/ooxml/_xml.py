@@ -56,8 +56,21 @@ def check_no_dtd(data: bytes, file: str, part: str, root_at: int | None = None) 
     if root_at is None:
         root_at = _first_element_start(data)
     if _DTD_RE.search(data, 0, root_at + 9 if root_at >= 0 else len(data)):
-        raise UnsafeWorkbookError(f"part {part} declares a DTD or XML entities", file=file,
+        raise UnsafeWorkbookError(f"part {part!r} declares a DTD/entities, which workbooks never need", file=file,
                                   expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")
+
+
+#: how far a part is read to find its root element behind leading comments (check_prolog)
+PROLOG_SCAN = 64 * 1024
+
+
+def read_prolog(fh) -> bytes:
+    """The start of a part from the open stream ``fh``: 4 KB, or up to ``PROLOG_SCAN`` bytes when
+    a long comment hides the root element (a DTD may follow it)."""
+    head = fh.read(4096)
+    if len(head) == 4096 and _first_element_start(head) < 0:
+        head += fh.read(PROLOG_SCAN - 4096)
+    return head
 
 
 def _first_element_start(data: bytes) -> int:

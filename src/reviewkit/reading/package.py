@@ -21,15 +21,12 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
+from ..ooxml import _xml
 from ..ooxml._xml import excel_unescape
+from ..ooxml.package import XML_SUFFIXES, check_entries, check_file_size
 
 MAX_ROWS = 1_048_576  # Excel's sheet size
 MAX_COLS = 16_384
-MAX_FILE_BYTES = 512 * 1024 * 1024
-MAX_MEMBERS = 10_000
-MAX_TOTAL_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
-MAX_RATIO = 250  # uncompressed / compressed, checked for members above RATIO_MIN_BYTES
-RATIO_MIN_BYTES = 1024 * 1024
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -44,6 +41,9 @@ _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
 _ERROR_REF = re.compile(rb'\br="([A-Z]+\d+)"')
 _ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_BAD_STRING_CELL = re.compile(rb'<c\b([^>]*?\bt="s"[^>]*)>\s*<v>\s*(-[^<]*)</v>')
+#: what error_cells gives for a cell pointing at a shared string that does not exist
+MISSING_STRING = "no such shared string:"
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's local file header layout
 #: parts up to this size are inflated whole for the DTD check (one call instead of a stream)
 _WHOLE_PART_MAX = 16 * 1024
@@ -127,14 +127,18 @@ class Package:
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
                 raise WorkbookFormatError(f"part {part!r} is damaged ({exc})", file=self.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
-        if b't="e"' not in raw:
-            return {}
         found: dict[str, str] = {}
-        for m in _ERROR_CELL.finditer(raw):
-            ref = _ERROR_REF.search(m.group(1))
-            val = _ERROR_VALUE.search(m.group(2))
-            if ref:
-                found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+        if b't="e"' in raw:
+            for m in _ERROR_CELL.finditer(raw):
+                ref = _ERROR_REF.search(m.group(1))
+                val = _ERROR_VALUE.search(m.group(2))
+                if ref:
+                    found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+        if b"<v>-" in raw and b't="s"' in raw:  # calamine reads shared string -1 as string 0
+            for m in _BAD_STRING_CELL.finditer(raw):
+                ref = _ERROR_REF.search(m.group(1))
+                if ref:
+                    found[ref.group(1).decode()] = f"{MISSING_STRING} {m.group(2).decode()}"
         return found
 
 
@@ -186,9 +190,7 @@ def open_package(path: str | Path) -> Package:
                    "not a workbook", f"the workbook itself, {path.name[2:]!r}")
     if size == 0:
         raise _fmt(path, "the file is empty (0 bytes)", "an .xlsx/.xlsm saved by Excel")
-    if size > MAX_FILE_BYTES:
-        raise _fmt(path, f"the file is too large ({size} bytes)",
-                   f"at most {MAX_FILE_BYTES} bytes", unsafe=True)
+    check_file_size(size, str(path))
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -217,7 +219,7 @@ def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
     that parses it (the cell reader parses sheets and shared strings itself)."""
     table_sheets = {pkg.sheet_parts.get(t.sheet) for t in pkg.tables}
     for info in infos:
-        if not info.filename.endswith((".xml", ".rels", ".vml")):
+        if not info.filename.lower().endswith(XML_SUFFIXES):
             continue
         if info in pkg._checked:  # read whole by read_xml, which checked the same head
             continue
@@ -225,21 +227,19 @@ def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
         if info.file_size <= _WHOLE_PART_MAX or info.filename in table_sheets:
             whole = _inflate(pkg.data, info)
         if whole is not None:
-            head = whole[:4096]
+            head = whole
             if info.filename in table_sheets:
                 pkg._inflated[info.filename] = whole  # error_cells reads it next
         else:
             try:
                 with pkg.zip.open(info) as fh:
-                    head = fh.read(4096)
+                    head = _xml.read_prolog(fh)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
                 sheet = next((n for n, part in pkg.sheet_parts.items() if part == info.filename), None)
                 raise WorkbookFormatError(f"part {info.filename!r} cannot be read: it is damaged ({exc})",
                                           file=pkg.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise _fmt(pkg.path, f"part {info.filename!r} declares a DTD/entities, which workbooks "
-                       "never need", "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+        _xml.check_no_dtd(head, str(pkg.path), info.filename)  # the editor's check (fill)
 
 
 #: small deflated members already inflated and checked, keyed on (size, CRC, compressed bytes):
@@ -335,24 +335,8 @@ def _what_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
 
 
 def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_MEMBERS:
-        raise _fmt(path, f"the package has {len(infos)} parts", f"at most {MAX_MEMBERS}", unsafe=True)
-    total = 0
-    for i in infos:
-        name = i.filename
-        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name or ":" in name:
-            raise _fmt(path, f"the package holds a part with an unsafe name {name!r}",
-                       "part names inside the workbook package", unsafe=True)
-        if i.flag_bits & 0x1:
-            raise _fmt(path, "the package has encrypted zip entries",
-                       "an unencrypted .xlsx", unsafe=True)
-        total += i.file_size
-        if i.file_size > RATIO_MIN_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise _fmt(path, f"part {name!r} expands {i.file_size // max(i.compress_size, 1)}x "
-                       "(a zip bomb?)", f"a compression ratio below {MAX_RATIO}", unsafe=True)
-    if total > MAX_TOTAL_UNCOMPRESSED:
-        raise _fmt(path, f"the package expands to {total} bytes (a zip bomb?)",
-                   f"at most {MAX_TOTAL_UNCOMPRESSED} bytes uncompressed", unsafe=True)
+    """The zip directory check and limits the editor behind ``fill`` and ``safety`` apply too."""
+    check_entries(infos, str(path))
 
 
 def read_xml(pkg: Package, part: str):
@@ -369,9 +353,7 @@ def _xml_bytes(pkg: Package, part: str) -> bytes:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise _fmt(pkg.path, f"part {part!r} cannot be decompressed ({exc})",
                    "an undamaged .xlsx; save it again in Excel") from None
-    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
-        raise _fmt(pkg.path, f"part {part!r} declares a DTD/entities, which workbooks never need",
-                   "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+    _xml.check_no_dtd(raw, str(pkg.path), part)
     pkg._checked.add(pkg.zip.NameToInfo[part])  # head checked: _refuse_dtds need not read it again
     return raw
 
