@@ -173,3 +173,15 @@ def test_random_unit_names_go_through_split_fill_rollup(tmp_path_factory, units)
     cal, opx = _units_read_back(company)
     assert {expected_text(u) for u in units} <= cal
     assert _plain_for_openpyxl(units) <= opx
+
+
+def test_a_sheet_name_cannot_hold_control_characters(blank_book, tmp_path):
+    """Sheet names live in an attribute with no _xHHHH_ escape: refused, not written."""
+    from reviewkit.errors import InputError
+    from reviewkit.ooxml import SheetSpec, WorkbookEditor
+    path = tmp_path / "s.xlsx"
+    path.write_bytes(blank_book.read_bytes())
+    with WorkbookEditor.open(path) as ed:
+        for name in ("North\x01west", "x\ud800"):
+            with pytest.raises(InputError, match="invalid sheet name"):
+                ed.replace_sheet(name, SheetSpec(cells=[]))

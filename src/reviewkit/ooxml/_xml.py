@@ -342,8 +342,10 @@ def excel_text(text: str, attribute: bool = False) -> str:
     for a value written into an XML attribute, where tab and line feed are escaped as well.
     The result still needs ``esc`` for ``& < > "``. Ordinary text is returned unchanged.
     """
+    if "_x" not in text and text.isprintable():  # everything escaped is non-printable or "_x…"
+        return text
     pattern = _EXCEL_ESCAPE_ATTR if attribute else _EXCEL_ESCAPE
-    if pattern.search(text) is None:
+    if pattern.search(text) is None:  # e.g. a line feed in element text, "_x" not before 4 hex digits
         return text
     return pattern.sub(_escape_one, text)
 

@@ -28,7 +28,9 @@ WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtectio
                   "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
                   "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
                   "fileRecoveryPr", "webPublishObjects", "extLst")
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+#: what Excel refuses in a sheet name, and what no XML attribute can hold (control characters,
+#: lone surrogates: a sheet name has no _xHHHH_ escape, so such a name is refused, not escaped)
+_BAD_SHEET_CHARS = re.compile("[\\[\\]:*?/\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 RT_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 RT_TABLE = _xml.RT + "table"
 CT_MACRO_ENABLED = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
@@ -519,4 +521,5 @@ def _check_sheet_name(name: str) -> None:
     if not isinstance(name, str) or not 1 <= len(name) <= 31 or _BAD_SHEET_CHARS.search(name) \
             or name.startswith("'") or name.endswith("'") or name.lower() == "history":
         raise InputError("invalid sheet name", value=name,
-                         expected="1-31 characters, none of [ ] : * ? / \\, not starting or ending with '")
+                         expected="1-31 characters, none of [ ] : * ? / \\ or control characters, "
+                                  "not starting or ending with '")
