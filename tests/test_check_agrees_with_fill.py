@@ -97,3 +97,8 @@ def test_one_set_of_limits(book, tmp_path):
     _both_refuse(path, "expands suspiciously", "xl/media/image1.png")
     with pytest.raises(ReviewkitError, match="expands suspiciously"):
         check_package(path)
+
+
+def test_no_content_types_part(book, tmp_path):
+    path = _write(tmp_path / "noct.xlsx", [(n, d) for n, d in _entries(book) if n != "[Content_Types].xml"])
+    _both_refuse(path, "[Content_Types].xml is missing")

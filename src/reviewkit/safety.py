@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafeWorkbookError, WorkbookFormatError
-from .ooxml.package import (DEFAULT_LIMITS, XML_SUFFIXES, Limits, check_entries, check_file_size, check_size,
-                            local_payload)
+from .ooxml.package import (DEFAULT_LIMITS, XML_SUFFIXES, Limits, check_content_types, check_entries,
+                            check_file_size, check_size, local_payload)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -129,10 +129,7 @@ def _inspect(zf: zipfile.ZipFile, path: Path, limits: Limits, data: bytes | None
     name = str(path)
     infos = zf.infolist()
     check_entries(infos, name, limits)
-    seen = {info.filename.lower() for info in infos}
-    if "[content_types].xml" not in seen:
-        raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
-                                  expected="an Office Open XML package (.xlsx/.xlsm)")
+    check_content_types([info.filename for info in infos], name)
     total = 0
     budget = _KEEP_BUDGET
     external: list[str] = []

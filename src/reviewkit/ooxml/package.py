@@ -94,6 +94,13 @@ def check_file_size(size: int, file: str, limits: Limits = DEFAULT_LIMITS) -> No
                                   expected=f"at most {limits.max_file_bytes:,} bytes")
 
 
+def check_content_types(names, file: str) -> None:
+    """Refuse a package without ``[Content_Types].xml`` (``names``: its part names)."""
+    if not any(n.lower() == "[content_types].xml" for n in names):
+        raise WorkbookFormatError("[Content_Types].xml is missing", file=file,
+                                  expected="an Office Open XML package (.xlsx/.xlsm)")
+
+
 def check_entries(infos: list[zipfile.ZipInfo], file: str, limits: Limits = DEFAULT_LIMITS) -> None:
     """The one check of a package's zip directory, before any part is inflated: entry count,
     duplicate names (also ones differing only in case, which OPC treats as the same part),
@@ -264,9 +271,7 @@ class Package:
             if off + 30 + n + m + info.compress_size > len(self._data):
                 raise WorkbookFormatError(f"zip entry {fn} is truncated", file=name,
                                           expected="a complete .xlsx/.xlsm; re-save or re-download it")
-        if "[Content_Types].xml" not in self._infos:
-            raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
-                                      expected="an Office Open XML package")
+        check_content_types(self._infos, name)
 
     # -- parts ---------------------------------------------------------------------------
     def resolve_name(self, name: str) -> str | None:

@@ -23,7 +23,7 @@ from lxml import etree
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
 from ..ooxml import _xml
 from ..ooxml._xml import excel_unescape
-from ..ooxml.package import XML_SUFFIXES, check_entries, check_file_size
+from ..ooxml.package import XML_SUFFIXES, check_content_types, check_entries, check_file_size
 
 MAX_ROWS = 1_048_576  # Excel's sheet size
 MAX_COLS = 16_384
@@ -208,6 +208,7 @@ def open_package(path: str | Path) -> Package:
         kind = _what_zip(zf, names)
         raise _fmt(path, f"a zip file but not an Excel workbook ({kind})",
                    "an .xlsx/.xlsm saved by Excel, WPS or LibreOffice")
+    check_content_types(names, str(path))  # as the editor behind fill does
     pkg = Package(path=path, data=data, zip=zf)
     _load_tables(pkg)  # workbook.xml, rels and table parts are parsed by read_xml, DTDs refused
     _refuse_dtds(pkg, infos)
