@@ -102,3 +102,30 @@ def test_one_set_of_limits(book, tmp_path):
 def test_no_content_types_part(book, tmp_path):
     path = _write(tmp_path / "noct.xlsx", [(n, d) for n, d in _entries(book) if n != "[Content_Types].xml"])
     _both_refuse(path, "[Content_Types].xml is missing")
+
+
+def _fill_refuses(path: Path) -> ReviewkitError | None:
+    try:
+        fill_workbook(path)
+    except ReviewkitError as exc:
+        return exc
+    return None
+
+
+def _agreement_cases():
+    from test_check_bad_inputs import CASES
+    return [c for c in CASES if c.id not in ("missing file", "directory", "excel lock file")]
+
+
+@pytest.mark.parametrize("case", _agreement_cases(), ids=lambda c: c.id)
+def test_check_reports_an_error_exactly_when_fill_refuses(case, tmp_path):
+    """One validation path: every bad input of test_check_bad_inputs is an error in check
+    exactly when fill refuses it (warnings fill goes on with), with the same first line."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = case.build(folder)
+    errors = [p for p in check_files([path]) if p.severity == "error"]
+    refused = _fill_refuses(path)
+    assert bool(errors) == (refused is not None), (errors[:1], refused)
+    if refused is not None:
+        assert errors[0].message.split(" (")[0] in str(refused), (str(errors[0]), str(refused))
