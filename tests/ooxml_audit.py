@@ -130,7 +130,7 @@ def audit(path: Path, only: set[str] | None = None) -> list[str]:
         sheet_ids.update(s.get("sheetId") for s in wb.iter(f"{{{MAIN}}}sheet"))
         for s in wb.iter(f"{{{MAIN}}}sheet"):
             part = _target(wb_part, rels.get(s.get(f"{{{R}}}id"), ""))
-            sheet = tree(part) if part in parts and (only is None or part in only or True) else None
+            sheet = tree(part) if part in parts else None  # read even when only its tables are audited
             if sheet is None or sheet.tag != f"{{{MAIN}}}worksheet":
                 continue
             audit_sheet = only is None or part in only

@@ -2,8 +2,6 @@
 is well-formed and passes what Excel checks before repairing a file (issue 14)."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
