@@ -48,6 +48,7 @@ from .errors import InputError, ReviewkitError, translate
 from .files import write_file
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
+from .ooxml import numfmt
 from .ooxml.cellref import num_to_col, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
@@ -377,9 +378,7 @@ def _q(sheet: str) -> str:
 
 
 def _signed(fmt: str) -> str:
-    if ";" in fmt:
-        return fmt
-    return f"+{fmt};-{fmt};{fmt}"
+    return numfmt.signed(fmt)
 
 
 def _kpi_format(kpi: pd.Series) -> str:
@@ -1099,7 +1098,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                    Series(f"F{vstart}:F{vend}", _t("bad", lang), BAD_FONT)],
                                   categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
                                   anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                                  y_num_format=gfmt.split(";")[0].replace("+", "")))
+                                  y_num_format=numfmt.first_unsigned(gfmt)))
             g.skip(CHART_ROWS + 1)
         # 2. bridge of the level-1 contributions, the drill-down path and the headroom
         if not tree:
@@ -1137,7 +1136,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                                             Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
                               categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
                               anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                              y_num_format=bfmt.split(";")[0]))
+                              y_num_format=numfmt.sections(bfmt)[0]))
         g.skip(CHART_ROWS + 1)
         _section(g, _t("tree", lang), ncols)
         g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)

@@ -60,6 +60,10 @@ __all__ = ["ParseError", "parse_number", "parse_percent", "parse_date", "parse_p
            "PERCENT_EXPECTED", "Unit", "parse_unit", "parse_in_unit", "excel_value", "excel_fixed"]
 
 NUMBER_EXPECTED = "a number such as 1200, 1,200, 1.2万, 12% or (500)"
+#: the largest figure a review holds (1,000万亿 = 10^15): beyond it sums, ratios and their
+#: percentages would overflow to infinity, and Excel keeps only 15 significant digits anyway
+MAX_FIGURE = 1e15
+_TOO_LARGE = "the number is too large for a review figure (more than 10^15 = 1,000万亿)"
 PERCENT_EXPECTED = "a percentage such as 90%, 0.9 or 90"
 DATE_EXPECTED = "a date such as 2025-03-15, 2025/3/15 or 2025年3月15日"
 PERIOD_EXPECTED = "a period such as 2025-03, 2025Q3, 2025 or a date like 2025-03-15"
@@ -123,6 +127,8 @@ def parse_number(value: object) -> float | None:
             return None
         if math.isinf(f):
             raise ParseError("an infinite number", value=value, expected=NUMBER_EXPECTED)
+        if not -MAX_FIGURE <= f <= MAX_FIGURE:
+            raise ParseError(_TOO_LARGE, value=value, expected=NUMBER_EXPECTED)
         return f
     if isinstance(value, str):
         return _parse_number_text(value)
@@ -159,6 +165,8 @@ def _finite(d: Decimal, text: str) -> float:
     f = float(d)
     if math.isinf(f):
         raise ParseError("the number is too large", value=text, expected=NUMBER_EXPECTED)
+    if not -MAX_FIGURE <= f <= MAX_FIGURE:
+        raise ParseError(_TOO_LARGE, value=text, expected=NUMBER_EXPECTED)
     return f
 
 

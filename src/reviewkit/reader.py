@@ -26,13 +26,14 @@ import pandas as pd
 
 from . import model
 from .errors import Problem, ReviewkitError, ValidationError, WorkbookFormatError
-from .numbers import (DATE_EXPECTED, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
+from .numbers import (DATE_EXPECTED, MAX_FIGURE, NUMBER_EXPECTED, PERCENT_EXPECTED, PERIOD_EXPECTED,
                       ParseError, Unit, parse_date, parse_in_unit, parse_number, parse_percent,
                       parse_period, parse_unit)
 from ._pandas import block_arrays as _column_arrays
 from ._pandas import frame_from_arrays, settled
+from .ooxml.cells import MAX_TEXT
 from .reading.messages import say
-from .reading.package import Package, TableInfo, col_letter, open_package, parse_ref
+from .reading.package import MISSING_STRING, Package, TableInfo, col_letter, open_package, parse_ref
 from .reading.validate import _records, validate
 
 
@@ -566,7 +567,7 @@ class _TableReader:
         """(converted, refusal detail or None) per distinct value."""
         out, why = [], []
         for u in col.uniques:
-            if type(u) is float and parse is parse_number:
+            if type(u) is float and parse is parse_number and -MAX_FIGURE <= u <= MAX_FIGURE:  # not inf/NaN
                 out.append(u)
                 why.append(None)
                 continue
@@ -613,11 +614,16 @@ class _TableReader:
             return col.take(stamps, dtype="datetime64[ns]", fill=np.datetime64("NaT"))
         texts = [_text(u) for u in col.uniques]
         errs = [u if isinstance(u, str) and u in self.error_values else None for u in col.uniques]
-        self._flag(col, ["the cell holds an Excel error" if e else None for e in errs], letter, name,
-                   "a value, not an Excel error", "error")
+        self._flag(col, [None if not e else "the cell refers to a shared string that does not exist"
+                         if e.startswith(MISSING_STRING) else "the cell holds an Excel error" for e in errs],
+                   letter, name, "a value, not an Excel error", "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
         if c.key in _KEY_COLUMNS.get(spec.name, ()):
             self._note_trimmed(col, letter)
+        if any(t is not None and len(t) > MAX_TEXT for t in texts):  # a hand-made file; fill could not write it
+            self._flag(col, [f"the text is {len(t):,} characters long" if t is not None and len(t) > MAX_TEXT
+                             else None for t in texts], letter, name,
+                       f"at most {MAX_TEXT:,} characters (Excel's cell limit)", "length")
         if kind == model.CHOICE:
             keys = [None if t is None else model.choice_key(c, t) for t in texts]
             labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)

@@ -42,6 +42,7 @@ import pandas as pd
 from . import model
 from .errors import InputError, ReviewkitError
 from .files import check_target
+from .ooxml._xml import excel_unescape
 from .safety import check_package
 
 STATUS_SHEET = ("汇总状态", "Rollup status")
@@ -179,8 +180,8 @@ def custom_properties(path: str | os.PathLike) -> dict[str, str]:
     out = {}
     for prop in root:
         name = prop.get("name")
-        if name and len(prop):
-            out[name] = (prop[0].text or "")
+        if name and len(prop):  # text as written by CustomProperties.set (excel_text), decoded alike
+            out[name] = excel_unescape(prop[0].text or "")
     return out
 
 

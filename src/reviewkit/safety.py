@@ -21,28 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnsafeWorkbookError, WorkbookFormatError
-from .ooxml.package import check_entry, local_payload
+from .ooxml.package import (DEFAULT_LIMITS, XML_SUFFIXES, Limits, check_content_types, check_entries,
+                            check_file_size, check_size, local_payload)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one departmental workbook may contain before it is refused.
-
-    A departmental review is a few hundred KB; the defaults leave a wide margin (a 100,000-row
-    fact sheet is ~30 MB of XML) while refusing the classic zip bombs (42.zip expands 4.5 PB,
-    ratio > 10^6; a single deflate stream cannot exceed a ratio of ~1032).
-    """
-
-    max_entries: int = 10_000
-    max_part_uncompressed: int = 512 * 1024**2
-    max_total_uncompressed: int = 1024**3
-    max_ratio: float = 200.0  # uncompressed/compressed, for parts larger than ratio_floor
-    ratio_floor: int = 4 * 1024**2
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -63,7 +45,7 @@ _DOCTYPE_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"),
 _UTF8_MARKERS = _DOCTYPE_MARKERS[:2]
 _IN_MEMORY = 64 * 1024**2  # larger files are streamed from disk
 _OVERLAP = max(len(m) for m in _DOCTYPE_MARKERS)
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_XML_SUFFIXES = XML_SUFFIXES
 _EXTERNAL_TARGET = re.compile(rb'Target="([^"]*)"[^>]*TargetMode="External"|'
                               rb'TargetMode="External"[^>]*Target="([^"]*)"')
 
@@ -120,6 +102,7 @@ def _check(path: str | os.PathLike, limits: Limits | None, keep: bool) -> Checke
     if not head.startswith(b"PK"):
         raise WorkbookFormatError("not a zip package", file=name, value=head,
                                   expected="an .xlsx/.xlsm (a zip starting with 'PK')")
+    check_file_size(path.stat().st_size, name, limits)
     try:
         data = _source(path)
         zf = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
@@ -145,28 +128,8 @@ def _inspect(zf: zipfile.ZipFile, path: Path, limits: Limits, data: bytes | None
     XML parts inflated whole are put in ``parts`` (when given), up to ``_KEEP_BUDGET`` bytes."""
     name = str(path)
     infos = zf.infolist()
-    if len(infos) > limits.max_entries:
-        raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
-                                  expected=f"at most {limits.max_entries}")
-    seen: set[str] = set()
-    declared = 0
-    for info in infos:
-        fn = info.filename
-        low = fn.lower()
-        if low in seen:
-            raise UnsafeWorkbookError("duplicate part names in the zip", file=name, value=fn,
-                                      expected="each part stored once")
-        seen.add(low)
-        check_entry(info, name)
-        _check_size(name, fn, info.file_size, info.compress_size, limits)
-        declared += info.file_size
-        if declared > limits.max_total_uncompressed:
-            raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
-                                      file=name, value=declared,
-                                      expected=f"at most {limits.max_total_uncompressed} bytes")
-    if "[content_types].xml" not in seen:
-        raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
-                                  expected="an Office Open XML package (.xlsx/.xlsm)")
+    check_entries(infos, name, limits)
+    check_content_types([info.filename for info in infos], name)
     total = 0
     budget = _KEEP_BUDGET
     external: list[str] = []
@@ -209,7 +172,7 @@ def _check_streamed(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limit
     kept = bytearray()
     for chunk in _stream(zf, info, name, limits):
         size += len(chunk)
-        _check_size(name, fn, size, info.compress_size, limits)
+        check_size(name, fn, size, info.compress_size, limits)
         if total + size > limits.max_total_uncompressed:
             raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
                                       file=name, value=total + size,
@@ -320,14 +283,7 @@ def _first_marker(window: bytes) -> bytes | None:
     return None
 
 
-def _check_size(name: str, part: str, size: int, compressed: int, limits: Limits) -> None:
-    if size > limits.max_part_uncompressed:
-        raise UnsafeWorkbookError(f"part {part} is too large when uncompressed (possible zip bomb)", file=name,
-                                  value=size, expected=f"at most {limits.max_part_uncompressed} bytes")
-    if size > limits.ratio_floor and size > limits.max_ratio * max(compressed, 1):
-        raise UnsafeWorkbookError(f"part {part} expands suspiciously (possible zip bomb)", file=name,
-                                  value=f"{compressed} -> {size}+ bytes",
-                                  expected=f"a compression ratio below {limits.max_ratio:g}")
+
 
 
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: Limits, chunk: int = 1 << 16):

@@ -36,6 +36,7 @@ from .errors import InputError, MissingDependencyError, ReviewkitError
 from .files import check_target, write_file
 from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
+from .ooxml._xml import storable_text
 
 #: document created/modified date written into every workbook (deterministic output)
 FIXED_DATE = dt.datetime(2025, 1, 1, 0, 0, 0)
@@ -404,7 +405,7 @@ def _write_table(ws, fmts: _Formats, spec: model.TableSpec, df: pd.DataFrame, la
 
     ws.add_table(HEADER_ROW, 0, last_row, last_col, {
         "name": spec.name, "style": "Table Style Light 1",
-        "columns": [{"header": h, "header_format": fmts.header(col is not None and col.computed)}
+        "columns": [{"header": storable_text(h), "header_format": fmts.header(col is not None and col.computed)}
                     for h, (_, col) in zip(headers, cols)],
     })
 
@@ -461,6 +462,9 @@ def _write_fast(ws, j: int, series: pd.Series | None, n_rows: int, fmt, varies: 
         return True
     values = series.tolist()
     if all(type(v) is str for v in values):
+        joined = "".join(values)
+        if storable_text(joined) is not joined:  # one search for the column, not one per cell
+            values = [storable_text(v) for v in values]
         for i, v in enumerate(values):
             if v.strip():
                 ws.write_string(first + i, j, v, fmt)
@@ -489,7 +493,7 @@ def _write_value(ws, row: int, col_idx: int, value: object, fmt, kind: str | Non
     if when is not None:
         ws.write_datetime(row, col_idx, when, fmt)
         return
-    ws.write_string(row, col_idx, str(value), fmt)
+    ws.write_string(row, col_idx, storable_text(str(value)), fmt)
 
 
 def _add_validations(ws, spec: model.TableSpec, cols, lang: str, last_row: int, lists: dict[str, str]) -> None:
@@ -555,7 +559,7 @@ def _write_guide(ws, fmts: _Formats, lang: str, company: str, year: object, fact
     for j, width in enumerate(GUIDE_WIDTHS):
         ws.set_column(j, j, width)
 
-    ws.write_string(0, 0, _title(company, year, lang), title)
+    ws.write_string(0, 0, storable_text(_title(company, year, lang)), title)
     ws.write_string(1, 0, _t("subtitle", lang), fmts.get(italic=True, font_color="#595959"))
     row = 3
     ws.merge_range(row, 0, row, 4, _t("steps", lang), section)

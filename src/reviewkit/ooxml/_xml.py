@@ -56,8 +56,21 @@ def check_no_dtd(data: bytes, file: str, part: str, root_at: int | None = None) 
     if root_at is None:
         root_at = _first_element_start(data)
     if _DTD_RE.search(data, 0, root_at + 9 if root_at >= 0 else len(data)):
-        raise UnsafeWorkbookError(f"part {part} declares a DTD or XML entities", file=file,
+        raise UnsafeWorkbookError(f"part {part!r} declares a DTD/entities, which workbooks never need", file=file,
                                   expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")
+
+
+#: how far a part is read to find its root element behind leading comments (check_prolog)
+PROLOG_SCAN = 64 * 1024
+
+
+def read_prolog(fh) -> bytes:
+    """The start of a part from the open stream ``fh``: 4 KB, or up to ``PROLOG_SCAN`` bytes when
+    a long comment hides the root element (a DTD may follow it)."""
+    head = fh.read(4096)
+    if len(head) == 4096 and _first_element_start(head) < 0:
+        head += fh.read(PROLOG_SCAN - 4096)
+    return head
 
 
 def _first_element_start(data: bytes) -> int:
@@ -292,17 +305,86 @@ def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequen
         parent.insert(after + 1, child)
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ESCAPED_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+#: what ``excel_text`` changes: an underscore that starts a ``_xHHHH_`` look-alike (escaped as
+#: ``_x005F_`` so it reads back as typed; a lookahead, so ``_x0041_x0042_`` escapes both), the
+#: C0 controls XML 1.0 forbids or normalises away (CR; tab and line feed are kept), lone
+#: surrogates and the non-characters U+FFFE/U+FFFF. Compiled once: on ordinary text the one
+#: ``search`` finds nothing and the text is returned unchanged (the hot path of batch fills).
+_EXCEL_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+#: the same for attribute values, where tab and line feed would be normalised to spaces
+_EXCEL_ESCAPE_ATTR = re.compile("_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+#: characters XML 1.0 cannot hold at all, for text without the ``_xHHHH_`` convention
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_UNESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+#: what a lone surrogate or U+FFFE/U+FFFF becomes: no XML 1.0 text holds them, and Excel's
+#: ``_xD800_`` / ``_xFFFF_`` escapes are not read back by every reader (calamine keeps them as
+#: literal text), so they are replaced, the way a UTF-8 decoder replaces broken input
+REPLACEMENT = "\ufffd"
 
 
-def excel_text(text: str) -> str:
-    """Text as Excel stores it: control characters become ``_xHHHH_``, literal ``_xHHHH_`` is escaped."""
-    if "_x" in text:
-        text = _ESCAPED_LOOKALIKE.sub(r"_x005F_\1", text)
-    if text.isprintable():  # no control characters (the common case): nothing to replace
+def _escape_one(m: re.Match) -> str:
+    ch = m.group(0)
+    if ch == "_":
+        return "_x005F_"
+    o = ord(ch)
+    if o < 0x20:
+        return f"_x{o:04X}_"
+    return REPLACEMENT
+
+
+def excel_text(text: str, attribute: bool = False) -> str:
+    """Text as Excel stores it in OOXML string content (ST_Xstring: cells, shared strings, formulas,
+    chart titles, categories and series names, table column names, custom properties).
+
+    Control characters become ``_xHHHH_`` (CR too: an XML parser would turn a raw CR into LF);
+    an underscore that starts a literal ``_xHHHH_`` becomes ``_x005F_`` so the text reads back as
+    typed; lone surrogates and U+FFFE/U+FFFF become U+FFFD (see ``REPLACEMENT``). ``attribute``:
+    for a value written into an XML attribute, where tab and line feed are escaped as well.
+    The result still needs ``esc`` for ``& < > "``. Ordinary text is returned unchanged.
+    """
+    if "_x" not in text and text.isprintable():  # everything escaped is non-printable or "_x…"
         return text
-    return _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+    pattern = _EXCEL_ESCAPE_ATTR if attribute else _EXCEL_ESCAPE
+    if pattern.search(text) is None:  # e.g. a line feed in element text, "_x" not before 4 hex digits
+        return text
+    return pattern.sub(_escape_one, text)
+
+
+def excel_unescape(text: str) -> str:
+    """The inverse of ``excel_text``: ``_xHHHH_`` -> the character (``_x005F_x0041_`` -> ``_x0041_``).
+
+    One left-to-right pass, as Excel reads ST_Xstring; every reader of text reviewkit wrote
+    (table column names, custom properties) decodes through this, so they agree with the cells
+    (read by calamine, which decodes the same ``_x00HH_`` escapes ``excel_text`` writes)."""
+    if "_x" not in text:
+        return text
+    return _EXCEL_UNESCAPE.sub(_unescape_one, text)
+
+
+def _unescape_one(m: re.Match) -> str:
+    o = int(m.group(1), 16)
+    return REPLACEMENT if 0xD800 <= o <= 0xDFFF or o >= 0xFFFE else chr(o)
+
+
+_UNSTORABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with what no XML 1.0 part can hold (lone surrogates, U+FFFE/U+FFFF) replaced by
+    ``REPLACEMENT``, as ``excel_text`` does; for writers that escape control characters and
+    ``_xHHHH_`` look-alikes themselves (XlsxWriter, used by ``templates``)."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def xml_text(text: str) -> str:
+    """Text for XML content that has no ``_xHHHH_`` convention (VML captions, relationship
+    targets): characters XML 1.0 cannot hold are dropped (lone surrogates and U+FFFE/U+FFFF
+    become U+FFFD); then escaped with ``esc``."""
+    if _NOT_XML.search(text) is not None:
+        text = _NOT_XML.sub(lambda m: "" if m.group(0) < "\x20" else REPLACEMENT, text)
+    return esc(text)
 
 
 def esc(text: str) -> str:

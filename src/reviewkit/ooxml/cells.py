@@ -62,7 +62,8 @@ def number_text(value: float | int) -> str:
 
 def _check_text(text: str) -> str:
     if len(text) > MAX_TEXT:
-        raise InputError("text is longer than Excel's cell limit", value=len(text), expected=f"at most {MAX_TEXT} characters")
+        raise InputError(f"text of {len(text):,} characters is longer than Excel's cell limit", value=text[:40] + "…",
+                         expected=f"at most {MAX_TEXT:,} characters")
     return esc(excel_text(text))
 
 
@@ -86,6 +87,16 @@ def cell_xml(ref: str, w: CellWrite, style: int | None, date1904: bool = False) 
 
 def value_xml(ref: str, v: object, formula: str | None, style: int | None, date1904: bool = False) -> str:
     """``cell_xml`` for a value and formula given directly (no CellWrite per cell)."""
+    try:
+        return _value_xml(ref, v, formula, style, date1904)
+    except InputError as exc:
+        if exc.cell is not None:
+            raise
+        raise InputError(exc.detail, file=exc.file, sheet=exc.sheet, cell=ref, value=exc.value,
+                         expected=exc.expected) from None
+
+
+def _value_xml(ref: str, v: object, formula: str | None, style: int | None, date1904: bool) -> str:
     s = f' s="{style}"' if style else ""
     t = type(v)
     if formula is None:  # fast paths for the usual plain values; the general code below agrees

@@ -42,7 +42,7 @@ class CustomProperties:
             return int(text)
         if kind in ("r4", "r8", "decimal"):
             return float(text)
-        return text
+        return _xml.excel_unescape(text)
 
     def set(self, name: str, value) -> None:
         if not isinstance(name, str) or not name or len(name) > 255:

@@ -16,6 +16,7 @@ from ._xml import (CT_CHART, CT_CUSTOM_PROPS, CT_DRAWING, CT_WORKBOOK_MAIN, CT_W
                    STRICT_MAIN, STRICT_REL_PREFIX, q)
 from .custom_props import PART as CUSTOM_PART
 from .custom_props import CustomProperties
+from .cellref import parse_range
 from .package import Limits, Package, Relationship, rels_name, resolve_target
 from .render import render_sheet
 from .spec import SheetSpec
@@ -28,8 +29,11 @@ WORKBOOK_ORDER = ("fileVersion", "fileSharing", "workbookPr", "workbookProtectio
                   "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
                   "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
                   "fileRecoveryPr", "webPublishObjects", "extLst")
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+#: what Excel refuses in a sheet name, and what no XML attribute can hold (control characters,
+#: lone surrogates: a sheet name has no _xHHHH_ escape, so such a name is refused, not escaped)
+_BAD_SHEET_CHARS = re.compile("[\\[\\]:*?/\\\\\x00-\x1f\ud800-\udfff\ufffe\uffff]")
 RT_VBA_PROJECT = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+RT_TABLE = _xml.RT + "table"
 CT_MACRO_ENABLED = {"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
                     "application/vnd.ms-excel.template.macroEnabled.main+xml"}
 
@@ -57,6 +61,7 @@ class WorkbookEditor:
         self._owned: dict[str, tuple[SheetSpec, int | None]] = {}
         self._styles: StylesPart | None = None
         self._custom: CustomProperties | None = None
+        self._renames: dict[str, dict[int, str]] = {}  # table part -> {column index: new name}
         self._wb_changed = False
         self._tables: dict[str, TableEditor] = {}
 
@@ -224,6 +229,51 @@ class WorkbookEditor:
             self._tables[key] = found
         return self._tables[key]
 
+    def table_headers(self, part: str) -> dict[tuple[int, int], tuple[str, str, str, int]]:
+        """(row, column) of each header cell of the tables on sheet ``part`` -> (table, column name,
+        table part, column index)."""
+        pkg = self._pkg
+        out: dict[tuple[int, int], tuple[str, str]] = {}
+        for rel in pkg.rels(part):
+            if rel.type != RT_TABLE or rel.external:
+                continue
+            target = pkg.resolve_target(part, rel)
+            if not pkg.exists(target):
+                continue
+            root = pkg.read_xml(target)
+            if root.get("headerRowCount", "1") in ("0", "false"):
+                continue
+            try:
+                r1, c1, _r2, _c2 = parse_range(root.get("ref", ""))
+            except InputError:
+                continue  # the reader names a broken range; nothing to keep in step here
+            table = root.get("displayName") or root.get("name") or target
+            for i, tc in enumerate(root.iter(_xml.q("tableColumn"))):
+                out[(r1, c1 + i)] = (table, _xml.excel_unescape(tc.get("name", "")), target, i)
+        return out
+
+    def table_formulas_use(self, table_part: str, column: str) -> bool:
+        """True when a calculated-column or totals formula of the table names ``column``."""
+        low = column.casefold()
+        for el in self._pkg.read_xml(table_part).iter(_xml.q("calculatedColumnFormula"),
+                                                      _xml.q("totalsRowFormula")):
+            if low in _xml.excel_unescape(el.text or "").casefold():
+                return True
+        return False
+
+    def rename_table_column(self, table_part: str, index: int, name: str) -> None:
+        """Give column ``index`` of the table in ``table_part`` the name ``name`` at save."""
+        self._renames.setdefault(table_part, {})[index] = name
+
+    def _apply_renames(self) -> None:
+        for part, names in self._renames.items():
+            doc = _xml.PreservingXml(self._pkg.read(part), str(self.path), part)
+            columns = list(doc.root.iter(_xml.q("tableColumn")))
+            for index, name in names.items():
+                columns[index].set("name", _xml.excel_text(name, attribute=True))
+            self._pkg.set(part, doc.to_bytes())
+        self._renames.clear()
+
     # -- custom properties ----------------------------------------------------------------
     def _custom_props(self) -> CustomProperties:
         if self._custom is None:
@@ -288,6 +338,7 @@ class WorkbookEditor:
             self._build_owned(name, spec, position)
         for name, (spec, _) in self._owned.items():
             self._set_print_titles(name, spec.page_setup.repeat_columns if spec.page_setup else None)
+        self._apply_renames()
         for editor in self._editors.values():
             if editor.dirty:
                 old = pkg.read(editor.part)
@@ -382,7 +433,11 @@ class WorkbookEditor:
             self._insert_sheet_entry(name, rid, position)
         drawing_rid = "rId1" if spec.charts else None
         vml_rid = ("rId2" if spec.charts else "rId1") if spec.buttons else None
-        rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904, vml_rid)
+        try:
+            rendered = render_sheet(spec, name, self.styles(), drawing_rid, self.date1904, vml_rid)
+        except InputError as exc:  # a value no cell can hold: say where
+            raise InputError(exc.detail, file=str(self.path), sheet=name, cell=exc.cell, value=exc.value,
+                             expected=exc.expected) from None
         pkg.set(part, rendered.sheet_xml, CT_WORKSHEET)
         sheet_rels = pkg.rels(part)
         sheet_rels.clear()
@@ -486,4 +541,5 @@ def _check_sheet_name(name: str) -> None:
     if not isinstance(name, str) or not 1 <= len(name) <= 31 or _BAD_SHEET_CHARS.search(name) \
             or name.startswith("'") or name.endswith("'") or name.lower() == "history":
         raise InputError("invalid sheet name", value=name,
-                         expected="1-31 characters, none of [ ] : * ? / \\, not starting or ending with '")
+                         expected="1-31 characters, none of [ ] : * ? / \\ or control characters, "
+                                  "not starting or ending with '")

@@ -29,6 +29,8 @@ from ._xml import CT_NS, PKG_REL, q
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+#: parts checked for a DTD by every reader (check's reader, the editor, safety)
+XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 _CONTROL_CHAR = re.compile("[\x00-\x1f]")
@@ -42,7 +44,8 @@ def check_entry(info: zipfile.ZipInfo, file: str) -> None:
     fn = info.filename
     if fn.startswith(("/", "\\")) or ".." in fn.split("/") or ":" in fn or "\\" in fn \
             or _CONTROL_CHAR.search(fn):
-        raise UnsafeWorkbookError("unsafe part name in the zip", file=file, value=fn,
+        raise UnsafeWorkbookError("unsafe part name in the zip (a part with an unsafe name could point "
+                                  "outside the package)", file=file, value=fn,
                                   expected="relative names inside the package")
     if info.flag_bits & 0x1:
         raise WorkbookFormatError("a zip entry is encrypted", file=file, value=fn,
@@ -54,13 +57,73 @@ def check_entry(info: zipfile.ZipInfo, file: str) -> None:
 
 @dataclass(frozen=True)
 class Limits:
-    """What a workbook may declare before it is refused as a possible zip bomb."""
+    """What a workbook may contain before it is refused: ONE set for every reader of a package
+    (``check``'s reader, the editor behind ``fill``, and ``safety.check_package`` before
+    ``split``/``batch``/``rollup``), so they accept the same files.
 
-    max_total_uncompressed: int = 2 * 1024**3   # all parts together
-    max_part_uncompressed: int = 1024**3        # any one part
+    A departmental review is a few hundred KB; the defaults leave a wide margin (a 100,000-row
+    fact sheet is ~30 MB of XML) while refusing the classic zip bombs (42.zip expands 4.5 PB,
+    ratio > 10^6; a single deflate stream cannot exceed a ratio of ~1032).
+    """
+
+    max_file_bytes: int = 512 * 1024**2         # the .xlsx file itself
+    max_entries: int = 10_000
+    max_part_uncompressed: int = 512 * 1024**2  # any one part
+    max_total_uncompressed: int = 1024**3       # all parts together
     max_ratio: float = 200.0                    # uncompressed/compressed for parts above ratio_floor
-    ratio_floor: int = 8 * 1024**2
-    max_entries: int = 20_000
+    ratio_floor: int = 4 * 1024**2
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_size(file: str, part: str, size: int, compressed: int, limits: Limits) -> None:
+    """Refuse a part of ``size`` uncompressed bytes (declared, or inflated so far) over the limits."""
+    if size > limits.max_part_uncompressed:
+        raise UnsafeWorkbookError(f"part {part} is too large when uncompressed (possible zip bomb)", file=file,
+                                  value=size, expected=f"at most {limits.max_part_uncompressed} bytes")
+    if size > limits.ratio_floor and size > limits.max_ratio * max(compressed, 1):
+        raise UnsafeWorkbookError(f"part {part} expands suspiciously (possible zip bomb)", file=file,
+                                  value=f"{compressed} -> {size}+ bytes",
+                                  expected=f"a compression ratio below {limits.max_ratio:g}")
+
+
+def check_file_size(size: int, file: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    if size > limits.max_file_bytes:
+        raise UnsafeWorkbookError(f"the file is too large ({size:,} bytes)", file=file, value=size,
+                                  expected=f"at most {limits.max_file_bytes:,} bytes")
+
+
+def check_content_types(names, file: str) -> None:
+    """Refuse a package without ``[Content_Types].xml`` (``names``: its part names)."""
+    if not any(n.lower() == "[content_types].xml" for n in names):
+        raise WorkbookFormatError("[Content_Types].xml is missing", file=file,
+                                  expected="an Office Open XML package (.xlsx/.xlsm)")
+
+
+def check_entries(infos: list[zipfile.ZipInfo], file: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """The one check of a package's zip directory, before any part is inflated: entry count,
+    duplicate names (also ones differing only in case, which OPC treats as the same part),
+    unsafe or encrypted entries, declared part and total sizes, compression ratio."""
+    if len(infos) > limits.max_entries:
+        raise UnsafeWorkbookError("too many zip entries", file=file, value=len(infos),
+                                  expected=f"at most {limits.max_entries}")
+    seen: set[str] = set()
+    declared = 0
+    for info in infos:
+        fn = info.filename
+        low = fn.lower()
+        if low in seen:
+            raise UnsafeWorkbookError("duplicate part names in the zip", file=file, value=fn,
+                                      expected="each part stored once (part names ignore case)")
+        seen.add(low)
+        check_entry(info, file)
+        check_size(file, fn, info.file_size, info.compress_size, limits)
+        declared += info.file_size
+        if declared > limits.max_total_uncompressed:
+            raise UnsafeWorkbookError("the package is too large when uncompressed (possible zip bomb)",
+                                      file=file, value=declared,
+                                      expected=f"at most {limits.max_total_uncompressed} bytes")
 
 
 @dataclass
@@ -124,12 +187,15 @@ class Package:
         by zip name, each exactly what reading the entry with zipfile gives (not inflated again).
         """
         path = Path(path)
-        limits = limits or Limits()
+        limits = limits or DEFAULT_LIMITS
         name = str(path)
         if data is None and not path.is_file():
             raise WorkbookFormatError("no such workbook", file=name, expected="an existing .xlsx/.xlsm file")
         if data is None:
+            check_file_size(path.stat().st_size, name, limits)
             data = path.read_bytes()
+        else:
+            check_file_size(len(data), name, limits)
         if data[:8] == OLE_MAGIC:
             if any(marker in data for marker in _ENCRYPTION_MARKERS):
                 raise WorkbookFormatError("the workbook is encrypted (password to open)", file=name,
@@ -154,7 +220,7 @@ class Package:
     def _check_prologs(self) -> None:
         """Refuse any XML part that declares a DTD or entities, reading only each part's start."""
         for info in self._zip.infolist():
-            if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size == 0:
+            if not info.filename.lower().endswith(XML_SUFFIXES) or info.file_size == 0:
                 continue
             key = self._cache_key(info)
             if key is not None and key in _CLEAN_PROLOGS:  # these very bytes passed below before
@@ -175,9 +241,7 @@ class Package:
                 continue
             try:
                 with self._zip.open(info) as fh:
-                    head = fh.read(4096)
-                    if _xml._first_element_start(head) < 0 and len(head) == 4096:
-                        head += fh.read(60 * 1024)  # a long comment before the root: look further
+                    head = _xml.read_prolog(fh)  # a long comment before the root: looks further
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise WorkbookFormatError(f"part {info.filename} cannot be decompressed ({exc})",
                                           file=str(self.path), expected="an undamaged package") from exc
@@ -186,26 +250,9 @@ class Package:
     def _check_entries(self) -> None:
         name = str(self.path)
         infos = self._zip.infolist()
-        lim = self.limits
-        if len(infos) > lim.max_entries:
-            raise UnsafeWorkbookError("too many zip entries", file=name, value=len(infos),
-                                      expected=f"at most {lim.max_entries}")
-        if len(self._infos) != len(infos) or len(self._lower) != len(infos):
-            raise UnsafeWorkbookError("duplicate part names in the zip", file=name,
-                                      expected="each part stored once")
-        total = 0
+        check_entries(infos, name, self.limits)
         for info in infos:
             fn = info.filename
-            check_entry(info, name)
-            total += info.file_size
-            if info.file_size > lim.max_part_uncompressed:
-                raise UnsafeWorkbookError(f"part {fn} is too large when uncompressed", file=name,
-                                          value=info.file_size, expected=f"at most {lim.max_part_uncompressed} bytes")
-            if (info.file_size > lim.ratio_floor
-                    and info.file_size > lim.max_ratio * max(info.compress_size, 1)):
-                raise UnsafeWorkbookError(f"part {fn} expands suspiciously (possible zip bomb)", file=name,
-                                          value=f"{info.compress_size} -> {info.file_size} bytes",
-                                          expected=f"a compression ratio below {lim.max_ratio:g}")
             # the local header and data must lie inside the file (truncation, overlap)
             off = info.header_offset
             if off + 30 > len(self._data) or self._data[off:off + 4] != b"PK\x03\x04":
@@ -215,12 +262,7 @@ class Package:
             if off + 30 + n + m + info.compress_size > len(self._data):
                 raise WorkbookFormatError(f"zip entry {fn} is truncated", file=name,
                                           expected="a complete .xlsx/.xlsm; re-save or re-download it")
-        if total > lim.max_total_uncompressed:
-            raise UnsafeWorkbookError("the package is too large when uncompressed", file=name, value=total,
-                                      expected=f"at most {lim.max_total_uncompressed} bytes")
-        if "[Content_Types].xml" not in self._infos:
-            raise WorkbookFormatError("[Content_Types].xml is missing", file=name,
-                                      expected="an Office Open XML package")
+        check_content_types(self._infos, name)
 
     # -- parts ---------------------------------------------------------------------------
     def resolve_name(self, name: str) -> str | None:

@@ -66,7 +66,10 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         row = rows.get(r)
         if row is None:
             row = rows[r] = {}
-        row[col] = _cell_text(name, s, value, c.formula, style, date1904)
+        try:
+            row[col] = _cell_text(name, s, value, c.formula, style, date1904)
+        except InputError as exc:  # the caller adds file and sheet
+            raise InputError(exc.detail, cell=name, value=exc.value, expected=exc.expected) from None
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
     page = spec.page_setup
     sheet_pr = ""
@@ -244,7 +247,7 @@ def _points(ref: str, values: dict) -> list[object]:
 
 def _str_ref(sheet: str, ref: str, values: dict) -> str:
     pts = _points(ref, values)
-    body = "".join(f'<c:pt idx="{i}"><c:v>{esc(str(v))}</c:v></c:pt>' for i, v in enumerate(pts) if v is not None)
+    body = "".join(f'<c:pt idx="{i}"><c:v>{esc(excel_text(str(v)))}</c:v></c:pt>' for i, v in enumerate(pts) if v is not None)
     return (f"<c:strRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:strCache><c:ptCount val=\"{len(pts)}\"/>"
             f"{body}</c:strCache></c:strRef>")
 
@@ -289,7 +292,7 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
     cat = f"<c:cat>{_str_ref(sheet, ch.categories, values)}</c:cat>" if ch.categories else ""  # same for each series
     for i, s in enumerate(ch.series):
         color = s.color or _PALETTE[i % len(_PALETTE)]
-        tx = f"<c:tx><c:v>{esc(s.name)}</c:v></c:tx>" if s.name else ""
+        tx = f"<c:tx><c:v>{esc(excel_text(s.name))}</c:v></c:tx>" if s.name else ""
         val = f"<c:val>{_num_ref(sheet, s.values, values)}</c:val>"
         sp = _sp_pr(color, s.invisible, line)
         if line:
@@ -322,7 +325,7 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
             '<c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>')
     title = ""
     if ch.title:
-        title = (f'<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>{esc(ch.title)}</a:t></a:r></a:p>'
+        title = (f'<c:title><c:tx><c:rich><a:bodyPr/><a:lstStyle/><a:p><a:r><a:t>{esc(excel_text(ch.title))}</a:t></a:r></a:p>'
                  '</c:rich></c:tx><c:overlay val="0"/></c:title><c:autoTitleDeleted val="0"/>')
     else:
         title = '<c:autoTitleDeleted val="1"/>'

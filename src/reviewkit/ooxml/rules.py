@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import InputError
+from . import _xml
 from ._xml import q
 from .cellref import parse_sqref
 from .styles import DxfStyle, StylesPart, argb
@@ -29,7 +30,7 @@ def _check_sqref(sqref: str) -> None:
 
 
 def _formula(text: str | float | int) -> str:
-    text = str(text)
+    text = _xml.excel_text(str(text))
     return text[1:] if text.startswith("=") else text
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from lxml import etree
 
 from ..errors import InputError
-from . import _xml
+from . import _xml, numfmt
 from ._xml import MAIN, q
 
 STYLESHEET_ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
@@ -66,6 +66,7 @@ class CellStyle:
             argb(self.font_color)
         if self.align is not None and self.align not in _HALIGN:
             raise InputError("unknown horizontal alignment", value=self.align, expected=" / ".join(sorted(_HALIGN)))
+        _check_num_format(self.num_format)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,15 @@ class DxfStyle:
         for c in (self.fill, self.font_color):
             if c is not None:
                 argb(c)
+        _check_num_format(self.num_format)
+
+
+def _check_num_format(code: str | None) -> None:
+    """Refuse a number format Excel would repair (``check`` reports a KPI's first, with its cell)."""
+    if code is not None:
+        why = numfmt.problem(code)
+        if why:
+            raise InputError(f"number format is not valid: {why}", value=code, expected=numfmt.EXPECTED)
 
 
 def _key(el: etree._Element) -> tuple:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ._xml import esc
+from ._xml import xml_text
 from .cellref import parse_cell
 from .spec import Button
 
@@ -99,7 +99,7 @@ def render_vml(buttons: Iterable[Button], col_widths: dict[int, float], block: i
            'o:connecttype="rect"/><o:lock v:ext="edit" shapetype="t"/></v:shapetype>']
     for i, b in enumerate(buttons, start=1):
         anchor, left, top = _anchor(b, col_widths)
-        alt = f' alt="{esc(b.description)}"' if b.description else ""
+        alt = f' alt="{xml_text(b.description)}"' if b.description else ""
         style = (f"position:absolute;margin-left:{_pt(left)}pt;margin-top:{_pt(top)}pt;width:{_pt(b.width)}pt;"
                  f"height:{_pt(b.height)}pt;z-index:{i};mso-wrap-style:tight")
         out.append(
@@ -107,10 +107,10 @@ def render_vml(buttons: Iterable[Button], col_widths: dict[int, float], block: i
             'fillcolor="buttonFace [67]" strokecolor="windowText [64]" o:insetmode="auto">'
             '<v:fill color2="buttonFace [67]" o:detectmouseclick="t"/><o:lock v:ext="edit" rotation="t"/>'
             '<v:textbox style="mso-direction-alt:auto" o:singleclick="f"><div style="text-align:center">'
-            f'<font face="Calibri" size="220" color="#000000">{esc(b.caption)}</font></div></v:textbox>'
+            f'<font face="Calibri" size="220" color="#000000">{xml_text(b.caption)}</font></div></v:textbox>'
             f'<x:ClientData ObjectType="Button"><x:Anchor>{", ".join(str(n) for n in anchor)}</x:Anchor>'
             '<x:PrintObject>False</x:PrintObject><x:AutoFill>False</x:AutoFill>'
-            f'<x:FmlaMacro>{esc(b.stored_macro)}</x:FmlaMacro><x:TextHAlign>Center</x:TextHAlign>'
+            f'<x:FmlaMacro>{xml_text(b.stored_macro)}</x:FmlaMacro><x:TextHAlign>Center</x:TextHAlign>'
             '<x:TextVAlign>Center</x:TextVAlign></x:ClientData></v:shape>')
     out.append("</xml>")
     return "".join(out).encode("utf-8")

@@ -19,7 +19,7 @@ from ..errors import InputError, WorkbookFormatError
 from . import _xml
 from ._xml import q
 from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
-from .cells import CellWrite, cell_xml, value_xml
+from .cells import CellWrite, cell_xml, number_text, value_xml
 from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .styles import CellStyle, StylesPart
 
@@ -63,6 +63,8 @@ class WorksheetEditor:
         self._blocks: list[_RowBlock] = []
         self._stretch: list[tuple[int, int, int, int]] = []
         self._box: tuple[int, int, int, int] | None = None  # rows rendered from blocks, for <dimension>
+        #: (row, col) of table header cells -> (table, column name, table part, column index)
+        self._headers: dict[tuple[int, int], tuple[str, str, str, int]] | None = None
         self.has_formula = False
 
     def __repr__(self) -> str:
@@ -78,8 +80,51 @@ class WorksheetEditor:
         if write.style is not None and not isinstance(write.style, CellStyle):
             raise InputError("style must be a CellStyle", sheet=self.name, cell=ref, value=type(write.style).__name__)
         # render once now so a bad value fails at the call that passed it, not at save
-        cell_xml(ref, write, None)
+        try:
+            cell_xml(ref, write, None)
+        except InputError as exc:
+            raise InputError(exc.detail, file=self._book.path, sheet=self.name, cell=ref, value=exc.value,
+                             expected=exc.expected) from None
+        if self._headers is None:
+            self._headers = self._book.table_headers(self.part)
+        if (row, col) in self._headers:
+            write = self._header_write(ref, row, col, write)
         self._writes.setdefault(row, {})[col] = write
+
+    def _header_write(self, ref: str, row: int, col: int, write: CellWrite) -> CellWrite:
+        """A write into a table's header cell: Excel keeps the header text and the table part's
+        column name equal, so the column is renamed with it (the write becomes that text, as
+        Excel stores header cells; a formula becomes its cached value, as Excel does). Refused
+        when the name cannot follow: a blank or a date, a name another column has, or a name
+        the table's own formulas use."""
+        table, name, part, index = self._headers[(row, col)]
+        v = write.value  # a formula's cached result: Excel turns a formula typed in a header into its value
+        text = None
+        if isinstance(v, str):
+            text = v
+        elif isinstance(v, bool):
+            text = "TRUE" if v else "FALSE"
+        elif isinstance(v, (int, float)):
+            text = number_text(v)
+        if text == name:
+            return write if isinstance(v, str) and write.formula is None else CellWrite(value=text, style=write.style)
+        why = None
+        if text is None or not text.strip():
+            why = "a table header holds a non-blank text or number"
+        elif any(n.casefold() == text.casefold() for (t, n, _p, i) in self._headers.values()
+                 if t == table and i != index):
+            why = f"table '{table}' has another column named '{text}' (Excel needs unique column names)"
+        elif self._book.table_formulas_use(part, name):
+            why = f"formulas of table '{table}' refer to column '{name}' by name"
+        if why:
+            raise InputError(f"the cell is the header of column '{name}' of table '{table}'; {why}",
+                             file=self._book.path, sheet=self.name, cell=ref,
+                             value=v if write.formula is None else "=" + write.formula,
+                             expected=f"the text '{name}', or a new unique column name (or rename the column "
+                                      "in Excel, which updates the formulas that use it)")
+        self._book.rename_table_column(part, index, text)
+        self._headers[(row, col)] = (table, text, part, index)
+        return CellWrite(value=text, style=write.style)
 
     def write(self, ref: str, value: object, style: CellStyle | None = None) -> None:
         """Store a number, text, bool, date/datetime, ErrorValue or None (clears the value).

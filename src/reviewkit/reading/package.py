@@ -21,12 +21,12 @@ from pathlib import Path
 from lxml import etree
 
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
+from ..ooxml import _xml
+from ..ooxml._xml import excel_unescape
+from ..ooxml.package import XML_SUFFIXES, check_content_types, check_entries, check_file_size
 
-MAX_FILE_BYTES = 512 * 1024 * 1024
-MAX_MEMBERS = 10_000
-MAX_TOTAL_UNCOMPRESSED = 2 * 1024 * 1024 * 1024
-MAX_RATIO = 250  # uncompressed / compressed, checked for members above RATIO_MIN_BYTES
-RATIO_MIN_BYTES = 1024 * 1024
+MAX_ROWS = 1_048_576  # Excel's sheet size
+MAX_COLS = 16_384
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -37,11 +37,13 @@ REL_TABLE = NS_REL + "/table"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                           huge_tree=False, remove_comments=True)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
 _ERROR_REF = re.compile(rb'\br="([A-Z]+\d+)"')
 _ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
+_BAD_STRING_CELL = re.compile(rb'<c\b([^>]*?\bt="s"[^>]*)>\s*<v>\s*(-[^<]*)</v>')
+#: what error_cells gives for a cell pointing at a shared string that does not exist
+MISSING_STRING = "no such shared string:"
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's local file header layout
 #: parts up to this size are inflated whole for the DTD check (one call instead of a stream)
 _WHOLE_PART_MAX = 16 * 1024
@@ -129,16 +131,19 @@ class Package:
                                           expected="an undamaged .xlsx; save it again in Excel") from None
         self._merged[sheet] = ([m.decode() for m in _MERGE_CELL.findall(raw)]
                                if b"mergeCell" in raw else [])
-        if b't="e"' not in raw:
-            return {}
         found: dict[str, str] = {}
-        for m in _ERROR_CELL.finditer(raw):
-            ref = _ERROR_REF.search(m.group(1))
-            val = _ERROR_VALUE.search(m.group(2))
-            if ref:
-                found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+        if b't="e"' in raw:
+            for m in _ERROR_CELL.finditer(raw):
+                ref = _ERROR_REF.search(m.group(1))
+                val = _ERROR_VALUE.search(m.group(2))
+                if ref:
+                    found[ref.group(1).decode()] = val.group(1).decode() if val else "#ERROR"
+        if b"<v>-" in raw and b't="s"' in raw:  # calamine reads shared string -1 as string 0
+            for m in _BAD_STRING_CELL.finditer(raw):
+                ref = _ERROR_REF.search(m.group(1))
+                if ref:
+                    found[ref.group(1).decode()] = f"{MISSING_STRING} {m.group(2).decode()}"
         return found
-
 
     def merged_cells(self, sheet: str) -> list[str]:
         """The merged ranges of ``sheet`` ('A5:A6'), read with ``error_cells``."""
@@ -198,9 +203,7 @@ def open_package(path: str | Path) -> Package:
                    "not a workbook", f"the workbook itself, {path.name[2:]!r}")
     if size == 0:
         raise _fmt(path, "the file is empty (0 bytes)", "an .xlsx/.xlsm saved by Excel")
-    if size > MAX_FILE_BYTES:
-        raise _fmt(path, f"the file is too large ({size} bytes)",
-                   f"at most {MAX_FILE_BYTES} bytes", unsafe=True)
+    check_file_size(size, str(path))
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -218,6 +221,7 @@ def open_package(path: str | Path) -> Package:
         kind = _what_zip(zf, names)
         raise _fmt(path, f"a zip file but not an Excel workbook ({kind})",
                    "an .xlsx/.xlsm saved by Excel, WPS or LibreOffice")
+    check_content_types(names, str(path))  # as the editor behind fill does
     pkg = Package(path=path, data=data, zip=zf)
     _load_tables(pkg)  # workbook.xml, rels and table parts are parsed by read_xml, DTDs refused
     _refuse_dtds(pkg, infos)
@@ -229,7 +233,7 @@ def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
     that parses it (the cell reader parses sheets and shared strings itself)."""
     table_sheets = {pkg.sheet_parts.get(t.sheet) for t in pkg.tables}
     for info in infos:
-        if not info.filename.endswith((".xml", ".rels", ".vml")):
+        if not info.filename.lower().endswith(XML_SUFFIXES):
             continue
         if info in pkg._checked:  # read whole by read_xml, which checked the same head
             continue
@@ -237,21 +241,19 @@ def _refuse_dtds(pkg: Package, infos: list[zipfile.ZipInfo]) -> None:
         if info.file_size <= _WHOLE_PART_MAX or info.filename in table_sheets:
             whole = _inflate(pkg.data, info)
         if whole is not None:
-            head = whole[:4096]
+            head = whole
             if info.filename in table_sheets:
                 pkg._inflated[info.filename] = whole  # error_cells reads it next
         else:
             try:
                 with pkg.zip.open(info) as fh:
-                    head = fh.read(4096)
+                    head = _xml.read_prolog(fh)
             except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
                 sheet = next((n for n, part in pkg.sheet_parts.items() if part == info.filename), None)
                 raise WorkbookFormatError(f"part {info.filename!r} cannot be read: it is damaged ({exc})",
                                           file=pkg.path, sheet=sheet,
                                           expected="an undamaged .xlsx; save it again in Excel") from None
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise _fmt(pkg.path, f"part {info.filename!r} declares a DTD/entities, which workbooks "
-                       "never need", "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+        _xml.check_no_dtd(head, str(pkg.path), info.filename)  # the editor's check (fill)
 
 
 #: small deflated members already inflated and checked, keyed on (size, CRC, compressed bytes):
@@ -347,24 +349,8 @@ def _what_zip(zf: zipfile.ZipFile, names: set[str]) -> str:
 
 
 def _check_zip(path: Path, infos: list[zipfile.ZipInfo]) -> None:
-    if len(infos) > MAX_MEMBERS:
-        raise _fmt(path, f"the package has {len(infos)} parts", f"at most {MAX_MEMBERS}", unsafe=True)
-    total = 0
-    for i in infos:
-        name = i.filename
-        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name or ":" in name:
-            raise _fmt(path, f"the package holds a part with an unsafe name {name!r}",
-                       "part names inside the workbook package", unsafe=True)
-        if i.flag_bits & 0x1:
-            raise _fmt(path, "the package has encrypted zip entries",
-                       "an unencrypted .xlsx", unsafe=True)
-        total += i.file_size
-        if i.file_size > RATIO_MIN_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise _fmt(path, f"part {name!r} expands {i.file_size // max(i.compress_size, 1)}x "
-                       "(a zip bomb?)", f"a compression ratio below {MAX_RATIO}", unsafe=True)
-    if total > MAX_TOTAL_UNCOMPRESSED:
-        raise _fmt(path, f"the package expands to {total} bytes (a zip bomb?)",
-                   f"at most {MAX_TOTAL_UNCOMPRESSED} bytes uncompressed", unsafe=True)
+    """The zip directory check and limits the editor behind ``fill`` and ``safety`` apply too."""
+    check_entries(infos, str(path))
 
 
 def read_xml(pkg: Package, part: str):
@@ -381,9 +367,7 @@ def _xml_bytes(pkg: Package, part: str) -> bytes:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise _fmt(pkg.path, f"part {part!r} cannot be decompressed ({exc})",
                    "an undamaged .xlsx; save it again in Excel") from None
-    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw[:4096]:
-        raise _fmt(pkg.path, f"part {part!r} declares a DTD/entities, which workbooks never need",
-                   "an .xlsx saved by Excel, WPS or LibreOffice", unsafe=True)
+    _xml.check_no_dtd(raw, str(pkg.path), part)
     pkg._checked.add(pkg.zip.NameToInfo[part])  # head checked: _refuse_dtds need not read it again
     return raw
 
@@ -478,12 +462,19 @@ def _table_info(pkg: Package, sheet: str, part: str) -> TableInfo:
         except ValueError:
             raise _fmt(pkg.path, f"table part {part!r} has an invalid range {ref!r}",
                        "a range such as B4:F20") from None
+        if not (1 <= c1 <= c2 <= MAX_COLS and 1 <= r1 <= r2 <= MAX_ROWS):
+            table = root.get("displayName") or root.get("name") or part
+            raise WorkbookFormatError(
+                f"table '{table}' has the range {ref!r}, which "
+                + ("is reversed" if c1 > c2 or r1 > r2 else "goes past the sheet's last row or column"),
+                file=pkg.path, sheet=sheet, value=ref,
+                expected=f"a range from top-left to bottom-right within A1:XFD{MAX_ROWS} such as B4:F20 "
+                         "(Excel: Table Design > Resize Table)")
         cols = []
         for tc in root.iter(f"{{{NS_MAIN}}}tableColumn"):
             formula = tc.find(f"{{{NS_MAIN}}}calculatedColumnFormula") is not None
             name = tc.get("name", "")
-            if "_x" in name:  # _x000a_ = "\n"
-                name = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+            name = excel_unescape(name)  # _x000a_ = "\n"
             cols.append(TableColumnInfo(name, formula))
         found = _remember(key, (
             root.get("displayName") or root.get("name") or "", ref.replace("$", ""), c1, c2, r1, r2,

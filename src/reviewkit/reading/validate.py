@@ -20,6 +20,7 @@ from .._pandas import box_native
 from ..analysis._common import total_units, unit_stem
 from ..errors import Problem
 from ..numbers import parse_unit
+from ..ooxml import numfmt
 from .messages import say
 
 _KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
@@ -243,7 +244,7 @@ def _kpi_references(ck: _Checker) -> None:
 
 #: the KPIs columns _kpi_definitions reads (a missing one reads as None, as with row.get)
 _DEFINITION_COLUMNS = ("key", "aggregation", "direction", "numerator", "denominator", "measure",
-                       "range_low", "range_high", "green", "amber", "weight")
+                       "range_low", "range_high", "green", "amber", "weight", "number_format")
 
 
 def _kpi_definitions(ck: _Checker) -> None:
@@ -289,8 +290,17 @@ def _kpi_definitions(ck: _Checker) -> None:
         if not _blank(weight) and weight < 0:
             ck.add("KPIs", "weight", pos, f"KPI '{key}' has a negative weight", value=weight,
                    expected="a weight of 0 or more")
+        fmt = row.get("number_format")
+        if not _blank(fmt):
+            why = numfmt.problem(str(fmt).strip())
+            if why:  # fill would write it into styles.xml and the charts, and Excel would repair them
+                ck.add("KPIs", "number_format", pos, f"KPI '{key}' has a number format Excel cannot use: {why}",
+                       value=fmt, expected=numfmt.EXPECTED)
 
 
+#: the smallest non-zero comparison base: figures are at most 10^15 (numbers.MAX_FIGURE), so a
+#: ratio to a base this size stays far from float overflow even as a percentage
+MIN_BASE = 1e-12
 _SCALE_COLUMNS = ("target", "actual", "last_year", "year_before", "industry_avg", "competitor",
                   "industry_top")
 
@@ -334,6 +344,13 @@ def _scorecard(ck: _Checker) -> None:
             ck.add("Scorecard", "target", pos,
                    f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
                    value=0, expected="a non-zero target (or leave it blank)", severity="warning")
+    for col in cols:  # every comparison base divides something: a tiny one overflows the ratio
+        for pos, v in enumerate(ck.tolist("Scorecard", sc, col)):
+            if not _blank(v) and v != 0 and abs(v) < MIN_BASE:
+                ck.add("Scorecard", col, pos,
+                       f"{ck.header('Scorecard', col)} is too close to 0 to compare with "
+                       f"(a ratio to it would overflow)", value=v,
+                       expected=f"0, blank or a number of at least {MIN_BASE:g} in size")
 
 
 def _kpi_info(review: model.Review) -> dict[str, dict]:
