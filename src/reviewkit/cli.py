@@ -113,11 +113,19 @@ def fill(path: Path, out: Path | None, as_of: str | None) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--pdf", "as_pdf", is_flag=True, default=True, help="Export to PDF (LibreOffice).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None)
-def export(path: Path, as_pdf: bool, out: Path | None) -> None:
-    """Export a workbook to PDF for the review meeting (needs LibreOffice)."""
-    from .export import export_pdf
+@click.option("--sheets", default=None, metavar="NAME,...",
+              help="Print these sheets (comma-separated, in workbook order) instead of the meeting pack.")
+@click.option("--all", "all_sheets", is_flag=True, help="Print every sheet of the workbook.")
+def export(path: Path, as_pdf: bool, out: Path | None, sheets: str | None, all_sheets: bool) -> None:
+    """Export the meeting pack to PDF: summary, breakdown, peers, timeline, execution, scorecard
+    (会议材料：汇总、拆解、排名、甘特图、执行跟踪、计分卡; needs LibreOffice)."""
+    from .export import cjk_font_missing, export_pdf
 
-    pdf = _run(export_pdf, path, out)
+    if cjk_font_missing():
+        click.echo("warning: no Chinese (CJK) font is installed, so Chinese text prints as boxes; "
+                   "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei)", err=True)
+    names = [n.strip() for n in sheets.split(",") if n.strip()] if sheets is not None else None
+    pdf = _run(export_pdf, path, out, sheets=names, all_sheets=all_sheets)
     click.echo(f"wrote {pdf}")
 
 

@@ -209,6 +209,34 @@ class WorkbookEditor:
         self._editors.pop(real, None)
         self._owned[real] = (spec, position)
 
+    def show_only(self, names: list[str]) -> None:
+        """Hide every sheet except ``names`` (case-insensitive) and make the first shown sheet the
+        active one: what a printed or exported copy should contain. Unknown names raise
+        SheetNotFoundError; at least one sheet must stay visible."""
+        self._check_usable()
+        wanted = set()
+        for name in names:
+            found = self._lookup(name)
+            if found is None:
+                raise SheetNotFoundError("no such sheet", file=str(self.path), value=name,
+                                         expected="one of " + ", ".join(repr(n) for n in self.sheet_names))
+            wanted.add(found[0].get("name"))
+        if not wanted:
+            raise InputError("at least one sheet must stay visible", file=str(self.path),
+                             expected="one or more sheet names")
+        first = None
+        for i, (el, _) in enumerate(self._sheets()):
+            if el.get("name") in wanted:
+                if el.get("state") is not None:
+                    del el.attrib["state"]
+                first = i if first is None else first
+            elif el.get("state") != "veryHidden":
+                el.set("state", "hidden")
+        for view in self._wb.iter(q("workbookView")):
+            view.set("activeTab", str(first))
+            view.set("firstSheet", str(first))
+        self._wb_changed = True
+
     # -- custom properties ----------------------------------------------------------------
     def _custom_props(self) -> CustomProperties:
         if self._custom is None:
