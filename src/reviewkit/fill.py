@@ -46,7 +46,7 @@ from .engines.plan import CellWrite
 from .errors import InputError, ReviewkitError
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
-from .ooxml.cellref import num_to_col, parse_col
+from .ooxml.cellref import num_to_col, parse_cell, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
            "fill_workbook", "fingerprint", "hand_typed_cells", "is_stale", "FINGERPRINT_PROPERTY",
@@ -115,6 +115,11 @@ _L = {  # user-facing words: key -> (zh, en)
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
     "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
+    "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
+    "var_chart": ("实际 − 目标", "Actual − target"),
+    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "What moved it ({base} last year → {cur})"),
+    "wf_chart": ("去年 → 今年", "Last year → this year"),
+    "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
     "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
     "gain": ("最大提升", "Best gain"),
     "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
@@ -387,6 +392,7 @@ class _Grid:
         self.rules: list = []
         self.charts: list[Chart] = []
         self.columns: set[int] = set()  # the column numbers cells were put in
+        self.blocks: list[tuple[int, int]] = []  # row spans printed on one page (tables, charts)
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
@@ -412,13 +418,75 @@ class _Grid:
     def skip(self, n: int = 1) -> None:
         self.row += n
 
-    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
+    def keep(self, first: int, last: int) -> None:
+        """Print rows ``first``..``last`` on one page (when they fit on one)."""
+        if last >= first:
+            self.blocks.append((first, last))
+
+    def chart(self, chart: Chart) -> None:
+        """Add ``chart``; the rows it covers are kept on one page."""
+        self.charts.append(chart)
+        row = parse_cell(chart.anchor)[0]
+        self.keep(row, row + chart.size[1] - 1)
+
+    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
+             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None) -> SheetSpec:
+        """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
+        that would straddle one (charts are never cut); else fit all columns to the page width.
+        ``hidden``: helper columns (chart data) hidden on screen and paper."""
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
-        setup = _fit_columns(self.columns, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
+        by_col = {parse_col(k): float(v) for k, v in widths.items()}
+        breaks: list[int] = []
+        if setup is None and paginate:
+            hidden_cols = {parse_col(h) for h in hidden}
+            scale = _print_scale({c: w for c, w in by_col.items() if c not in hidden_cols},
+                                 self.columns - hidden_cols)
+            breaks = _page_breaks(self.blocks, _rows_per_page(scale))
+            setup = PageSetup(landscape=True, fit_width=0, fit_height=0, scale=scale)
+        elif setup is None:
+            setup = _fit_columns(self.columns, by_col, freeze)
         return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
-                         show_grid_lines=False, page_setup=setup)
+                         show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+
+
+# --- printing: landscape A4 with the margins owned sheets are written with ------------------
+#: the printable body of a landscape A4 page in points (0.7" side and 0.75" top/bottom margins,
+#: less room for LibreOffice's page header and footer)
+PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 741.0, 460.0
+ROW_PT = 15.0  # default row height
+
+
+def _column_pt(width: float) -> float:
+    """Printed width in points of a column ``width`` characters wide. Excel's Calibri 11 gives 5.25 pt
+    a character; LibreOffice without Calibri measures with a wider substitute (DejaVu Sans, about
+    6.9 pt), so the wider measure is used: the page then fits in both."""
+    return width * 6.9 + 5
+
+
+def _print_scale(widths: dict[int, float], used: set[int]) -> int:
+    """The print scale (percent) at which the used columns fill at most the page width."""
+    total = sum(_column_pt(widths.get(c, 8.43)) for c in (used | set(widths)))
+    return max(10, min(100, int(PAGE_WIDTH_PT / total * 100))) if total else 100
+
+
+def _rows_per_page(scale: int) -> int:
+    return int(PAGE_HEIGHT_PT / (ROW_PT * scale / 100))
+
+
+def _page_breaks(blocks: list[tuple[int, int]], per_page: int) -> list[int]:
+    """Rows to break the page above so that no block straddles a page (a block longer than a page
+    starts a page of its own). Between manual breaks the printer breaks every ``per_page`` rows."""
+    breaks: list[int] = []
+    top = 1
+    for first, last in sorted(blocks):
+        while first >= top + per_page:  # the printer's own breaks before this block
+            top += per_page
+        if last >= top + per_page and first > top:
+            breaks.append(first)
+            top = first
+    return breaks
 
 
 TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
@@ -979,18 +1047,8 @@ def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:
     return _records(rk[rk["kpi"] == overall_key].sort_values(["rank", "unit"], na_position="last"))
 
 
-CHART_ROWS = 16
-CHART_COLS = 6
-#: rows of default height on a printed A4 page with Excel's default margins (charts are kept on one page)
-ROWS_PER_PAGE = 48
-
-
-def _chart_anchor(g: _Grid) -> str:
-    """Start the next chart on a fresh page when it would straddle a page break."""
-    page_end = -(-g.row // ROWS_PER_PAGE) * ROWS_PER_PAGE
-    if g.row + CHART_ROWS - 1 > page_end:
-        g.row = page_end + 1
-    return f"A{g.row}"
+#: rows a chart on an owned sheet covers
+CHART_ROWS = 14
 
 
 def _delta(x, pp: bool):
@@ -1005,14 +1063,42 @@ def _dim_label(review: model.Review, dim: str, lang: str) -> str:
     return str(dim)
 
 
+def _axis_floor(values: list[float]) -> float | None:
+    """A value-axis minimum near the data when all of it lies far from zero (a waterfall from 44.8
+    to 45.1 drawn from 0 shows nothing); None to start at zero."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return None
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    if lo <= 0 or span >= lo:  # zero is near enough, or the bars cross it
+        return None
+    step = 10 ** math.floor(math.log10(max(span, lo * 1e-6)))
+    floor = math.floor((lo - span) / step) * step
+    return floor if floor > 0 else None
+
+
+#: the breakdown sheet: three groups side by side per KPI (first column of each group)
+_BD_VAR, _BD_BRIDGE, _BD_TREE = 1, 6, 11
+#: hidden helper columns holding the chart series (P.. after the visible groups)
+_BD_HELP_VAR, _BD_HELP_WF = 18, 20
+_BD_TREE_ROWS = 20  # drill-down rows shown per KPI (the deepest level is cut beyond)
+_BD_HEADROOM_ROWS = 5
+
+
 def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
+    """One block per KPI, printed one to a page: the variance by unit (table, chart), the bridge of
+    the level-1 contributions (table with mix and rate effects for ratios, waterfall) and the
+    drill-down path with the headroom. Chart series live in hidden helper columns."""
     from .analysis import format_value
 
-    ncols = CHART_COLS
     g = _Grid()
     g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
     comp = an.rows
+    V, B, T = _BD_VAR, _BD_BRIDGE, _BD_TREE
+    col = _col_letters
+    sub = CellStyle(bold=True, font_color=TITLE_FONT)
     for key in an.kpi:
         kpi = an.kpi[key]
         name = kpi["name"]
@@ -1025,114 +1111,142 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         good_pos = kpi["direction"] != "lower"
         ranged = kpi["direction"] == "range"
         gfmt = PP_SIGNED if pp else _signed(kfmt)
+        block = g.row
+        unit = str(kpi.get("unit") or "")
+        title = f"{name}（{unit}）" if unit and lang == "zh" else (f"{name} ({unit})" if unit else name)
+        _section(g, title, T + 5)
+        top = g.row
+        bottoms = []
         # 1. variance by unit: actual - target, favourable in green and unfavourable in red
         if idx:
-            _section(g, _t("variance", lang, name=name), ncols)
-            g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap", "good", "bad")], HEAD)
+            g.row = top
+            g.put(V, _t("var_short", lang), sub)
+            g.skip()
+            g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap")], HEAD, start=V)
             vstart = g.row
+            hv = col(_BD_HELP_VAR)
+            hv2 = col(_BD_HELP_VAR + 1)
             for i in idx:
                 gap = comp[i]["gap"]
                 gap = None if _blank(gap) else float(gap) * (100 if pp else 1)
                 n = g.row
+                d = f"{col(V + 3)}{n}"
                 if ranged:  # a band KPI has no good side: the whole gap in grey
-                    e = (f"IF(ISNUMBER(D{n}),D{n},0)", gap or 0.0)
+                    e = (f"IF(ISNUMBER({d}),{d},0)", gap or 0.0)
                     f = 0.0
                 else:
-                    test = f"D{n}>0" if good_pos else f"D{n}<0"
+                    test = f"{d}>0" if good_pos else f"{d}<0"
                     fav = 0.0 if gap is None or (gap > 0) != good_pos or gap == 0 else gap
                     unf = 0.0 if gap is None or (gap > 0) == good_pos or gap == 0 else gap
-                    e = (f"IF(ISNUMBER(D{n}),IF({test},D{n},0),0)", fav)
-                    f = (f"IF(ISNUMBER(D{n}),IF({test},0,D{n}),0)", unf)
+                    e = (f"IF(ISNUMBER({d}),IF({test},{d},0),0)", fav)
+                    f = (f"IF(ISNUMBER({d}),IF({test},0,{d}),0)", unf)
                 g.line([comp[i]["unit"], _live(review, "target", i, _plain(comp[i]["target"])),
-                        _live(review, "actual", i, _plain(comp[i]["actual"])), _live(review, "gap", i, gap), e, f],
-                       [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt),
-                        _num_style(gfmt, font_color=GREY_FONT if ranged else GOOD_FONT),
-                        _num_style(gfmt, font_color=BAD_FONT)])
+                        _live(review, "actual", i, _plain(comp[i]["actual"])), _live(review, "gap", i, gap)],
+                       [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt)], start=V)
+                g.row -= 1
+                g.line([e, f], [_num_style(gfmt), _num_style(gfmt)], start=_BD_HELP_VAR)
             vend = g.row - 1
             if not ranged:
-                g.rules += _sign_rules(f"D{vstart}:D{vend}", good_pos)
+                g.rules += _sign_rules(f"{col(V + 3)}{vstart}:{col(V + 3)}{vend}", good_pos)
             g.skip()
-            g.charts.append(Chart("stacked_column",
-                                  [Series(f"E{vstart}:E{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
-                                   Series(f"F{vstart}:F{vend}", _t("bad", lang), BAD_FONT)],
-                                  categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
-                                  anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                                  y_num_format=gfmt.split(";")[0].replace("+", "")))
-            g.skip(CHART_ROWS + 1)
-        # 2. bridge of the level-1 contributions, the drill-down path and the headroom
-        if not tree:
-            continue
-        top = [r for r in tree if r["level"] == 0]
+            g.chart(Chart("stacked_column",
+                          [Series(f"{hv}{vstart}:{hv}{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
+                           Series(f"{hv2}{vstart}:{hv2}{vend}", _t("bad", lang), BAD_FONT)],
+                          categories=f"{col(V)}{vstart}:{col(V)}{vend}", title=_t("var_chart", lang),
+                          anchor=f"{col(V)}{g.row}", size=(4, CHART_ROWS), legend=False,
+                          y_num_format=gfmt.split(";")[0].replace("+", "")))
+            bottoms.append(g.row + CHART_ROWS)
+        # 2. bridge of the level-1 contributions (with mix and rate effects for a ratio)
+        top_rows = [r for r in tree if r["level"] == 0]
         lvl1 = [r for r in tree if r["level"] == 1]
-        base = float(top[0]["base"]) if top else float("nan")
-        cur = float(top[0]["current"]) if top else float("nan")
         bfmt = "0.0%" if pp else kfmt
         dfmt = PP_SIGNED if pp else _signed(kfmt)  # changes of a rate are percentage points
-        unit = str(kpi.get("unit") or "")
-        _section(g, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
-                       cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
-        g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
-                _t("wf_down", lang)], HEAD)
-        labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
-        deltas = [base] + [float(r["contribution"]) for r in lvl1]
-        wb_, wu, wdn = waterfall_series(deltas)
-        totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
-        wu[0] = 0.0
-        wb_.append(0.0), wu.append(0.0), wdn.append(0.0)
-        deltas.append(cur)
-        wstart = g.row
-        for lab, dlt, b_, t_, u_, d_ in zip(labels, deltas, wb_, totals, wu, wdn):
-            g.line([lab, dlt, b_, t_, u_, d_], [TEXT, _num_style(bfmt), _num_style(bfmt, font_color=GREY_FONT),
-                                                _num_style(bfmt), _num_style(bfmt), _num_style(bfmt)])
-        wend = g.row - 1
-        g.skip()
-        up_c, down_c = (GOOD_FONT, BAD_FONT) if good_pos else (BAD_FONT, GOOD_FONT)
-        if ranged:
-            up_c = down_c = GREY_FONT
-        g.charts.append(Chart("waterfall", [Series(f"C{wstart}:C{wend}", _t("wf_base", lang)),
-                                            Series(f"D{wstart}:D{wend}", _t("total", lang), "#7F7F7F"),
-                                            Series(f"E{wstart}:E{wend}", _t("wf_up", lang), up_c),
-                                            Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
-                              categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
-                              anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                              y_num_format=bfmt.split(";")[0]))
-        g.skip(CHART_ROWS + 1)
-        _section(g, _t("tree", lang), ncols)
-        g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)
-        tstart = g.row
-        for r in tree:
-            if r["level"] <= 0:
-                continue
-            g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]), _dim_label(review, str(r["dimension"]), lang),
-                    _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp), _plain(r["share_of_change"])],
-                   [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)])
-        if g.row > tstart and not ranged:
-            g.rules += _sign_rules(f"E{tstart}:E{g.row - 1}", good_pos)
-        if pp and lvl1 and "mix_effect" in lvl1[0]:
+        if tree:
+            base = float(top_rows[0]["base"]) if top_rows else float("nan")
+            cur = float(top_rows[0]["current"]) if top_rows else float("nan")
+            g.row = top
+            g.put(B, _t("bridge_short", lang, base=format_value(base, unit, lang=lang, is_percent=pp),
+                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), sub)
             g.skip()
-            _section(g, _t("mix_rate", lang), ncols)
-            g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
-            mstart = g.row
-            for r in lvl1:
-                g.line([str(r["segment"]), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
-                        _delta(r["contribution"], pp)],
-                       [TEXT, _num_style(dfmt), _num_style(dfmt), _num_style(dfmt)])
-            if not ranged:
-                g.rules += _sign_rules(f"B{mstart}:D{g.row - 1}", good_pos)
-        hr = an.headroom.get(key)
-        if hr is not None and not hr.empty:
+            mixed = pp and lvl1 and "mix_effect" in lvl1[0]
+            heads = ["segment", "change"] + (["mix", "rate"] if mixed else [])
+            g.line([_t(h, lang) for h in heads], HEAD, start=B)
+            labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
+            deltas = [base] + [float(r["contribution"]) for r in lvl1]
+            wb_, wu, wdn = waterfall_series(deltas)
+            totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
+            wu[0] = 0.0
+            wb_.append(0.0), wu.append(0.0), wdn.append(0.0)
+            deltas.append(cur)
+            wstart = g.row
+            for j, (lab, dlt, b_, t_, u_, d_) in enumerate(zip(labels, deltas, wb_, totals, wu, wdn)):
+                seg = lvl1[j - 1] if 0 < j <= len(lvl1) else None
+                shown = dlt if seg is None else _delta(dlt, pp)
+                vals = [lab, shown]
+                styles = [TEXT, _num_style(bfmt if seg is None else dfmt)]
+                if mixed:
+                    vals += [None if seg is None else _delta(seg["mix_effect"], pp),
+                             None if seg is None else _delta(seg["rate_effect"], pp)]
+                    styles += [_num_style(dfmt), _num_style(dfmt)]
+                g.line(vals, styles, start=B)
+                g.row -= 1
+                g.line([b_, t_, u_, d_], _num_style(bfmt), start=_BD_HELP_WF)
+            wend = g.row - 1
+            if not ranged and wend > wstart + 1:
+                g.rules += _sign_rules(f"{col(B + 1)}{wstart + 1}:{col(B + (3 if mixed else 1))}{wend - 1}", good_pos)
             g.skip()
-            _section(g, _t("headroom", lang), ncols)
-            g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
-            for segment, now, if_ly, if_avg, gain in _object_rows(
-                    hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
-                g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
-                       [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
-        g.skip()
+            up_c, down_c = (GOOD_FONT, BAD_FONT) if good_pos else (BAD_FONT, GOOD_FONT)
+            if ranged:
+                up_c = down_c = GREY_FONT
+            h = [col(_BD_HELP_WF + k) for k in range(4)]
+            # the bars' bottoms and tops: the two totals, each step's base and base + step
+            running = [base, cur] + [b_ + u_ + d_ for b_, u_, d_ in zip(wb_[1:-1], wu[1:-1], wdn[1:-1])]
+            g.chart(Chart("waterfall", [Series(f"{h[0]}{wstart}:{h[0]}{wend}", _t("wf_base", lang)),
+                                        Series(f"{h[1]}{wstart}:{h[1]}{wend}", _t("total", lang), "#595959"),
+                                        Series(f"{h[2]}{wstart}:{h[2]}{wend}", _t("wf_up", lang), up_c),
+                                        Series(f"{h[3]}{wstart}:{h[3]}{wend}", _t("wf_down", lang), down_c)],
+                          categories=f"{col(B)}{wstart}:{col(B)}{wend}", title=_t("wf_chart", lang),
+                          anchor=f"{col(B)}{g.row}", size=(4, CHART_ROWS), legend=False,
+                          y_num_format=bfmt.split(";")[0], y_min=_axis_floor(running + wb_[1:-1])))
+            bottoms.append(g.row + CHART_ROWS)
+            # 3. the drill-down path and the headroom
+            g.row = top
+            g.put(T, _t("tree", lang), sub)
+            g.skip()
+            g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")],
+                   HEAD, start=T)
+            tstart = g.row
+            deeper = [r for r in tree if r["level"] > 0]
+            for r in deeper[:_BD_TREE_ROWS]:
+                g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]),
+                        _dim_label(review, str(r["dimension"]), lang),
+                        _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp),
+                        _plain(r["share_of_change"])],
+                       [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)],
+                       start=T)
+            if g.row > tstart and not ranged:
+                g.rules += _sign_rules(f"{col(T + 4)}{tstart}:{col(T + 4)}{g.row - 1}", good_pos)
+            if len(deeper) > _BD_TREE_ROWS:
+                g.line([_t("more_rows", lang, n=len(deeper) - _BD_TREE_ROWS)], NOTE, start=T)
+            hr = an.headroom.get(key)
+            if hr is not None and not hr.empty:
+                g.skip()
+                g.put(T, _t("headroom", lang), sub)
+                g.skip()
+                g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD, start=T)
+                for segment, now, if_ly, if_avg, gain in _object_rows(
+                        hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:_BD_HEADROOM_ROWS]:
+                    g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
+                           [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)], start=T)
+            bottoms.append(g.row)
+        g.row = max(bottoms) + 1
+        g.keep(block, g.row - 1)
     for kpi, reason in _skipped(an):
         g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
-    widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
-    return g.spec(widths, tab="#C55A11")
+    widths = {"A": 12, "B": 10, "C": 10, "D": 10, "E": 1, "F": 12, "G": 10, "H": 9, "I": 9, "J": 1,
+              "K": 12, "L": 10, "M": 10, "N": 10, "O": 10, "P": 9}
+    hidden = tuple(col(c) for c in range(_BD_HELP_VAR, _BD_HELP_WF + 4))
+    return g.spec(widths, tab="#C55A11", paginate=True, hidden=hidden)
 
 
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")

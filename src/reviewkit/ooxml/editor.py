@@ -17,6 +17,7 @@ from ._xml import (CT_CHART, CT_CUSTOM_PROPS, CT_DRAWING, CT_WORKBOOK_MAIN, CT_W
 from .custom_props import PART as CUSTOM_PART
 from .custom_props import CustomProperties
 from .package import Limits, Package, Relationship, rels_name, resolve_target
+from .cellref import num_to_col, parse_cell
 from .render import render_sheet
 from .spec import SheetSpec
 from .styles import StylesPart
@@ -300,6 +301,7 @@ class WorkbookEditor:
             self._build_owned(name, spec, position)
         for name, (spec, _) in self._owned.items():
             self._set_print_titles(name, spec.page_setup.repeat_columns if spec.page_setup else None)
+            self._set_print_area(name, spec.page_setup.print_area if spec.page_setup else None)
         for editor in self._editors.values():
             if editor.dirty:
                 old = pkg.read(editor.part)
@@ -334,18 +336,31 @@ class WorkbookEditor:
 
     def _set_print_titles(self, name: str, columns: str | None) -> None:
         """Set (or clear) the sheet's ``_xlnm.Print_Titles`` defined name: columns on every page."""
+        first, _, last = columns.partition(":") if columns else ("", "", "")
+        self._set_sheet_name_def(name, "_xlnm.Print_Titles", f"${first}:${last or first}" if columns else None)
+
+    def _set_print_area(self, name: str, area: str | None) -> None:
+        """Set (or clear) the sheet's ``_xlnm.Print_Area`` defined name (``"A1:N40"``)."""
+        text = None
+        if area:
+            a, _, b = area.partition(":")
+            (ra, ca), (rb, cb) = parse_cell(a), parse_cell(b or a)
+            text = f"${num_to_col(ca)}${ra}:${num_to_col(cb)}${rb}"
+        self._set_sheet_name_def(name, "_xlnm.Print_Area", text)
+
+    def _set_sheet_name_def(self, name: str, defined: str, ref: str | None) -> None:
+        """Set (or clear, ``ref=None``) a sheet-local built-in defined name to ``'Sheet'!ref``."""
         entries = list(self._wb.iter(q("sheet")))
         index = next((i for i, el in enumerate(entries) if el.get("name") == name), None)
         if index is None:
             return
         names = self._wb.find(q("definedNames"))
         old = [dn for dn in (names if names is not None else ())
-               if dn.get("name") == "_xlnm.Print_Titles" and dn.get("localSheetId") == str(index)]
-        if columns is None and not old:
+               if dn.get("name") == defined and dn.get("localSheetId") == str(index)]
+        if ref is None and not old:
             return
-        first, _, last = columns.partition(":") if columns else ("", "", "")
         quoted = "'" + name.replace("'", "''") + "'"
-        text = f"{quoted}!${first}:${last or first}" if columns else None
+        text = f"{quoted}!{ref}" if ref else None
         if old and text is not None and old[0].text == text and len(old) == 1:
             return
         for dn in old:
@@ -354,7 +369,7 @@ class WorkbookEditor:
             if names is None:
                 names = etree.Element(q("definedNames"))
                 _xml.insert_in_order(self._wb, names, WORKBOOK_ORDER)
-            dn = etree.SubElement(names, q("definedName"), name="_xlnm.Print_Titles", localSheetId=str(index))
+            dn = etree.SubElement(names, q("definedName"), name=defined, localSheetId=str(index))
             dn.text = text
         elif names is not None and len(names) == 0:
             self._wb.remove(names)
