@@ -310,19 +310,21 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
         plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{"".join(sers)}'
                 '<c:marker val="1"/><c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>')
     else:
-        stacked = ch.kind in ("stacked_column", "waterfall")
-        bar_dir = "bar" if ch.kind == "bar" else "col"
+        stacked = ch.kind in ("stacked_column", "stacked_bar", "waterfall")
+        bar_dir = "bar" if ch.kind in ("bar", "stacked_bar") else "col"
         plot = (f'<c:barChart><c:barDir val="{bar_dir}"/><c:grouping val="{"stacked" if stacked else "clustered"}"/>'
                 f'<c:varyColors val="0"/>{"".join(sers)}<c:gapWidth val="{50 if ch.kind == "waterfall" else 150}"/>'
                 + ('<c:overlap val="100"/>' if stacked else "")
                 + '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>')
-    cat_pos, val_pos = ("l", "b") if ch.kind == "bar" else ("b", "l")
+    cat_pos, val_pos = ("l", "b") if ch.kind in ("bar", "stacked_bar") else ("b", "l")
+    # horizontal stacked bars list the categories top-down, as the table beside them does
+    cat_order = "maxMin" if ch.kind == "stacked_bar" else "minMax"
     # CT_Scaling: orientation, then max, then min
     bounds = ((f'<c:max val="{_float_text(float(ch.y_max))}"/>' if ch.y_max is not None else "")
               + (f'<c:min val="{_float_text(float(ch.y_min))}"/>' if ch.y_min is not None else ""))
     fmt = (f'<c:numFmt formatCode="{esc(ch.y_num_format)}" sourceLinked="0"/>' if ch.y_num_format
            else '<c:numFmt formatCode="General" sourceLinked="1"/>')
-    axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+    axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="{cat_order}"/></c:scaling>'
             f'<c:delete val="0"/><c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="1"/>'
             '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
             '<c:crossAx val="500000002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'

@@ -20,7 +20,7 @@ from ..errors import InputError
 from .cellref import _PARSED_CELLS, parse_cell, parse_col, parse_range
 from .styles import CellStyle, argb
 
-CHART_KINDS = ("bar", "column", "stacked_column", "line", "waterfall")
+CHART_KINDS = ("bar", "stacked_bar", "column", "stacked_column", "line", "waterfall")
 _MACRO_RE = re.compile(r"^(?:\[0\]!)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -69,7 +69,8 @@ class Series:
 class Chart:
     """A native Excel chart anchored at ``anchor`` (top-left cell) spanning ``size`` (cols, rows).
 
-    ``kind``: ``bar`` (horizontal, clustered), ``column`` (clustered), ``stacked_column``,
+    ``kind``: ``bar`` (horizontal, clustered), ``stacked_bar`` (horizontal; the first category on
+    top), ``column`` (clustered), ``stacked_column``,
     ``line``, or ``waterfall``: a stacked column whose first series is drawn invisible, so give
     the base (running total before each step) first and the visible steps after it; see
     ``waterfall_series`` to compute them.
