@@ -102,6 +102,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "cross": ("指标联动（跨单位相关性强的指标对）", "Metrics that moved together (strong correlation)"),
     "relation": ("关系", "Relation"), "corr": ("相关系数", "Correlation"),
     "overall": ("综合排名（按 KPI 权重加权的达成率）", "Overall rank (weighted achievement)"),
+    "overall_short": ("综合排名（加权达成率）", "Overall (weighted achievement)"),
     "score": ("综合得分", "Score"), "score_ly": ("去年得分", "Score LY"),
     "league": ("{name} 排名", "{name}: league table"),
     "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
@@ -1207,28 +1208,27 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     return dataclasses.replace(spec, row_breaks=(detail_row,))
 
 
+#: the peers sheet: league tables three across, five columns each and a narrow gap
+_PEER_WIDTHS = (5, 13, 10, 9, 7)
+_PEER_ACROSS = 3
+
+
 def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[dict]) -> SheetSpec:
+    """The overall ranking and one league table per KPI, three tables across (one printed page for
+    a handful of KPIs): rank, unit, value, achievement and the change of rank against last year."""
     from .analysis import OVERALL
 
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
+    tables = []  # (title, heads, rows of (values, styles), bar column, arrow column) per table
     overall = _overall_rows(an, OVERALL)
     if overall:
-        g.put(1, _t("overall", lang), SECTION)
-        for c in range(2, 7):
-            g.put(c, None, SECTION)
-        g.skip()
-        g.line([_t(h, lang) for h in ("rank", "unit", "score", "score_ly", "rank_ly", "rank_change")], HEAD)
-        start = g.row
-        for r in overall:
-            g.line([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]), _plain(r["rank_ly"]),
-                    _plain(r["rank_change"])],
-                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
-                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
-        g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
-        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
-        g.skip()
+        tables.append((_t("overall_short", lang), ("rank", "unit", "score", "score_ly", "rank_change"),
+                       [([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]),
+                          _plain(r["rank_change"])],
+                         [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
+                          _num_style(RANK_CHANGE_FORMAT, align="center")]) for r in overall]))
     comp = an.rows
     for key in an.kpi:
         idx = [i for i in range(len(comp)) if comp[i]["kpi"] == key]
@@ -1236,26 +1236,45 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
             continue
         kpi = an.kpi[key]
         kfmt = _kpi_format(kpi)
-        g.put(1, _t("league", lang, name=kpi["name"]), SECTION)
-        for c in range(2, 7):
-            g.put(c, None, SECTION)
-        g.skip()
-        g.line([_t(h, lang) for h in ("rank", "unit", "actual", "achievement", "rank_ly", "rank_change")], HEAD)
-        start = g.row
         idx.sort(key=lambda i: (scvals[i]["rank"] is None, scvals[i]["rank"] or 0, str(comp[i]["unit"])))
+        rows = []
         for i in idx:
             v = scvals[i]
-            g.line([_live(review, "rank", i, v["rank"]), comp[i]["unit"],
-                    _live(review, "actual", i, _plain(comp[i]["actual"])),
-                    _live(review, "achievement", i, v["achievement"]),
-                    _live(review, "rank_ly", i, v["rank_ly"]), _live(review, "rank_change", i, v["rank_change"])],
-                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
-                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
-        g.rules.append(_bar_rule(f"D{start}:D{g.row - 1}"))
-        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
+            rows.append(([_live(review, "rank", i, v["rank"]), comp[i]["unit"],
+                          _live(review, "actual", i, _plain(comp[i]["actual"])),
+                          _live(review, "achievement", i, v["achievement"]),
+                          _live(review, "rank_change", i, v["rank_change"])],
+                         [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
+                          _num_style(RANK_CHANGE_FORMAT, align="center")]))
+        unit = str(kpi.get("unit") or "")
+        title = f"{kpi['name']}（{unit}）" if unit and lang == "zh" else (f"{kpi['name']} ({unit})" if unit else kpi["name"])
+        tables.append((title, ("rank", "unit", "actual", "achievement", "rank_change"), rows))
+    span = len(_PEER_WIDTHS) + 1
+    for band in range(0, len(tables), _PEER_ACROSS):
+        top = g.row
+        bottom = top
+        for j, (title, heads, rows) in enumerate(tables[band:band + _PEER_ACROSS]):
+            c0 = 1 + j * span
+            g.row = top
+            g.put(c0, title, SECTION)
+            for c in range(c0 + 1, c0 + len(heads)):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t(h, lang) for h in heads], HEAD, start=c0)
+            start = g.row
+            for values, styles in rows:
+                g.line(values, styles, start=c0)
+            bar, arrow = num_to_col(c0 + 3 if j or not overall or band else c0 + 2), num_to_col(c0 + 4)
+            if g.row > start:
+                g.rules.append(_bar_rule(f"{bar}{start}:{bar}{g.row - 1}"))
+                g.rules.append(_arrow_rule(f"{arrow}{start}:{arrow}{g.row - 1}"))
+            bottom = max(bottom, g.row)
+        g.row = bottom
+        g.keep(top, bottom - 1)
         g.skip()
-    widths = {"A": 6, "B": 14, "C": 11, "D": 10, "E": 8, "F": 8}
-    return g.spec(widths, tab="#548235")
+    widths = {num_to_col(1 + j * span + k): w for j in range(_PEER_ACROSS) for k, w in enumerate(_PEER_WIDTHS)}
+    widths.update({num_to_col(j * span): 1 for j in range(1, _PEER_ACROSS)})
+    return g.spec(widths, tab="#548235", paginate=True)
 
 
 def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:

@@ -212,7 +212,8 @@ class WorkbookEditor:
 
     def show_only(self, names: list[str]) -> None:
         """Hide every sheet except ``names`` (case-insensitive) and make the first shown sheet the
-        active one: what a printed or exported copy should contain. Unknown names raise
+        active one: what a printed or exported copy should contain. The print areas of the hidden
+        sheets are dropped (LibreOffice prints a hidden sheet that has one). Unknown names raise
         SheetNotFoundError; at least one sheet must stay visible."""
         self._check_usable()
         wanted = set()
@@ -231,8 +232,10 @@ class WorkbookEditor:
                 if el.get("state") is not None:
                     del el.attrib["state"]
                 first = i if first is None else first
-            elif el.get("state") != "veryHidden":
-                el.set("state", "hidden")
+            else:
+                if el.get("state") != "veryHidden":
+                    el.set("state", "hidden")
+                self._set_sheet_name_def(el.get("name"), "_xlnm.Print_Area", None)
         for view in self._wb.iter(q("workbookView")):
             view.set("activeTab", str(first))
             view.set("firstSheet", str(first))
