@@ -1562,12 +1562,25 @@ def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str])
         return None
     try:
         grid = gantt(plan, review.tables.get("Progress"), review.tables.get("Campaigns"),
-                     as_of=as_of or dt.date.today())
+                     as_of=as_of or dt.date.today(), freq=_timeline_freq(plan))
         spec, _ = timeline_sheet(grid, review.layouts, lang=lang)
     except InputError as exc:
         warnings.append(f"no timeline: {exc}")
         return None
-    return spec
+    # one page wide, whatever the plan's length: weeks for a short plan, months for a long one
+    return dataclasses.replace(spec, page_setup=PageSetup(landscape=True, fit_width=1, fit_height=0))
+
+
+#: a plan longer than this many weeks is drawn by month (a week grid would not fit a page)
+TIMELINE_MAX_WEEKS = 20
+
+
+def _timeline_freq(plan: pd.DataFrame) -> str:
+    start = pd.to_datetime(plan["start"], errors="coerce").min()
+    end = pd.to_datetime(plan["end"], errors="coerce").max()
+    if pd.isna(start) or pd.isna(end):
+        return "W"
+    return "W" if (end - start).days / 7 <= TIMELINE_MAX_WEEKS else "M"
 
 
 # --- public API ---------------------------------------------------------------------------
