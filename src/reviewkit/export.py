@@ -63,6 +63,31 @@ def meeting_sheets(path: str | Path) -> list[str]:
     return out
 
 
+def _fit_conclusions(book, src: Path, chosen: list[str]) -> None:
+    """In the copy to print: widen the Scorecard's conclusion column to its longest sentence, so
+    no conclusion runs past the page margin (the page is fitted to its width)."""
+    from python_calamine import CalamineWorkbook
+
+    from . import model
+    from .fill import _display_width
+    from .reading.package import col_letter, open_package
+
+    table = open_package(src).table("Scorecard")
+    if table is None or table.sheet.lower() not in {c.lower() for c in chosen}:
+        return
+    column = model.SCORECARD.column("conclusion")
+    wanted = {model.normalize_header(h) for h in (column.zh, column.en, *column.synonyms)}
+    index = next((k for k, c in enumerate(table.columns) if model.normalize_header(c.name) in wanted), None)
+    if index is None:
+        return
+    rows = CalamineWorkbook.from_path(str(src)).get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
+    col = table.first_col - 1 + index
+    texts = [r[col] for r in rows[table.first_row:table.last_row] if col < len(r) and isinstance(r[col], str)]
+    if texts:
+        width = min(255.0, max(_display_width(t) for t in texts) * 1.1 + 2)
+        book.sheet(table.sheet).set_column_width(col_letter(table.first_col + index), width)
+
+
 def export_pdf(path: str | Path, outdir: str | Path | None = None, *, sheets: list[str] | None = None,
                all_sheets: bool = False) -> Path:
     """Render the meeting pack of ``path`` (or ``sheets``, or every sheet) to ``<outdir>/<name>.pdf``
@@ -89,6 +114,7 @@ def export_pdf(path: str | Path, outdir: str | Path | None = None, *, sheets: li
         if chosen:
             with WorkbookEditor.open(src) as book:
                 book.show_only(chosen)
+                _fit_conclusions(book, src, chosen)
                 book.save(copy)
         else:  # every sheet, or a workbook without a meeting pack: print it as it is
             shutil.copyfile(src, copy)

@@ -1200,7 +1200,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
                 g.line([name_a, name_b, _plain(corr), rel[0] if lang == "zh" else rel[1]],
                        [TEXT, TEXT, _num_style("0.00"), None])
     en = lang != "zh"
-    widths = {"A": 16 if en else 13, "B": 15 if en else 12, "C": 10, "D": 10, "E": 10, "F": 8, "G": 9,
+    widths = {"A": 16 if en else 13, "B": 15 if en else 12, "C": 12 if en else 11, "D": 10, "E": 10, "F": 8, "G": 9,
               "H": 8 if en else 6, **{num_to_col(c): 8 for c in range(9, _SUM_LAST_COL + 1)}}
     setup = PageSetup(landscape=True, fit_width=1, fit_height=1, print_area=f"A1:{num_to_col(_SUM_LAST_COL)}{page_end}")
     hidden = (num_to_col(_SUM_HELP), num_to_col(_SUM_HELP + 1))
