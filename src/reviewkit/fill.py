@@ -1304,6 +1304,17 @@ def _dim_label(review: model.Review, dim: str, lang: str) -> str:
     return str(dim)
 
 
+def _segment(segment, lang: str) -> str:
+    """A segment as shown: the engine's bilingual catch-all label in the workbook's language."""
+    from .analysis._facts import ALL_LABEL, OTHER_LABEL
+
+    text = str(segment)
+    if text in (OTHER_LABEL, ALL_LABEL):
+        zh, en = text.split("/", 1)
+        return zh if lang == "zh" else en
+    return text
+
+
 def _axis_floor(values: list[float]) -> float | None:
     """A value-axis minimum near the data when all of it lies far from zero (a waterfall from 44.8
     to 45.1 drawn from 0 shows nothing); None to start at zero."""
@@ -1412,7 +1423,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             mixed = pp and lvl1 and "mix_effect" in lvl1[0]
             heads = ["segment", "change"] + (["mix", "rate"] if mixed else [])
             g.line([_t(h, lang) for h in heads], HEAD, start=B)
-            labels = [_t("start", lang)] + [str(r["segment"]) for r in lvl1] + [_t("end", lang)]
+            labels = [_t("start", lang)] + [_segment(r["segment"], lang) for r in lvl1] + [_t("end", lang)]
             deltas = [base] + [float(r["contribution"]) for r in lvl1]
             wb_, wu, wdn = waterfall_series(deltas)
             totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
@@ -1459,7 +1470,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
             tstart = g.row
             deeper = [r for r in tree if r["level"] > 0]
             for r in deeper[:_BD_TREE_ROWS]:
-                g.line([("  " * (int(r["level"]) - 1)) + str(r["segment"]),
+                g.line([("  " * (int(r["level"]) - 1)) + _segment(r["segment"], lang),
                         _dim_label(review, str(r["dimension"]), lang),
                         _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp),
                         _plain(r["share_of_change"])],
@@ -1477,7 +1488,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
                 g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD, start=T)
                 for segment, now, if_ly, if_avg, gain in _object_rows(
                         hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:_BD_HEADROOM_ROWS]:
-                    g.line([str(segment), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
+                    g.line([_segment(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
                            [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)], start=T)
             bottoms.append(g.row)
         g.row = max(bottoms) + 1
