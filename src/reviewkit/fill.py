@@ -111,14 +111,14 @@ _L = {  # user-facing words: key -> (zh, en)
     "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
     "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
     "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
-    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
+    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix"), "rate": ("比率效应", "Rate"),
     "mix_rate": ("结构效应与比率效应（第一层细分，百分点）", "Mix and rate effects (first level, percentage points)"),
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
     "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
     "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
     "var_chart": ("实际 − 目标", "Actual − target"),
-    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "What moved it ({base} last year → {cur})"),
+    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "Change: {base} → {cur}"),
     "wf_chart": ("去年 → 今年", "Last year → this year"),
     "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
     "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
@@ -1495,8 +1495,9 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         g.keep(block, g.row - 1)
     for kpi, reason in _skipped(an):
         g.line([_t("skipped", lang, kpi=kpi, reason=str(reason)[:120])], NOTE)
-    widths = {"A": 12, "B": 10, "C": 10, "D": 10, "E": 1, "F": 12, "G": 10, "H": 9, "I": 9, "J": 1,
-              "K": 12, "L": 10, "M": 10, "N": 10, "O": 10, "P": 9}
+    en = lang != "zh"
+    widths = {"A": 13 if en else 12, "B": 10, "C": 10, "D": 10, "E": 1, "F": 12, "G": 10, "H": 9, "I": 9, "J": 1,
+              "K": 15 if en else 12, "L": 15 if en else 10, "M": 10, "N": 10, "O": 13 if en else 10, "P": 9}
     hidden = tuple(col(c) for c in range(_BD_HELP_VAR, _BD_HELP_WF + 4))
     return g.spec(widths, tab="#C55A11", paginate=True, hidden=hidden)
 

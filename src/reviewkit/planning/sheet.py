@@ -302,7 +302,7 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
         ExpressionRule(f"{fc}{WORKDAY_ROW}:{lc}{WORKDAY_ROW}", f"{fc}{WORKDAY_ROW}=0",
                        DxfStyle(fill=NONWORKING), stop_if_true=True),
     ]
-    widths = {"A": 7, "B": 20, "C": 11, "D": 7, "E": 7, "F": 7, "G": 7, "H": 10}
+    widths = {"A": 7, "B": 24 if lang == "zh" else 32, "C": 11, "D": 7, "E": 7, "F": 8, "G": 8, "H": 10}
     for j in range(n_per):
         widths[num_to_col(first_col + j)] = _GRID_WIDTH[grid.freq]
     spec = SheetSpec(cells=cells, col_widths=widths, freeze=f"{fc}{FIRST_TASK_ROW}",
