@@ -950,7 +950,7 @@ def _open_items(review: model.Review, an: _Analysis, lang: str, as_of) -> list[s
             if severity != "error" or missing not in ("cause", "action"):
                 continue
             zh, en = MISSING_TEXT[missing]
-            out.append(f"{unit} · {name}：{zh}" if lang == "zh" else f"{unit} · {name}: {en}")
+            out.append(f"{unit} · {name} — {zh}" if lang == "zh" else f"{unit} · {name} — {en}")
     for item, owner, due in _overdue(review, as_of):
         d = pd.Timestamp(due).date().isoformat()
         out.append(f"逾期：{item}（{owner or '未指定负责人'}，期限 {d}）" if lang == "zh" else
