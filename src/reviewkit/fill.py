@@ -139,7 +139,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "none_problems": ("没有未达标或预警的 KPI。", "No KPI is red or amber."),
     "open_items": ("待闭环事项（{n} 项）", "Open items ({n})"),
     "more_items": ("……另有 {n} 项，见下页“闭环检查”与“逾期行动”", "… {n} more: see the closed-loop check and overdue actions below"),
-    "detail": ("明细：全部 KPI、结论与闭环检查", "Detail: every KPI, conclusion and closed-loop item"),
+    "detail_title": ("明细：全部 KPI、结论与闭环检查", "Detail: every KPI, conclusion and closed-loop item"),
     "good": ("有利", "Fav."), "bad": ("不利", "Unfav."),
     "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
                      "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
@@ -1085,7 +1085,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     page_end = g.row - 1
     g.skip()
     detail_row = g.row
-    g.line([_t("detail", lang)], TITLE)
+    g.line([_t("detail_title", lang)], TITLE)
     g.skip()
 
     comp = an.rows
