@@ -118,7 +118,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
     "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
     "var_chart": ("实际 − 目标", "Actual − target"),
-    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "Change: {base} → {cur}"),
+    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "LY {base} → {cur}"),
     "wf_chart": ("去年 → 今年", "Last year → this year"),
     "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
     "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
