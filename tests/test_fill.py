@@ -355,8 +355,12 @@ def test_plan_is_plain_data(filled):
     assert plan.formulas > 0 and plan.fingerprint == fingerprint(f["review"])
     assert [s.key for s in plan.sheets] == ["summary", "breakdown", "peers", "timeline", "execution"]
     setups = {s.key: s.spec.page_setup for s in plan.sheets}
-    assert all(p.landscape and p.fit_height == 0 for p in setups.values())
-    assert setups["summary"].fit_width == setups["execution"].fit_width == 1
+    assert all(p.landscape for p in setups.values())
+    # the summary is one page (its print area); breakdown places its own page breaks at a fixed scale
+    assert (setups["summary"].fit_width, setups["summary"].fit_height) == (1, 1) and setups["summary"].print_area
+    assert setups["breakdown"].scale and plan.sheets[1].spec.row_breaks
+    assert all(p.fit_height == 0 for k, p in setups.items() if k not in ("summary", "breakdown"))
+    assert setups["execution"].fit_width == 1
     assert any(ch.kind == "waterfall" for s in plan.sheets for ch in s.spec.charts)
     assert any(ch.kind == "stacked_column" for s in plan.sheets for ch in s.spec.charts)
 

@@ -116,3 +116,32 @@ def test_repeated_columns_become_print_titles_of_the_right_sheet(tmp_path):
     assert _print_titles(path) == []
     with pytest.raises(InputError):
         PageSetup(repeat_columns="A:1")
+
+
+def test_scale_breaks_hidden_columns_print_area_and_show_only(tmp_path):
+    path = _book(tmp_path / "b.xlsx")
+    spec = SheetSpec(cells=[Cell(f"A{r}", r) for r in range(1, 60)] + [Cell("H2", 5)],
+                     page_setup=PageSetup(landscape=True, scale=70, print_area="A1:F40"),
+                     row_breaks=(25, 50), hidden_columns=("H",))
+    with WorkbookEditor.open(path) as book:
+        book.replace_sheet("Pack", spec)
+        book.save()
+    ws = openpyxl.load_workbook(path)["Pack"]
+    assert ws.page_setup.scale == 70 and not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert [b.id for b in ws.row_breaks.brk] == [24, 49]  # the last row above each break
+    assert ws.column_dimensions["H"].hidden and ws["H2"].value == 5
+    assert ws.print_area == "'Pack'!$A$1:$F$40"
+    with pytest.raises(InputError):
+        PageSetup(scale=5)
+    with pytest.raises(InputError):
+        SheetSpec(row_breaks=(1,))
+    # a copy that shows one sheet: the others hidden, their print areas gone, the shown one active
+    out = tmp_path / "only.xlsx"
+    with WorkbookEditor.open(path) as book:
+        book.show_only(["data"])
+        book.save(out)
+    wb = openpyxl.load_workbook(out)
+    assert [ws.sheet_state for ws in wb.worksheets] == ["visible", "hidden"]
+    assert wb.active.title == "Data" and not wb["Pack"].print_area
+    with WorkbookEditor.open(path) as book, pytest.raises(InputError):
+        book.show_only(["No such sheet"])

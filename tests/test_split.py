@@ -207,12 +207,16 @@ def test_a_department_workbook_states_its_rank_among_all_units_of_the_master(mas
     fill_workbook(filled_master)
     report = split_workbook(master, tmp_path / "dept")
     wb = openpyxl.load_workbook(filled_master, data_only=True)
-    league, kpi_name = {}, None  # (KPI name, unit) -> rank on the master's Peers sheet
-    for row in wb[model.owned_sheet_name("peers", "zh")].iter_rows(values_only=True):
-        if isinstance(row[0], str) and row[0].endswith(" 排名"):
-            kpi_name = row[0][:-3]
-        elif kpi_name and isinstance(row[0], (int, float)) and isinstance(row[1], str):
-            league[(kpi_name, row[1])] = int(row[0])
+    league = {}  # (KPI name, unit) -> rank on the master's Peers sheet (league tables three across)
+    rows = list(wb[model.owned_sheet_name("peers", "zh")].iter_rows(values_only=True))
+    for left in range(0, max(len(r) for r in rows), 6):
+        kpi_name = None
+        for row, below in zip(rows, rows[1:] + [()]):
+            cell = row[left] if left < len(row) else None
+            if isinstance(cell, str) and below[left:left + 1] == ("排名",):  # a table's title: "销售额（万元）"
+                kpi_name = cell.split("（")[0]
+            elif kpi_name and isinstance(cell, (int, float)) and isinstance(row[left + 1], str):
+                league[(kpi_name, row[left + 1])] = int(cell)
     names = dict(zip(master_review().kpis["key"], master_review().kpis["name"]))
     checked = 0
     for f in report.files:

@@ -229,3 +229,15 @@ def test_every_template_renders_in_libreoffice(soffice, tmp_path):
                               capture_output=True, text=True, check=True).stdout
         for spec in model.TABLES:
             assert spec.sheet("en") in text
+
+
+def test_guide_lists_every_sheet_fill_writes(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from reviewkit import model
+
+    for lang in ("zh", "en"):
+        path = build_template(tmp_path / f"g_{lang}.xlsx", preset="sales", lang=lang)
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(model.owned_sheet_name("guide", lang)).to_python()
+        first = {str(r[0]) for r in rows if r}
+        assert {model.owned_sheet_name(k, lang) for k in model.OWNED_SHEETS if k != "guide"} <= first

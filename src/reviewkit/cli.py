@@ -166,12 +166,20 @@ def fill(path: Path, out: Path | None, as_of: str | None, force: bool) -> None:
               help="导出为 PDF（LibreOffice）。 / Export to PDF (LibreOffice).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="PDF 写到这个文件夹。 / Folder for the PDF.")
-def export(path: Path, as_pdf: bool, out: Path | None) -> None:
-    """把工作簿导出为复盘会议用的 PDF（需要 LibreOffice）。 / Export a workbook to PDF for the
-    review meeting (needs LibreOffice)."""
-    from .export import export_pdf
+@click.option("--sheets", default=None, metavar="工作表/NAME,...",
+              help="只打印这些工作表（逗号分隔，按工作簿顺序），而不是会议材料。 / Print these sheets "
+                   "(comma-separated, in workbook order) instead of the meeting pack.")
+@click.option("--all", "all_sheets", is_flag=True, help="打印工作簿的每张工作表。 / Print every sheet of the workbook.")
+def export(path: Path, as_pdf: bool, out: Path | None, sheets: str | None, all_sheets: bool) -> None:
+    """把会议材料导出为 PDF：汇总、拆解、排名、甘特图、执行跟踪、计分卡（需要 LibreOffice）。 / Export
+    the meeting pack to PDF: summary, breakdown, peers, timeline, execution, scorecard (needs LibreOffice)."""
+    from .export import cjk_font_missing, export_pdf
 
-    pdf = _run(export_pdf, path, out)
+    if cjk_font_missing():
+        click.echo("warning: no Chinese (CJK) font is installed, so Chinese text prints as boxes; "
+                   "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei)", err=True)
+    names = [n.strip() for n in sheets.split(",") if n.strip()] if sheets is not None else None
+    pdf = _run(export_pdf, path, out, sheets=names, all_sheets=all_sheets)
     click.echo(f"wrote {pdf}")
 
 

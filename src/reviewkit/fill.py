@@ -49,7 +49,7 @@ from .files import write_file
 from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
 from .ooxml import numfmt
-from .ooxml.cellref import num_to_col, parse_col
+from .ooxml.cellref import num_to_col, parse_cell, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
            "fill_workbook", "fingerprint", "hand_typed_cells", "is_stale", "FINGERPRINT_PROPERTY",
@@ -108,6 +108,7 @@ _L = {  # user-facing words: key -> (zh, en)
     "cross": ("指标联动（跨单位相关性强的指标对）", "Metrics that moved together (strong correlation)"),
     "relation": ("关系", "Relation"), "corr": ("相关系数", "Correlation"),
     "overall": ("综合排名（按 KPI 权重加权的达成率）", "Overall rank (weighted achievement)"),
+    "overall_short": ("综合排名（加权达成率）", "Overall (weighted achievement)"),
     "score": ("综合得分", "Score"), "score_ly": ("去年得分", "Score LY"),
     "league": ("{name} 排名", "{name}: league table"),
     "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
@@ -116,17 +117,35 @@ _L = {  # user-facing words: key -> (zh, en)
     "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
     "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
     "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
-    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix effect"), "rate": ("比率效应", "Rate effect"),
+    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix"), "rate": ("比率效应", "Rate"),
     "mix_rate": ("结构效应与比率效应（第一层细分，百分点）", "Mix and rate effects (first level, percentage points)"),
     "start": ("去年", "Last year"), "end": ("今年", "This year"),
     "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
     "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
+    "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
+    "var_chart": ("实际 − 目标", "Actual − target"),
+    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "LY {base} → {cur}"),
+    "wf_chart": ("去年 → 今年", "Last year → this year"),
+    "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
     "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
     "gain": ("最大提升", "Best gain"),
     "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
                                                      "or lacks the measure columns)."),
     "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
     "conclusions": ("结论", "Conclusions"),
+    "headline": ("总体", "Overall"),
+    "status_counts": ("KPI 状态（共 {n} 项）", "KPI status ({n} in all)"),
+    "by_kpi": ("各 KPI 达成（各{label}平均）", "Achievement by KPI (mean over {label}s)"),
+    "avg_ach": ("平均达成率", "Achieved"), "measure_unit": ("计量单位", "Unit"), "green_n": ("达标", "Green"), "amber_n": ("预警", "Amber"),
+    "red_n": ("未达标", "Red"),
+    "ach_chart": ("平均达成率 − 100%（百分点）", "Achievement − 100% (pp)"),
+    "wins": ("最大亮点（{n} 项）", "Biggest wins ({n})"),
+    "problems": ("最大问题（{n} 项）", "Biggest problems ({n})"),
+    "none_wins": ("暂无达标 KPI。", "No KPI met its target yet."),
+    "none_problems": ("没有未达标或预警的 KPI。", "No KPI is red or amber."),
+    "open_items": ("待闭环事项（{n} 项）", "Open items ({n})"),
+    "more_items": ("……另有 {n} 项，见下页“闭环检查”与“逾期行动”", "… {n} more: see the closed-loop check and overdue actions below"),
+    "detail_title": ("明细：全部 KPI、结论与闭环检查", "Detail: every KPI, conclusion and closed-loop item"),
     "good": ("有利", "Fav."), "bad": ("不利", "Unfav."),
     "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
                      "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
@@ -405,6 +424,7 @@ class _Grid:
         self.rules: list = []
         self.charts: list[Chart] = []
         self.columns: set[int] = set()  # the column numbers cells were put in
+        self.blocks: list[tuple[int, int]] = []  # row spans printed on one page (tables, charts)
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
@@ -430,13 +450,75 @@ class _Grid:
     def skip(self, n: int = 1) -> None:
         self.row += n
 
-    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None) -> SheetSpec:
+    def keep(self, first: int, last: int) -> None:
+        """Print rows ``first``..``last`` on one page (when they fit on one)."""
+        if last >= first:
+            self.blocks.append((first, last))
+
+    def chart(self, chart: Chart) -> None:
+        """Add ``chart``; the rows it covers are kept on one page."""
+        self.charts.append(chart)
+        row = parse_cell(chart.anchor)[0]
+        self.keep(row, row + chart.size[1] - 1)
+
+    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
+             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None) -> SheetSpec:
+        """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
+        that would straddle one (charts are never cut); else fit all columns to the page width.
+        ``hidden``: helper columns (chart data) hidden on screen and paper."""
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
-        setup = _fit_columns(self.columns, {parse_col(k): float(v) for k, v in widths.items()}, freeze)
+        by_col = {parse_col(k): float(v) for k, v in widths.items()}
+        breaks: list[int] = []
+        if setup is None and paginate:
+            hidden_cols = {parse_col(h) for h in hidden}
+            scale = _print_scale({c: w for c, w in by_col.items() if c not in hidden_cols},
+                                 self.columns - hidden_cols)
+            breaks = _page_breaks(self.blocks, _rows_per_page(scale))
+            setup = PageSetup(landscape=True, fit_width=0, fit_height=0, scale=scale)
+        elif setup is None:
+            setup = _fit_columns(self.columns, by_col, freeze)
         return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
-                         show_grid_lines=False, page_setup=setup)
+                         show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+
+
+# --- printing: landscape A4 with the margins owned sheets are written with ------------------
+#: the printable body of a landscape A4 page in points (0.7" side and 0.75" top/bottom margins,
+#: less room for LibreOffice's page header and footer)
+PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 741.0, 460.0
+ROW_PT = 15.0  # default row height
+
+
+def _column_pt(width: float) -> float:
+    """Printed width in points of a column ``width`` characters wide. Excel's Calibri 11 gives 5.25 pt
+    a character; LibreOffice without Calibri measures with a wider substitute (DejaVu Sans, about
+    6.9 pt), so the wider measure is used: the page then fits in both."""
+    return width * 6.9 + 5
+
+
+def _print_scale(widths: dict[int, float], used: set[int]) -> int:
+    """The print scale (percent) at which the used columns fill at most the page width."""
+    total = sum(_column_pt(widths.get(c, 8.43)) for c in (used | set(widths)))
+    return max(10, min(100, int(PAGE_WIDTH_PT / total * 100))) if total else 100
+
+
+def _rows_per_page(scale: int) -> int:
+    return int(PAGE_HEIGHT_PT / (ROW_PT * scale / 100))
+
+
+def _page_breaks(blocks: list[tuple[int, int]], per_page: int) -> list[int]:
+    """Rows to break the page above so that no block straddles a page (a block longer than a page
+    starts a page of its own). Between manual breaks the printer breaks every ``per_page`` rows."""
+    breaks: list[int] = []
+    top = 1
+    for first, last in sorted(blocks):
+        while first >= top + per_page:  # the printer's own breaks before this block
+            top += per_page
+        if last >= top + per_page and first > top:
+            breaks.append(first)
+            top = first
+    return breaks
 
 
 TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
@@ -815,19 +897,242 @@ def _section(g: _Grid, text: str, ncols: int) -> None:
     g.skip()
 
 
-def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_of, scvals: list[dict]) -> SheetSpec:
-    ncols = 8
-    g = _Grid()
+#: the one-page summary: columns of the KPI table (A-E) and of its chart (G-N); helper columns
+_SUM_LAST_COL = 14  # N
+_SUM_HELP = 17  # Q, R: the chart's favourable / unfavourable series (hidden)
+#: display width of one line of a win/problem sentence (columns B-N)
+_SUM_LINE = 126
+
+
+def _pick(an: _Analysis, good: bool, n: int = 3) -> list[int]:
+    """Scorecard rows of the three biggest wins (``good``) or problems.
+
+    A win is a met KPI (green); its size is the KPI weight x (achievement - 1). A problem is a
+    missed or at-risk KPI (red, amber); its size is weight x (1 - achievement), red before amber
+    when equal. Achievement is direction-aware, so KPIs of every kind compare on one scale; the
+    weight says how much the KPI matters. Rows without an achievement are not picked."""
+    picked = []
+    for i, r in enumerate(an.rows):
+        ach = r["achievement"]
+        if _blank(ach) or not math.isfinite(float(ach)):
+            continue
+        w = float(r["weight"]) if not _blank(r["weight"]) else 1.0
+        if good and r["status"] == "green":
+            picked.append((-w * (float(ach) - 1), 0, i))
+        elif not good and r["status"] in ("red", "amber"):
+            picked.append((-w * (1 - float(ach)), STATUS_ORDER[r["status"]], i))
+    return [i for *_, i in sorted(picked)[:n]]
+
+
+def _headline(review: model.Review, an: _Analysis, lang: str) -> list[str]:
+    """The overall view in one or two sentences: the weighted achievement across units, last
+    year's, and for several units who leads and who moved most in the overall rank."""
+    from .analysis import OVERALL
+
+    overall = [r for r in _overall_rows(an, OVERALL) if not _blank(r["score"])]
+    if not overall:
+        return []
+    label = str(_settings_value(review, "unit_label", "") or (_t("unit", lang)))
+    mean = sum(float(r["score"]) for r in overall) / len(overall)
+    ly = [float(r["score_ly"]) for r in overall if not _blank(r["score_ly"])]
+    mean_ly = sum(ly) / len(ly) if len(ly) == len(overall) else None
+    if lang == "zh":
+        first = (f"综合达成率 {mean:.1%}（按 KPI 权重加权" + (f"，{len(overall)} 个{label}平均" if len(overall) > 1 else "")
+                 + "）" + (f"，去年 {mean_ly:.1%}" if mean_ly is not None else "") + "。")
+    else:
+        first = (f"Overall achievement {mean:.1%} (weighted by KPI"
+                 + (f", mean of {len(overall)} {label.lower()}s" if len(overall) > 1 else "") + ")"
+                 + (f", last year {mean_ly:.1%}" if mean_ly is not None else "") + ".")
+    lines = [first]
+    if len(overall) > 1:
+        top = overall[0]
+
+        def move(r):
+            c = r["rank_change"]
+            if _blank(c):
+                return ""
+            c = int(c)
+            if lang == "zh":
+                return "与去年持平" if c == 0 else (f"较去年↑{c}" if c > 0 else f"较去年↓{-c}")
+            return "same as last year" if c == 0 else (f"up {c}" if c > 0 else f"down {-c}")
+
+        moved = [r for r in overall if not _blank(r["rank_change"])]
+        up = max(moved, key=lambda r: int(r["rank_change"]), default=None)
+        down = min(moved, key=lambda r: int(r["rank_change"]), default=None)
+        if lang == "zh":
+            text = f"{label}排名：{top['unit']} 第 1（{move(top)}）"
+            if up is not None and int(up["rank_change"]) > 0:
+                text += f"；进步最大 {up['unit']}（第 {int(up['rank'])}，{move(up)}）"
+            if down is not None and int(down["rank_change"]) < 0:
+                text += f"；退步最大 {down['unit']}（第 {int(down['rank'])}，{move(down)}）"
+            lines.append(text + "。")
+        else:
+            text = f"Overall rank: {top['unit']} first ({move(top)})"
+            if up is not None and int(up["rank_change"]) > 0:
+                text += f"; most improved {up['unit']} (#{int(up['rank'])}, {move(up)})"
+            if down is not None and int(down["rank_change"]) < 0:
+                text += f"; biggest drop {down['unit']} (#{int(down['rank'])}, {move(down)})"
+            lines.append(text + ".")
+    return lines
+
+
+def _open_items(review: model.Review, an: _Analysis, lang: str, as_of) -> list[str]:
+    """Red KPIs without a cause or an action, then overdue actions: one short line each."""
+    out = []
+    loop = an.loop
+    if not loop.empty:
+        for unit, name, missing, severity in _object_rows(loop, ["unit", "name", "missing", "severity"]):
+            if severity != "error" or missing not in ("cause", "action"):
+                continue
+            zh, en = MISSING_TEXT[missing]
+            out.append(f"{unit} · {name} — {zh}" if lang == "zh" else f"{unit} · {name} — {en}")
+    for item, owner, due in _overdue(review, as_of):
+        d = pd.Timestamp(due).date().isoformat()
+        out.append(f"逾期：{item}（{owner or '未指定负责人'}，期限 {d}）" if lang == "zh" else
+                   f"Overdue: {item} ({owner or 'no owner'}, due {d})")
+    return out
+
+
+def _overdue(review: model.Review, as_of) -> list[tuple]:
+    """(item, owner, due) of the actions not done whose due date is before ``as_of``."""
+    actions = review.tables.get("Actions")
+    if as_of is None or actions is None or actions.empty or "due" not in actions.columns:
+        return []
+    due = pd.to_datetime(actions["due"], errors="coerce")
+    status = actions["status"] if "status" in actions.columns else pd.Series([""] * len(actions))
+    done = status.map(lambda x: model.choice_key(model.ACTIONS.column("status"), x) == "done"
+                      if not _blank(x) else False)
+    late = actions[(due < pd.Timestamp(as_of)).to_numpy() & ~done.to_numpy(dtype=bool)]
+    return [(a.get("item"), None if _blank(a.get("owner")) else a.get("owner"), a["due"]) for _, a in late.iterrows()]
+
+
+def _summary_page(g: _Grid, review: model.Review, an: _Analysis, lang: str, fp: str, as_of,
+                  scvals: list[dict]) -> None:
+    """The page for the projector (landscape A4, one page): headline, status counts, achievement
+    by KPI (table and variance chart), the three biggest wins and problems, the open items."""
+    ncols = _SUM_LAST_COL
     company = str(_settings_value(review, "company", "") or "")
     year = _settings_value(review, "review_year")
     year_s = "" if year is None else (f"{int(float(year))}年度" if lang == "zh" else f"{int(float(year))} ")
     g.put(1, f"{company}{year_s}{_t('summary_title', lang)}" if lang == "zh" else
-          f"{company + ' ' if company else ''}{year_s}{_t('summary_title', lang)}",
-          CellStyle(bold=True, font_color=TITLE_FONT))
+          f"{company + ' ' if company else ''}{year_s}{_t('summary_title', lang)}", TITLE)
     g.skip()
-    for line in _wrap(_t("stamp", lang, fp=fp[:12])):
-        g.put(1, line, NOTE)
+    g.put(1, _t("stamp", lang, fp=fp[:12]), NOTE)
+    g.skip(2)
+    # 1. the headline and the status counts (live: COUNTIF on the scorecard's status column)
+    _section(g, _t("headline", lang), ncols)
+    for line in _headline(review, an, lang):
+        g.put(1, line, CellStyle(bold=True))
         g.skip()
+    layout = review.layouts["Scorecard"]
+    cols = layout.columns
+    sc = _q(layout.sheet)
+    rng = {k: f"{sc}!${cols[k]}${layout.first_row}:${cols[k]}${layout.last_row}" for k in cols}
+    totals = total_units(r["unit"] for r in an.rows)  # 合计 / Total rows are not units: left out, as in ranks
+    comp = an.rows
+    units_rows = [r for r in comp if r["unit"] not in totals]
+    # the rows a live count or average takes: not a total row (and, per KPI, any spelling of the KPI)
+    not_total = "".join(f"*({rng['unit']}<>{F._text(u)})" for u in sorted(totals)) if "unit" in rng else ""
+    labels = F.STATUS_LABELS[lang]
+    counts = {st: sum(1 for r in units_rows if r["status"] == st) for st in ("green", "amber", "red")}
+    g.put(1, _t("status_counts", lang, n=len(units_rows)))
+    for j, st in enumerate(("green", "amber", "red")):
+        font, fill = STATUS_STYLE[st]
+        c = 3 + 2 * j
+        g.put(c, labels[st], CellStyle(bold=True, font_color=font, fill=fill, align="center", border=True))
+        value = counts[st]
+        g.put(c + 1, value, CellStyle(bold=True, align="center", border=True),
+              formula=f'SUMPRODUCT(({rng["status"]}="{labels[st]}"){not_total})' if "status" in rng else None)
+    g.skip(2)
+    # 2. achievement by KPI: a table (live) and the IBCS variance chart beside it
+    label = str(_settings_value(review, "unit_label", "") or _t("unit", lang))
+    _section(g, _t("by_kpi", lang, label=label if lang == "zh" else label.lower()), ncols)
+    g.line([_t(h, lang) for h in ("kpi", "measure_unit", "avg_ach", "green_n", "amber_n", "red_n")], HEAD)
+    first = g.row
+    chart_top = g.row - 1
+    for key, kpi in an.kpi.items():
+        idx = [i for i, r in enumerate(units_rows) if r["kpi"] == key]
+        if not idx:
+            continue
+        achs = [float(units_rows[i]["achievement"]) for i in idx if not _blank(units_rows[i]["achievement"])
+                and math.isfinite(float(units_rows[i]["achievement"]))]
+        avg = sum(achs) / len(achs) if achs else None
+        # this KPI's rows, however they spell it (code or name), compared as text like the rank formulas
+        spellings = review.kpi_spellings.get(key) or (key,)
+        mine = "+".join(f'(({rng["kpi"]}&"")={F._text(k)})' for k in spellings)
+        mask = f"(({mine})>0){not_total}"
+        n = g.row
+        row = [kpi["name"], str(kpi.get("unit") or "")]
+        if "achievement" in rng:
+            ach = rng["achievement"]
+            row.append((f'IFERROR(SUMPRODUCT({mask}*ISNUMBER({ach}),{ach})/SUMPRODUCT({mask}*ISNUMBER({ach})),"")',
+                        avg))
+        else:
+            row.append(avg)
+        for st in ("green", "amber", "red"):
+            v = sum(1 for i in idx if units_rows[i]["status"] == st)
+            row.append((f'SUMPRODUCT({mask}*({rng["status"]}="{labels[st]}"))', v) if "status" in rng else v)
+        g.line(row, [TEXT, CellStyle(border=True, align="center"), _num_style(ACH_FORMAT),
+                     _num_style("0", align="center"), _num_style("0", align="center"), _num_style("0", align="center")])
+        g.row -= 1
+        var = None if avg is None else (avg - 1) * 100
+        b = f"C{n}"
+        g.line([(f'IF(ISNUMBER({b}),IF({b}>=1,({b}-1)*100,0),0)', 0.0 if var is None or var < 0 else var),
+                (f'IF(ISNUMBER({b}),IF({b}<1,({b}-1)*100,0),0)', 0.0 if var is None or var >= 0 else var)],
+               _num_style("0.0"), start=_SUM_HELP)
+    last = g.row - 1
+    if last >= first:
+        g.rules.append(_bar_rule(f"C{first}:C{last}"))
+        for j, st in enumerate(("green", "amber", "red")):
+            font, fill = STATUS_STYLE[st]
+            g.rules.append(CellIsRule(f"{num_to_col(4 + j)}{first}:{num_to_col(4 + j)}{last}", "greaterThan", ("0",),
+                                      DxfStyle(font_color=font, fill=fill, bold=True)))
+        h1, h2 = num_to_col(_SUM_HELP), num_to_col(_SUM_HELP + 1)
+        rows = max(last - chart_top + 1, 12)
+        g.chart(Chart("stacked_bar", [Series(f"{h1}{first}:{h1}{last}", _t("good", lang), GOOD_FONT),
+                                         Series(f"{h2}{first}:{h2}{last}", _t("bad", lang), BAD_FONT)],
+                      categories=f"A{first}:A{last}", title=_t("ach_chart", lang), anchor=f"H{chart_top}",
+                      size=(ncols - 7, rows), legend=False, y_num_format='0" pp"'))
+        g.row = max(g.row, chart_top + rows)
+    g.skip()
+    # 3. the three biggest wins and problems, each the KPI's own sentence (number and driver)
+    for good in (True, False):
+        picked = _pick(an, good)
+        _section(g, _t("wins" if good else "problems", lang, n=len(picked)), ncols)
+        if not picked:
+            g.line([_t("none_wins" if good else "none_problems", lang)], NOTE)
+        for i in picked:
+            r = comp[i]
+            font, _fill = STATUS_STYLE[r["status"]]
+            g.put(1, str(r["unit"]), CellStyle(bold=True, font_color=font))  # the sentence names the KPI
+            text = an.conclusions.get((r["unit"], r["kpi"]), "")
+            for line in _wrap(text, _SUM_LINE):
+                g.put(2, line)
+                g.skip()
+        g.skip()
+    # 4. what is still open
+    items = _open_items(review, an, lang, as_of)
+    _section(g, _t("open_items", lang, n=len(items)), ncols)
+    if not items:
+        g.line([_t("loop_ok", lang)], CellStyle(font_color=GOOD_FONT))
+    shown = items[:6] if len(items) <= 6 else items[:5]
+    for text in shown:
+        g.put(1, f"• {text}")
+        g.skip()
+    if len(items) > len(shown):
+        g.line([_t("more_items", lang, n=len(items) - len(shown))], NOTE)
+
+
+def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_of, scvals: list[dict]) -> SheetSpec:
+    """The one-page summary (the print area), then on the next page down the full KPI table, every
+    conclusion, the closed-loop check, the overdue actions and the metrics that moved together."""
+    ncols = 8
+    g = _Grid()
+    _summary_page(g, review, an, lang, fp, as_of, scvals)
+    page_end = g.row - 1
+    g.skip()
+    detail_row = g.row
+    g.line([_t("detail_title", lang)], TITLE)
     g.skip()
 
     comp = an.rows
@@ -918,20 +1223,13 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
     g.skip()
 
     # overdue actions
-    actions = review.tables.get("Actions")
-    if as_of is not None and actions is not None and not actions.empty and "due" in actions.columns:
-        due = pd.to_datetime(actions["due"], errors="coerce")
-        status = actions["status"] if "status" in actions.columns else pd.Series([""] * len(actions))
-        done = status.map(lambda x: model.choice_key(model.ACTIONS.column("status"), x) == "done"
-                          if not _blank(x) else False)
-        late = actions[(due < pd.Timestamp(as_of)).to_numpy() & ~done.to_numpy(dtype=bool)]
-        if not late.empty:
-            _section(g, _t("overdue", lang, d=pd.Timestamp(as_of).date().isoformat()), ncols)
-            g.line([_t("item", lang), _t("owner", lang), _t("due", lang)], HEAD)
-            for _, a in late.iterrows():
-                g.line([a.get("item"), a.get("owner"), pd.Timestamp(a["due"]).to_pydatetime()],
-                       [TEXT, TEXT, _num_style("yyyy-mm-dd")])
-            g.skip()
+    late = _overdue(review, as_of)
+    if late:
+        _section(g, _t("overdue", lang, d=pd.Timestamp(as_of).date().isoformat()), ncols)
+        g.line([_t("item", lang), _t("owner", lang), _t("due", lang)], HEAD)
+        for item, owner, due in late:
+            g.line([item, owner, pd.Timestamp(due).to_pydatetime()], [WRAP, TEXT, _num_style("yyyy-mm-dd")])
+        g.skip()
 
     # cross-metric
     cross = an.cross
@@ -949,11 +1247,23 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
                 words = cross_words({"relation": relation, "corr": corr, "n": n, "basis": basis}, lang)
                 g.line([name_a, name_b, _plain(corr), words],
                        [TEXT, TEXT, _num_style("0.00"), None])
-    widths = {"A": 8, "B": 11 if lang == "zh" else 15, "C": 9, "D": 9, "E": 8, "F": 7, "G": 8, "H": 5}
-    return g.spec(widths, freeze=None, tab="#1F4E79")
+    en = lang != "zh"
+    widths = {"A": 16 if en else 13, "B": 15 if en else 12, "C": 12 if en else 11, "D": 10, "E": 10, "F": 8, "G": 9,
+              "H": 8 if en else 6, **{num_to_col(c): 8 for c in range(9, _SUM_LAST_COL + 1)}}
+    setup = PageSetup(landscape=True, fit_width=1, fit_height=1, print_area=f"A1:{num_to_col(_SUM_LAST_COL)}{page_end}")
+    hidden = (num_to_col(_SUM_HELP), num_to_col(_SUM_HELP + 1))
+    spec = g.spec(widths, freeze=None, tab="#1F4E79", setup=setup, hidden=hidden)
+    return dataclasses.replace(spec, row_breaks=(detail_row,))
+
+
+#: the peers sheet: league tables three across, five columns each and a narrow gap
+_PEER_WIDTHS = (5, 13, 10, 9, 7)
+_PEER_ACROSS = 3
 
 
 def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[dict]) -> SheetSpec:
+    """The overall ranking and one league table per KPI, three tables across (one printed page for
+    a handful of KPIs): rank, unit, value, achievement and the change of rank against last year."""
     from .analysis import OVERALL
 
     g = _Grid()
@@ -963,22 +1273,14 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
         n = max((r["n_units"] for r in an.ranked_rows if r["n_units"] is not None), default=0)
         g.put(1, _t("peers_master", lang, n=n), CellStyle(italic=True, font_color="#595959"))
     g.skip()
+    tables = []  # (title, heads, rows of (values, styles), bar column, arrow column) per table
     overall = _overall_rows(an, OVERALL)
     if overall:
-        g.put(1, _t("overall", lang), SECTION)
-        for c in range(2, 7):
-            g.put(c, None, SECTION)
-        g.skip()
-        g.line([_t(h, lang) for h in ("rank", "unit", "score", "score_ly", "rank_ly", "rank_change")], HEAD)
-        start = g.row
-        for r in overall:
-            g.line([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]), _plain(r["rank_ly"]),
-                    _plain(r["rank_change"])],
-                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
-                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
-        g.rules.append(_bar_rule(f"C{start}:C{g.row - 1}"))
-        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
-        g.skip()
+        tables.append((_t("overall_short", lang), ("rank", "unit", "score", "score_ly", "rank_change"),
+                       [([_plain(r["rank"]), r["unit"], _plain(r["score"]), _plain(r["score_ly"]),
+                          _plain(r["rank_change"])],
+                         [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(ACH_FORMAT), _num_style(ACH_FORMAT),
+                          _num_style(RANK_CHANGE_FORMAT, align="center")]) for r in overall]))
     comp = an.rows
     for key in an.kpi:
         idx = [i for i in range(len(comp)) if comp[i]["kpi"] == key]
@@ -986,26 +1288,45 @@ def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[di
             continue
         kpi = an.kpi[key]
         kfmt = _kpi_format(kpi)
-        g.put(1, _t("league", lang, name=kpi["name"]), SECTION)
-        for c in range(2, 7):
-            g.put(c, None, SECTION)
-        g.skip()
-        g.line([_t(h, lang) for h in ("rank", "unit", "actual", "achievement", "rank_ly", "rank_change")], HEAD)
-        start = g.row
         idx.sort(key=lambda i: (scvals[i]["rank"] is None, scvals[i]["rank"] or 0, str(comp[i]["unit"])))
+        rows = []
         for i in idx:
             v = scvals[i]
-            g.line([_live(review, "rank", i, v["rank"]), comp[i]["unit"],
-                    _live(review, "actual", i, _plain(comp[i]["actual"])),
-                    _live(review, "achievement", i, v["achievement"]),
-                    _live(review, "rank_ly", i, v["rank_ly"]), _live(review, "rank_change", i, v["rank_change"])],
-                   [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
-                    _num_style(RANK_FORMAT, align="center"), _num_style(RANK_CHANGE_FORMAT, align="center")])
-        g.rules.append(_bar_rule(f"D{start}:D{g.row - 1}"))
-        g.rules.append(_arrow_rule(f"F{start}:F{g.row - 1}"))
+            rows.append(([_live(review, "rank", i, v["rank"]), comp[i]["unit"],
+                          _live(review, "actual", i, _plain(comp[i]["actual"])),
+                          _live(review, "achievement", i, v["achievement"]),
+                          _live(review, "rank_change", i, v["rank_change"])],
+                         [_num_style(RANK_FORMAT, align="center"), TEXT, _num_style(kfmt), _num_style(ACH_FORMAT),
+                          _num_style(RANK_CHANGE_FORMAT, align="center")]))
+        unit = str(kpi.get("unit") or "")
+        title = f"{kpi['name']}（{unit}）" if unit and lang == "zh" else (f"{kpi['name']} ({unit})" if unit else kpi["name"])
+        tables.append((title, ("rank", "unit", "actual", "achievement", "rank_change"), rows))
+    span = len(_PEER_WIDTHS) + 1
+    for band in range(0, len(tables), _PEER_ACROSS):
+        top = g.row
+        bottom = top
+        for j, (title, heads, rows) in enumerate(tables[band:band + _PEER_ACROSS]):
+            c0 = 1 + j * span
+            g.row = top
+            g.put(c0, title, SECTION)
+            for c in range(c0 + 1, c0 + len(heads)):
+                g.put(c, None, SECTION)
+            g.skip()
+            g.line([_t(h, lang) for h in heads], HEAD, start=c0)
+            start = g.row
+            for values, styles in rows:
+                g.line(values, styles, start=c0)
+            bar, arrow = num_to_col(c0 + 3 if j or not overall or band else c0 + 2), num_to_col(c0 + 4)
+            if g.row > start:
+                g.rules.append(_bar_rule(f"{bar}{start}:{bar}{g.row - 1}"))
+                g.rules.append(_arrow_rule(f"{arrow}{start}:{arrow}{g.row - 1}"))
+            bottom = max(bottom, g.row)
+        g.row = bottom
+        g.keep(top, bottom - 1)
         g.skip()
-    widths = {"A": 6, "B": 14, "C": 11, "D": 10, "E": 8, "F": 8}
-    return g.spec(widths, tab="#548235")
+    widths = {num_to_col(1 + j * span + k): w for j in range(_PEER_ACROSS) for k, w in enumerate(_PEER_WIDTHS)}
+    widths.update({num_to_col(j * span): 1 for j in range(1, _PEER_ACROSS)})
+    return g.spec(widths, tab="#548235", paginate=True)
 
 
 def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:
@@ -1019,18 +1340,8 @@ def _overall_rows(an: _Analysis, overall_key: str) -> list[dict]:
     return _records(rk[rk["kpi"] == overall_key].sort_values(["rank", "unit"], na_position="last"))
 
 
-CHART_ROWS = 16
-CHART_COLS = 6
-#: rows of default height on a printed A4 page with Excel's default margins (charts are kept on one page)
-ROWS_PER_PAGE = 48
-
-
-def _chart_anchor(g: _Grid) -> str:
-    """Start the next chart on a fresh page when it would straddle a page break."""
-    page_end = -(-g.row // ROWS_PER_PAGE) * ROWS_PER_PAGE
-    if g.row + CHART_ROWS - 1 > page_end:
-        g.row = page_end + 1
-    return f"A{g.row}"
+#: rows a chart on an owned sheet covers
+CHART_ROWS = 14
 
 
 def _delta(x, pp: bool):
@@ -1045,15 +1356,43 @@ def _dim_label(review: model.Review, dim: str, lang: str) -> str:
     return str(dim)
 
 
+def _axis_floor(values: list[float]) -> float | None:
+    """A value-axis minimum near the data when all of it lies far from zero (a waterfall from 44.8
+    to 45.1 drawn from 0 shows nothing); None to start at zero."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return None
+    lo, hi = min(vals), max(vals)
+    span = hi - lo
+    if lo <= 0 or span >= lo:  # zero is near enough, or the bars cross it
+        return None
+    step = 10 ** math.floor(math.log10(max(span, lo * 1e-6)))
+    floor = math.floor((lo - span) / step) * step
+    return floor if floor > 0 else None
+
+
+#: the breakdown sheet: three groups side by side per KPI (first column of each group)
+_BD_VAR, _BD_BRIDGE, _BD_TREE = 1, 6, 11
+#: hidden helper columns holding the chart series (P.. after the visible groups)
+_BD_HELP_VAR, _BD_HELP_WF = 18, 20
+_BD_TREE_ROWS = 20  # drill-down rows shown per KPI (the deepest level is cut beyond)
+_BD_HEADROOM_ROWS = 5
+
+
 def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpec:
+    """One block per KPI, printed one to a page: the variance by unit (table, chart), the bridge of
+    the level-1 contributions (table with mix and rate effects for ratios, waterfall) and the
+    drill-down path with the headroom. Chart series live in hidden helper columns."""
     from .analysis import format_value
     from .analysis.conclusions import segment_label
 
-    ncols = CHART_COLS
     g = _Grid()
     g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
     g.skip(2)
     comp = an.rows
+    V, B, T = _BD_VAR, _BD_BRIDGE, _BD_TREE
+    col = _col_letters
+    sub = CellStyle(bold=True, font_color=TITLE_FONT)
     for key in an.kpi:
         kpi = an.kpi[key]
         name = kpi["name"]
@@ -1066,115 +1405,144 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
         good_pos = kpi["direction"] != "lower"
         ranged = kpi["direction"] == "range"
         gfmt = PP_SIGNED if pp else _signed(kfmt)
+        block = g.row
+        unit = str(kpi.get("unit") or "")
+        title = f"{name}（{unit}）" if unit and lang == "zh" else (f"{name} ({unit})" if unit else name)
+        _section(g, title, T + 5)
+        top = g.row
+        bottoms = []
         # 1. variance by unit: actual - target, favourable in green and unfavourable in red
         if idx:
-            _section(g, _t("variance", lang, name=name), ncols)
-            g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap", "good", "bad")], HEAD)
+            g.row = top
+            g.put(V, _t("var_short", lang), sub)
+            g.skip()
+            g.line([_t(h, lang) for h in ("unit", "target", "actual", "gap")], HEAD, start=V)
             vstart = g.row
+            hv = col(_BD_HELP_VAR)
+            hv2 = col(_BD_HELP_VAR + 1)
             for i in idx:
                 gap = comp[i]["gap"]
                 gap = None if _blank(gap) else float(gap) * (100 if pp else 1)
                 n = g.row
+                d = f"{col(V + 3)}{n}"
                 if ranged:  # a band KPI has no good side: the whole gap in grey
-                    e = (f"IF(ISNUMBER(D{n}),D{n},0)", gap or 0.0)
+                    e = (f"IF(ISNUMBER({d}),{d},0)", gap or 0.0)
                     f = 0.0
                 else:
-                    test = f"D{n}>0" if good_pos else f"D{n}<0"
+                    test = f"{d}>0" if good_pos else f"{d}<0"
                     fav = 0.0 if gap is None or (gap > 0) != good_pos or gap == 0 else gap
                     unf = 0.0 if gap is None or (gap > 0) == good_pos or gap == 0 else gap
-                    e = (f"IF(ISNUMBER(D{n}),IF({test},D{n},0),0)", fav)
-                    f = (f"IF(ISNUMBER(D{n}),IF({test},0,D{n}),0)", unf)
+                    e = (f"IF(ISNUMBER({d}),IF({test},{d},0),0)", fav)
+                    f = (f"IF(ISNUMBER({d}),IF({test},0,{d}),0)", unf)
                 g.line([comp[i]["unit"], _live(review, "target", i, _plain(comp[i]["target"])),
-                        _live(review, "actual", i, _plain(comp[i]["actual"])), _live(review, "gap", i, gap), e, f],
-                       [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt),
-                        _num_style(gfmt, font_color=GREY_FONT if ranged else GOOD_FONT),
-                        _num_style(gfmt, font_color=BAD_FONT)])
+                        _live(review, "actual", i, _plain(comp[i]["actual"])), _live(review, "gap", i, gap)],
+                       [TEXT, _num_style(kfmt), _num_style(kfmt), _num_style(gfmt)], start=V)
+                g.row -= 1
+                g.line([e, f], [_num_style(gfmt), _num_style(gfmt)], start=_BD_HELP_VAR)
             vend = g.row - 1
             if not ranged:
-                g.rules += _sign_rules(f"D{vstart}:D{vend}", good_pos)
+                g.rules += _sign_rules(f"{col(V + 3)}{vstart}:{col(V + 3)}{vend}", good_pos)
             g.skip()
-            g.charts.append(Chart("stacked_column",
-                                  [Series(f"E{vstart}:E{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
-                                   Series(f"F{vstart}:F{vend}", _t("bad", lang), BAD_FONT)],
-                                  categories=f"A{vstart}:A{vend}", title=_t("variance", lang, name=name),
-                                  anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                                  y_num_format=numfmt.first_unsigned(gfmt)))
-            g.skip(CHART_ROWS + 1)
-        # 2. bridge of the level-1 contributions, the drill-down path and the headroom
-        if not tree:
-            continue
-        top = [r for r in tree if r["level"] == 0]
+            g.chart(Chart("stacked_column",
+                          [Series(f"{hv}{vstart}:{hv}{vend}", _t("good", lang), GREY_FONT if ranged else GOOD_FONT),
+                           Series(f"{hv2}{vstart}:{hv2}{vend}", _t("bad", lang), BAD_FONT)],
+                          categories=f"{col(V)}{vstart}:{col(V)}{vend}", title=_t("var_chart", lang),
+                          anchor=f"{col(V)}{g.row}", size=(4, CHART_ROWS), legend=False,
+                          y_num_format=numfmt.first_unsigned(gfmt)))
+            bottoms.append(g.row + CHART_ROWS)
+        # 2. bridge of the level-1 contributions (with mix and rate effects for a ratio)
+        top_rows = [r for r in tree if r["level"] == 0]
         lvl1 = [r for r in tree if r["level"] == 1]
-        base = float(top[0]["base"]) if top else float("nan")
-        cur = float(top[0]["current"]) if top else float("nan")
         bfmt = "0.0%" if pp else kfmt
         dfmt = PP_SIGNED if pp else _signed(kfmt)  # changes of a rate are percentage points
-        unit = str(kpi.get("unit") or "")
-        _section(g, _t("bridge", lang, name=name, base=format_value(base, unit, lang=lang, is_percent=pp),
-                       cur=format_value(cur, unit, lang=lang, is_percent=pp)), ncols)
-        g.line([_t("segment", lang), _t("change", lang), _t("wf_base", lang), _t("total", lang), _t("wf_up", lang),
-                _t("wf_down", lang)], HEAD)
-        labels = [_t("start", lang)] + [segment_label(r["segment"], lang) for r in lvl1] + [_t("end", lang)]
-        deltas = [base] + [float(r["contribution"]) for r in lvl1]
-        wb_, wu, wdn = waterfall_series(deltas)
-        totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
-        wu[0] = 0.0
-        wb_.append(0.0), wu.append(0.0), wdn.append(0.0)
-        deltas.append(cur)
-        wstart = g.row
-        for lab, dlt, b_, t_, u_, d_ in zip(labels, deltas, wb_, totals, wu, wdn):
-            g.line([lab, dlt, b_, t_, u_, d_], [TEXT, _num_style(bfmt), _num_style(bfmt, font_color=GREY_FONT),
-                                                _num_style(bfmt), _num_style(bfmt), _num_style(bfmt)])
-        wend = g.row - 1
-        g.skip()
-        up_c, down_c = (GOOD_FONT, BAD_FONT) if good_pos else (BAD_FONT, GOOD_FONT)
-        if ranged:
-            up_c = down_c = GREY_FONT
-        g.charts.append(Chart("waterfall", [Series(f"C{wstart}:C{wend}", _t("wf_base", lang)),
-                                            Series(f"D{wstart}:D{wend}", _t("total", lang), "#7F7F7F"),
-                                            Series(f"E{wstart}:E{wend}", _t("wf_up", lang), up_c),
-                                            Series(f"F{wstart}:F{wend}", _t("wf_down", lang), down_c)],
-                              categories=f"A{wstart}:A{wend}", title=f"{name}: {_t('contribution', lang)}",
-                              anchor=_chart_anchor(g), size=(ncols, CHART_ROWS), legend=False,
-                              y_num_format=numfmt.sections(bfmt)[0]))
-        g.skip(CHART_ROWS + 1)
-        _section(g, _t("tree", lang), ncols)
-        g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")], HEAD)
-        tstart = g.row
-        for r in tree:
-            if r["level"] <= 0:
-                continue
-            g.line([("  " * (int(r["level"]) - 1)) + segment_label(r["segment"], lang), _dim_label(review, str(r["dimension"]), lang),
-                    _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp), _plain(r["share_of_change"])],
-                   [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)])
-        if g.row > tstart and not ranged:
-            g.rules += _sign_rules(f"E{tstart}:E{g.row - 1}", good_pos)
-        if pp and lvl1 and "mix_effect" in lvl1[0]:
+        if tree:
+            base = float(top_rows[0]["base"]) if top_rows else float("nan")
+            cur = float(top_rows[0]["current"]) if top_rows else float("nan")
+            g.row = top
+            g.put(B, _t("bridge_short", lang, base=format_value(base, unit, lang=lang, is_percent=pp),
+                        cur=format_value(cur, unit, lang=lang, is_percent=pp)), sub)
             g.skip()
-            _section(g, _t("mix_rate", lang), ncols)
-            g.line([_t("segment", lang), _t("mix", lang), _t("rate", lang), _t("contribution", lang)], HEAD)
-            mstart = g.row
-            for r in lvl1:
-                g.line([segment_label(r["segment"], lang), _delta(r["mix_effect"], pp), _delta(r["rate_effect"], pp),
-                        _delta(r["contribution"], pp)],
-                       [TEXT, _num_style(dfmt), _num_style(dfmt), _num_style(dfmt)])
-            if not ranged:
-                g.rules += _sign_rules(f"B{mstart}:D{g.row - 1}", good_pos)
-        hr = an.headroom.get(key)
-        if hr is not None and not hr.empty:
+            mixed = pp and lvl1 and "mix_effect" in lvl1[0]
+            heads = ["segment", "change"] + (["mix", "rate"] if mixed else [])
+            g.line([_t(h, lang) for h in heads], HEAD, start=B)
+            labels = [_t("start", lang)] + [segment_label(r["segment"], lang) for r in lvl1] + [_t("end", lang)]
+            deltas = [base] + [float(r["contribution"]) for r in lvl1]
+            wb_, wu, wdn = waterfall_series(deltas)
+            totals = [wu[0]] + [0.0] * (len(wu) - 1) + [cur]
+            wu[0] = 0.0
+            wb_.append(0.0), wu.append(0.0), wdn.append(0.0)
+            deltas.append(cur)
+            wstart = g.row
+            for j, (lab, dlt, b_, t_, u_, d_) in enumerate(zip(labels, deltas, wb_, totals, wu, wdn)):
+                seg = lvl1[j - 1] if 0 < j <= len(lvl1) else None
+                shown = dlt if seg is None else _delta(dlt, pp)
+                vals = [lab, shown]
+                styles = [TEXT, _num_style(bfmt if seg is None else dfmt)]
+                if mixed:
+                    vals += [None if seg is None else _delta(seg["mix_effect"], pp),
+                             None if seg is None else _delta(seg["rate_effect"], pp)]
+                    styles += [_num_style(dfmt), _num_style(dfmt)]
+                g.line(vals, styles, start=B)
+                g.row -= 1
+                g.line([b_, t_, u_, d_], _num_style(bfmt), start=_BD_HELP_WF)
+            wend = g.row - 1
+            if not ranged and wend > wstart + 1:
+                g.rules += _sign_rules(f"{col(B + 1)}{wstart + 1}:{col(B + (3 if mixed else 1))}{wend - 1}", good_pos)
             g.skip()
-            _section(g, _t("headroom", lang), ncols)
-            g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD)
-            for segment, now, if_ly, if_avg, gain in _object_rows(
-                    hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:8]:
-                g.line([segment_label(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
-                       [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)])
-        g.skip()
+            up_c, down_c = (GOOD_FONT, BAD_FONT) if good_pos else (BAD_FONT, GOOD_FONT)
+            if ranged:
+                up_c = down_c = GREY_FONT
+            h = [col(_BD_HELP_WF + k) for k in range(4)]
+            # the bars' bottoms and tops: the two totals, each step's base and base + step
+            running = [base, cur] + [b_ + u_ + d_ for b_, u_, d_ in zip(wb_[1:-1], wu[1:-1], wdn[1:-1])]
+            g.chart(Chart("waterfall", [Series(f"{h[0]}{wstart}:{h[0]}{wend}", _t("wf_base", lang)),
+                                        Series(f"{h[1]}{wstart}:{h[1]}{wend}", _t("total", lang), "#595959"),
+                                        Series(f"{h[2]}{wstart}:{h[2]}{wend}", _t("wf_up", lang), up_c),
+                                        Series(f"{h[3]}{wstart}:{h[3]}{wend}", _t("wf_down", lang), down_c)],
+                          categories=f"{col(B)}{wstart}:{col(B)}{wend}", title=_t("wf_chart", lang),
+                          anchor=f"{col(B)}{g.row}", size=(4, CHART_ROWS), legend=False,
+                          y_num_format=numfmt.sections(bfmt)[0], y_min=_axis_floor(running + wb_[1:-1])))
+            bottoms.append(g.row + CHART_ROWS)
+            # 3. the drill-down path and the headroom
+            g.row = top
+            g.put(T, _t("tree", lang), sub)
+            g.skip()
+            g.line([_t(h, lang) for h in ("segment", "dimension", "base", "current", "contribution", "share")],
+                   HEAD, start=T)
+            tstart = g.row
+            deeper = [r for r in tree if r["level"] > 0]
+            for r in deeper[:_BD_TREE_ROWS]:
+                g.line([("  " * (int(r["level"]) - 1)) + segment_label(r["segment"], lang),
+                        _dim_label(review, str(r["dimension"]), lang),
+                        _plain(r["base"]), _plain(r["current"]), _delta(r["contribution"], pp),
+                        _plain(r["share_of_change"])],
+                       [TEXT, TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(dfmt), _num_style(PCT_SIGNED)],
+                       start=T)
+            if g.row > tstart and not ranged:
+                g.rules += _sign_rules(f"{col(T + 4)}{tstart}:{col(T + 4)}{g.row - 1}", good_pos)
+            if len(deeper) > _BD_TREE_ROWS:
+                g.line([_t("more_rows", lang, n=len(deeper) - _BD_TREE_ROWS)], NOTE, start=T)
+            hr = an.headroom.get(key)
+            if hr is not None and not hr.empty:
+                g.skip()
+                g.put(T, _t("headroom", lang), sub)
+                g.skip()
+                g.line([_t(h, lang) for h in ("segment", "now", "if_ly", "if_avg", "gain")], HEAD, start=T)
+                for segment, now, if_ly, if_avg, gain in _object_rows(
+                        hr, ["segment", "kpi_now", "if_last_year", "if_average", "best_gain"])[:_BD_HEADROOM_ROWS]:
+                    g.line([segment_label(segment, lang), _plain(now), _plain(if_ly), _plain(if_avg), _delta(gain, pp)],
+                           [TEXT, _num_style(bfmt), _num_style(bfmt), _num_style(bfmt), _num_style(dfmt)], start=T)
+            bottoms.append(g.row)
+        g.row = max(bottoms) + 1
+        g.keep(block, g.row - 1)
     for kpi, reason in _skipped(an):  # the KPI by its name, the reason in the workbook's language
         name = (an.kpi.get(kpi) or {}).get("name") or kpi
         g.line([_t("skipped", lang, kpi=name, reason=translate(str(reason), lang)[:120])], NOTE)
-    widths = {"A": 14, "B": 10, "C": 10, "D": 10, "E": 9, "F": 9}
-    return g.spec(widths, tab="#C55A11")
+    en = lang != "zh"
+    widths = {"A": 13 if en else 12, "B": 10, "C": 10, "D": 10, "E": 1, "F": 12, "G": 10, "H": 9, "I": 9, "J": 1,
+              "K": 15 if en else 12, "L": 15 if en else 10, "M": 10, "N": 10, "O": 13 if en else 10, "P": 9}
+    hidden = tuple(col(c) for c in range(_BD_HELP_VAR, _BD_HELP_WF + 4))
+    return g.spec(widths, tab="#C55A11", paginate=True, hidden=hidden)
 
 
 QUARTER_KEYS = ("q1", "q2", "q3", "q4")
@@ -1249,12 +1617,25 @@ def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str])
         return None
     try:
         grid = gantt(plan, review.tables.get("Progress"), review.tables.get("Campaigns"),
-                     as_of=as_of or dt.date.today())
+                     as_of=as_of or dt.date.today(), freq=_timeline_freq(plan))
         spec, _ = timeline_sheet(grid, review.layouts, lang=lang)
     except InputError as exc:
         warnings.append(f"no timeline: {exc}")
         return None
-    return spec
+    # one page wide, whatever the plan's length: weeks for a short plan, months for a long one
+    return dataclasses.replace(spec, page_setup=PageSetup(landscape=True, fit_width=1, fit_height=0))
+
+
+#: a plan longer than this many weeks is drawn by month (a week grid would not fit a page)
+TIMELINE_MAX_WEEKS = 20
+
+
+def _timeline_freq(plan: pd.DataFrame) -> str:
+    start = pd.to_datetime(plan["start"], errors="coerce").min()
+    end = pd.to_datetime(plan["end"], errors="coerce").max()
+    if pd.isna(start) or pd.isna(end):
+        return "W"
+    return "W" if (end - start).days / 7 <= TIMELINE_MAX_WEEKS else "M"
 
 
 # --- public API ---------------------------------------------------------------------------

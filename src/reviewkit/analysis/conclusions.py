@@ -18,7 +18,7 @@ from reviewkit.formulas import STATUS_LABELS
 
 from ..numbers import excel_fixed  # percentages shown as the cell beside them shows them
 from ._common import frame_of, is_blank, require_frame, text, text_array
-from ._facts import OTHER_LABEL
+from ._facts import ALL_LABEL, OTHER_LABEL
 
 MINUS = "\u2212"  # typographic minus, as in published reports
 LANGS = ("zh", "en")
@@ -96,11 +96,12 @@ def format_value(value: float, unit: str = "", *, lang: str = "zh", is_percent: 
 
 
 def segment_label(segment, lang: str = "zh") -> str:
-    """A segment as a sheet shows it: the grouped small segments ("其他/Other" in the engine's
-    frames) as "其他" or "Other", any other segment unchanged."""
+    """A segment as a sheet shows it: the engine's bilingual labels ("其他/Other" for the grouped
+    small segments, "全部/All") in the workbook's language, any other segment unchanged."""
     seg = str(segment)
-    if seg == OTHER_LABEL:
-        return "其他" if lang == "zh" else "Other"
+    if seg in (OTHER_LABEL, ALL_LABEL):
+        zh, en = seg.split("/", 1)
+        return zh if lang == "zh" else en
     return seg
 
 

@@ -18,6 +18,7 @@ from .custom_props import PART as CUSTOM_PART
 from .custom_props import CustomProperties
 from .cellref import parse_range
 from .package import Limits, Package, Relationship, rels_name, resolve_target
+from .cellref import num_to_col, parse_cell
 from .render import render_sheet
 from .spec import SheetSpec
 from .styles import StylesPart
@@ -274,6 +275,37 @@ class WorkbookEditor:
             self._pkg.set(part, doc.to_bytes())
         self._renames.clear()
 
+    def show_only(self, names: list[str]) -> None:
+        """Hide every sheet except ``names`` (case-insensitive) and make the first shown sheet the
+        active one: what a printed or exported copy should contain. The print areas of the hidden
+        sheets are dropped (LibreOffice prints a hidden sheet that has one). Unknown names raise
+        SheetNotFoundError; at least one sheet must stay visible."""
+        self._check_usable()
+        wanted = set()
+        for name in names:
+            found = self._lookup(name)
+            if found is None:
+                raise SheetNotFoundError("no such sheet", file=str(self.path), value=name,
+                                         expected="one of " + ", ".join(repr(n) for n in self.sheet_names))
+            wanted.add(found[0].get("name"))
+        if not wanted:
+            raise InputError("at least one sheet must stay visible", file=str(self.path),
+                             expected="one or more sheet names")
+        first = None
+        for i, (el, _) in enumerate(self._sheets()):
+            if el.get("name") in wanted:
+                if el.get("state") is not None:
+                    del el.attrib["state"]
+                first = i if first is None else first
+            else:
+                if el.get("state") != "veryHidden":
+                    el.set("state", "hidden")
+                self._set_sheet_name_def(el.get("name"), "_xlnm.Print_Area", None)
+        for view in self._wb.iter(q("workbookView")):
+            view.set("activeTab", str(first))
+            view.set("firstSheet", str(first))
+        self._wb_changed = True
+
     # -- custom properties ----------------------------------------------------------------
     def _custom_props(self) -> CustomProperties:
         if self._custom is None:
@@ -338,6 +370,7 @@ class WorkbookEditor:
             self._build_owned(name, spec, position)
         for name, (spec, _) in self._owned.items():
             self._set_print_titles(name, spec.page_setup.repeat_columns if spec.page_setup else None)
+            self._set_print_area(name, spec.page_setup.print_area if spec.page_setup else None)
         self._apply_renames()
         for editor in self._editors.values():
             if editor.dirty:
@@ -377,18 +410,31 @@ class WorkbookEditor:
 
     def _set_print_titles(self, name: str, columns: str | None) -> None:
         """Set (or clear) the sheet's ``_xlnm.Print_Titles`` defined name: columns on every page."""
+        first, _, last = columns.partition(":") if columns else ("", "", "")
+        self._set_sheet_name_def(name, "_xlnm.Print_Titles", f"${first}:${last or first}" if columns else None)
+
+    def _set_print_area(self, name: str, area: str | None) -> None:
+        """Set (or clear) the sheet's ``_xlnm.Print_Area`` defined name (``"A1:N40"``)."""
+        text = None
+        if area:
+            a, _, b = area.partition(":")
+            (ra, ca), (rb, cb) = parse_cell(a), parse_cell(b or a)
+            text = f"${num_to_col(ca)}${ra}:${num_to_col(cb)}${rb}"
+        self._set_sheet_name_def(name, "_xlnm.Print_Area", text)
+
+    def _set_sheet_name_def(self, name: str, defined: str, ref: str | None) -> None:
+        """Set (or clear, ``ref=None``) a sheet-local built-in defined name to ``'Sheet'!ref``."""
         entries = list(self._wb.iter(q("sheet")))
         index = next((i for i, el in enumerate(entries) if el.get("name") == name), None)
         if index is None:
             return
         names = self._wb.find(q("definedNames"))
         old = [dn for dn in (names if names is not None else ())
-               if dn.get("name") == "_xlnm.Print_Titles" and dn.get("localSheetId") == str(index)]
-        if columns is None and not old:
+               if dn.get("name") == defined and dn.get("localSheetId") == str(index)]
+        if ref is None and not old:
             return
-        first, _, last = columns.partition(":") if columns else ("", "", "")
         quoted = "'" + name.replace("'", "''") + "'"
-        text = f"{quoted}!${first}:${last or first}" if columns else None
+        text = f"{quoted}!{ref}" if ref else None
         if old and text is not None and old[0].text == text and len(old) == 1:
             return
         for dn in old:
@@ -397,7 +443,7 @@ class WorkbookEditor:
             if names is None:
                 names = etree.Element(q("definedNames"))
                 _xml.insert_in_order(self._wb, names, WORKBOOK_ORDER)
-            dn = etree.SubElement(names, q("definedName"), name="_xlnm.Print_Titles", localSheetId=str(index))
+            dn = etree.SubElement(names, q("definedName"), name=defined, localSheetId=str(index))
             dn.text = text
         elif names is not None and len(names) == 0:
             self._wb.remove(names)

@@ -75,7 +75,7 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     sheet_pr = ""
     if spec.tab_color:
         sheet_pr += f'<tabColor rgb="{argb(spec.tab_color)}"/>'
-    if page is not None and (page.fit_width or page.fit_height):
+    if page is not None and page.scale is None and (page.fit_width or page.fit_height):
         sheet_pr += '<pageSetUpPr fitToPage="1"/>'
     if sheet_pr:
         parts.append(f"<sheetPr>{sheet_pr}</sheetPr>")
@@ -96,10 +96,12 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         view += "/>"
     parts.append(f"<sheetViews>{view}</sheetViews>")
     parts.append('<sheetFormatPr defaultRowHeight="15"/>')
-    if spec.col_widths:
+    if spec.col_widths or spec.hidden_columns:
+        hidden = set(spec.hidden_columns)
+        cols = sorted(set(spec.col_widths) | hidden)
         parts.append("<cols>" + "".join(
-            f'<col min="{c}" max="{c}" width="{number_text(w)}" customWidth="1"/>'
-            for c, w in sorted(spec.col_widths.items())) + "</cols>")
+            f'<col min="{c}" max="{c}" width="{number_text(spec.col_widths.get(c, 8.43))}" customWidth="1"'
+            + (' hidden="1"' if c in hidden else "") + "/>" for c in cols) + "</cols>")
     parts.append("<sheetData>")
     for r in sorted(rows):
         height = spec.row_heights.get(r)
@@ -122,9 +124,15 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         parts.append('<printOptions horizontalCentered="1"/>')
     parts.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
     if page is not None:
-        parts.append(f'<pageSetup paperSize="{page.paper_size}" fitToWidth="{page.fit_width}" '
-                     f'fitToHeight="{page.fit_height}" '
+        fit = (f'scale="{page.scale}"' if page.scale is not None else
+               f'fitToWidth="{page.fit_width}" fitToHeight="{page.fit_height}"')
+        parts.append(f'<pageSetup paperSize="{page.paper_size}" {fit} '
                      f'orientation="{"landscape" if page.landscape else "portrait"}"/>')
+    if spec.row_breaks:
+        brks = sorted(set(spec.row_breaks))
+        # Excel's brk id is the last row before the break
+        parts.append(f'<rowBreaks count="{len(brks)}" manualBreakCount="{len(brks)}">'
+                     + "".join(f'<brk id="{r - 1}" max="16383" man="1"/>' for r in brks) + "</rowBreaks>")
     if drawing_rid:
         parts.append(f'<drawing r:id="{drawing_rid}"/>')
     if legacy_drawing_rid:  # form buttons (VML); CT_Worksheet puts it right after <drawing>
@@ -305,21 +313,26 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
         plot = (f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{"".join(sers)}'
                 '<c:marker val="1"/><c:axId val="500000001"/><c:axId val="500000002"/></c:lineChart>')
     else:
-        stacked = ch.kind in ("stacked_column", "waterfall")
-        bar_dir = "bar" if ch.kind == "bar" else "col"
+        stacked = ch.kind in ("stacked_column", "stacked_bar", "waterfall")
+        bar_dir = "bar" if ch.kind in ("bar", "stacked_bar") else "col"
         plot = (f'<c:barChart><c:barDir val="{bar_dir}"/><c:grouping val="{"stacked" if stacked else "clustered"}"/>'
                 f'<c:varyColors val="0"/>{"".join(sers)}<c:gapWidth val="{50 if ch.kind == "waterfall" else 150}"/>'
                 + ('<c:overlap val="100"/>' if stacked else "")
                 + '<c:axId val="500000001"/><c:axId val="500000002"/></c:barChart>')
-    cat_pos, val_pos = ("l", "b") if ch.kind == "bar" else ("b", "l")
+    cat_pos, val_pos = ("l", "b") if ch.kind in ("bar", "stacked_bar") else ("b", "l")
+    # horizontal stacked bars list the categories top-down, as the table beside them does
+    cat_order = "maxMin" if ch.kind == "stacked_bar" else "minMax"
+    # CT_Scaling: orientation, then max, then min
+    bounds = ((f'<c:max val="{_float_text(float(ch.y_max))}"/>' if ch.y_max is not None else "")
+              + (f'<c:min val="{_float_text(float(ch.y_min))}"/>' if ch.y_min is not None else ""))
     fmt = (f'<c:numFmt formatCode="{esc(ch.y_num_format)}" sourceLinked="0"/>' if ch.y_num_format
            else '<c:numFmt formatCode="General" sourceLinked="1"/>')
-    axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+    axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="{cat_order}"/></c:scaling>'
             f'<c:delete val="0"/><c:axPos val="{cat_pos}"/><c:numFmt formatCode="General" sourceLinked="1"/>'
             '<c:majorTickMark val="out"/><c:minorTickMark val="none"/><c:tickLblPos val="low"/>'
             '<c:crossAx val="500000002"/><c:crosses val="autoZero"/><c:auto val="1"/><c:lblAlgn val="ctr"/>'
             '<c:lblOffset val="100"/><c:noMultiLvlLbl val="0"/></c:catAx>'
-            f'<c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/></c:scaling>'
+            f'<c:valAx><c:axId val="500000002"/><c:scaling><c:orientation val="minMax"/>{bounds}</c:scaling>'
             f'<c:delete val="0"/><c:axPos val="{val_pos}"/><c:majorGridlines/>{fmt}<c:majorTickMark val="out"/>'
             '<c:minorTickMark val="none"/><c:tickLblPos val="nextTo"/><c:crossAx val="500000001"/>'
             '<c:crosses val="autoZero"/><c:crossBetween val="between"/></c:valAx>')
@@ -336,5 +349,5 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
         legend = f'<c:legend><c:legendPos val="b"/>{hidden}<c:overlay val="0"/></c:legend>'
     xml = (f'<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{REL_NS}"><c:roundedCorners val="0"/>'
            f"<c:chart>{title}<c:plotArea><c:layout/>{plot}{axes}</c:plotArea>{legend}"
-           '<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
+           '<c:plotVisOnly val="0"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>')
     return XML_DECLARATION + xml.encode("utf-8")

@@ -20,7 +20,7 @@ from ..errors import InputError
 from .cellref import _PARSED_CELLS, parse_cell, parse_col, parse_range
 from .styles import CellStyle, argb
 
-CHART_KINDS = ("bar", "column", "stacked_column", "line", "waterfall")
+CHART_KINDS = ("bar", "stacked_bar", "column", "stacked_column", "line", "waterfall")
 _MACRO_RE = re.compile(r"^(?:\[0\]!)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -69,7 +69,8 @@ class Series:
 class Chart:
     """A native Excel chart anchored at ``anchor`` (top-left cell) spanning ``size`` (cols, rows).
 
-    ``kind``: ``bar`` (horizontal, clustered), ``column`` (clustered), ``stacked_column``,
+    ``kind``: ``bar`` (horizontal, clustered), ``stacked_bar`` (horizontal; the first category on
+    top), ``column`` (clustered), ``stacked_column``,
     ``line``, or ``waterfall``: a stacked column whose first series is drawn invisible, so give
     the base (running total before each step) first and the visible steps after it; see
     ``waterfall_series`` to compute them.
@@ -83,6 +84,8 @@ class Chart:
     size: tuple[int, int] = (8, 15)
     y_num_format: str | None = None
     legend: bool = True
+    y_min: float | None = None  # the value axis starts here (a waterfall of 44.8 → 45.1 starts near 44)
+    y_max: float | None = None
 
     def __post_init__(self):
         if self.kind not in CHART_KINDS:
@@ -144,7 +147,10 @@ class PageSetup:
     """How an owned sheet prints: orientation, paper and fit-to-page.
 
     ``fit_width=1, fit_height=0`` is Excel's "fit all columns on one page": as many pages down as
-    needed, never a column cut off onto a page of its own.
+    needed, never a column cut off onto a page of its own. ``scale`` (a percentage) prints at a
+    fixed size instead of fitting; Excel ignores manual page breaks (``SheetSpec.row_breaks``)
+    on a sheet fitted to pages, so a sheet that places its own breaks gives a scale.
+    ``print_area`` (e.g. ``"A1:N40"``) prints only that range.
     """
 
     landscape: bool = True
@@ -152,8 +158,16 @@ class PageSetup:
     fit_width: int = 1
     fit_height: int = 0
     repeat_columns: str | None = None  # e.g. "A:H": printed on every page across (Print_Titles)
+    scale: int | None = None  # 10-400 %: print at this size, not fitted to pages
+    print_area: str | None = None
 
     def __post_init__(self):
+        if self.scale is not None and (isinstance(self.scale, bool) or not isinstance(self.scale, int)
+                                       or not 10 <= self.scale <= 400):
+            raise InputError("page setup scale out of range", value=self.scale,
+                             expected="a whole percentage from 10 to 400")
+        if self.print_area is not None:
+            parse_range(self.print_area)
         if self.repeat_columns is not None:
             first, _, last = self.repeat_columns.partition(":")
             parse_col(first), parse_col(last or first)
@@ -180,9 +194,12 @@ class SheetSpec:
     buttons: tuple[Button, ...] = ()
     page_setup: PageSetup | None = None
     row_heights: dict = field(default_factory=dict)  # row number -> height in points (wrapped text)
+    row_breaks: tuple[int, ...] = ()  # a manual page break above each of these rows
+    hidden_columns: tuple[str, ...] = ()  # e.g. ("H", "I"): chart helper columns kept off screen and paper
 
     def __post_init__(self):
-        for name in ("cells", "merged", "conditional_formats", "data_validations", "charts", "buttons"):
+        for name in ("cells", "merged", "conditional_formats", "data_validations", "charts", "buttons",
+                     "row_breaks", "hidden_columns"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, "col_widths", {parse_col(k): float(v) for k, v in dict(self.col_widths).items()})
         for m in self.merged:
@@ -198,6 +215,10 @@ class SheetSpec:
                                  expected="a row number from 1 and a height in points up to 409")
             heights[row] = float(h)
         object.__setattr__(self, "row_heights", heights)
+        for row in self.row_breaks:
+            if isinstance(row, bool) or not isinstance(row, int) or not 1 < row <= 1_048_576:
+                raise InputError("page break row out of range", value=row, expected="a row number from 2")
+        object.__setattr__(self, "hidden_columns", tuple(sorted({parse_col(c) for c in self.hidden_columns})))
         if self.page_setup is not None and not isinstance(self.page_setup, PageSetup):
             raise InputError("SheetSpec.page_setup takes a PageSetup", value=type(self.page_setup).__name__,
                              expected="reviewkit.ooxml.PageSetup(landscape=True, fit_width=1, fit_height=0)")

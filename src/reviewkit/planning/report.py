@@ -83,7 +83,7 @@ def _plain(v):
     return v
 
 
-_WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 11, "G": 10, "H": 10, "I": 10, "J": 70}
+_WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 12, "I": 12, "J": 70}
 
 
 def _text_lines(text: str, width: float) -> int:
@@ -155,7 +155,7 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
             g.line([r["task_id"], r["milestone"], r["owner"], r["planned_date"], r["actual_date"],
                     r["planned_days"], r["delay_days"], r["deviation"],
                     _l("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
-                   [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
+                   [_TEXT, _NOTE, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
                     _BAD if r["needs_cause"] else _TEXT, _NOTE_BAD if bad and r["issues"] else _NOTE])
 
     findings = []
@@ -174,7 +174,7 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     for sheet, df, key in findings:
         for _, r in df.iterrows():
             g.line(_spread([sheet, r.get(key, r.get("task_id")), label(r.get("rule"), lang), r.get("message")]),
-                   _spread([_TEXT, _TEXT, _NOTE, _NOTE_BAD]))
+                   _spread([_TEXT, _NOTE, _NOTE, _NOTE_BAD]))
             n += 1
     if not n:
         g.line([_l("none", lang)], [_TEXT])

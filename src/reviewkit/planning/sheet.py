@@ -4,7 +4,9 @@ Everything on the sheet follows the Plan, Progress and Campaigns tables through 
 date moved in the Plan sheet moves its bar at the next recalculation; nothing is drawn as a
 static colour. Layout (rows are 1-based):
 
-* row 1: title; row 2: the as-of date in C2 (a fixed date, or ``TODAY()``).
+* row 1: title; row 2: the as-of date in C2 (a fixed date, or ``TODAY()``), and from J2 on the
+  name of each campaign above the column where it starts; row 3: the month (days, weeks) or the
+  year (months) above the column where it starts, so the axis says which year it is.
 * row 4: the first day of each grid column (days, weeks from Monday, or months), from J4 on;
   J4 is a value, every other column is a formula of the one before it.
 * row 5: the last day of each column; row 6: the campaign in that column (Campaigns rows whose
@@ -63,8 +65,17 @@ _LABELS = {
            "legend": "dark blue = done, light blue = planned, red = today, yellow = campaign, "
                      "grey = non-working, ◆ = milestone"},
 }
-_HEADER_FMT = {"D": "d", "W": "m/d", "M": "yyyy-mm"}
-_GRID_WIDTH = {"D": 3.2, "W": 5.6, "M": 8.0}
+_HEADER_FMT = {"D": "d", "W": "m/d", "M": {"zh": 'm"月"', "en": "mmm"}}
+_GRID_WIDTH = {"D": 3.2, "W": 5.6, "M": 5.0}
+LABEL_ROW, CAMPAIGN_LABEL_ROW = 3, 2
+HIDDEN_TEXT = ";;;"  # the campaign row's names: the band shows the campaign, row 2 names it once
+
+
+def _axis_label(start: pd.Timestamp, freq: str, lang: str) -> str:
+    """The month (or, on a monthly grid, the year) a run of grid columns belongs to."""
+    if freq == "M":
+        return f"{start.year}年" if lang == "zh" else str(start.year)
+    return f"{start.year}年{start.month}月" if lang == "zh" else start.strftime("%b %Y")
 _NOT_MILESTONE = ("否", "N", "NO", "0", "FALSE", "×", "X", "不是", "非")
 
 
@@ -162,12 +173,26 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
 
     # period header rows
     per = grid.periods
-    hfmt = CellStyle(num_format=_HEADER_FMT[grid.freq], bold=True, align="center", fill=HEADER, border=True)
+    header_fmt = _HEADER_FMT[grid.freq]
+    hfmt = CellStyle(num_format=header_fmt[lang] if isinstance(header_fmt, dict) else header_fmt, bold=True,
+                     align="center", fill=HEADER, border=True)
+    axis = CellStyle(bold=True, font_color="#1F4E79")
+    camp_label = CellStyle(bold=True, font_color="#7F6000")
+    hidden_camp = CellStyle(num_format=HIDDEN_TEXT, align="center")
+    prev_label = prev_camp = None
     efmt = CellStyle(num_format="d" if grid.freq == "D" else "m/d", font_color="#595959", align="center")
     for j in range(n_per):
         col = num_to_col(first_col + j)
         prev = num_to_col(first_col + j - 1)
         s, e = per["start"].iloc[j].to_pydatetime(), per["end"].iloc[j].to_pydatetime()
+        label = _axis_label(per["start"].iloc[j], grid.freq, lang)
+        if label != prev_label:
+            cells.append(Cell(f"{col}{LABEL_ROW}", label, axis))
+            prev_label = label
+        name = per["campaign"].iloc[j]
+        if name and name != prev_camp:
+            cells.append(Cell(f"{col}{CAMPAIGN_LABEL_ROW}", name, camp_label))
+        prev_camp = name
         if j == 0:
             cells.append(Cell(f"{col}{START_ROW}", s, hfmt))
         else:
@@ -185,7 +210,7 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
                 not_hol = f"*ISNA(MATCH({c_kind},{{{kinds}}},0))"
             f_camp = (f"IFERROR(LOOKUP(2,1/(({c_start}<={col}${END_ROW})*({c_end}>={top}){not_hol}),"
                       f"{c_name}),\"\")")
-            cells.append(Cell(f"{col}{CAMPAIGN_ROW}", per["campaign"].iloc[j], small, formula=f_camp))
+            cells.append(Cell(f"{col}{CAMPAIGN_ROW}", per["campaign"].iloc[j], hidden_camp, formula=f_camp))
         cells.append(Cell(f"{col}{WORKDAY_ROW}", int(per["working_days"].iloc[j]), small,
                           formula=f"NETWORKDAYS({top},{col}${END_ROW}{hol_arg})"))
 
@@ -280,7 +305,7 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
         ExpressionRule(f"{fc}{WORKDAY_ROW}:{lc}{WORKDAY_ROW}", f"{fc}{WORKDAY_ROW}=0",
                        DxfStyle(fill=NONWORKING), stop_if_true=True),
     ]
-    widths = {"A": 7, "B": 20, "C": 11, "D": 7, "E": 7, "F": 7, "G": 7, "H": 10}
+    widths = {"A": 7, "B": 24 if lang == "zh" else 32, "C": 11, "D": 7, "E": 7, "F": 8, "G": 8, "H": 10}
     for j in range(n_per):
         widths[num_to_col(first_col + j)] = _GRID_WIDTH[grid.freq]
     spec = SheetSpec(cells=cells, col_widths=widths, freeze=f"{fc}{FIRST_TASK_ROW}",
