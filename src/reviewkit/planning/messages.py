@@ -6,7 +6,7 @@ language; both take the same fields (a test checks that).
 """
 from __future__ import annotations
 
-import string
+from ..words import Messages
 
 LANGS = ("zh", "en")
 
@@ -113,25 +113,8 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if lang == "zh" else pair[1]
-
-
-def say(key: str, lang: str = "en", **fields) -> str:
-    """The message ``key`` in ``lang`` ("zh", else English) with ``fields`` filled in."""
-    return _pick(_TEXTS[key], lang).format(**fields)
-
-
-def label(key: str, lang: str = "en") -> str:
-    """How a rule or conflict kind is named on the sheet; unknown keys come back unchanged."""
-    pair = _LABELS.get(key)
-    return key if pair is None else _pick(pair, lang)
-
-
-def fields(key: str) -> tuple[set[str], set[str]]:
-    """The placeholder names of the zh and en templates of ``key`` (for the consistency test)."""
-    return tuple({f for _, f, _, _ in string.Formatter().parse(t) if f} for t in _TEXTS[key])  # type: ignore[return-value]
-
-
-def keys() -> tuple[str, ...]:
-    return tuple(_TEXTS)
+_MESSAGES = Messages(_TEXTS, _LABELS)
+say = _MESSAGES.say
+label = _MESSAGES.label
+fields = _MESSAGES.fields
+keys = _MESSAGES.keys

@@ -6,7 +6,7 @@ are written in the workbook's language. Each entry is a pair of ``str.format`` t
 """
 from __future__ import annotations
 
-import string
+from ..words import Messages
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # units and scale
@@ -54,16 +54,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def say(key: str, lang: str = "en", **fields) -> str:
-    """The message ``key`` in ``lang`` ("zh", else English) with ``fields`` filled in."""
-    zh, en = _TEXTS[key]
-    return (zh if lang == "zh" else en).format(**fields)
-
-
-def fields(key: str) -> tuple[set[str], set[str]]:
-    """The placeholder names of the zh and en templates of ``key`` (for the consistency test)."""
-    return tuple({f for _, f, _, _ in string.Formatter().parse(t) if f} for t in _TEXTS[key])  # type: ignore[return-value]
-
-
-def keys() -> tuple[str, ...]:
-    return tuple(_TEXTS)
+_MESSAGES = Messages(_TEXTS)
+say = _MESSAGES.say
+fields = _MESSAGES.fields
+keys = _MESSAGES.keys

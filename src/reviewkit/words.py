@@ -1,0 +1,35 @@
+"""Messages in the workbook's language: one (zh, en) template pair per key.
+
+A Chinese workbook is read by people who may not read English, so what reviewkit says about it is
+written in its language. ``Messages`` holds a table of ``str.format`` template pairs taking the
+same fields in both languages (the tests check that through ``fields``).
+"""
+from __future__ import annotations
+
+import string
+
+
+class Messages:
+    """A table of (zh, en) templates: ``say(key, lang, **fields)``."""
+
+    def __init__(self, texts: dict[str, tuple[str, str]], labels: dict[str, tuple[str, str]] | None = None):
+        self.texts = texts
+        self.labels = labels or {}
+
+    def say(self, key: str, lang: str = "en", **fields) -> str:
+        """The message ``key`` in ``lang`` ("zh", else English) with ``fields`` filled in."""
+        zh, en = self.texts[key]
+        return (zh if lang == "zh" else en).format(**fields)
+
+    def label(self, key: str, lang: str = "en") -> str:
+        """A short name (a rule, a conflict kind) in ``lang``; unknown keys come back unchanged."""
+        pair = self.labels.get(key)
+        return key if pair is None else (pair[0] if lang == "zh" else pair[1])
+
+    def fields(self, key: str) -> tuple[set[str], set[str]]:
+        """The placeholder names of the zh and en templates of ``key`` (for the consistency test)."""
+        return tuple({f for _, f, _, _ in string.Formatter().parse(t) if f}  # type: ignore[return-value]
+                     for t in self.texts[key])
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.texts)
