@@ -40,16 +40,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import formulas as F
-from . import model
-from .analysis._common import total_units
-from .engines.plan import CellWrite
-from .errors import InputError, ReviewkitError, translate
-from .files import write_file
-from .ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
+from .. import formulas as F
+from .. import model
+from ..analysis._common import total_units
+from ..engines.plan import CellWrite
+from ..errors import InputError, ReviewkitError, translate
+from ..files import write_file
+from ..ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfStyle, IconSetRule, Series,
                     PageSetup, SheetSpec, waterfall_series)
-from .ooxml import numfmt
-from .ooxml.cellref import num_to_col, parse_cell, parse_col
+from ..ooxml import numfmt
+from ..ooxml.cellref import num_to_col, parse_cell, parse_col
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
            "fill_workbook", "fingerprint", "hand_typed_cells", "is_stale", "FINGERPRINT_PROPERTY",
@@ -643,7 +643,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 def _index_dicts(df: pd.DataFrame) -> dict:
     """``df.to_dict("index")``, from one object conversion of the frame instead of ``itertuples``."""
-    from ._pandas import box_native  # what to_dict applies to these columns
+    from .._pandas import box_native  # what to_dict applies to these columns
 
     if not df.index.is_unique or not df.columns.is_unique:
         return df.to_dict("index")
@@ -690,10 +690,10 @@ def _params(an: _Analysis, key: str, lower_rule: str = "linear", cap=None) -> F.
 
 
 def _analyse(review: model.Review, lang: str, lower_rule: str, cap) -> _Analysis:
-    from .analysis import headroom
-    from .analysis._facts import value_spec
-    from .analysis.analyse import _analyse as analyse_with_kpis
-    from .analysis.headroom import _headroom
+    from ..analysis import headroom
+    from ..analysis._facts import value_spec
+    from ..analysis.analyse import _analyse as analyse_with_kpis
+    from ..analysis.headroom import _headroom
 
     data = {"kpis": review.kpis, "scorecard": review.scorecard, "facts": review.facts,
             "causes": review.causes, "actions": review.tables.get("Actions")}
@@ -794,7 +794,7 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                         "add them (grey headers) to see those results")
     first, last = layout.first_row, layout.last_row
     if not layout.rows:  # a fresh template: say where to type, not just "0 computed cells"
-        from .reading.validate import empty_table_hint
+        from ..reading.validate import empty_table_hint
 
         warnings.append(empty_table_hint(layout, lang)[1])
     ranks = an.ranks
@@ -927,7 +927,7 @@ def _pick(an: _Analysis, good: bool, n: int = 3) -> list[int]:
 def _headline(review: model.Review, an: _Analysis, lang: str) -> list[str]:
     """The overall view in one or two sentences: the weighted achievement across units, last
     year's, and for several units who leads and who moved most in the overall rank."""
-    from .analysis import OVERALL
+    from ..analysis import OVERALL
 
     overall = [r for r in _overall_rows(an, OVERALL) if not _blank(r["score"])]
     if not overall:
@@ -1238,7 +1238,7 @@ def _summary_sheet(review: model.Review, an: _Analysis, lang: str, fp: str, as_o
         if any(is_strong):
             _section(g, _t("cross", lang), ncols)
             g.line([_t("kpi", lang), _t("kpi", lang), _t("corr", lang), _t("relation", lang)], HEAD)
-            from .analysis.cross import describe as cross_words
+            from ..analysis.cross import describe as cross_words
 
             rows = _object_rows(cross, ["name_a", "name_b", "corr", "relation", "n", "basis"])
             for (name_a, name_b, corr, relation, n, basis), strong in zip(rows, is_strong):
@@ -1264,7 +1264,7 @@ _PEER_ACROSS = 3
 def _peers_sheet(review: model.Review, an: _Analysis, lang: str, scvals: list[dict]) -> SheetSpec:
     """The overall ranking and one league table per KPI, three tables across (one printed page for
     a handful of KPIs): rank, unit, value, achievement and the change of rank against last year."""
-    from .analysis import OVERALL
+    from ..analysis import OVERALL
 
     g = _Grid()
     g.put(1, _t("peers_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
@@ -1383,8 +1383,8 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
     """One block per KPI, printed one to a page: the variance by unit (table, chart), the bridge of
     the level-1 contributions (table with mix and rate effects for ratios, waterfall) and the
     drill-down path with the headroom. Chart series live in hidden helper columns."""
-    from .analysis import format_value
-    from .analysis.conclusions import segment_label
+    from ..analysis import format_value
+    from ..analysis.conclusions import segment_label
 
     g = _Grid()
     g.put(1, _t("breakdown_title", lang), CellStyle(bold=True, font_color=TITLE_FONT))
@@ -1565,8 +1565,8 @@ def _next_year_plan(review: model.Review, warnings: list[str], keep) -> tuple[li
     try:
         from decimal import Decimal
 
-        from .planning import split_quarters
-        from .planning.quarters import decimals_of
+        from ..planning import split_quarters
+        from ..planning.quarters import decimals_of
 
         split = split_quarters(ny, review.facts if not review.facts.empty else None, review.kpis)
     except (ImportError, InputError) as exc:
@@ -1611,8 +1611,8 @@ def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str])
     if not {"start", "end"} <= set(plan.columns) or plan[["start", "end"]].dropna().empty:
         return None
     try:
-        from .planning import gantt
-        from .planning.sheet import timeline_sheet
+        from ..planning import gantt
+        from ..planning.sheet import timeline_sheet
     except ImportError:  # pragma: no cover - planning is part of reviewkit
         return None
     try:
@@ -1707,7 +1707,7 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     timeline = _timeline_sheet(review, lang, as_of, warnings)
     if timeline is not None:
         sheets += (OwnedSheet("timeline", model.owned_sheet_name("timeline", lang), timeline, 4),)
-    from .planning.report import execution_sheet
+    from ..planning.report import execution_sheet
 
     execution = execution_sheet(review, as_of=as_of, lang=lang, compared=an.compared)
     if execution is not None:
@@ -1734,7 +1734,7 @@ def _tidied_inputs(review: model.Review, lang: str, keep) -> tuple[list[CellWrit
     trimmed; each cell keeps its style. Excel's formulas skip text numbers (COUNT, SUMPRODUCT)
     and compare keys as they are, so this is what makes the live formulas see what the engine
     sees. Returns the writes and one note per kind ("converted 4 text numbers: …")."""
-    from .reading.messages import say
+    from ..reading.messages import say
 
     out: list[CellWrite] = []
     notes = []
@@ -1779,7 +1779,7 @@ def apply_plan(editor, plan: FillPlan) -> None:
         used.append(name)
         spec = s.spec
         if s.key == "summary" and getattr(editor, "has_vba_project", False):
-            from .vba import refresh_button  # the Refresh button survives every rebuild of the summary
+            from ..vba import refresh_button  # the Refresh button survives every rebuild of the summary
 
             spec = dataclasses.replace(spec, buttons=(*spec.buttons, refresh_button(plan.lang, "J2")))
         editor.replace_sheet(name, spec, position=None if name.lower() in existing else s.position)
@@ -1854,9 +1854,9 @@ def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillRes
     An existing ``out`` (or a link) is replaced only with ``force``. In place, the workbook must
     still hold exactly what was read when the result is written (``reviewkit.files``).
     """
-    from .files import Source, check_target
-    from .ooxml import WorkbookEditor
-    from .reader import read_review
+    from ..files import Source, check_target
+    from ..ooxml import WorkbookEditor
+    from ..reader import read_review
 
     t0 = time.perf_counter()
     path = Path(path)
@@ -1891,9 +1891,9 @@ def fill_checked(path, checked, *, force: bool = False) -> FillResult | None:
 
 
 def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
-    from .files import Source
-    from .ooxml import WorkbookEditor
-    from .reader import read_review, read_with_problems
+    from ..files import Source
+    from ..ooxml import WorkbookEditor
+    from ..reader import read_review, read_with_problems
 
     t0 = time.perf_counter()
 
@@ -1916,7 +1916,7 @@ def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
             return None
         errors = [p for p in problems if p.severity == "error"]
         if errors:
-            from .errors import ValidationError
+            from ..errors import ValidationError
 
             raise ValidationError(errors)
         original = path.read_bytes() if checked is None else checked.data
@@ -1994,8 +1994,8 @@ def is_stale(path) -> bool | None:
 
     Reads without validating (a workbook with input errors can still be stale).
     """
-    from .ooxml import WorkbookEditor
-    from .reader import read_review
+    from ..ooxml import WorkbookEditor
+    from ..reader import read_review
 
     editor = WorkbookEditor.open(path)
     try:
