@@ -50,6 +50,15 @@ from ..ooxml import (Cell, CellIsRule, CellStyle, Cfvo, Chart, DataBarRule, DxfS
                     PageSetup, SheetSpec, waterfall_series)
 from ..ooxml import numfmt
 from ..ooxml.cellref import num_to_col, parse_cell, parse_col
+from .words import (_L, MISSING_TEXT, _t)
+from .styles import (COMPUTED_FILL, GOOD_FONT, GOOD_FILL, BAD_FONT, BAD_FILL, AMBER_FONT, AMBER_FILL,
+                     GREY_FONT, GREY_FILL, HEADER_FILL, HEADER_FONT, SUB_FILL, BAR_COLOR, TITLE_FONT,
+                     STATUS_STYLE, STATUS_ORDER, SEVERITY, PCT_SIGNED, PP_SIGNED, ACH_FORMAT, RANK_FORMAT,
+                     RANK_CHANGE_FORMAT, DEFAULT_NUMBER, TITLE, SECTION, HEAD, TEXT, WRAP, NOTE, _num_style,
+                     _status_rules_cached, _status_rules, _status_rules_new, _arrow_rule, _bar_rule, HUGE,
+                     MAX_ROW, TINY, _sign_rules, _sign_rules_cached, _runs, _sqref, _computed_style, _signed,
+                     _kpi_format)
+# <moved>
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
            "fill_workbook", "fingerprint", "hand_typed_cells", "is_stale", "FINGERPRINT_PROPERTY",
@@ -62,102 +71,7 @@ OWNED_PROPERTY = "reviewkit.owned_sheets"
 #: bump when the fill writes something different for the same inputs (forces "stale")
 FILL_FORMAT = "fill-1"
 
-# --- colours: IBCS — green good, red bad, grey neutral ---------------------------------
-COMPUTED_FILL = "#EDEDED"
-GOOD_FONT, GOOD_FILL = "#006100", "#C6EFCE"
-BAD_FONT, BAD_FILL = "#9C0006", "#FFC7CE"
-AMBER_FONT, AMBER_FILL = "#9C5700", "#FFEB9C"
-GREY_FONT, GREY_FILL = "#595959", "#D9D9D9"
-HEADER_FILL, HEADER_FONT = "#1F4E79", "#FFFFFF"
-SUB_FILL = "#DDEBF7"
-BAR_COLOR = "#5B9BD5"
-TITLE_FONT = "#1F4E79"
-STATUS_STYLE = {"green": (GOOD_FONT, GOOD_FILL), "amber": (AMBER_FONT, AMBER_FILL),
-                "red": (BAD_FONT, BAD_FILL), "grey": (GREY_FONT, GREY_FILL),
-                "neutral": (GREY_FONT, "#F2F2F2")}
-STATUS_ORDER = {"red": 0, "amber": 1, "grey": 2, "neutral": 3, "green": 3}
-SEVERITY = {"red": 3.0, "amber": 2.0}
 
-PCT_SIGNED = "+0.0%;-0.0%;0.0%"
-PP_SIGNED = '+0.0" pp";-0.0" pp";0.0" pp"'
-ACH_FORMAT = "0.0%"
-RANK_FORMAT = "0"
-RANK_CHANGE_FORMAT = "+0;-0;0"
-DEFAULT_NUMBER = "#,##0.0#"
-
-_L = {  # user-facing words: key -> (zh, en)
-    "summary_title": ("复盘汇总", "Review summary"),
-    "breakdown_title": ("变化拆解", "What drove the change"),
-    "peers_title": ("同行排名", "Peer ranking"),
-    "peers_master": ("排名为拆分时在母表全部 {n} 个单位中的名次（其他单位见“同级对标”表，匿名）",
-                     "Ranks among all {n} units of the master at split time (see 'Peer benchmarks'; "
-                     "other units anonymous)"),
-    "stamp": ("由 reviewkit 填写 · 输入指纹 {fp} · 修改输入后请重新运行 fill",
-              "Filled by reviewkit · inputs fingerprint {fp} · run fill again after changing inputs"),
-    "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
-             "KPIs (sorted by weight × severity: what needs attention first)"),
-    "unit": ("单位", "Unit"), "kpi": ("KPI", "KPI"), "target": ("目标", "Target"),
-    "actual": ("实际", "Actual"), "achievement": ("达成率", "Achieved"), "status": ("状态", "Status"),
-    "change_ly": ("同比", "vs LY"), "rank": ("排名", "Rank"), "rank_change": ("排名变化", "Rank Δ"),
-    "rank_ly": ("去年排名", "Rank LY"), "weight": ("权重", "Weight"), "conclusion": ("结论", "Conclusion"),
-    "loop": ("闭环检查：尚缺的原因、证据与行动", "Closed loop: missing causes, evidence and actions"),
-    "loop_ok": ("所有红灯 KPI 均已有原因、证据和行动。", "Every red KPI has a cause, evidence and an action."),
-    "missing": ("缺少", "Missing"), "detail": ("说明", "Detail"),
-    "overdue": ("逾期行动（截至 {d}）", "Overdue actions (as of {d})"),
-    "item": ("事项", "Item"), "owner": ("负责人", "Owner"), "due": ("期限", "Due"),
-    "cross": ("指标联动（跨单位相关性强的指标对）", "Metrics that moved together (strong correlation)"),
-    "relation": ("关系", "Relation"), "corr": ("相关系数", "Correlation"),
-    "overall": ("综合排名（按 KPI 权重加权的达成率）", "Overall rank (weighted achievement)"),
-    "overall_short": ("综合排名（加权达成率）", "Overall (weighted achievement)"),
-    "score": ("综合得分", "Score"), "score_ly": ("去年得分", "Score LY"),
-    "league": ("{name} 排名", "{name}: league table"),
-    "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
-    "gap": ("差额", "Gap"),
-    "bridge": ("{name}：去年 {base} → 今年 {cur}，变化来自", "{name}: {base} last year → {cur}, by segment"),
-    "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
-    "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
-    "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
-    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix"), "rate": ("比率效应", "Rate"),
-    "mix_rate": ("结构效应与比率效应（第一层细分，百分点）", "Mix and rate effects (first level, percentage points)"),
-    "start": ("去年", "Last year"), "end": ("今年", "This year"),
-    "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
-    "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
-    "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
-    "var_chart": ("实际 − 目标", "Actual − target"),
-    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "LY {base} → {cur}"),
-    "wf_chart": ("去年 → 今年", "Last year → this year"),
-    "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
-    "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
-    "gain": ("最大提升", "Best gain"),
-    "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
-                                                     "or lacks the measure columns)."),
-    "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
-    "conclusions": ("结论", "Conclusions"),
-    "headline": ("总体", "Overall"),
-    "status_counts": ("KPI 状态（共 {n} 项）", "KPI status ({n} in all)"),
-    "by_kpi": ("各 KPI 达成（各{label}平均）", "Achievement by KPI (mean over {label}s)"),
-    "avg_ach": ("平均达成率", "Achieved"), "measure_unit": ("计量单位", "Unit"), "green_n": ("达标", "Green"), "amber_n": ("预警", "Amber"),
-    "red_n": ("未达标", "Red"),
-    "ach_chart": ("平均达成率 − 100%（百分点）", "Achievement − 100% (pp)"),
-    "wins": ("最大亮点（{n} 项）", "Biggest wins ({n})"),
-    "problems": ("最大问题（{n} 项）", "Biggest problems ({n})"),
-    "none_wins": ("暂无达标 KPI。", "No KPI met its target yet."),
-    "none_problems": ("没有未达标或预警的 KPI。", "No KPI is red or amber."),
-    "open_items": ("待闭环事项（{n} 项）", "Open items ({n})"),
-    "more_items": ("……另有 {n} 项，见下页“闭环检查”与“逾期行动”", "… {n} more: see the closed-loop check and overdue actions below"),
-    "detail_title": ("明细：全部 KPI、结论与闭环检查", "Detail: every KPI, conclusion and closed-loop item"),
-    "good": ("有利", "Fav."), "bad": ("不利", "Unfav."),
-    "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
-                     "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
-}
-MISSING_TEXT = {
-    "cause": ("缺少原因：说明为什么未达标", "no cause: say why it missed the target"),
-    "evidence": ("原因缺少数据证据（需含数字）", "the cause has no evidence with a number"),
-    "action": ("缺少改进行动（做什么、谁、何时）", "no action (what, who, by when)"),
-    "owner": ("行动缺少负责人", "the action has no owner"),
-    "due": ("行动缺少截止日期", "the action has no due date"),
-    "success_note": ("缺少成功经验", "no note of what worked"),
-}
 #: display width of one printed line of wrapped text on owned sheets (CJK characters count 2)
 LINE_WIDTH = 72
 
@@ -201,11 +115,6 @@ _TOKEN_RE = re.compile(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S")
 def _tokens(text: str) -> list[str]:
     """Words with their leading space for Latin text; single characters for CJK."""
     return _TOKEN_RE.findall(str(text))
-
-
-def _t(key: str, lang: str, **kw) -> str:
-    zh, en = _L[key]
-    return (zh if lang == "zh" else en).format(**kw)
 
 
 # --- the plan -----------------------------------------------------------------------------
@@ -396,17 +305,6 @@ def _q(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
-def _signed(fmt: str) -> str:
-    return numfmt.signed(fmt)
-
-
-def _kpi_format(kpi: pd.Series) -> str:
-    fmt = str(kpi.get("number_format") or "").strip()
-    if fmt:
-        return fmt
-    return "0.0%" if bool(kpi.get("is_percent")) else DEFAULT_NUMBER
-
-
 _col_letters = functools.lru_cache(maxsize=256)(num_to_col)
 _COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
 
@@ -519,80 +417,6 @@ def _page_breaks(blocks: list[tuple[int, int]], per_page: int) -> list[int]:
             breaks.append(first)
             top = first
     return breaks
-
-
-TITLE = CellStyle(bold=True, font_color=TITLE_FONT)
-SECTION = CellStyle(bold=True, font_color=TITLE_FONT, fill=SUB_FILL)
-HEAD = CellStyle(bold=True, fill=HEADER_FILL, font_color=HEADER_FONT, border=True, align="center")
-TEXT = CellStyle(border=True)
-WRAP = CellStyle(border=True, wrap=True)
-NOTE = CellStyle(italic=True, font_color=GREY_FONT)
-
-
-@functools.lru_cache(maxsize=256)
-def _num_style(fmt: str | None, align: str | None = None, font_color: str | None = None) -> CellStyle:
-    return CellStyle(num_format=fmt, border=True, align=align, font_color=font_color)
-
-
-@functools.lru_cache(maxsize=1024)
-def _status_rules_cached(sqref: str, lang: str) -> tuple:
-    return tuple(_status_rules_new(sqref, lang))
-
-
-def _status_rules(sqref: str, lang: str) -> list:
-    return list(_status_rules_cached(sqref, lang))
-
-
-def _status_rules_new(sqref: str, lang: str) -> list:
-    out = []
-    for status, (font, fill) in STATUS_STYLE.items():
-        label = F.STATUS_LABELS[lang][status]
-        out.append(CellIsRule(sqref, "equal", (f'"{label}"',), DxfStyle(font_color=font, fill=fill, bold=True)))
-    return out
-
-
-@functools.lru_cache(maxsize=1024)
-def _arrow_rule(sqref: str) -> IconSetRule:
-    # down below 0, sideways at 0, up from +1
-    return IconSetRule(sqref, "3Arrows", thresholds=(Cfvo("num", -1e9), Cfvo("num", 0), Cfvo("num", 1)))
-
-
-@functools.lru_cache(maxsize=1024)
-def _bar_rule(sqref: str) -> DataBarRule:
-    return DataBarRule(sqref, BAR_COLOR, low=Cfvo("num", 0), high=Cfvo("num", 1.5))
-
-
-HUGE = "9.99E+307"
-MAX_ROW = 1_048_576
-TINY = "0.000000001"
-
-
-def _sign_rules(sqref: str, good_positive: bool) -> list:
-    """Green font where the number is good for the business, red where it is bad (text never matches)."""
-    return list(_sign_rules_cached(sqref, good_positive))
-
-
-@functools.lru_cache(maxsize=1024)  # the rules are frozen values; the same ranges recur in every workbook
-def _sign_rules_cached(sqref: str, good_positive: bool) -> tuple:
-    good = DxfStyle(font_color=GOOD_FONT)
-    bad = DxfStyle(font_color=BAD_FONT)
-    pos, neg = (good, bad) if good_positive else (bad, good)
-    return (CellIsRule(sqref, "between", (TINY, HUGE), pos),
-            CellIsRule(sqref, "between", ("-" + HUGE, "-" + TINY), neg))
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for r in sorted(rows):
-        if out and r == out[-1][1] + 1:
-            out[-1] = (out[-1][0], r)
-        else:
-            out.append((r, r))
-    return out
-
-
-def _sqref(col: str, rows: list[int]) -> str:
-    return " ".join(f"{col}{a}" if a == b else f"{col}{a}:{col}{b}" for a, b in _runs(rows))
 
 
 # --- the analysis ---------------------------------------------------------------------------
@@ -757,11 +581,6 @@ def _scorecard_values(row, rk, pp: bool, lang: str) -> dict[str, object]:
         v = rk.get(col) if rk is not None else None
         out[col] = None if _blank(v) else int(v)
     return out
-
-
-@functools.lru_cache(maxsize=256)
-def _computed_style(fmt: str, align: str | None) -> CellStyle:
-    return CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True, align=align)
 
 
 def _column_format(key: str, kfmt: str, pp: bool) -> str:
