@@ -60,6 +60,7 @@ def stages(path: Path) -> dict[str, float]:
     import datetime as dt
 
     from reviewkit import fill as fl
+    from reviewkit.fill import analysed, breakdown, peers, scorecard, summary, timeline
     from reviewkit.ooxml import WorkbookEditor
     from reviewkit.reader import read_review
 
@@ -67,21 +68,22 @@ def stages(path: Path) -> dict[str, float]:
     c = time.process_time
     s = c(); review = read_review(path); t["read_review"] = c() - s
     lang = review.lang if review.lang in ("zh", "en") else "zh"
-    lower_rule = str(fl._settings_value(review, "lower_rule", "linear")).strip().lower()
-    cap = fl._settings_value(review, "cap")
+    lower_rule = str(analysed._settings_value(review, "lower_rule", "linear")).strip().lower()
+    cap = analysed._settings_value(review, "cap")
     cap = None if cap is None else float(cap)
-    s = c(); an = fl._analyse(review, lang, lower_rule, cap); t["analyse"] = c() - s
+    s = c(); an = analysed._analyse(review, lang, lower_rule, cap); t["analyse"] = c() - s
     s = c(); fp = fl.fingerprint(review); t["fingerprint"] = c() - s
     s = c()
     warnings: list[str] = []
-    fl._scorecard_plan(review, an, lang, lower_rule, cap, warnings)
-    scvals = [fl._scorecard_values(d, an.ranks.get((d["unit"], d["kpi"])), fl._params(an, d["kpi"]).pp, lang)
+    scorecard._scorecard_plan(review, an, lang, lower_rule, cap, warnings)
+    scvals = [scorecard._scorecard_values(d, an.ranks.get((d["unit"], d["kpi"])),
+                                          analysed._params(an, d["kpi"]).pp, lang)
               for d in an.rows]
-    fl._summary_sheet(review, an, lang, fp, dt.date.today(), scvals)
-    fl._breakdown_sheet(review, an, lang)
-    fl._peers_sheet(review, an, lang, scvals)
-    fl._next_year_plan(review, warnings, frozenset())
-    fl._timeline_sheet(review, lang, None, warnings)
+    summary._summary_sheet(review, an, lang, fp, dt.date.today(), scvals)
+    breakdown._breakdown_sheet(review, an, lang)
+    peers._peers_sheet(review, an, lang, scvals)
+    scorecard._next_year_plan(review, warnings, frozenset())
+    timeline._timeline_sheet(review, lang, None, warnings)
     t["plan_sheets"] = c() - s
     s = c(); plan = fl.build_fill_plan(review); t["(build_fill_plan total)"] = c() - s
     s = c(); ed = WorkbookEditor.open(path); t["editor_open"] = c() - s

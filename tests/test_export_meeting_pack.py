@@ -58,7 +58,7 @@ def packs(tmp_path_factory):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_meeting_pack_order_bound_and_untouched_workbook(packs, lang):
     from reviewkit import model
-    from reviewkit.fill import _L
+    from reviewkit.fill.words import _L
 
     p = packs[lang]
     assert p["path"].read_bytes() == p["before"]  # exported from a copy
@@ -102,7 +102,7 @@ def test_meeting_pack_has_no_hashes_or_cut_labels(packs, lang):
         assert f" {unit} " in f" {flat} ", unit
     for name in review.kpis["name"]:
         assert name in flat
-    from reviewkit.fill import _overdue
+    from reviewkit.fill.summary import _overdue
 
     late = _overdue(review, review.settings.get("as_of"))
     assert late  # the demo has an overdue action; the summary lists it
@@ -131,7 +131,7 @@ def test_chinese_pack_has_no_english_words_of_ours(packs):
             if table[col].dtype.kind not in "iufcbmM":  # text typed by the user
                 for v in table[col].dropna().astype(str):
                     allowed.update(re.findall(r"[A-Za-z][A-Za-z_]+", v))
-    from reviewkit.fill import _analyse
+    from reviewkit.fill.analysed import _analyse
 
     an = _analyse(review, "zh", "linear", None)
     for text in an.conclusions.values():

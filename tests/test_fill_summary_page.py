@@ -27,7 +27,8 @@ def cells(spec) -> dict[str, object]:
 
 
 def test_wins_and_problems_follow_the_documented_rule(demo):
-    from reviewkit.fill import _analyse, _pick
+    from reviewkit.fill.analysed import _analyse
+    from reviewkit.fill.summary import _pick
 
     review, plan = demo
     an = _analyse(review, "zh", "linear", None)
@@ -57,7 +58,7 @@ def test_summary_headline_and_counts(demo):
     # the status counts: live counts over the status column (not per KPI), cached as the engine's counts
     status = [c for c in summary.cells if c.formula and c.formula.startswith("SUMPRODUCT((")
               and not c.formula.startswith("SUMPRODUCT(((")]
-    from reviewkit.fill import _analyse
+    from reviewkit.fill.analysed import _analyse
 
     an = _analyse(review, "zh", "linear", None)
     want = [int((an.compared["status"] == s).sum()) for s in ("green", "amber", "red")]
@@ -75,7 +76,7 @@ def test_summary_headline_and_counts(demo):
 
 
 def test_breakdown_charts_never_straddle_a_page(demo):
-    from reviewkit.fill import _rows_per_page
+    from reviewkit.fill.grid import _rows_per_page
 
     _, plan = demo
     spec = next(s for s in plan.sheets if s.key == "breakdown").spec
@@ -98,7 +99,8 @@ def test_breakdown_charts_never_straddle_a_page(demo):
 
 
 def test_page_breaks_and_axis_floor():
-    from reviewkit.fill import _axis_floor, _page_breaks
+    from reviewkit.fill.breakdown import _axis_floor
+    from reviewkit.fill.grid import _page_breaks
 
     assert _page_breaks([(1, 10), (20, 40), (41, 60)], 30) == [20, 41]
     assert _page_breaks([(1, 10), (12, 25)], 30) == []

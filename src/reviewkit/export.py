@@ -69,7 +69,7 @@ def _fit_conclusions(book, src: Path, chosen: list[str]) -> None:
     from python_calamine import CalamineWorkbook
 
     from . import model
-    from .fill import _display_width
+    from .fill.grid import _display_width
     from .reading.package import col_letter, open_package
 
     table = open_package(src).table("Scorecard")

@@ -552,7 +552,7 @@ def _status_sheet(report: RollupReport, lang: str):
     row += 1
     put(["缺少原因或行动的红灯 KPI" if zh else "Red KPIs lacking a cause or an action"], title)
     gaps = report.loop_gaps if report.loop_gaps is not None else pd.DataFrame()
-    from .fill import MISSING_TEXT
+    from .fill.words import MISSING_TEXT
 
     for r in gaps.itertuples(index=False):
         put([r.unit, r.name, MISSING_TEXT.get(r.missing, (r.missing, r.missing))[0 if zh else 1], "",

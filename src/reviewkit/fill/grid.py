@@ -1,0 +1,209 @@
+"""The grid owned sheets are written on: text widths and wrapping, :class:`_Grid` (cells row by
+row, rules, charts, blocks kept on one page) and the page setup of a printed sheet."""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+
+from ..ooxml import Cell, CellStyle, Chart, PageSetup, SheetSpec
+from ..ooxml.cellref import num_to_col, parse_cell, parse_col
+from .records import _cached, _plain
+from .styles import SECTION
+
+
+#: display width of one printed line of wrapped text on owned sheets (CJK characters count 2)
+LINE_WIDTH = 72
+
+
+def _display_width(text: str) -> int:
+    """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    found = _WIDTHS.get(text)
+    if found is None:
+        found = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+        if len(_WIDTHS) >= 10_000:
+            _WIDTHS.clear()
+        _WIDTHS[text] = found
+    return found
+
+
+#: display widths of non-ASCII texts: _wrap measures CJK text one character at a time
+_WIDTHS: dict[str, int] = {}
+
+
+def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
+    """Break ``text`` into lines of at most ``width`` display columns (CJK = 2), at spaces when
+    there are any. Owned sheets cannot rely on row auto-height, so long text gets its own rows."""
+    lines, cur, cw = [], "", 0
+    for word in _tokens(text):
+        ww = _display_width(word)
+        if cw + ww > width and cur.strip():
+            lines.append(cur.rstrip())
+            cur, cw = word.lstrip(), _display_width(word.lstrip())
+        else:
+            cur, cw = cur + word, cw + ww
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines or [""]
+
+
+_TOKEN_RE = re.compile(r"\s*[A-Za-z0-9.,%+\-−:/()'’]+|\s*\S")
+
+
+def _tokens(text: str) -> list[str]:
+    """Words with their leading space for Latin text; single characters for CJK."""
+    return _TOKEN_RE.findall(str(text))
+
+
+_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
+_COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
+
+
+class _Grid:
+    """Cells of an owned sheet, written row by row.
+
+    Cells are made with ``Cell._unchecked``: the SheetSpec that ``spec`` builds checks every
+    reference, so checking each one here as well would only double the work."""
+
+    def __init__(self):
+        self.cells: dict[str, Cell] = {}
+        self.row = 1
+        self.merged: list[str] = []
+        self.rules: list = []
+        self.charts: list[Chart] = []
+        self.columns: set[int] = set()  # the column numbers cells were put in
+        self.blocks: list[tuple[int, int]] = []  # row spans printed on one page (tables, charts)
+
+    def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
+            row: int | None = None) -> str:
+        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else _col_letters(col)}{row or self.row}"
+        self.columns.add(col)
+        if formula is not None:
+            self.cells[ref] = Cell._unchecked(ref, _cached(value), style, formula)
+        else:
+            self.cells[ref] = Cell._unchecked(ref, _plain(value), style)
+        return ref
+
+    def line(self, values: list, styles: list | CellStyle | None = None, start: int = 1) -> int:
+        per_cell = isinstance(styles, list)
+        for j, v in enumerate(values):
+            st = styles[j] if per_cell else styles
+            if isinstance(v, tuple):  # (formula, cached)
+                self.put(start + j, v[1], st, formula=v[0])
+            else:
+                self.put(start + j, v, st)
+        self.row += 1
+        return self.row - 1
+
+    def skip(self, n: int = 1) -> None:
+        self.row += n
+
+    def keep(self, first: int, last: int) -> None:
+        """Print rows ``first``..``last`` on one page (when they fit on one)."""
+        if last >= first:
+            self.blocks.append((first, last))
+
+    def chart(self, chart: Chart) -> None:
+        """Add ``chart``; the rows it covers are kept on one page."""
+        self.charts.append(chart)
+        row = parse_cell(chart.anchor)[0]
+        self.keep(row, row + chart.size[1] - 1)
+
+    def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
+             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None) -> SheetSpec:
+        """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
+        that would straddle one (charts are never cut); else fit all columns to the page width.
+        ``hidden``: helper columns (chart data) hidden on screen and paper."""
+        # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
+        cells = list(self.cells.values())
+        by_col = {parse_col(k): float(v) for k, v in widths.items()}
+        breaks: list[int] = []
+        if setup is None and paginate:
+            hidden_cols = {parse_col(h) for h in hidden}
+            scale = _print_scale({c: w for c, w in by_col.items() if c not in hidden_cols},
+                                 self.columns - hidden_cols)
+            breaks = _page_breaks(self.blocks, _rows_per_page(scale))
+            setup = PageSetup(landscape=True, fit_width=0, fit_height=0, scale=scale)
+        elif setup is None:
+            setup = _fit_columns(self.columns, by_col, freeze)
+        return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
+                         conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
+                         show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+
+
+# --- printing: landscape A4 with the margins owned sheets are written with ------------------
+#: the printable body of a landscape A4 page in points (0.7" side and 0.75" top/bottom margins,
+#: less room for LibreOffice's page header and footer)
+PAGE_WIDTH_PT, PAGE_HEIGHT_PT = 741.0, 460.0
+ROW_PT = 15.0  # default row height
+
+
+def _column_pt(width: float) -> float:
+    """Printed width in points of a column ``width`` characters wide. Excel's Calibri 11 gives 5.25 pt
+    a character; LibreOffice without Calibri measures with a wider substitute (DejaVu Sans, about
+    6.9 pt), so the wider measure is used: the page then fits in both."""
+    return width * 6.9 + 5
+
+
+def _print_scale(widths: dict[int, float], used: set[int]) -> int:
+    """The print scale (percent) at which the used columns fill at most the page width."""
+    total = sum(_column_pt(widths.get(c, 8.43)) for c in (used | set(widths)))
+    return max(10, min(100, int(PAGE_WIDTH_PT / total * 100))) if total else 100
+
+
+def _rows_per_page(scale: int) -> int:
+    return int(PAGE_HEIGHT_PT / (ROW_PT * scale / 100))
+
+
+def _page_breaks(blocks: list[tuple[int, int]], per_page: int) -> list[int]:
+    """Rows to break the page above so that no block straddles a page (a block longer than a page
+    starts a page of its own). Between manual breaks the printer breaks every ``per_page`` rows."""
+    breaks: list[int] = []
+    top = 1
+    for first, last in sorted(blocks):
+        while first >= top + per_page:  # the printer's own breaks before this block
+            top += per_page
+        if last >= top + per_page and first > top:
+            breaks.append(first)
+            top = first
+    return breaks
+
+
+def _section(g: _Grid, text: str, ncols: int) -> None:
+    g.put(1, text, SECTION)
+    for c in range(2, ncols + 1):
+        g.put(c, None, SECTION)
+    g.skip()
+
+
+#: rows a chart on an owned sheet covers
+CHART_ROWS = 14
+
+
+def _page_setup(spec: SheetSpec) -> PageSetup:
+    """Landscape, all columns across as few pages as stay readable (about 200 characters a page).
+
+    Most owned sheets fit one page wide; a long weekly timeline gets two or three pages across
+    rather than one page too small to read.
+    """
+    return _fit_page_setup(spec.cells, spec.col_widths, spec.freeze)
+
+
+def _fit_page_setup(cells, col_widths: dict, freeze: str | None) -> PageSetup:
+    """:func:`_page_setup` from a sheet's cells, widths by column number and frozen cell."""
+    # the column letters of each distinct head (ref without its row), in the order the cells come
+    heads = dict.fromkeys(c.ref.rstrip("0123456789") for c in cells)
+    return _fit_columns({parse_col(re.match(r"[A-Z]+", h).group()) for h in heads}, col_widths, freeze)
+
+
+def _fit_columns(used: set[int], col_widths: dict, freeze: str | None) -> PageSetup:
+    """:func:`_fit_page_setup` from the column numbers the cells use."""
+    width = sum(col_widths.get(col, 8.43) for col in used)
+    pages = max(1, math.ceil(width / 200))
+    # On a sheet several pages wide, the frozen columns (a timeline's task names) print on each page.
+    frozen = parse_col(re.match(r"[A-Z]+", freeze).group()) if freeze else 1
+    repeat = f"A:{num_to_col(frozen - 1)}" if pages > 1 and frozen > 1 else None
+    return PageSetup(landscape=True, fit_width=pages, fit_height=0, repeat_columns=repeat)
