@@ -6,7 +6,7 @@ language; both take the same fields (a test checks that).
 """
 from __future__ import annotations
 
-from ..words import Messages
+from ..messages import Messages
 
 LANGS = ("zh", "en")
 

@@ -6,7 +6,7 @@ are written in the workbook's language. Each entry is a pair of ``str.format`` t
 """
 from __future__ import annotations
 
-from ..words import Messages
+from ..messages import Messages
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # units and scale
