@@ -293,8 +293,9 @@ for line in sys.stdin:
 
 
 def test_race_with_a_second_writer_never_loses_its_save(made, tmp_path):
-    """50 fills, each with another program (another process) saving the workbook at a random
-    moment during it: its save is never lost."""
+    """50 fills (more, up to 200, until one race was caught: a loaded machine shifts the timing),
+    each with another program (another process) saving the workbook at a random moment during it:
+    its save is never lost."""
     import subprocess
     import sys
 
@@ -311,7 +312,9 @@ def test_race_with_a_second_writer_never_loses_its_save(made, tmp_path):
     writer = subprocess.Popen([sys.executable, "-c", _WRITER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               text=True)
     try:
-        for i in range(50):
+        for i in range(200):
+            if i >= 50 and outcomes["refused"]:
+                break
             p = tmp_path / f"race{i}.xlsx"
             shutil.copyfile(base, p)
             writer.stdin.write(f"{rng.uniform(0, span)}\t{other}\t{p}\n")
