@@ -98,7 +98,10 @@ def test_a_crashing_worker_fails_only_its_file(tmp_path):
     report = run_batch([tmp_path], jobs=2, job=marker_job)
     got = {Path(r.path).name: r for r in report.results}
     assert got["f03.xlsx"].status == FAILED and "worker process died" in got["f03.xlsx"].reason
-    assert all(r.status == FILLED for n, r in got.items() if n != "f03.xlsx")
+    # every other file is filled exactly once; one that a worker finished just before the crash
+    # took the pool down is retried and then found already filled ("inputs unchanged")
+    assert all(r.status in (FILLED, SKIPPED) for n, r in got.items() if n != "f03.xlsx")
+    assert all((tmp_path / n).read_bytes() == b"ok" + MARK for n in got if n != "f03.xlsx")
     assert report.exit_code == 1
 
 
