@@ -10,6 +10,7 @@ import math
 import random
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 from python_calamine import CalamineWorkbook
@@ -17,6 +18,7 @@ from python_calamine import CalamineWorkbook
 from reviewkit import formulas as F
 from reviewkit import model
 from reviewkit.presets import fact_column, get_preset
+from reviewkit.templates import build_workbook
 
 
 # --- an independent scalar reference ---------------------------------------------------
@@ -321,3 +323,117 @@ def formula_cells(path: Path) -> dict[str, list[tuple[int, int]]]:
         if cells:
             out[ws.title] = cells
     return out
+
+
+# --- the split / batch / rollup master ------------------------------------------------------
+EVIL = '=HYPERLINK("http://evil.example","click")'
+UNITS = ["华东区", "华南区", "华北区", "../../etc/passwd", "CON", EVIL]
+YEARS = (2023, 2024, 2025)
+
+
+def master_review(lang: str = "zh", seed: int = 7) -> model.Review:
+    """The split / batch / rollup master: six units (three with hostile names), three years of
+    monthly facts by segment, scorecard actuals computed from them."""
+    rng = np.random.default_rng(seed)
+    kpis = pd.DataFrame({
+        "key": ["revenue", "new_customers", "renewal_rate"],
+        "name": ["销售额", "新客户数", "续约率"],
+        "unit": ["万元", "个", "%"],
+        "direction": ["higher", "higher", "higher"],
+        "aggregation": ["sum", "sum", "ratio"],
+        "measure": ["revenue", "new_customers", ""],
+        "numerator": ["", "", "renewed"], "denominator": ["", "", "due"],
+        "green": [1.0, 1.0, 1.0], "amber": [0.9, 0.9, 0.9],
+        "number_format": ["#,##0", "0", "0.0%"],
+        "weight": [0.5, 0.3, 0.2],
+    })
+    facts = []
+    for u in UNITS:
+        for y in YEARS:
+            for m in range(1, 13):
+                for seg in ("大客户", "中小客户"):
+                    due = float(rng.integers(10, 20))
+                    facts.append({"period": pd.Timestamp(y, m, 1), "unit": u, "segment": seg,
+                                  "revenue": float(rng.integers(50, 150)),
+                                  "new_customers": float(rng.integers(1, 10)),
+                                  "due": due, "renewed": float(rng.integers(5, int(due)))})
+    facts = pd.DataFrame(facts)
+    rows = []
+    for u in UNITS:
+        by_year = facts[facts["unit"] == u].groupby(facts["period"].dt.year)[
+            ["revenue", "new_customers", "due", "renewed"]].sum()
+        for key, fn, target in (("revenue", lambda t: t["revenue"], 2400.0),
+                                ("new_customers", lambda t: t["new_customers"], 130.0),
+                                ("renewal_rate", lambda t: t["renewed"] / t["due"], 0.7)):
+            rows.append({"unit": u, "kpi": key, "target": target, "actual": float(fn(by_year.loc[2025])),
+                         "last_year": float(fn(by_year.loc[2024])), "year_before": float(fn(by_year.loc[2023]))})
+    causes = pd.DataFrame([{"unit": "华东区", "kpi": "renewal_rate", "kind": "problem",
+                            "cause": "=1+1 小客户价格敏感", "evidence": "40%流失客户转向低价产品",
+                            "action": "推出入门版", "owner": "张三", "due": pd.Timestamp(2026, 3, 31)}])
+    return model.Review(
+        tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": facts, "Causes": causes},
+        settings={"company": "示例公司", "review_year": 2025, "unit_label": "部门",
+                  "as_of": pd.Timestamp(2025, 12, 31), "plan_end": pd.Timestamp(2026, 12, 31)},
+        lang=lang, dimensions=["segment"], measures=["revenue", "new_customers", "due", "renewed"])
+
+
+def write_master(path: Path, lang: str = "zh") -> Path:
+    """``master_review(lang)`` written as a review workbook at ``path``."""
+    return build_workbook(path, master_review(lang), lang=lang, overwrite=True)
+
+
+def small_review(units: list[str], seed: int = 3) -> model.Review:
+    """A small English review (two KPIs, two years of facts) over the given unit names, for tests
+    that go through split, fill and rollup with unit names of their choosing."""
+    rng = np.random.default_rng(seed)
+    kpis = pd.DataFrame({
+        "key": ["revenue", "renewal_rate"], "name": ["Revenue", "Renewal rate"], "unit": ["万元", "%"],
+        "direction": ["higher", "higher"], "aggregation": ["sum", "ratio"], "measure": ["revenue", ""],
+        "numerator": ["", "renewed"], "denominator": ["", "due"], "green": [1.0, 1.0], "amber": [0.9, 0.9],
+        "number_format": ["#,##0", "0.0%"], "weight": [0.6, 0.4]})
+    facts, rows = [], []
+    for u in units:
+        for y in (2024, 2025):
+            for m in (3, 9):
+                facts.append({"period": pd.Timestamp(y, m, 1), "unit": u, "segment": "big",
+                              "revenue": float(rng.integers(50, 150)), "due": 20.0,
+                              "renewed": float(rng.integers(5, 20))})
+        f = pd.DataFrame(facts)
+        mine = f[f["unit"] == u]
+        this, last = mine[mine["period"].dt.year == 2025], mine[mine["period"].dt.year == 2024]
+        rows.append({"unit": u, "kpi": "revenue", "target": 200.0, "actual": this["revenue"].sum(),
+                     "last_year": last["revenue"].sum()})
+        rows.append({"unit": u, "kpi": "renewal_rate", "target": 0.7,
+                     "actual": this["renewed"].sum() / this["due"].sum(),
+                     "last_year": last["renewed"].sum() / last["due"].sum()})
+    return model.Review(
+        tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts)},
+        settings={"company": "Co", "review_year": 2025, "unit_label": "Unit",
+                  "as_of": pd.Timestamp(2025, 12, 31), "plan_end": pd.Timestamp(2026, 12, 31)},
+        lang="en", dimensions=["segment"], measures=["revenue", "due", "renewed"])
+
+
+# --- editing a workbook the way a user does ------------------------------------------------
+def table_sheet(wb, table_name):
+    """(worksheet, table) of the Excel table ``table_name`` in an openpyxl workbook."""
+    for ws in wb.worksheets:
+        if table_name in ws.tables:
+            return ws, ws.tables[table_name]
+    raise KeyError(table_name)
+
+
+def rename_header(path: Path, table_name: str, old: str, new: str) -> None:
+    """Rename one header of a table in place, as a user would in Excel (through openpyxl)."""
+    wb = openpyxl.load_workbook(path)
+    ws, table = table_sheet(wb, table_name)
+    min_col, min_row, max_col, max_row = openpyxl.utils.cell.range_boundaries(table.ref)
+    for c in range(min_col, max_col + 1):
+        if ws.cell(min_row, c).value == old:
+            ws.cell(min_row, c).value = new
+            break
+    else:
+        raise AssertionError(f"no header {old}")
+    for tc in table.tableColumns:
+        if tc.name == old:
+            tc.name = new
+    wb.save(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from test_hostile_values import _part_of
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.fill import fill_workbook

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.fill import fill_workbook

@@ -7,7 +7,7 @@ import pytest
 
 from ooxml_audit import audit
 from ooxml_helpers import CORPUS, expected_refusal, manifest, part_hashes
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.fill import fill_workbook
 from reviewkit.rollup import rollup_workbooks
