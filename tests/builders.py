@@ -6,13 +6,21 @@ filled workbooks back.
 """
 from __future__ import annotations
 
+import datetime as dt
+import io
 import math
 import random
+import shutil
+import struct
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import openpyxl
 import pandas as pd
+import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from reviewkit import formulas as F
@@ -437,3 +445,443 @@ def rename_header(path: Path, table_name: str, old: str, new: str) -> None:
         if tc.name == old:
             tc.name = new
     wb.save(path)
+
+
+# --- review workbooks for the reader (XlsxWriter tables, every input stated in full) ---------
+def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, list[list]] | None = None,
+               options: dict | None = None) -> Path:
+    """Write an .xlsx with one Excel Table per entry of ``tables``.
+
+    Each entry: ``sheet``, ``headers``, ``rows`` (None = empty cell), optional ``at`` (zero-based
+    (row, col) of the header cell; default (2, 0), below a title and a hint row), ``formulas``
+    ({header: (formula, [cached value per row])}), ``totals`` (add a totals row), ``name``
+    (override the table name).
+    """
+    wb = xlsxwriter.Workbook(str(path), options or {})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    sheets: dict[str, object] = {}
+    for name, t in tables.items():
+        ws = sheets.get(t["sheet"]) or wb.add_worksheet(t["sheet"])
+        sheets[t["sheet"]] = ws
+        r0, c0 = t.get("at", (2, 0))
+        if r0 >= 2:
+            ws.write(r0 - 2, c0, f"{name} title")
+            ws.write(r0 - 1, c0, "hint: fill the white columns")
+        rows = t["rows"]
+        formulas = t.get("formulas", {})
+        columns = []
+        for h in t["headers"]:
+            col = {"header": h}
+            if h in formulas:
+                col["formula"] = formulas[h][0]
+            columns.append(col)
+        last_row = r0 + max(len(rows), 1) + (1 if t.get("totals") else 0)
+        options = {"name": t.get("name", name), "columns": columns}
+        if t.get("totals"):
+            options["total_row"] = True
+            columns[0]["total_string"] = "合计"
+            for col in columns[1:]:
+                col["total_function"] = "sum"
+        ws.add_table(r0, c0, last_row, c0 + len(columns) - 1, options)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                h = t["headers"][j]
+                if h in formulas:
+                    ws.write_formula(r0 + 1 + i, c0 + j, formulas[h][0], None, formulas[h][1][i])
+                elif v is None:
+                    continue
+                elif isinstance(v, (dt.date, dt.datetime)):
+                    ws.write_datetime(r0 + 1 + i, c0 + j, v, date_fmt)
+                elif isinstance(v, str) and v.startswith("="):
+                    ws.write_formula(r0 + 1 + i, c0 + j, v)
+                elif isinstance(v, tuple):  # (formula, cached value) in an input column
+                    ws.write_formula(r0 + 1 + i, c0 + j, v[0], None, v[1])
+                else:
+                    ws.write(r0 + 1 + i, c0 + j, v)
+    for sheet, cells in (extra_sheets or {}).items():
+        ws = sheets.get(sheet) or wb.add_worksheet(sheet)
+        for i, row in enumerate(cells):
+            for j, v in enumerate(row):
+                if v is not None:
+                    ws.write(i, j, v)
+    wb.close()
+    return Path(path)
+
+
+HEADERS = {
+    "zh": {
+        "Settings": ["项目", "值", "说明"],
+        "KPIs": ["KPI代码", "KPI名称", "单位", "方向", "汇总方式", "明细度量", "分子", "分母", "绿灯阈值", "黄灯阈值"],
+        "Scorecard": ["单位", "KPI代码", "目标", "实际", "去年", "前年", "行业平均"],
+        "Facts": ["期间", "单位", "行业", "客户规模", "销售额", "到期数", "续约数"],
+        "Causes": ["单位", "KPI代码", "类型", "原因", "数据证据", "改进措施", "负责人", "截止日期"],
+        "Actions": ["改进事项", "具体措施", "负责人", "完成期限", "状态", "单位", "KPI代码"],
+    },
+    "en": {
+        "Settings": ["Setting", "Value", "Note"],
+        "KPIs": ["KPI key", "KPI name", "Unit", "Direction", "Aggregation", "Fact measure", "Numerator", "Denominator", "Green at", "Amber at"],
+        "Scorecard": ["Unit", "KPI key", "Target", "Actual", "Last year", "Year before", "Industry average"],
+        "Facts": ["Period", "Unit", "Industry", "Size", "Sales", "Due", "Renewed"],
+        "Causes": ["Unit", "KPI key", "Kind", "Cause", "Evidence", "Action", "Owner", "Due"],
+        "Actions": ["Improvement item", "Measure", "Owner", "Due", "Status", "Unit", "KPI key"],
+    },
+}
+SHEETS = {lang: {t.name: t.sheet(lang) for t in model.TABLES} for lang in ("zh", "en")}
+
+
+def sample_rows(lang: str = "zh") -> dict[str, list[list]]:
+    """The METHOD.md worked examples, typed the way users type them."""
+    zh = lang == "zh"
+    fact_cols = ("销售额", "到期数", "续约数") if zh else ("Sales", "Due", "Renewed")
+    return {
+        "Settings": [
+            ["复盘年度" if zh else "Review year", 2025, None],
+            ["公司" if zh else "Company", "华东科技", None],
+            ["进度偏差阈值" if zh else "Deviation threshold", "10%", None],
+            ["截止日期" if zh else "As-of date", dt.date(2025, 12, 31), None],
+        ],
+        "KPIs": [
+            ["sales", "销售额", "万元", "越高越好" if zh else "Higher is better", "求和" if zh else "Sum",
+             fact_cols[0], None, None, "100%", "90%"],
+            ["renew", "续约率", "%", "越高越好" if zh else "Higher is better", "比率" if zh else "Ratio",
+             None, fact_cols[2], fact_cols[1], 1, 0.9],
+            ["churn", "流失率", "%", "越低越好" if zh else "Lower is better", "平均" if zh else "Average",
+             None, None, None, 95, 85],
+        ],
+        "Scorecard": [
+            ["华东", "sales", "1,200万", "1,080万", "1,000万", 900, None],
+            ["华东", "renew", "15%", 0.18, "12%", None, "14%"],
+            ["华北", "sales", 800, "（500）", "-", None, None],
+        ],
+        "Facts": [
+            ["2025-03", "华东", "互联网", "<300", 1200.5, 10, 8],
+            [dt.date(2024, 3, 1), "华东", "制造", "300+", "1,000", 4, 3],
+            ["2025Q3", "华北", "互联网", "<300", "2.5万", 6, 6],
+        ],
+        "Causes": [
+            ["华东", "sales", "问题" if zh else "Problem", "预算削减", "40%流失客户转向低价产品", "推出低价套餐", "张三",
+             "2026/3/31"],
+        ],
+        "Actions": [
+            ["续约挽回", "低价套餐", "李四", dt.date(2026, 6, 30), "进行中" if zh else "In progress", "华东", "renew"],
+        ],
+    }
+
+
+def sample_book(path: Path, lang: str = "zh", **overrides) -> Path:
+    """The sample tables written with ``write_book``; ``overrides`` replace (or, None, drop) a table's entry."""
+    rows = sample_rows(lang)
+    tables = {name: {"sheet": SHEETS[lang][name], "headers": HEADERS[lang][name], "rows": rows[name]}
+              for name in rows}
+    for name, change in overrides.items():
+        if change is None:
+            tables.pop(name)
+        else:
+            tables[name] = {**tables.get(name, {}), **change}
+    return write_book(path, tables)
+
+
+# --- bad inputs: one bad workbook (or file) per case --------------------------------------
+# test_check_bad_inputs.py checks each; test_check_agrees_with_fill.py checks that fill agrees.
+CORPUS_STRICT = Path(__file__).resolve().parent / "corpus" / "excel-made" / "SampleSS.strict.xlsx"
+
+
+# --- helpers to damage a good workbook ------------------------------------------------------
+def _rewrite_zip(path: Path, change: Callable[[dict[str, bytes]], dict[str, bytes]]) -> None:
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts = change(parts)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    path.write_bytes(buf.getvalue())
+
+
+def good_book(folder: Path, name: str = "review.xlsx", **overrides) -> Path:
+    """The zh sample workbook in ``folder`` (see ``sample_book`` for ``overrides``)."""
+    return sample_book(folder / name, "zh", **overrides)
+
+
+def changed_cell(table: str, index: int, column: str, value) -> dict:
+    """Override one cell of the sample (zh headers) data: ``{table: {"rows": ...}}``."""
+    rows = [list(r) for r in sample_rows("zh")[table]]
+    rows[index][HEADERS["zh"][table].index(column)] = value
+    return {table: {"rows": rows}}
+
+
+@dataclass
+class Case:
+    """One bad input: how to build it, and what its one problem must say and where."""
+
+    id: str
+    build: Callable[[Path], Path]
+    fragments: tuple[str, ...]  # all must appear in one problem's message
+    sheet: str | None = None
+    cell: str | None = None
+    severity: str = "error"
+    extra: dict = field(default_factory=dict)
+
+
+def missing_file(folder):
+    """A path where no file is."""
+    return folder / "missing.xlsx"
+
+
+def _directory(folder):
+    d = folder / "looks_like.xlsx"
+    d.mkdir()
+    return d
+
+
+def empty_file(folder):
+    """A zero-byte .xlsx."""
+    p = folder / "empty.xlsx"
+    p.write_bytes(b"")
+    return p
+
+
+def csv_file(folder):
+    """A CSV export saved with an .xlsx name."""
+    p = folder / "export.xlsx"
+    p.write_text("单位,目标\n华东,1200\n", encoding="utf-8")
+    return p
+
+
+def _truncated(folder):
+    p = good_book(folder, "cut.xlsx")
+    p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    return p
+
+
+def ole_file(folder, encrypted: bool, name: str):
+    """An OLE compound file (an encrypted workbook, or a legacy .xls) named ``name``."""
+    p = folder / name
+    body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
+    body += ("EncryptionInfo" if encrypted else "Workbook").encode("utf-16-le") + b"\x00" * 1024
+    p.write_bytes(body)
+    return p
+
+
+def _strict(folder):
+    p = folder / "strict.xlsx"
+    shutil.copyfile(CORPUS_STRICT, p)  # saved by Excel as Strict Open XML
+    return p
+
+
+def _docx(folder):
+    p = folder / "report.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<document/>")
+    return p
+
+
+def _html(folder):
+    p = folder / "web_export.xls"
+    p.write_text("<html><body><table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+    return p
+
+
+def _bomb(folder):
+    p = good_book(folder, "bomb.xlsx")
+    _rewrite_zip(p, lambda parts: {**parts, "xl/media/padding.bin": b"\x00" * (8 * 1024 * 1024)})
+    return p
+
+
+def _entities(folder):
+    p = good_book(folder, "laughs.xlsx")
+    evil = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>')
+    _rewrite_zip(p, lambda parts: {**parts, "xl/workbook.xml": evil + parts["xl/workbook.xml"].split(b"?>", 1)[1]})
+    return p
+
+
+def _entities_in_strings(folder):
+    p = good_book(folder, "strings.xlsx")
+    evil = b'<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    _rewrite_zip(p, lambda parts: {**parts, "xl/sharedStrings.xml":
+                                   evil + parts["xl/sharedStrings.xml"].split(b"?>", 1)[1]})
+    return p
+
+
+def _traversal(folder):
+    p = good_book(folder, "traversal.xlsx")
+    _rewrite_zip(p, lambda parts: {**parts, "../../evil.txt": b"x"})
+    return p
+
+
+def _broken_table_xml(folder):
+    p = good_book(folder, "broken_table.xlsx")
+    _rewrite_zip(p, lambda parts: {**parts, **{n: d[: len(d) // 2] for n, d in parts.items()
+                                              if n.startswith("xl/tables/")}})
+    return p
+
+
+def _damaged_sheet(folder):
+    """Bytes flipped inside the compressed cells of the 计分卡 sheet (a bad disk or download)."""
+    p = good_book(folder, "damaged.xlsx")
+    data = bytearray(p.read_bytes())
+    with zipfile.ZipFile(p) as z:
+        info = z.getinfo("xl/worksheets/sheet3.xml")
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26: info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len
+    for k in range(start + 20, start + 60):
+        data[k] ^= 0x5A
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _lock_file(folder):
+    p = folder / "~$review.xlsx"  # what Excel leaves beside an open workbook
+    p.write_bytes(b"\x06user  " + b"\x00" * 100)
+    return p
+
+
+def _plain_cells(folder):
+    """The scorecard pasted as plain cells on its sheet: no Excel Table."""
+    rows = sample_rows("zh")
+    tables = {n: {"sheet": {"Settings": "设置", "KPIs": "KPI定义", "Facts": "明细", "Causes": "原因与经验",
+                            "Actions": "改进行动"}[n], "headers": HEADERS["zh"][n], "rows": rows[n]}
+              for n in rows if n != "Scorecard"}
+    return write_book(folder / "plain.xlsx", tables,
+                      extra_sheets={"计分卡": [HEADERS["zh"]["Scorecard"], *rows["Scorecard"]]})
+
+
+def _renamed_table(folder):
+    return good_book(folder, "renamed.xlsx", Scorecard={"name": "Table1"})
+
+
+def _missing_column(folder):
+    return good_book(folder, "nocol.xlsx", Scorecard={"headers": ["单位", "指标名", "目标", "实际", "去年", "前年", "行业平均"]})
+
+
+def _facts_without_period(folder):
+    headers = ["月度"] + HEADERS["zh"]["Facts"][1:]  # "月度" is not a period synonym
+    return good_book(folder, "noperiod.xlsx", Facts={"headers": headers})
+
+
+def _no_header_row(folder):
+    p = good_book(folder, "noheader.xlsx")
+    _rewrite_zip(p, lambda parts: {**parts, **{n: d.replace(b'<table ', b'<table headerRowCount="0" ', 1)
+                                              for n, d in parts.items()
+                                              if n.startswith("xl/tables/") and b'name="Scorecard"' in d}})
+    return p
+
+
+def _excel_error(folder):
+    p = good_book(folder, "error_cell.xlsx")
+
+    def change(parts):
+        n = "xl/worksheets/sheet3.xml"  # 计分卡, the third sheet XlsxWriter wrote
+        d = parts[n]
+        start = d.index(b'<c r="D4"')
+        end = d.index(b"</c>", start) + 4
+        parts[n] = d[:start] + b'<c r="D4" t="e"><f>1/0</f><v>#DIV/0!</v></c>' + d[end:]
+        return parts
+
+    _rewrite_zip(p, change)
+    return p
+
+
+CASES = [
+    # -- files that are not usable workbooks ---------------------------------------------
+    Case("missing file", missing_file, ("missing.xlsx", "file not found")),
+    Case("directory", _directory, ("looks_like.xlsx", "folder")),
+    Case("empty file", empty_file, ("empty.xlsx", "empty (0 bytes)")),
+    Case("csv renamed", csv_file, ("export.xlsx", "not a zip")),
+    Case("truncated download", _truncated, ("cut.xlsx", "truncated or damaged")),
+    Case("encrypted", lambda f: ole_file(f, True, "secret.xlsx"), ("secret.xlsx", "password-protected")),
+    Case("legacy xls", lambda f: ole_file(f, False, "old.xls"), ("old.xls", "97-2003 (.xls)", "Save As")),
+    Case("strict ooxml", _strict, ("strict.xlsx", "Strict Open XML")),
+    Case("word document", _docx, ("report.xlsx", "Word document")),
+    Case("html as xls", _html, ("web_export.xls", "HTML")),
+    Case("zip bomb", _bomb, ("bomb.xlsx", "zip bomb", "padding.bin")),
+    Case("xml entities", _entities, ("laughs.xlsx", "DTD/entities")),
+    Case("external entity in shared strings", _entities_in_strings,
+         ("strings.xlsx", "xl/sharedStrings.xml", "DTD/entities")),
+    Case("path traversal", _traversal, ("traversal.xlsx", "unsafe name", "../../evil.txt")),
+    Case("damaged sheet data", _damaged_sheet, ("damaged.xlsx", "cannot be read", "save it again"), sheet="计分卡"),
+    Case("broken table xml", _broken_table_xml, ("broken_table.xlsx", "not well-formed XML")),
+    # -- tables and columns -------------------------------------------------------------
+    Case("no table, plain cells", _plain_cells, ("plain.xlsx", "no Excel Table named 'Scorecard'", "Insert > Table"),
+         sheet="计分卡"),
+    Case("table with another name", _renamed_table, ("renamed.xlsx", "Table1", "rename it to 'Scorecard'"),
+         sheet="计分卡", cell="A3:G6"),
+    Case("missing required column", _missing_column, ("nocol.xlsx", "lacks the required column 'KPI代码'", "指标名"),
+         sheet="计分卡", cell="A3:G3"),
+    Case("detail facts without a period column", _facts_without_period,
+         ("noperiod.xlsx", "lacks the required column '期间'", "月度"), sheet="明细", cell="A3:G3"),
+    Case("no header row", _no_header_row, ("noheader.xlsx", "no header row"), sheet="计分卡"),
+    # -- values ---------------------------------------------------------------------------
+    Case("text where a number belongs", lambda f: good_book(f, "text.xlsx", **changed_cell("Scorecard", 1, "目标", "很多")),
+         ("text.xlsx", "not a number", "'很多'", "column '目标'"), sheet="计分卡", cell="C5"),
+    Case("two decimal points", lambda f: good_book(f, "dots.xlsx", **changed_cell("Scorecard", 0, "实际", "1.2.3")),
+         ("dots.xlsx", "more than one decimal point", "'1.2.3'"), sheet="计分卡", cell="D4"),
+    Case("double percent", lambda f: good_book(f, "pct.xlsx", **changed_cell("Scorecard", 1, "去年", "12%%")),
+         ("pct.xlsx", "more than one percent sign", "'12%%'"), sheet="计分卡", cell="E5"),
+    Case("excel error value", _excel_error, ("error_cell.xlsx", "'#DIV/0!'"), sheet="计分卡", cell="D4"),
+    Case("required value empty", lambda f: good_book(f, "blankunit.xlsx", **changed_cell("Scorecard", 2, "单位", None)),
+         ("blankunit.xlsx", "required '单位' is empty"), sheet="计分卡", cell="A6"),
+    Case("unknown direction", lambda f: good_book(f, "dir.xlsx", **changed_cell("KPIs", 0, "方向", "sideways")),
+         ("dir.xlsx", "unknown value", "'sideways'", "越高越好 / Higher is better"), sheet="KPI定义", cell="D4"),
+    Case("unknown cause kind", lambda f: good_book(f, "kind.xlsx", **changed_cell("Causes", 0, "类型", "maybe")),
+         ("kind.xlsx", "unknown value", "'maybe'", "问题 / Problem"), sheet="原因与经验", cell="C4"),
+    Case("unknown action status", lambda f: good_book(f, "status.xlsx", **changed_cell("Actions", 0, "状态", "half done")),
+         ("status.xlsx", "unknown value", "'half done'"), sheet="改进行动", cell="E4"),
+    Case("date that is not a date", lambda f: good_book(f, "due.xlsx", **changed_cell("Causes", 0, "截止日期", "next week")),
+         ("due.xlsx", "not a date", "'next week'", "column '截止日期'"), sheet="原因与经验", cell="H4"),
+    Case("month 13", lambda f: good_book(f, "m13.xlsx", **changed_cell("Actions", 0, "完成期限", "2025-13-01")),
+         ("m13.xlsx", "month 13 does not exist", "'2025-13-01'"), sheet="改进行动", cell="D4"),
+    Case("bad period in facts", lambda f: good_book(f, "period.xlsx", **changed_cell("Facts", 1, "期间", "someday")),
+         ("period.xlsx", "'someday'", "expected a period"), sheet="明细", cell="A5"),
+    Case("text in a measure", lambda f: good_book(f, "measure.xlsx", **changed_cell("Facts", 2, "销售额", "n/a")),
+         ("measure.xlsx", "measure column '销售额'", "'n/a'"), sheet="明细", cell="E6"),
+    Case("setting that is not a year", lambda f: good_book(f, "year.xlsx", **changed_cell("Settings", 0, "值", "明年")),
+         ("year.xlsx", "not a number", "'明年'", "setting '复盘年度'", "expected a year such as 2025"),
+         sheet="设置", cell="B4"),
+    Case("setting year out of range", lambda f: good_book(f, "y3.xlsx", **changed_cell("Settings", 0, "值", 25)),
+         ("y3.xlsx", "not a year", "setting '复盘年度'", "expected a year such as 2025"), sheet="设置", cell="B4"),
+    # -- across rows and tables -----------------------------------------------------------
+    Case("unknown KPI in scorecard", lambda f: good_book(f, "kpi.xlsx", **changed_cell("Scorecard", 2, "KPI代码", "salez")),
+         ("kpi.xlsx", "unknown KPI key in table 'Scorecard'", "'salez'", "renew"), sheet="计分卡", cell="B6"),
+    Case("KPI key in the wrong case", lambda f: good_book(f, "case.xlsx", **changed_cell("Scorecard", 2, "KPI代码", "Sales")),
+         ("case.xlsx", "unknown KPI key", "'Sales'", "'sales' (keys are matched exactly)"), sheet="计分卡", cell="B6"),
+    Case("KPIs table left empty", lambda f: good_book(f, "nokpis.xlsx", KPIs={"rows": [[None] * 10]}),
+         ("nokpis.xlsx", "unknown KPI key in table 'Scorecard'", "'sales'", "(none yet)"), sheet="计分卡", cell="B4"),
+    Case("unknown KPI in causes", lambda f: good_book(f, "ckpi.xlsx", **changed_cell("Causes", 0, "KPI代码", "profit")),
+         ("ckpi.xlsx", "unknown KPI key in table 'Causes'", "'profit'"), sheet="原因与经验", cell="B4"),
+    Case("unknown KPI in actions", lambda f: good_book(f, "akpi.xlsx", **changed_cell("Actions", 0, "KPI代码", "nps")),
+         ("akpi.xlsx", "unknown KPI key in table 'Actions'", "'nps'"), sheet="改进行动", cell="G4"),
+    Case("duplicate unit and KPI", lambda f: good_book(f, "dup.xlsx", **changed_cell("Scorecard", 2, "单位", "华东")),
+         ("dup.xlsx", "duplicate row in table 'Scorecard'", "'华东 + sales'", "same 单位 + KPI代码 as B4"),
+         sheet="计分卡", cell="B6"),
+    Case("duplicate KPI key", lambda f: good_book(f, "dupkpi.xlsx", **changed_cell("KPIs", 2, "KPI代码", "renew")),
+         ("dupkpi.xlsx", "duplicate row in table 'KPIs'", "'renew'"), sheet="KPI定义", cell="A6"),
+    Case("ratio numerator not in facts", lambda f: good_book(f, "num.xlsx", **changed_cell("KPIs", 1, "分子", "续费数")),
+         ("num.xlsx", "numerator '续费数' is not a column of table 'Facts'", "销售额, 到期数, 续约数"),
+         sheet="KPI定义", cell="G5"),
+    Case("ratio without denominator", lambda f: good_book(f, "den.xlsx", **changed_cell("KPIs", 1, "分母", None)),
+         ("den.xlsx", "ratio KPI 'renew' has no denominator"), sheet="KPI定义", cell="H5"),
+    Case("measure is a text column", lambda f: good_book(f, "dimmeasure.xlsx", **changed_cell("KPIs", 0, "明细度量", "行业")),
+         ("dimmeasure.xlsx", "measure '行业' is a text column"), sheet="KPI定义", cell="F4"),
+    Case("percent KPI with mixed scales", lambda f: good_book(f, "scale.xlsx", **changed_cell("Scorecard", 1, "目标", 15)),
+         ("scale.xlsx", "KPI 'renew' is a percentage but this row mixes scales: 目标 15 vs 实际 0.18", "15%"),
+         sheet="计分卡", cell="C5", severity="warning"),
+    Case("excel lock file", _lock_file,
+         ("~$review.xlsx", "temporary lock file", "'review.xlsx'")),
+    Case("target of zero", lambda f: good_book(f, "zero.xlsx", **changed_cell("Scorecard", 2, "目标", 0)),
+         ("zero.xlsx", "target of 华北 / sales is 0", "(found 0)"), sheet="计分卡", cell="C6", severity="warning"),
+]
+
+
+# --- reading a workbook's package ------------------------------------------------------------
+def part_of(book: Path, table: str) -> tuple[str, str]:
+    """(table part, sheet part) of ``table``."""
+    with zipfile.ZipFile(book) as zf:
+        for n in zf.namelist():
+            if n.startswith("xl/tables/") and f'displayName="{table}"'.encode() in zf.read(n):
+                tpart = n
+        for n in zf.namelist():
+            if n.startswith("xl/worksheets/_rels/") and tpart.rsplit("/", 1)[1].encode() in zf.read(n):
+                return tpart, "xl/worksheets/" + n.rsplit("/", 1)[1][:-5]
+    raise AssertionError(table)

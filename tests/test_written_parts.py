@@ -52,7 +52,7 @@ ROWS = [r for r in manifest() if not expected_refusal(r)]
 @pytest.mark.skipif(not ROWS, reason=f"the Excel-made corpus is not at {CORPUS}")
 @pytest.mark.parametrize("row", ROWS, ids=[r["file"] for r in ROWS])
 def test_corpus_edits_are_clean(row, tmp_path):
-    from test_ooxml_corpus import edit
+    from ooxml_helpers import edit
     src = CORPUS / row["file"]
     out = tmp_path / f"edited{src.suffix}"
     edit(src, out)
