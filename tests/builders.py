@@ -1,8 +1,10 @@
 """Builders shared by the test modules, the golden corpus (tests/golden/golden.py) and benchmarks/.
 
-Test modules import what they share from here, never from each other. Sections: the scalar
-scorecard reference (an oracle independent of reviewkit's analysis), review builders, reading
-filled workbooks back.
+Test modules import what they share from here, never from each other (the OOXML helpers are in
+ooxml_helpers.py). Sections: the scalar scorecard reference (an oracle independent of reviewkit's
+analysis); review builders (sales, preset, random); reading workbooks back; the split / batch /
+rollup master and a small review; editing a table the way a user does; the reader's sample
+workbooks; the bad-input cases; a workbook with the user's own content.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import random
 import shutil
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -885,3 +888,73 @@ def part_of(book: Path, table: str) -> tuple[str, str]:
             if n.startswith("xl/worksheets/_rels/") and tpart.rsplit("/", 1)[1].encode() in zf.read(n):
                 return tpart, "xl/worksheets/" + n.rsplit("/", 1)[1][:-5]
     raise AssertionError(table)
+
+
+# --- a workbook with the user's own content -------------------------------------------------
+VBA = Path(__file__).resolve().parents[1] / "src" / "reviewkit" / "data" / "vbaProject.bin"
+
+USER_KPIS = [  # key, name, unit, direction, weight
+    ("revenue", "销售额", "万元", "越高越好", 3),
+    ("cost", "费用", "万元", "越低越好", 1),
+    ("renew", "续约率", "%", "越高越好", 2),
+]
+USER_UNITS = ["华东", "华北", "华南"]
+USER_DATA = {("华东", "revenue"): (1200, 1080, 960, 900), ("华北", "revenue"): (1000, 1100, 1000, 950),
+        ("华南", "revenue"): (800, 820, 850, 700), ("华东", "cost"): (100, 90, 95, 99),
+        ("华北", "cost"): (100, 120, 100, 98), ("华南", "cost"): (80, 80, 82, 0),
+        ("华东", "renew"): (0.8, 0.75, 0.78, 0.7), ("华北", "renew"): (0.8, 0.82, 0.8, 0.81),
+        ("华南", "renew"): (0.8, 0.8, 0.79, 0.77)}
+
+
+def png_bytes() -> bytes:
+    """A 2x2 red PNG (no Pillow needed)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def build_user_content(path: Path, tmp: Path, computed: bool = True) -> None:
+    """A zh review workbook made by another writer (XlsxWriter) with the user's own things: a comment,
+    a colour scale, a sparkline, a picture, a chart, a button, a list validation, a sheet with the name
+    reviewkit would use, a text box, a defined name (and a VBA project in an .xlsm). ``computed=False``:
+    the scorecard has input columns only."""
+    wb = xlsxwriter.Workbook(str(path))
+    if path.suffix == ".xlsm":
+        wb.add_vba_project(str(VBA))
+    settings = wb.add_worksheet("设置")
+    rows = [("公司", "示例公司"), ("复盘年度", 2025), ("比较单位", "区域")]
+    settings.add_table(0, 0, len(rows), 1, {"name": "Settings", "columns": [{"header": "项目"}, {"header": "值"}],
+                                            "data": [list(r) for r in rows]})
+    kp = wb.add_worksheet("KPI定义")
+    kp.add_table(0, 0, len(USER_KPIS), 4, {"name": "KPIs", "data": [list(k) for k in USER_KPIS], "columns": [
+        {"header": h} for h in ("KPI代码", "KPI名称", "单位", "方向", "权重")]})
+    ws = wb.add_worksheet("计分卡")
+    cols = model.SCORECARD.columns if computed else model.SCORECARD.input_columns
+    data = []
+    for u in USER_UNITS:
+        for key, *_ in USER_KPIS:
+            t, a, ly, yb = USER_DATA[(u, key)]
+            data.append([u, key, t, a, ly, yb, None, None, None] + [None] * (len(cols) - 9))
+    last = len(data)
+    ws.add_table(0, 0, last, len(cols) - 1, {"name": "Scorecard", "data": data,
+                                             "columns": [{"header": c.zh} for c in cols]})
+    # the user's own things on the scorecard sheet
+    ws.write_comment("D2", "实际值来自财务系统 ERP 导出", {"author": "Li"})
+    ws.conditional_format(f"D2:D{last + 1}", {"type": "3_color_scale"})
+    ws.add_sparkline(f"X2", {"range": f"计分卡!C2:F2"})
+    ws.insert_image("Y2", "logo.png", {"image_data": __import__("io").BytesIO(png_bytes())})
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"categories": f"=计分卡!$A$2:$A$4", "values": f"=计分卡!$D$2:$D$4", "name": "实际"})
+    ws.insert_chart("Y8", chart)
+    ws.insert_button("Y25", {"macro": "Refresh" if path.suffix == ".xlsm" else "", "caption": "刷新"})
+    ws.data_validation(f"A2:A{last + 1}", {"validate": "list", "source": USER_UNITS})
+    # a sheet of their own with a text box and a defined name
+    mine = wb.add_worksheet("汇总")  # the user's own summary sheet, with the name reviewkit would use
+    mine.write("A1", "我自己的汇总")
+    notes = wb.add_worksheet("我的备注")
+    notes.write("A1", "会议纪要")
+    notes.insert_textbox("B3", "下季度重点：华北费用", {"width": 300})
+    wb.define_name("目标合计", "=SUM(计分卡!$C$2:$C$10)")
+    wb.close()
