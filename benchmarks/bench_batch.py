@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 # --- data ---------------------------------------------------------------------------------
 def make_files(folder: Path, n: int, master_kind: str = "small") -> list[Path]:
-    from test_split import write_master
+    from builders import write_master
 
     from reviewkit.split import split_workbook
 

@@ -43,7 +43,7 @@ def make_workbook(folder: Path, kind: str) -> Path:
     from reviewkit.templates import build_workbook
 
     if kind == "small":
-        from test_split import write_master
+        from builders import write_master
 
         master = write_master(folder / "master.xlsx")
     else:

@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
 openpyxl = pytest.importorskip("openpyxl")
 
-from test_split import EVIL, UNITS, master_review, write_master  # noqa: E402
+from builders import EVIL, UNITS, master_review, rename_header, table_sheet, write_master  # noqa: E402
 
 from reviewkit.batch import FILLED, run_batch  # noqa: E402
 from reviewkit.reader import read_review  # noqa: E402
@@ -27,39 +27,16 @@ from reviewkit.split import split_workbook  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def _table_sheet(wb, table_name):
-    for ws in wb.worksheets:
-        if table_name in ws.tables:
-            return ws, ws.tables[table_name]
-    raise KeyError(table_name)
-
-
-def _rename_header(path: Path, table_name: str, old: str, new: str) -> None:
-    wb = openpyxl.load_workbook(path)
-    ws, table = _table_sheet(wb, table_name)
-    min_col, min_row, max_col, max_row = openpyxl.utils.cell.range_boundaries(table.ref)
-    for c in range(min_col, max_col + 1):
-        if ws.cell(min_row, c).value == old:
-            ws.cell(min_row, c).value = new
-            break
-    else:
-        raise AssertionError(f"no header {old}")
-    for tc in table.tableColumns:
-        if tc.name == old:
-            tc.name = new
-    wb.save(path)
-
-
 def _edit_and_add_rows(path: Path) -> None:
     """华东区: target 2400 -> 2500, one more fact row, one more cause with an action."""
     wb = openpyxl.load_workbook(path)
-    ws, table = _table_sheet(wb, "Scorecard")
+    ws, table = table_sheet(wb, "Scorecard")
     min_col, min_row, max_col, max_row = openpyxl.utils.cell.range_boundaries(table.ref)
     headers = {ws.cell(min_row, c).value: c for c in range(min_col, max_col + 1)}
     for r in range(min_row + 1, max_row + 1):
         if ws.cell(r, headers["KPI代码"]).value == "revenue":
             ws.cell(r, headers["目标"]).value = 2500
-    ws, table = _table_sheet(wb, "Facts")
+    ws, table = table_sheet(wb, "Facts")
     min_col, min_row, max_col, max_row = openpyxl.utils.cell.range_boundaries(table.ref)
     headers = {ws.cell(min_row, c).value: c for c in range(min_col, max_col + 1)}
     last = max_row
@@ -82,7 +59,7 @@ def _add_chart_and_comments(path: Path) -> None:
     from openpyxl.comments import Comment
 
     wb = openpyxl.load_workbook(path)
-    ws, table = _table_sheet(wb, "Scorecard")
+    ws, table = table_sheet(wb, "Scorecard")
     chart = BarChart()
     chart.title = "我们自己的图"
     chart.add_data(Reference(ws, min_col=4, min_row=4, max_row=7), titles_from_data=True)
@@ -104,11 +81,11 @@ def loop(tmp_path_factory):
     report = split_workbook(master, base / "dept")
     files = {f.unit: f.path for f in report.files}
     _edit_and_add_rows(files["华东区"])
-    _rename_header(files["华南区"], "Facts", "revenue", "销售收入")
+    rename_header(files["华南区"], "Facts", "revenue", "销售收入")
     data = files["CON"].read_bytes()
     files["CON"].write_bytes(data[: len(data) // 3])
     _add_chart_and_comments(files["华北区"])
-    _rename_header(files["../../etc/passwd"], "Scorecard", "实际", "完成值")
+    rename_header(files["../../etc/passwd"], "Scorecard", "实际", "完成值")
     user_before = _user_parts(files["华北区"])
     batch = run_batch([base / "dept"], jobs=2)
     company = base / "company.xlsx"

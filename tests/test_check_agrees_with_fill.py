@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from test_hostile_values import _part_of
-from small_review import small_review as _review
+from builders import part_of
+from builders import small_review as _review
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.fill import fill_workbook
@@ -73,7 +73,7 @@ def test_duplicate_entries_also_by_case(book, tmp_path, dup):
 
 
 def test_a_negative_shared_string_index_is_named(book, tmp_path):
-    _, sheet = _part_of(book, "Scorecard")
+    _, sheet = part_of(book, "Scorecard")
     entries = []
     for n, d in _entries(book):
         if n == sheet:
@@ -113,7 +113,7 @@ def _fill_refuses(path: Path) -> ReviewkitError | None:
 
 
 def _agreement_cases():
-    from test_check_bad_inputs import CASES
+    from builders import CASES
     return [c for c in CASES if c.id not in ("missing file", "directory", "excel lock file")]
 
 

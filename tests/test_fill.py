@@ -1,13 +1,12 @@
 """``reviewkit fill``: results written beside the inputs, live, idempotent, nothing else touched.
 
-Expected scorecard values come from the independent scalar reference in test_formulas.py, not
+Expected scorecard values come from the independent scalar reference in builders.py, not
 from fill's own code. LibreOffice recalculates every filled workbook in one batch; every formula
 cell it computes must equal the value fill cached beside it.
 """
 from __future__ import annotations
 
 import math
-import random
 import zipfile
 from pathlib import Path
 
@@ -23,117 +22,10 @@ from reviewkit.errors import ValidationError
 from reviewkit.fill import (FILLED_AT_PROPERTY, FINGERPRINT_PROPERTY, build_fill_plan, fill_workbook, fingerprint,
                             is_stale)
 from reviewkit.ooxml import WorkbookEditor
-from reviewkit.presets import fact_column, get_preset
 from reviewkit.reader import read_review
 from reviewkit.templates import build_workbook
 
-from test_formulas import random_case, reference, same
-
-SETTINGS = {"zh": {"company": "示例公司", "review_year": 2025, "unit_label": "区域", "as_of": "2025-12-31",
-                   "plan_end": "2026-12-31"},
-            "en": {"company": "Acme", "review_year": 2025, "unit_label": "region", "as_of": "2025-12-31",
-                   "plan_end": "2026-12-31"}}
-BASE = {"revenue": 1200, "new_customers": 500, "repurchase_rate": 0.3, "churn_rate": 0.1, "sales_cycle": 30,
-        "delivery_days": 10}
-
-
-def sales_review(lang: str = "zh", seed: int = 1, units: int = 4) -> model.Review:
-    """A sales review with facts for two years, one cause, a blank and a zero-base row."""
-    rnd = random.Random(seed)
-    kpis = get_preset("sales", lang)
-    names = (["华东", "华北", "华南", "西部", "东北"] if lang == "zh" else ["East", "North", "South", "West", "NE"])[:units]
-    rows = []
-    for u in names:
-        for k in kpis.itertuples():
-            pct = k.unit == "%"
-            nd = 3 if pct else 0
-            t = BASE[k.key] * rnd.uniform(0.9, 1.1)
-            a = t * rnd.uniform(0.8, 1.2)
-            rows.append({"unit": u, "kpi": k.key, "target": round(t, nd), "actual": round(a, nd),
-                         "last_year": round(a * rnd.uniform(0.8, 1.1), nd),
-                         "year_before": round(a * rnd.uniform(0.7, 1.0), nd),
-                         "industry_avg": BASE[k.key], "competitor": None, "industry_top": round(BASE[k.key] * 1.3, 3)})
-    rows[1]["actual"] = None  # no actual: grey
-    rows[2]["year_before"] = 0  # n.m.
-    facts = []
-    inds = ["互联网", "制造", "零售"] if lang == "zh" else ["Internet", "Manufacturing", "Retail"]
-    for y in (2024, 2025):
-        for mo in range(1, 13, 3):
-            for u in names:
-                for ind in inds:
-                    facts.append({"period": f"{y}-{mo:02d}", "unit": u, fact_column("industry", lang): ind,
-                                  fact_column("sales", lang): float(rnd.randint(50, 150) * (1.1 if y == 2025 else 1)),
-                                  fact_column("new_customers", lang): rnd.randint(5, 30),
-                                  fact_column("customers", lang): rnd.randint(50, 100),
-                                  fact_column("repurchased", lang): rnd.randint(10, 40),
-                                  fact_column("churned", lang): rnd.randint(2, 15),
-                                  fact_column("orders", lang): rnd.randint(10, 40),
-                                  fact_column("cycle_days", lang): rnd.randint(200, 900),
-                                  fact_column("delivery_days", lang): rnd.randint(100, 300)})
-    causes = pd.DataFrame([{"unit": names[0], "kpi": "revenue", "kind": "problem", "cause": "price war",
-                            "evidence": "40% of lost customers moved to a cheaper product", "action": "cheaper plan",
-                            "owner": "Zhang", "due": pd.Timestamp("2026-03-31")}])
-    plan = pd.DataFrame([
-        {"task_id": "T1", "goal": "Q3 East +20%", "task": "online channels", "owner": "A",
-         "start": pd.Timestamp("2026-01-05"), "end": pd.Timestamp("2026-02-27"), "milestone": "N"},
-        {"task_id": "T2", "goal": "renewals", "task": "price plan for small firms", "owner": "B",
-         "start": pd.Timestamp("2026-02-02"), "end": pd.Timestamp("2026-04-30"), "milestone": "Y"}])
-    campaigns = pd.DataFrame([{"name": "618", "start": pd.Timestamp("2026-06-01"), "end": pd.Timestamp("2026-06-18"),
-                               "kind": "campaign"}])
-    next_year = pd.DataFrame([{"unit": names[0], "kpi": "revenue", "annual_target": 1500.0, "strategy": "new product"},
-                              {"unit": names[1], "kpi": "new_customers", "annual_target": 533.0},
-                              {"unit": "", "kpi": "churn_rate", "annual_target": 0.085}])
-    return model.Review(tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts),
-                                "Causes": causes, "Plan": plan, "Campaigns": campaigns, "NextYear": next_year},
-                        settings=SETTINGS[lang], lang=lang)
-
-
-def preset_review(preset: str, lang: str, seed: int = 5, units: int = 3) -> model.Review:
-    """Any preset: random scorecard around plausible levels, two years of facts for its measures."""
-    from reviewkit.presets import preset_fact_columns
-
-    rnd = random.Random(seed)
-    kpis = get_preset(preset, lang)
-    names = ["A", "B", "C", "D"][:units]
-    rows = []
-    for u in names:
-        for k in kpis.itertuples():
-            pct = k.unit == "%"
-            base = rnd.uniform(0.2, 0.9) if pct else rnd.choice([12, 300, 5000])
-            nd = 3 if pct else 1
-            rows.append({"unit": u, "kpi": k.key, "target": round(base, nd),
-                         "actual": round(base * rnd.uniform(0.8, 1.2), nd),
-                         "last_year": round(base * rnd.uniform(0.8, 1.2), nd),
-                         "year_before": round(base * rnd.uniform(0.7, 1.1), nd),
-                         "industry_avg": round(base * rnd.uniform(0.9, 1.1), nd)})
-    facts = []
-    for y in (2024, 2025):
-        for q in ("01", "04", "07", "10"):
-            for u in names:
-                for ind in ("x", "y", "z"):
-                    row = {"period": f"{y}-{q}", "unit": u, fact_column("industry", lang): ind}
-                    for c in preset_fact_columns(preset, lang):
-                        row[c] = float(rnd.randint(20, 80))
-                    facts.append(row)
-    return model.Review(tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": pd.DataFrame(facts)},
-                        settings=SETTINGS[lang], lang=lang)
-
-
-def random_review(seed: int) -> model.Review:
-    rows, kpis = random_case(seed, n_kpis=6, n_units=7)
-    krows = []
-    for key, k in kpis.items():
-        if k["direction"] == "range":  # the reader wants both bounds of a band
-            lo = k.get("range_low")
-            lo = 0.0 if lo is None else lo
-            hi = k.get("range_high")
-            k["range_low"], k["range_high"] = lo, (lo + 10.0 if hi is None else hi)
-        krows.append({"key": key, "name": key.upper(), "unit": "%" if k.get("pp") else "",
-                      "direction": k["direction"], "aggregation": "sum", "green": k.get("green", 1.0),
-                      "amber": k.get("amber", 0.9), "neutral_band": k.get("neutral_band"),
-                      "range_low": k.get("range_low"), "range_high": k.get("range_high"), "weight": 1.0})
-    sc = pd.DataFrame(rows).drop_duplicates(["unit", "kpi"])
-    return model.Review(tables={"KPIs": pd.DataFrame(krows), "Scorecard": sc}, settings=SETTINGS["en"], lang="en")
+from builders import formula_cells, preset_review, random_review, reference, sales_review, same, same_cell, sheet_rows
 
 
 def make(tmp: Path, name: str, review: model.Review, macro: bool = False) -> Path:
@@ -143,8 +35,6 @@ def make(tmp: Path, name: str, review: model.Review, macro: bool = False) -> Pat
 
 
 # --- reading back ---------------------------------------------------------------------------
-def sheet_rows(path: Path, sheet: str) -> list[list]:
-    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
 
 def scorecard_cells(path: Path, review: model.Review) -> list[dict]:
@@ -376,27 +266,6 @@ def recalculated(filled, tmp_path_factory):
     out = tmp_path_factory.mktemp("fill_lo")
     res = recalculate([f["path"] for f in filled.values()], out)
     return {name: res[f["path"].resolve()] for name, f in filled.items()}
-
-
-def same_cell(a, b) -> bool:
-    import datetime as dt
-
-    if isinstance(a, (dt.date, dt.datetime, dt.time, dt.timedelta)) or isinstance(b, (dt.date, dt.datetime)):
-        return a == b
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
-    return same(a, b)
-
-
-def formula_cells(path: Path) -> dict[str, list[tuple[int, int]]]:
-    wb = openpyxl.load_workbook(path, read_only=False)
-    out = {}
-    for ws in wb.worksheets:
-        cells = [(c.row - 1, c.column - 1) for row in ws.iter_rows() for c in row
-                 if isinstance(c.value, str) and c.value.startswith("=")]
-        if cells:
-            out[ws.title] = cells
-    return out
 
 
 @pytest.mark.libreoffice

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from test_fill import formula_cells, same_cell, sheet_rows
+from builders import formula_cells, same_cell, sheet_rows
 
 sample = pytest.importorskip("reviewkit.sample")
 

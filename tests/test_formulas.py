@@ -2,13 +2,12 @@
 
 Workbooks are built with XlsxWriter (inputs + formulas), recalculated by LibreOffice in one batch,
 and read back with python-calamine. Expected values come from two independent sources: a small
-scalar reference written here from the rules in docs/analysis.md, and the analysis engine
+scalar reference (builders.py) written from the rules in docs/analysis.md, and the analysis engine
 (``compare`` / ``rank``), which the fill caches beside every formula.
 """
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 import numpy as np
@@ -20,118 +19,14 @@ from python_calamine import CalamineWorkbook
 from reviewkit import formulas as F
 from reviewkit.analysis import compare, rank
 
+from builders import random_case, reference, same
+
 INPUTS = ["unit", "kpi", "target", "actual", "last_year", "year_before", "industry_avg",
           "competitor", "industry_top"]
 COMPUTED = list(F.FORMULA_COLUMNS)
 COLS = INPUTS + COMPUTED
 LETTER = {k: xlsxwriter.utility.xl_col_to_name(i) for i, k in enumerate(COLS)}
 FIRST_ROW = 2  # header in row 1
-
-
-# --- an independent scalar reference ---------------------------------------------------
-def ref_achievement(a, t, k):
-    if a is None:
-        return ""
-    d = k["direction"]
-    if d == "range":
-        lo, hi = k.get("range_low"), k.get("range_high")
-        if lo is not None and a < lo:
-            ref = abs(lo) if lo != 0 else ((hi - lo) if hi is not None and hi > lo else 1.0)
-            v = max(0.0, 1 - (lo - a) / ref)
-        elif hi is not None and a > hi:
-            ref = abs(hi) if hi != 0 else ((hi - lo) if lo is not None and hi > lo else 1.0)
-            v = max(0.0, 1 - (a - hi) / ref)
-        else:
-            v = 1.0
-    else:
-        if t is None:
-            return ""
-        if t == 0:
-            return F.NM
-        if d == "higher":
-            v = a / t if t > 0 else 1 + (a - t) / abs(t)
-        elif k.get("lower_rule", "linear") == "linear":
-            v = 2 - a / t if t > 0 else 1 - (a - t) / abs(t)
-        else:
-            bound = k.get("cap") or 2.0
-            v = (min(t / a, bound) if a > 0 else bound) if t > 0 else 1 - (a - t) / abs(t)
-    if k.get("cap") is not None:
-        v = min(v, k["cap"])
-    return v
-
-
-def ref_status(a, t, k, lang="zh"):
-    lab = F.STATUS_LABELS[lang]
-    if a is None:
-        return lab["grey"]
-    if k["direction"] != "range":
-        if t is None:
-            return lab["grey"]
-        if t == 0:
-            good = a >= 0 if k["direction"] == "higher" else a <= 0
-            return lab["green"] if good else lab["red"]
-    r = round(ref_achievement(a, t, k), 9)
-    band = k.get("neutral_band")
-    if band is not None and abs(r - 1) <= band + 1e-9:
-        return lab["neutral"]
-    if r >= k.get("green", 1.0):
-        return lab["green"]
-    return lab["amber"] if r >= k.get("amber", 0.9) else lab["red"]
-
-
-def ref_diff(x, y, k):
-    if x is None or y is None:
-        return ""
-    return (x - y) * (100 if k.get("pp") else 1)
-
-
-def ref_pct(x, base):
-    if x is None or base is None:
-        return ""
-    return F.NM if base <= 0 else (x - base) / base
-
-
-def ref_rank_key(v, k):
-    d = k["direction"]
-    if d == "higher":
-        return v
-    if d == "lower":
-        return -v
-    return ref_achievement(v, None, {**k, "cap": None})
-
-
-def ref_ranks(rows, kpis, field):
-    out = []
-    for r in rows:
-        v = r[field]
-        if v is None:
-            out.append("")
-            continue
-        k = kpis[r["kpi"]]
-        mine = ref_rank_key(v, k)
-        out.append(1 + sum(1 for o in rows if o["kpi"] == r["kpi"] and o[field] is not None
-                           and ref_rank_key(o[field], k) > mine))
-    return out
-
-
-def reference(rows, kpis, lang="zh"):
-    rk = ref_ranks(rows, kpis, "actual")
-    rl = ref_ranks(rows, kpis, "last_year")
-    out = []
-    for i, r in enumerate(rows):
-        k = kpis[r["kpi"]]
-        a, t = r["actual"], r["target"]
-        out.append({
-            "achievement": ref_achievement(a, t, k), "gap": ref_diff(a, t, k),
-            "change_ly": ref_diff(a, r["last_year"], k),
-            "change_ly_pct": ref_pct(a, r["last_year"]), "change_yb_pct": ref_pct(a, r["year_before"]),
-            "vs_industry_avg": ref_diff(a, r["industry_avg"], k),
-            "vs_competitor": ref_diff(a, r["competitor"], k),
-            "vs_industry_top": ref_diff(a, r["industry_top"], k),
-            "status": ref_status(a, t, k, lang), "rank": rk[i], "rank_ly": rl[i],
-            "rank_change": (rl[i] - rk[i]) if rk[i] != "" and rl[i] != "" else "",
-        })
-    return out
 
 
 # --- expected values from the engine ---------------------------------------------------
@@ -219,12 +114,6 @@ def read_back(path: Path, n):
     return out
 
 
-def same(x, y) -> bool:
-    if isinstance(x, str) or isinstance(y, str):
-        return x == y
-    return math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-12)
-
-
 def diffs(got, want, rows):
     bad = []
     for i, (g, w) in enumerate(zip(got, want)):
@@ -275,49 +164,6 @@ HAND_ROWS = [
     R("East", "zero", None, -2, 7),                                  # bound 0: width as reference
     R("West", "zero", None, 9, 3),
 ]
-
-
-def random_case(seed: int, n_kpis: int = 8, n_units: int = 9):
-    rnd = random.Random(seed)
-    kpis = {}
-    for i in range(n_kpis):
-        d = rnd.choice(["higher", "higher", "lower", "range"])
-        k = {"direction": d, "pp": rnd.random() < 0.3}
-        if d == "range":
-            lo = rnd.choice([None, 0.0, round(rnd.uniform(-5, 50), 2)])
-            hi = None if lo is not None and rnd.random() < 0.3 else round((lo or 0) + rnd.uniform(0, 40), 2)
-            k.update(range_low=lo, range_high=hi)
-        if rnd.random() < 0.3:
-            k["cap"] = rnd.choice([1.2, 1.5])
-        if rnd.random() < 0.3:
-            k["green"], k["amber"] = rnd.choice([(1.0, 0.9), (1.1, 0.8), (0.95, 0.95)])
-        if rnd.random() < 0.3:
-            k["neutral_band"] = rnd.choice([0.01, 0.05])
-        kpis[f"k{i}"] = k
-
-    def value():
-        x = rnd.random()
-        if x < 0.08:
-            return None
-        if x < 0.14:
-            return 0
-        if x < 0.2:
-            return -round(rnd.uniform(1, 50), 1)
-        if x < 0.3:
-            return rnd.randint(1, 6) * 10  # ties
-        if x < 0.4:
-            return rnd.randint(1, 99) / rnd.randint(1, 99)  # 17-digit floats
-        return round(rnd.uniform(0, 200), rnd.choice([0, 2]))
-
-    rows = []
-    for key in kpis:
-        for u in range(n_units):
-            if rnd.random() < 0.15:
-                continue
-            rows.append({"unit": f"U{u}", "kpi": key, "target": value(), "actual": value(),
-                         "last_year": value(), "year_before": value(), "industry_avg": value(),
-                         "competitor": value(), "industry_top": value()})
-    return rows, kpis
 
 
 CASES = {

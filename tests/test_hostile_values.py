@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from small_review import small_review as _review
+from builders import part_of
+from builders import small_review as _review
 
 from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.fill import fill_workbook
@@ -34,18 +35,6 @@ def book(tmp_path_factory) -> Path:
                           overwrite=True)
 
 
-def _part_of(book: Path, table: str) -> tuple[str, str]:
-    """(table part, sheet part) of ``table``."""
-    with zipfile.ZipFile(book) as zf:
-        for n in zf.namelist():
-            if n.startswith("xl/tables/") and f'displayName="{table}"'.encode() in zf.read(n):
-                tpart = n
-        for n in zf.namelist():
-            if n.startswith("xl/worksheets/_rels/") and tpart.rsplit("/", 1)[1].encode() in zf.read(n):
-                return tpart, "xl/worksheets/" + n.rsplit("/", 1)[1][:-5]
-    raise AssertionError(table)
-
-
 def _refused_alike(path: Path, sheet: str, cell: str | None, what: str) -> None:
     """check names the sheet and cell; fill raises one ReviewkitError saying the same, file untouched."""
     before = path.read_bytes()
@@ -61,7 +50,7 @@ def _refused_alike(path: Path, sheet: str, cell: str | None, what: str) -> None:
 
 @pytest.mark.parametrize("ref, what", [("V9:A4", "reversed"), ("A4:V1048577", "past the sheet's last row")])
 def test_a_bad_table_range_is_named(book, tmp_path, ref, what):
-    tpart, _ = _part_of(book, "Scorecard")
+    tpart, _ = part_of(book, "Scorecard")
     path = _rewrite(book, tmp_path / "t.xlsx", re.escape(tpart),
                     lambda d: re.sub(rb'ref="[^"]+"', b'ref="' + ref.encode() + b'"', d, count=1))
     _refused_alike(path, "Scorecard", None, what)
@@ -71,7 +60,7 @@ def test_a_bad_table_range_is_named(book, tmp_path, ref, what):
 
 
 def _cell_value(book: Path, tmp_path: Path, ref: str, value: bytes) -> Path:
-    _, spart = _part_of(book, "Scorecard")
+    _, spart = part_of(book, "Scorecard")
     return _rewrite(book, tmp_path / "v.xlsx", re.escape(spart), lambda d: re.sub(
         rb'(<c r="' + ref.encode() + rb'"[^>]*>)<v>[^<]*</v>', rb"\g<1><v>" + value + b"</v>", d, count=1))
 
@@ -89,7 +78,7 @@ def test_a_target_so_small_the_achievement_overflows_is_named(book, tmp_path):
 def test_text_over_the_cell_limit(book, tmp_path):
     long = "x" * 40_000
     path = _cell_value(book, tmp_path, "A5", b"")
-    path = _rewrite(path, tmp_path / "long.xlsx", re.escape(_part_of(book, "Scorecard")[1]), lambda d: re.sub(
+    path = _rewrite(path, tmp_path / "long.xlsx", re.escape(part_of(book, "Scorecard")[1]), lambda d: re.sub(
         rb'<c r="A5"[^>]*>.*?</c>', b'<c r="A5" t="inlineStr"><is><t>' + long.encode() + b"</t></is></c>", d,
         count=1, flags=re.S))
     _refused_alike(path, "Scorecard", "A5", "characters long")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from test_split import UNITS, write_master
+from builders import UNITS, write_master
 
 from reviewkit.cli import main
 from reviewkit.errors import ReviewkitError
@@ -485,7 +485,7 @@ def test_rollup_expected_list_that_is_a_binary_file(dept, tmp_path):
 
 
 def test_rollup_of_scorecard_only_departments(tmp_path):
-    from test_split import master_review
+    from builders import master_review
 
     from reviewkit.reader import read_review
     from reviewkit.templates import build_workbook

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from lxml import etree
 
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.errors import ValidationError
 from reviewkit.fill import fill_workbook

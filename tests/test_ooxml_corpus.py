@@ -1,17 +1,14 @@
 """Every Excel-made workbook in the corpus: edit it, then prove nothing else changed."""
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from ooxml_helpers import (CORPUS, assert_well_formed, expected_refusal, first_worksheet, manifest, part_bytes,
+from ooxml_helpers import (CORPUS, OWNED_SHEET, assert_well_formed, edit, expected_refusal, manifest, part_bytes,
                            part_hashes, raw_entries, unresolved_targets)
 from reviewkit.errors import WorkbookFormatError
-from reviewkit.ooxml import (Cell, CellIsRule, CellStyle, Chart, DxfStyle, IconSetRule, ListValidation, Series,
-                             SheetSpec, WorkbookEditor)
 from reviewkit.ooxml.worksheet import WORKSHEET_ORDER
 
 ROWS = manifest()
@@ -24,39 +21,6 @@ def test_the_corpus_is_complete():
     assert len(ROWS) == 112
     for row in ROWS:
         assert hashlib.sha1((CORPUS / row["file"]).read_bytes()).hexdigest() == row["sha1"], row["file"]
-
-OWNED_SHEET = "reviewkit 汇总"
-STYLE = CellStyle(num_format="0.0%", fill="#E2EFDA", bold=True)
-
-
-def owned_spec() -> SheetSpec:
-    return SheetSpec(
-        cells=[Cell("A1", "Region", CellStyle(bold=True)), Cell("A2", "North"), Cell("A3", "South"),
-               Cell("B1", "Revenue"), Cell("B2", 120.5), Cell("B3", 80), Cell("C2", formula="B2/SUM(B2:B3)", value=0.601)],
-        col_widths={"A": 16}, freeze="A2",
-        charts=[Chart("column", series=[Series("B2:B3", name="Revenue")], categories="A2:A3", title="Revenue",
-                      anchor="E2")])
-
-
-def edit(src: Path, out: Path) -> str | None:
-    """The standard edit; returns the edited worksheet's part name (None if there is no worksheet)."""
-    shutil.copyfile(src, out)
-    with WorkbookEditor.open(out) as book:
-        first = first_worksheet(src)
-        if first is not None:
-            ws = book.sheet(first[0])
-            ws.write("H5", 0.9, style=STYLE)
-            ws.write("I5", "reviewkit text")
-            ws.write_formula("J5", "IF(D5=0,\"n.m.\",E5/D5-1)", cached=0.125, style=STYLE)
-            ws.set_column_width("H", 12)
-            ws.set_conditional_formats(owned=["H5:H200"], rules=[
-                CellIsRule("H5:H200", ">", ["0.5"], DxfStyle(font_color="#006100", fill="#C6EFCE")),
-                IconSetRule("H5:H200", "3Arrows")])
-            ws.set_data_validations(owned=["K5:K200"], validations=[ListValidation("K5:K200", choices=("Y", "N"))])
-        book.replace_sheet(OWNED_SHEET, owned_spec())
-        book.set_custom_property("reviewkit.fingerprint", "abc123")
-        book.save()
-    return first[1] if first else None
 
 
 @pytest.fixture(scope="module")

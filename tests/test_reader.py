@@ -1,7 +1,7 @@
 """Reading review workbooks: tables by name, localized headers, layouts, typed values.
 
-The workbooks are built here with XlsxWriter ``add_table`` (a title row and a hint row above
-each table, like the template builder writes), so every test states its input in full.
+The workbooks are built with ``builders.write_book`` (XlsxWriter ``add_table``, a title row and a
+hint row above each table, like the template builder writes), so every test states its input in full.
 """
 from __future__ import annotations
 
@@ -11,145 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import xlsxwriter
 
 from reviewkit import model
 from reviewkit.errors import ValidationError
 from reviewkit.reader import read_review, read_with_problems
 
-# --- building workbooks -------------------------------------------------------------------
-
-
-def write_book(path: Path, tables: dict[str, dict], *, extra_sheets: dict[str, list[list]] | None = None,
-               options: dict | None = None) -> Path:
-    """Write an .xlsx with one Excel Table per entry of ``tables``.
-
-    Each entry: ``sheet``, ``headers``, ``rows`` (None = empty cell), optional ``at`` (zero-based
-    (row, col) of the header cell; default (2, 0), below a title and a hint row), ``formulas``
-    ({header: (formula, [cached value per row])}), ``totals`` (add a totals row), ``name``
-    (override the table name).
-    """
-    wb = xlsxwriter.Workbook(str(path), options or {})
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    sheets: dict[str, object] = {}
-    for name, t in tables.items():
-        ws = sheets.get(t["sheet"]) or wb.add_worksheet(t["sheet"])
-        sheets[t["sheet"]] = ws
-        r0, c0 = t.get("at", (2, 0))
-        if r0 >= 2:
-            ws.write(r0 - 2, c0, f"{name} title")
-            ws.write(r0 - 1, c0, "hint: fill the white columns")
-        rows = t["rows"]
-        formulas = t.get("formulas", {})
-        columns = []
-        for h in t["headers"]:
-            col = {"header": h}
-            if h in formulas:
-                col["formula"] = formulas[h][0]
-            columns.append(col)
-        last_row = r0 + max(len(rows), 1) + (1 if t.get("totals") else 0)
-        options = {"name": t.get("name", name), "columns": columns}
-        if t.get("totals"):
-            options["total_row"] = True
-            columns[0]["total_string"] = "合计"
-            for col in columns[1:]:
-                col["total_function"] = "sum"
-        ws.add_table(r0, c0, last_row, c0 + len(columns) - 1, options)
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                h = t["headers"][j]
-                if h in formulas:
-                    ws.write_formula(r0 + 1 + i, c0 + j, formulas[h][0], None, formulas[h][1][i])
-                elif v is None:
-                    continue
-                elif isinstance(v, (dt.date, dt.datetime)):
-                    ws.write_datetime(r0 + 1 + i, c0 + j, v, date_fmt)
-                elif isinstance(v, str) and v.startswith("="):
-                    ws.write_formula(r0 + 1 + i, c0 + j, v)
-                elif isinstance(v, tuple):  # (formula, cached value) in an input column
-                    ws.write_formula(r0 + 1 + i, c0 + j, v[0], None, v[1])
-                else:
-                    ws.write(r0 + 1 + i, c0 + j, v)
-    for sheet, cells in (extra_sheets or {}).items():
-        ws = sheets.get(sheet) or wb.add_worksheet(sheet)
-        for i, row in enumerate(cells):
-            for j, v in enumerate(row):
-                if v is not None:
-                    ws.write(i, j, v)
-    wb.close()
-    return Path(path)
-
-
-HEADERS = {
-    "zh": {
-        "Settings": ["项目", "值", "说明"],
-        "KPIs": ["KPI代码", "KPI名称", "单位", "方向", "汇总方式", "明细度量", "分子", "分母", "绿灯阈值", "黄灯阈值"],
-        "Scorecard": ["单位", "KPI代码", "目标", "实际", "去年", "前年", "行业平均"],
-        "Facts": ["期间", "单位", "行业", "客户规模", "销售额", "到期数", "续约数"],
-        "Causes": ["单位", "KPI代码", "类型", "原因", "数据证据", "改进措施", "负责人", "截止日期"],
-        "Actions": ["改进事项", "具体措施", "负责人", "完成期限", "状态", "单位", "KPI代码"],
-    },
-    "en": {
-        "Settings": ["Setting", "Value", "Note"],
-        "KPIs": ["KPI key", "KPI name", "Unit", "Direction", "Aggregation", "Fact measure", "Numerator", "Denominator", "Green at", "Amber at"],
-        "Scorecard": ["Unit", "KPI key", "Target", "Actual", "Last year", "Year before", "Industry average"],
-        "Facts": ["Period", "Unit", "Industry", "Size", "Sales", "Due", "Renewed"],
-        "Causes": ["Unit", "KPI key", "Kind", "Cause", "Evidence", "Action", "Owner", "Due"],
-        "Actions": ["Improvement item", "Measure", "Owner", "Due", "Status", "Unit", "KPI key"],
-    },
-}
-SHEETS = {lang: {t.name: t.sheet(lang) for t in model.TABLES} for lang in ("zh", "en")}
-
-
-def sample_rows(lang: str = "zh") -> dict[str, list[list]]:
-    """The METHOD.md worked examples, typed the way users type them."""
-    zh = lang == "zh"
-    fact_cols = ("销售额", "到期数", "续约数") if zh else ("Sales", "Due", "Renewed")
-    return {
-        "Settings": [
-            ["复盘年度" if zh else "Review year", 2025, None],
-            ["公司" if zh else "Company", "华东科技", None],
-            ["进度偏差阈值" if zh else "Deviation threshold", "10%", None],
-            ["截止日期" if zh else "As-of date", dt.date(2025, 12, 31), None],
-        ],
-        "KPIs": [
-            ["sales", "销售额", "万元", "越高越好" if zh else "Higher is better", "求和" if zh else "Sum",
-             fact_cols[0], None, None, "100%", "90%"],
-            ["renew", "续约率", "%", "越高越好" if zh else "Higher is better", "比率" if zh else "Ratio",
-             None, fact_cols[2], fact_cols[1], 1, 0.9],
-            ["churn", "流失率", "%", "越低越好" if zh else "Lower is better", "平均" if zh else "Average",
-             None, None, None, 95, 85],
-        ],
-        "Scorecard": [
-            ["华东", "sales", "1,200万", "1,080万", "1,000万", 900, None],
-            ["华东", "renew", "15%", 0.18, "12%", None, "14%"],
-            ["华北", "sales", 800, "（500）", "-", None, None],
-        ],
-        "Facts": [
-            ["2025-03", "华东", "互联网", "<300", 1200.5, 10, 8],
-            [dt.date(2024, 3, 1), "华东", "制造", "300+", "1,000", 4, 3],
-            ["2025Q3", "华北", "互联网", "<300", "2.5万", 6, 6],
-        ],
-        "Causes": [
-            ["华东", "sales", "问题" if zh else "Problem", "预算削减", "40%流失客户转向低价产品", "推出低价套餐", "张三",
-             "2026/3/31"],
-        ],
-        "Actions": [
-            ["续约挽回", "低价套餐", "李四", dt.date(2026, 6, 30), "进行中" if zh else "In progress", "华东", "renew"],
-        ],
-    }
-
-
-def sample_book(path: Path, lang: str = "zh", **overrides) -> Path:
-    rows = sample_rows(lang)
-    tables = {name: {"sheet": SHEETS[lang][name], "headers": HEADERS[lang][name], "rows": rows[name]}
-              for name in rows}
-    for name, change in overrides.items():
-        if change is None:
-            tables.pop(name)
-        else:
-            tables[name] = {**tables.get(name, {}), **change}
-    return write_book(path, tables)
+from builders import HEADERS, sample_book, sample_rows, write_book
 
 
 # --- tests -------------------------------------------------------------------------------

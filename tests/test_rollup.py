@@ -12,8 +12,7 @@ from click.testing import CliRunner
 
 pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
 
-from test_batch_workflow import _rename_header, _table_sheet  # noqa: E402
-from test_split import EVIL, UNITS, write_master  # noqa: E402
+from builders import EVIL, UNITS, rename_header, table_sheet, write_master  # noqa: E402
 
 from reviewkit.cli import main  # noqa: E402
 from reviewkit.errors import InputError, ReviewkitError  # noqa: E402
@@ -39,7 +38,7 @@ def dept(split_dir, tmp_path) -> Path:
 
 def _set_cells(path: Path, table: str, key_col: str, key: str, values: dict) -> None:
     wb = openpyxl.load_workbook(path)
-    ws, t = _table_sheet(wb, table)
+    ws, t = table_sheet(wb, table)
     c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
     headers = {ws.cell(r0, c).value: c for c in range(c0, c1 + 1)}
     for r in range(r0 + 1, r1 + 1):
@@ -80,7 +79,7 @@ def test_a_unit_submitted_twice_is_consolidated_once(dept):
 
 
 def test_unknown_scorecard_column_is_reported_with_a_guess(dept):
-    _rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
+    rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
     r = rollup_workbooks([dept], None)
     south = [x for x in r.drift if Path(x.file).name == "华南区.xlsx"]
     kinds = {x.kind for x in south}
@@ -156,7 +155,7 @@ def test_cli_split_batch_rollup(tmp_path, split_dir):
 
 def test_rollup_keeps_extra_fact_columns(dept):
     wb = openpyxl.load_workbook(dept / "华东区.xlsx")
-    ws, t = _table_sheet(wb, "Facts")
+    ws, t = table_sheet(wb, "Facts")
     c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
     new_col = c1 + 1
     ws.cell(r0, new_col).value = "渠道"
@@ -212,7 +211,7 @@ def test_split_by_a_dimension_rolls_back_up(split_dir, tmp_path):
 
 def test_a_deleted_kpi_definition_is_reported(dept):
     wb = openpyxl.load_workbook(dept / "华北区.xlsx")
-    ws, t = _table_sheet(wb, "KPIs")
+    ws, t = table_sheet(wb, "KPIs")
     c0, r0, c1, r1 = openpyxl.utils.cell.range_boundaries(t.ref)
     for r in range(r0 + 1, r1 + 1):
         if ws.cell(r, c0).value == "new_customers":
@@ -226,7 +225,7 @@ def test_a_deleted_kpi_definition_is_reported(dept):
 
 
 def test_blank_unit_rows_go_to_everyone_and_come_back_once(tmp_path):
-    from test_split import master_review
+    from builders import master_review
 
     from reviewkit.templates import build_workbook
 
@@ -254,7 +253,7 @@ def test_a_zh_rollups_status_sheet_is_chinese(dept, tmp_path):
 
     from reviewkit.rollup import STATUS_SHEET
 
-    _rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
+    rename_header(dept / "华南区.xlsx", "Scorecard", "实际", "实际完成额（新口径）")
     _set_cells(dept / "华东区.xlsx", "KPIs", "KPI代码", "revenue", {"绿灯阈值": 1.05})
     out = tmp_path / "company.xlsx"
     r = rollup_workbooks([dept], out)

@@ -1,7 +1,7 @@
 """split: one workbook per unit, its own rows only, safe file names, anonymous peer benchmarks.
 
-``master_review()`` is also the master of test_rollup.py and test_batch_workflow.py: six units
-(three with hostile names), three years of monthly facts, scorecard actuals computed from them.
+The master is ``builders.master_review()`` (shared with test_rollup.py and test_batch_workflow.py):
+six units (three with hostile names), three years of monthly facts, scorecard actuals computed from them.
 """
 from __future__ import annotations
 
@@ -23,57 +23,7 @@ from reviewkit.split import (PEER_SHEET, UNIT_PROPERTY, peer_benchmarks, split_r
                              split_workbook)
 from reviewkit.templates import build_workbook  # noqa: E402
 
-EVIL = '=HYPERLINK("http://evil.example","click")'
-UNITS = ["华东区", "华南区", "华北区", "../../etc/passwd", "CON", EVIL]
-YEARS = (2023, 2024, 2025)
-
-
-def master_review(lang: str = "zh", seed: int = 7) -> model.Review:
-    rng = np.random.default_rng(seed)
-    kpis = pd.DataFrame({
-        "key": ["revenue", "new_customers", "renewal_rate"],
-        "name": ["销售额", "新客户数", "续约率"],
-        "unit": ["万元", "个", "%"],
-        "direction": ["higher", "higher", "higher"],
-        "aggregation": ["sum", "sum", "ratio"],
-        "measure": ["revenue", "new_customers", ""],
-        "numerator": ["", "", "renewed"], "denominator": ["", "", "due"],
-        "green": [1.0, 1.0, 1.0], "amber": [0.9, 0.9, 0.9],
-        "number_format": ["#,##0", "0", "0.0%"],
-        "weight": [0.5, 0.3, 0.2],
-    })
-    facts = []
-    for u in UNITS:
-        for y in YEARS:
-            for m in range(1, 13):
-                for seg in ("大客户", "中小客户"):
-                    due = float(rng.integers(10, 20))
-                    facts.append({"period": pd.Timestamp(y, m, 1), "unit": u, "segment": seg,
-                                  "revenue": float(rng.integers(50, 150)),
-                                  "new_customers": float(rng.integers(1, 10)),
-                                  "due": due, "renewed": float(rng.integers(5, int(due)))})
-    facts = pd.DataFrame(facts)
-    rows = []
-    for u in UNITS:
-        by_year = facts[facts["unit"] == u].groupby(facts["period"].dt.year)[
-            ["revenue", "new_customers", "due", "renewed"]].sum()
-        for key, fn, target in (("revenue", lambda t: t["revenue"], 2400.0),
-                                ("new_customers", lambda t: t["new_customers"], 130.0),
-                                ("renewal_rate", lambda t: t["renewed"] / t["due"], 0.7)):
-            rows.append({"unit": u, "kpi": key, "target": target, "actual": float(fn(by_year.loc[2025])),
-                         "last_year": float(fn(by_year.loc[2024])), "year_before": float(fn(by_year.loc[2023]))})
-    causes = pd.DataFrame([{"unit": "华东区", "kpi": "renewal_rate", "kind": "problem",
-                            "cause": "=1+1 小客户价格敏感", "evidence": "40%流失客户转向低价产品",
-                            "action": "推出入门版", "owner": "张三", "due": pd.Timestamp(2026, 3, 31)}])
-    return model.Review(
-        tables={"KPIs": kpis, "Scorecard": pd.DataFrame(rows), "Facts": facts, "Causes": causes},
-        settings={"company": "示例公司", "review_year": 2025, "unit_label": "部门",
-                  "as_of": pd.Timestamp(2025, 12, 31), "plan_end": pd.Timestamp(2026, 12, 31)},
-        lang=lang, dimensions=["segment"], measures=["revenue", "new_customers", "due", "renewed"])
-
-
-def write_master(path: Path, lang: str = "zh") -> Path:
-    return build_workbook(path, master_review(lang), lang=lang, overwrite=True)
+from builders import EVIL, UNITS, master_review, write_master  # noqa: E402
 
 
 @pytest.fixture(scope="module")

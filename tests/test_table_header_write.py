@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.errors import InputError
 from reviewkit.ooxml import WorkbookEditor

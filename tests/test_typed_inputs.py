@@ -346,7 +346,7 @@ def test_messages_have_the_same_fields_in_both_languages():
 
 
 def test_a_header_unit_rules_its_column_and_bare_percent_points_are_questions(tmp_path):
-    from test_reader import HEADERS, sample_book, sample_rows
+    from builders import HEADERS, sample_book, sample_rows
 
     rows = [list(r) for r in sample_rows("zh")["Scorecard"]]
     rows[0][2:5] = ["1.2亿", "1,080万", 9_000_000]      # 目标（元）: in yuan

@@ -105,7 +105,7 @@ def test_a_filled_workbook_says_the_chip_in_its_sentences(tmp_path):
     from reviewkit.fill import fill_workbook
     from reviewkit.reader import read_review
     from reviewkit.templates import build_workbook
-    from test_split import master_review
+    from builders import master_review
 
     path = build_workbook(tmp_path / "m.xlsx", master_review(), lang="zh", overwrite=True)
     fill_workbook(path)

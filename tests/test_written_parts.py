@@ -7,7 +7,7 @@ import pytest
 
 from ooxml_audit import audit
 from ooxml_helpers import CORPUS, expected_refusal, manifest, part_hashes
-from small_review import small_review as _review
+from builders import small_review as _review
 
 from reviewkit.fill import fill_workbook
 from reviewkit.rollup import rollup_workbooks
@@ -52,7 +52,7 @@ ROWS = [r for r in manifest() if not expected_refusal(r)]
 @pytest.mark.skipif(not ROWS, reason=f"the Excel-made corpus is not at {CORPUS}")
 @pytest.mark.parametrize("row", ROWS, ids=[r["file"] for r in ROWS])
 def test_corpus_edits_are_clean(row, tmp_path):
-    from test_ooxml_corpus import edit
+    from ooxml_helpers import edit
     src = CORPUS / row["file"]
     out = tmp_path / f"edited{src.suffix}"
     edit(src, out)

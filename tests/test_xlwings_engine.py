@@ -814,7 +814,7 @@ def test_the_button_reads_a_split_workbooks_master_ranks_like_the_file_reader(tm
     """A department workbook refreshed from Excel states the same ranks as ``reviewkit fill``."""
     from reviewkit.reader import read_review
     from reviewkit.split import split_workbook
-    from test_split import write_master
+    from builders import write_master
 
     report = split_workbook(write_master(tmp_path / "master.xlsx"), tmp_path / "dept")
     path = next(f.path for f in report.files if f.unit == "华东区")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from python_calamine import CalamineWorkbook
 
-from small_review import small_review as _review
+from builders import small_review as _review
 from reviewkit.fill import fill_workbook
 from reviewkit.ooxml._xml import REPLACEMENT, excel_text, excel_unescape, xml_text
 from reviewkit.rollup import custom_properties, rollup_workbooks

@@ -112,8 +112,7 @@ def build_inputs() -> None:
     """The input set: demos (zh/en), split departments, presets, random reviews, templates, a
     macro workbook and an already-filled workbook whose inputs changed since."""
     sys.path.insert(0, str(HERE.parent))
-    from test_fill import preset_review, random_review, sales_review  # the suite's review builders
-    from test_fill_user_content import build as build_user_content
+    from builders import build_user_content, preset_review, random_review, sales_review  # the suite's builders
 
     from reviewkit.ooxml import WorkbookEditor
     from reviewkit.reader import read_review
