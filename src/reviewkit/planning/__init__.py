@@ -1,7 +1,8 @@
 """Plan and execution: plan checks, progress tracking, results review, next-year split, timeline.
 
 Pure pandas functions over the model's plan tables (canonical column keys, dates as
-Timestamps); the live Gantt sheet built from them is ``reviewkit.fill.timeline``.
+Timestamps), nothing about Excel: the sheets built from them (the live Gantt sheet, the Execution
+sheet) are in ``reviewkit.fill.timeline`` and ``reviewkit.fill.execution``.
 """
 from .checks import check_actions, check_plan, check_risks
 from .progress import track_progress
