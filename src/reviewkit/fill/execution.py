@@ -8,7 +8,6 @@ spend vs budget with ROI. Values only: the live parts of the plan are the Gantt 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pandas as pd
 
@@ -20,7 +19,7 @@ from ..planning.messages import label
 from ..planning.progress import track_progress
 from ..planning.results import TOTAL_KEY, budget_roi
 from ..planning.timeline import conflicts
-from .grid import _display_width
+from .grid import _text_lines
 
 _TITLE = CellStyle(bold=True, font_color="#1F3864")
 _HEAD = CellStyle(bold=True, fill="#D9E1F2", border=True, align="center")
@@ -76,11 +75,6 @@ def _plain(v):
 
 
 _WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 12, "I": 12, "J": 70}
-
-
-def _text_lines(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column ``width`` characters wide (CJK counts double)."""
-    return max(1, math.ceil(_display_width(text) / max(width - 1, 1)))
 
 
 class _Sheet:
