@@ -78,6 +78,10 @@ _WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 1
 
 
 class _Sheet:
+    """The Execution sheet's cells, row by row, columns from 0. Unlike :class:`.grid._Grid` it leaves
+    out cells with neither a value nor a style, keeps text as given (an empty text is a text cell),
+    writes dates as dates and sets the height of rows whose wrapped text needs several lines."""
+
     def __init__(self):
         self.cells: list[Cell] = []
         self.heights: dict[int, float] = {}
