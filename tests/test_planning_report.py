@@ -4,7 +4,7 @@ import re
 import pandas as pd
 
 from reviewkit import model
-from reviewkit.planning.report import execution_sheet
+from reviewkit.fill.execution import execution_sheet
 from reviewkit.sample import make_sample_review
 
 

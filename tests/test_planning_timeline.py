@@ -17,7 +17,7 @@ from reviewkit.libreoffice import convert, pdf_to_png, recalculate
 from reviewkit.model import TableLayout
 from reviewkit.ooxml import WorkbookEditor
 from reviewkit.planning import gantt
-from reviewkit.planning import sheet as tl
+from reviewkit.fill import timeline as tl
 
 D = pd.Timestamp
 AS_OF = "2026-07-16"  # a Thursday, in the week of Monday 7/13
@@ -323,7 +323,7 @@ def test_spec_without_progress_or_campaigns_and_bad_layouts():
 
 def test_review_timeline_uses_the_review_tables_and_layouts():
     from reviewkit.model import Review
-    from reviewkit.planning import review_timeline
+    from reviewkit.fill.timeline import review_timeline
 
     lay = _layouts()
     review = Review(tables={"Plan": PLAN}, settings={"as_of": AS_OF}, lang="en", layouts=lay)

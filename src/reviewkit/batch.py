@@ -425,7 +425,7 @@ def _warm_modules(job) -> tuple[str, ...]:
     mods = list(_WARM)
     if inspect.unwrap(job) is fill_job:  # fill_job itself, or a wrapper saying so with __wrapped__
         # fill imports these lazily; preloading them in the fork server saves every worker ~120 ms
-        mods += ["reviewkit.fill", "reviewkit.analysis", "reviewkit.planning", "reviewkit.planning.report",
+        mods += ["reviewkit.fill", "reviewkit.analysis", "reviewkit.planning",
                  "reviewkit.reader", "python_calamine"]
     elif job is check_job:
         mods.append("reviewkit.reader")

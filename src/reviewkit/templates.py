@@ -34,6 +34,7 @@ from xlsxwriter.utility import xl_col_to_name
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError
 from .files import check_target, write_file
+from .fill.grid import _text_lines
 from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
 from .ooxml._xml import storable_text
@@ -629,15 +630,9 @@ def _write_guide(ws, fmts: _Formats, lang: str, company: str, year: object, fact
     _print_setup(ws, lang, landscape=False)
 
 
-def _display_width(text: str) -> int:
-    """Approximate width in Excel character units: CJK characters count double."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
 def _fit_height(ws, row: int, cells: Iterable[tuple[str, float]]) -> None:
     """Set a row tall enough for its wrapped cells (merged cells are not auto-fitted)."""
-    lines = max((math.ceil(_display_width(text) / max(width - 1, 1)) for text, width in cells if text),
-                default=1)
+    lines = max((_text_lines(text, width) for text, width in cells if text), default=1)
     ws.set_row(row, 15 * max(lines, 1) + 3)
 
 

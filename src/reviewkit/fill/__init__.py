@@ -27,7 +27,8 @@ The modules, in the order a fill runs through them:
 * :mod:`.build` — ``build_fill_plan``: analyse, then put the plan together from the modules below;
 * :mod:`.analysed` — the review analysed once (:class:`_Analysis`), settings, KPI parameters;
 * :mod:`.scorecard` — the Scorecard's computed columns and NextYear's quarterly targets;
-* :mod:`.summary`, :mod:`.breakdown`, :mod:`.peers`, :mod:`.timeline` — the owned sheets;
+* :mod:`.summary`, :mod:`.breakdown`, :mod:`.peers`, :mod:`.timeline` (the live Gantt sheet),
+  :mod:`.execution` — the owned sheets;
 * :mod:`.grid` — the owned sheets' grid, text widths and page setup; :mod:`.styles` — colours,
   number formats, cell styles, conditional-format rules; :mod:`.words` — the zh/en words;
 * :mod:`.plan` — the plan's data types; :mod:`.properties` — the document properties and the

@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..ooxml.cellref import parse_col
 from .analysed import _analyse, _params, _settings_value, _skipped
 from .breakdown import _breakdown_sheet
+from .execution import execution_sheet
 from .grid import _page_setup
 from .peers import _peers_sheet
 from .plan import FillPlan, OwnedSheet
@@ -64,8 +65,6 @@ def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None 
     timeline = _timeline_sheet(review, lang, as_of, warnings)
     if timeline is not None:
         sheets += (OwnedSheet("timeline", model.owned_sheet_name("timeline", lang), timeline, 4),)
-    from ..planning.report import execution_sheet
-
     execution = execution_sheet(review, as_of=as_of, lang=lang, compared=an.compared)
     if execution is not None:
         sheets += (OwnedSheet("execution", model.owned_sheet_name("execution", lang), execution, 5),)

@@ -34,6 +34,12 @@ def _display_width(text: str) -> int:
 _WIDTHS: dict[str, int] = {}
 
 
+def _text_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes when wrapped in a column ``width`` characters wide (CJK counts double),
+    for the row height of a wrapped cell (a spreadsheet does not grow the row on load)."""
+    return max(1, math.ceil(_display_width(text) / max(width - 1, 1)))
+
+
 def _wrap(text: str, width: int = LINE_WIDTH) -> list[str]:
     """Break ``text`` into lines of at most ``width`` display columns (CJK = 2), at spaces when
     there are any. Owned sheets cannot rely on row auto-height, so long text gets its own rows."""

@@ -1,6 +1,6 @@
 """Timeline logic in pandas: working days, the Gantt grid model, and schedule conflicts.
 
-``gantt`` computes in Python exactly what the live timeline sheet (``reviewkit.planning.sheet``)
+``gantt`` computes in Python exactly what the live timeline sheet (``reviewkit.fill.timeline``)
 computes with formulas and conditional formats, so the two can be checked against each other.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Execution sheet: what the plan-and-execution checks found, written by ``fill``.
+"""The Execution sheet: what the plan-and-execution checks of :mod:`reviewkit.planning` found.
 
 Progress deviation (delay ÷ planned duration, beyond ±threshold flagged and needing a cause and a
 countermeasure), overdue and self-contradicting rows, plan checks (one owner, end after start, a
@@ -8,18 +8,18 @@ spend vs budget with ROI. Values only: the live parts of the plan are the Gantt 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import unicodedata
 
 import pandas as pd
 
 from .. import model
 from ..ooxml import Cell, CellStyle, PageSetup, SheetSpec
-from .results import TOTAL_KEY, budget_roi
-from .checks import check_actions, check_plan, check_risks
-from .progress import track_progress
-from .messages import label
-from .timeline import conflicts
+from ..ooxml.cellref import num_to_col
+from ..planning.checks import check_actions, check_plan, check_risks
+from ..planning.messages import label
+from ..planning.progress import track_progress
+from ..planning.results import TOTAL_KEY, budget_roi
+from ..planning.timeline import conflicts
+from .grid import _text_lines
 
 _TITLE = CellStyle(bold=True, font_color="#1F3864")
 _HEAD = CellStyle(bold=True, fill="#D9E1F2", border=True, align="center")
@@ -57,15 +57,6 @@ def _l(key: str, lang: str):
     return zh if lang == "zh" else en
 
 
-def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _plain(v):
     if v is None:
         return None
@@ -86,13 +77,11 @@ def _plain(v):
 _WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 12, "I": 12, "J": 70}
 
 
-def _text_lines(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column ``width`` characters wide (CJK counts double)."""
-    chars = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return max(1, math.ceil(chars / max(width - 1, 1)))
-
-
 class _Sheet:
+    """The Execution sheet's cells, row by row, columns from 0. Unlike :class:`.grid._Grid` it leaves
+    out cells with neither a value nor a style, keeps text as given (an empty text is a text cell),
+    writes dates as dates and sets the height of rows whose wrapped text needs several lines."""
+
     def __init__(self):
         self.cells: list[Cell] = []
         self.heights: dict[int, float] = {}
@@ -101,10 +90,10 @@ class _Sheet:
     def put(self, col: int, value, style=None):
         value = _plain(value)
         if value is not None or style is not None:
-            self.cells.append(Cell(f"{_col(col)}{self.row}", value, style))
+            self.cells.append(Cell(f"{num_to_col(col + 1)}{self.row}", value, style))
         if isinstance(value, str) and style is not None and style.wrap:
             # wrapped text needs its row height set: a spreadsheet does not grow the row on load
-            lines = _text_lines(value, _WIDTHS[_col(col)])
+            lines = _text_lines(value, _WIDTHS[num_to_col(col + 1)])
             if lines > 1:
                 self.heights[self.row] = max(self.heights.get(self.row, 0), 15.0 * lines)
 
