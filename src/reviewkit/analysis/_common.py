@@ -167,11 +167,14 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
     kpis = api_frame(kpis, "kpis")
     require_frame(kpis, "kpis", ["key"])
-    if kpis.columns.has_duplicates or not len(kpis):  # (no rows: pandas' own dtypes of nothing)
-        return _kpi_table_frame(kpis)
+    if kpis.columns.has_duplicates:
+        raise InputError("table 'kpis' has the same column twice",
+                         value=str(kpis.columns[kpis.columns.duplicated()][0]),
+                         expected="each column once")
     # column by column as Python lists, one DataFrame at the end: a KPI table has a few rows,
-    # so pandas' per-operation overhead is what costs (same checks, same order, same result
-    # as _kpi_table_frame)
+    # so pandas' per-operation overhead is what costs (tests/oracles.py holds the same checks
+    # written with pandas operations; the tests compare the two). A table without rows gets
+    # the dtypes a table with rows gets.
     n = len(kpis)
     # each column's values taken once (kpis[c] builds a Series each time)
     arrays = dict(zip(kpis.columns, column_arrays(kpis)))
@@ -241,7 +244,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             cols[c] = inferred(values)
     cols["key"] = text_array(key_list)  # what .map(text) gives: strings
     for c in _KPI_DEFAULTS:
-        if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers str for it
+        if c == "name":  # text: str where pandas infers str for strings
             cols[c] = text_array(texts[c])
         elif c in texts:
             arr = np.empty(n, dtype=object)
@@ -253,57 +256,6 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             cols[c] = np.array(pct, dtype=bool)
     # set_index("key", drop=False) of that frame, in one step
     return frame_from_arrays(list(cols.values()), list(cols), pd.Index(text_array(key_list), name="key"))
-
-
-def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
-    """``kpi_table`` with pandas operations (the reference; used for duplicate column names)."""
-    k = kpis.copy()
-    keys = k["key"].map(text)
-    if (keys == "").any():
-        raise InputError("table 'kpis' has a row without a key",
-                         expected="a unique KPI key per row")
-    dup = keys[keys.duplicated()]
-    if len(dup):
-        raise InputError("table 'kpis' has a duplicate key", value=dup.iloc[0],
-                         expected="each KPI key once")
-    k["key"] = keys
-    for col, default in _KPI_DEFAULTS.items():
-        if col not in k.columns:
-            k[col] = default
-    for col in _KPI_TEXTS:
-        k[col] = k[col].map(text).astype(object)
-    k["name"] = [n if n else key for n, key in zip(k["name"], k["key"])]
-    for col in ("direction", "aggregation"):
-        k[col] = k[col].map(lambda v, col=col: choice(col, v)).astype(object)
-    k["direction"] = k["direction"].str.lower().replace("", "higher")
-    k["aggregation"] = k["aggregation"].str.lower().replace("", "sum")
-    for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
-        bad = k[~k[col].isin(allowed)]
-        if len(bad):
-            raise InputError(f"KPI '{bad['key'].iloc[0]}' has an unknown {col}",
-                             value=bad[col].iloc[0], expected=" | ".join(allowed))
-    for col in _KPI_FLOATS:
-        k[col] = to_float(k[col], "kpis", col)
-    k["green"] = k["green"].fillna(1.0)
-    k["amber"] = k["amber"].fillna(0.9)
-    k["weight"] = k["weight"].fillna(1.0)
-    if (k["weight"] < 0).any():
-        bad = k[k["weight"] < 0]
-        raise InputError(f"KPI '{bad['key'].iloc[0]}' has a negative weight",
-                         value=float(bad["weight"].iloc[0]), expected="a weight >= 0")
-    bad = k[k["amber"] > k["green"]]
-    if len(bad):
-        raise InputError(f"KPI '{bad['key'].iloc[0]}' has an amber threshold above green",
-                         value=float(bad["amber"].iloc[0]), expected=f"amber <= green "
-                         f"({float(bad['green'].iloc[0])})")
-    pct = [(_truthy(p) if not is_blank(p) else u == "%")
-           for p, u in zip(k["is_percent"], k["unit"])]
-    k["is_percent"] = pd.Series(pct, index=k.index, dtype=bool)
-    rng = k[(k["direction"] == "range") & k["range_low"].isna() & k["range_high"].isna()]
-    if len(rng):
-        raise InputError(f"KPI '{rng['key'].iloc[0]}' has direction 'range' but no range_low "
-                         "or range_high", expected="at least one bound of the target band")
-    return k.set_index("key", drop=False)
 
 
 def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
