@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from reviewkit.analysis._common import (_KPI_DEFAULTS, _KPI_FLOATS, _KPI_TEXTS, AGGREGATIONS, DIRECTIONS,
-                                        _truthy, choice, is_blank, text, to_float)
+                                        SCORE_NUMBERS, _truthy, api_frame, choice, is_blank, kpi_keys,
+                                        require_frame, text, to_float)
 from reviewkit.errors import InputError
 
 
@@ -59,3 +60,29 @@ def kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"KPI '{rng['key'].iloc[0]}' has direction 'range' but no range_low "
                          "or range_high", expected="at least one bound of the target band")
     return k.set_index("key", drop=False)
+
+
+def scorecard_frame(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+    """``score_columns`` written with pandas operations (the reference): the validated scorecard
+    as a DataFrame, its numbers float64."""
+    scorecard = api_frame(scorecard, "scorecard")
+    require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
+    s = scorecard.copy()
+    keys, row_units = kpi_keys(s["kpi"].tolist(), kpis)
+    for col in SCORE_NUMBERS:
+        s[col] = to_float(s[col], "scorecard", col, row_units) if col in s.columns else np.nan
+    s["unit"] = s["unit"].map(text).astype(object)
+    s["kpi"] = pd.Series(keys, index=s.index, dtype=object)
+    if (s["unit"] == "").any():
+        raise InputError("table 'scorecard' has a row without a unit",
+                         expected="a department, region or person in column 'unit'")
+    unknown = s.loc[~s["kpi"].isin(kpis.index), "kpi"]
+    if len(unknown):
+        raise InputError("table 'scorecard' names a KPI that is not in table 'kpis'",
+                         value=unknown.iloc[0], expected="one of " + ", ".join(kpis.index[:20]))
+    dup = s[s.duplicated(["unit", "kpi"])]
+    if len(dup):
+        raise InputError("table 'scorecard' has the same unit and KPI twice",
+                         value=f"{dup['unit'].iloc[0]} / {dup['kpi'].iloc[0]}",
+                         expected="one row per unit and KPI")
+    return s.reset_index(drop=True)

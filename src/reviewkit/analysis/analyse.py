@@ -10,7 +10,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, score_core, scorecard_table  # noqa: F401 (scorecard_table: kept importable here)
+from ._common import kpi_table, score_columns
 from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, drilldown, tree_frame
 from .compare import _check_options, _compare
@@ -93,7 +93,7 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     facts = _get(review, "facts")
     out: dict[str, pd.DataFrame] = {}
     k = kpi_table(kpis)
-    s = score_core(scorecard, k)
+    s = score_columns(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
     out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
