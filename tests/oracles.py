@@ -8,6 +8,9 @@ import pandas as pd
 from reviewkit.analysis._common import (_KPI_DEFAULTS, _KPI_FLOATS, _KPI_TEXTS, AGGREGATIONS, DIRECTIONS,
                                         SCORE_NUMBERS, _truthy, api_frame, choice, is_blank, kpi_keys,
                                         require_frame, text, to_float)
+from reviewkit.analysis._facts import value_spec
+from reviewkit.analysis.analyse import _default_dims
+from reviewkit.analysis.breakdown import drilldown
 from reviewkit.errors import InputError
 
 
@@ -86,3 +89,42 @@ def scorecard_frame(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame
                          value=f"{dup['unit'].iloc[0]} / {dup['kpi'].iloc[0]}",
                          expected="one row per unit and KPI")
     return s.reset_index(drop=True)
+
+
+def drill_all_frames(facts, dims, k, compared, depth, min_share):
+    """``analyse``'s drill-downs of every KPI and unit x KPI with ``drilldown`` on DataFrames
+    (the reference of ``analysis.analyse._drill_all``): (trees, drivers, skipped)."""
+    trees, drivers, skipped = [], [], []
+    if facts is not None and not facts.empty:
+        use = dims if dims is not None else _default_dims(facts, k)
+        # hash each dimension once; every drill-down below then reuses the category codes
+        facts = facts.astype({d: "category" for d in use if d in facts.columns})
+        units = facts["unit"] if "unit" in facts.columns else None
+        unit_facts: dict = {}
+        unit_of_kpi: dict[str, list] = {}
+        for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
+            unit_of_kpi.setdefault(kk, []).append(u)
+        for key in k.index:
+            try:
+                spec = value_spec(k.loc[key])
+                if not set(spec.columns) <= set(facts.columns):
+                    raise InputError("measure columns not in facts", value=spec.columns)
+                tree = drilldown(facts, key, k, dims=use, depth=depth, min_share=min_share)
+                trees.append(tree.assign(kpi=key))
+                for unit in (unit_of_kpi.get(key, ()) if units is not None else []):
+                    sub = unit_facts.get(unit)
+                    if sub is None:  # the same rows for every KPI: filter once per unit
+                        sub = unit_facts[unit] = facts[units == unit]
+                    if sub.empty:
+                        continue
+                    try:
+                        t = drilldown(sub, key, k, dims=[d for d in use if d != "unit"], depth=1,
+                                      min_share=min_share)
+                    except InputError:
+                        continue
+                    drivers.append(t[t["level"] == 1].assign(kpi=key, unit=unit))
+            except InputError as e:
+                skipped.append({"kpi": key, "reason": str(e)})
+    return (pd.concat(trees, ignore_index=True) if trees else pd.DataFrame(),
+            pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame(),
+            pd.DataFrame(skipped, columns=["kpi", "reason"]))
