@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 
 from reviewkit import _pandas, reader
-from reviewkit.analysis._common import _kpi_table_frame, frame_of, kpi_table, text_array
+from reviewkit.analysis._common import SCORE_NUMBERS, frame_of, kpi_table, score_columns, text_array
+from reviewkit.errors import InputError
 from reviewkit.sample import make_sample_review
+
+from oracles import kpi_table_frame, scorecard_frame
 
 
 def _columns(n: int) -> dict:
@@ -63,11 +66,56 @@ def test_frame_of_equals_the_constructor(n, pandas_path):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_kpi_table_fast_path_equals_the_pandas_path(lang, pandas_path):
     kpis = make_sample_review(lang).kpis
-    pd.testing.assert_frame_equal(kpi_table(kpis), _kpi_table_frame(kpis), check_exact=True)
+    pd.testing.assert_frame_equal(kpi_table(kpis), kpi_table_frame(kpis), check_exact=True)
     # and with the columns in another order and a blank threshold
     k = kpis[list(reversed(kpis.columns))].copy()
     k.loc[k.index[0], "green"] = None
-    pd.testing.assert_frame_equal(kpi_table(k), _kpi_table_frame(k), check_exact=True)
+    pd.testing.assert_frame_equal(kpi_table(k), kpi_table_frame(k), check_exact=True)
+    # a column that is not the KPI table's, of every kind the reader gives
+    k = kpis.assign(note=(["x", None, 2, 1.5, "y"] * len(kpis))[:len(kpis)], rank=range(len(kpis)))
+    pd.testing.assert_frame_equal(kpi_table(k), kpi_table_frame(k), check_exact=True)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_score_columns_equal_the_pandas_path(lang):
+    review = make_sample_review(lang)
+    k = kpi_table(review.kpis)
+    sc = review.scorecard.copy()
+    # numbers as typed text and blanks, a KPI named by its name, a column that is not read
+    sc["target"] = [f"{v:,.2f}" if i % 2 else v for i, v in enumerate(sc["target"])]
+    sc.loc[sc.index[0], "last_year"] = None
+    sc.loc[sc.index[1], "kpi"] = k.loc[sc["kpi"].iloc[1], "name"]
+    sc["note"] = "x"
+    for scorecard in (review.scorecard, sc, sc.iloc[:0]):
+        got = score_columns(scorecard, k)
+        want = scorecard_frame(scorecard, k)
+        assert list(got) == ["unit", "kpi", *SCORE_NUMBERS]
+        for col, values in got.items():
+            assert values.dtype == want[col].to_numpy().dtype, col
+            np.testing.assert_array_equal(values, want[col].to_numpy(), err_msg=col)
+
+
+def test_score_columns_refuse_a_read_column_named_twice():
+    review = make_sample_review("en")
+    sc = pd.concat([review.scorecard, review.scorecard[["actual"]]], axis=1)
+    with pytest.raises(InputError, match="same column twice") as e:
+        score_columns(sc, kpi_table(review.kpis))
+    assert "actual" in str(e.value)
+
+
+def test_kpi_table_without_rows_has_the_dtypes_of_one_with_rows(pandas_path):
+    kpis = make_sample_review("zh").kpis
+    full, empty = kpi_table(kpis), kpi_table(kpis.iloc[:0])
+    assert len(empty) == 0 and list(empty.columns) == list(full.columns)
+    assert dict(empty.dtypes) == dict(full.dtypes) and empty.index.dtype == full.index.dtype
+
+
+def test_kpi_table_refuses_a_column_named_twice():
+    kpis = make_sample_review("en").kpis
+    twice = pd.concat([kpis, kpis[["green"]]], axis=1)
+    with pytest.raises(InputError, match="same column twice") as e:
+        kpi_table(twice)
+    assert "green" in str(e.value)
 
 
 @pytest.mark.parametrize("value", [np.float32(1.5), np.int64(-3), np.bool_(True), np.datetime64("2025-03-01"),

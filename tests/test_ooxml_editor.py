@@ -398,3 +398,27 @@ def test_writes_after_a_save_are_not_lost(template, tmp_path):
     second = openpyxl.load_workbook(tmp_path / "second.xlsx")["计分卡"]
     assert (first["H5"].value, first["H6"].value) == (1, None)
     assert (second["H5"].value, second["H6"].value) == (1, 2)
+
+
+def test_styles_added_to_a_prefixed_styles_part_keep_its_prefix():
+    """A styles part in a prefixed main namespace gets its new fills, borders and cell formats
+    as elements in that prefix, the same records a default-namespace part gets as text."""
+    from reviewkit.ooxml.styles import CellStyle, StylesPart
+
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    body = ('<{p}styleSheet xmlns{c}="{ns}"><{p}fonts count="1"><{p}font/></{p}fonts>'
+            '<{p}fills count="1"><{p}fill/></{p}fills><{p}borders count="1"><{p}border/></{p}borders>'
+            '<{p}cellXfs count="1"><{p}xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></{p}cellXfs>'
+            '</{p}styleSheet>')
+    style = CellStyle(fill="#FFEEDD", border=True, align="center", wrap=True)
+    out = {}
+    for p, c in (("x:", ":x"), ("", "")):
+        part = StylesPart(body.format(p=p, c=c, ns=ns).encode(), "book.xlsx", "xl/styles.xml")
+        assert part.xf_index(style) == 1
+        out[p] = part.to_bytes().decode()
+    prefixed, plain = out["x:"], out[""]
+    assert "<x:fill><x:patternFill" in prefixed and "<x:border><x:left" in prefixed
+    assert '<x:alignment horizontal="center" wrapText="1"/></x:xf>' in prefixed
+    assert prefixed.count("xmlns") == 1  # no declaration repeated on a new record
+    # the same records either way, but for the prefix
+    assert prefixed.replace("x:", "").replace("xmlns:x", "xmlns") == plain

@@ -116,7 +116,7 @@ def api_frame(df: object, table: str) -> object:
     """``df`` with its columns named as the workbook names them: any header or synonym the
     workbook accepts ('目标', 'Target', 'plan'; 'kpi' for the KPI table's 'key'; 'date' or '月份'
     for the facts' 'period') becomes the canonical key. The one input preparation every API
-    function passes through (``kpi_table``, ``scorecard_table`` / ``score_core``, the facts)."""
+    function passes through (``kpi_table``, ``score_columns``, the facts)."""
     if not isinstance(df, pd.DataFrame) or not df.columns.is_unique:
         return df
     from reviewkit import model
@@ -167,11 +167,14 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     """Validate the KPI table, fill the documented defaults; index is the KPI key."""
     kpis = api_frame(kpis, "kpis")
     require_frame(kpis, "kpis", ["key"])
-    if kpis.columns.has_duplicates or not len(kpis):  # (no rows: pandas' own dtypes of nothing)
-        return _kpi_table_frame(kpis)
+    if kpis.columns.has_duplicates:
+        raise InputError("table 'kpis' has the same column twice",
+                         value=str(kpis.columns[kpis.columns.duplicated()][0]),
+                         expected="each column once")
     # column by column as Python lists, one DataFrame at the end: a KPI table has a few rows,
-    # so pandas' per-operation overhead is what costs (same checks, same order, same result
-    # as _kpi_table_frame)
+    # so pandas' per-operation overhead is what costs (tests/oracles.py holds the same checks
+    # written with pandas operations; the tests compare the two). A table without rows gets
+    # the dtypes a table with rows gets.
     n = len(kpis)
     # each column's values taken once (kpis[c] builds a Series each time)
     arrays = dict(zip(kpis.columns, column_arrays(kpis)))
@@ -241,7 +244,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             cols[c] = inferred(values)
     cols["key"] = text_array(key_list)  # what .map(text) gives: strings
     for c in _KPI_DEFAULTS:
-        if c == "name":  # assigned as a list in _kpi_table_frame: pandas infers str for it
+        if c == "name":  # text: str where pandas infers str for strings
             cols[c] = text_array(texts[c])
         elif c in texts:
             arr = np.empty(n, dtype=object)
@@ -253,57 +256,6 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             cols[c] = np.array(pct, dtype=bool)
     # set_index("key", drop=False) of that frame, in one step
     return frame_from_arrays(list(cols.values()), list(cols), pd.Index(text_array(key_list), name="key"))
-
-
-def _kpi_table_frame(kpis: pd.DataFrame) -> pd.DataFrame:
-    """``kpi_table`` with pandas operations (the reference; used for duplicate column names)."""
-    k = kpis.copy()
-    keys = k["key"].map(text)
-    if (keys == "").any():
-        raise InputError("table 'kpis' has a row without a key",
-                         expected="a unique KPI key per row")
-    dup = keys[keys.duplicated()]
-    if len(dup):
-        raise InputError("table 'kpis' has a duplicate key", value=dup.iloc[0],
-                         expected="each KPI key once")
-    k["key"] = keys
-    for col, default in _KPI_DEFAULTS.items():
-        if col not in k.columns:
-            k[col] = default
-    for col in _KPI_TEXTS:
-        k[col] = k[col].map(text).astype(object)
-    k["name"] = [n if n else key for n, key in zip(k["name"], k["key"])]
-    for col in ("direction", "aggregation"):
-        k[col] = k[col].map(lambda v, col=col: choice(col, v)).astype(object)
-    k["direction"] = k["direction"].str.lower().replace("", "higher")
-    k["aggregation"] = k["aggregation"].str.lower().replace("", "sum")
-    for col, allowed in (("direction", DIRECTIONS), ("aggregation", AGGREGATIONS)):
-        bad = k[~k[col].isin(allowed)]
-        if len(bad):
-            raise InputError(f"KPI '{bad['key'].iloc[0]}' has an unknown {col}",
-                             value=bad[col].iloc[0], expected=" | ".join(allowed))
-    for col in _KPI_FLOATS:
-        k[col] = to_float(k[col], "kpis", col)
-    k["green"] = k["green"].fillna(1.0)
-    k["amber"] = k["amber"].fillna(0.9)
-    k["weight"] = k["weight"].fillna(1.0)
-    if (k["weight"] < 0).any():
-        bad = k[k["weight"] < 0]
-        raise InputError(f"KPI '{bad['key'].iloc[0]}' has a negative weight",
-                         value=float(bad["weight"].iloc[0]), expected="a weight >= 0")
-    bad = k[k["amber"] > k["green"]]
-    if len(bad):
-        raise InputError(f"KPI '{bad['key'].iloc[0]}' has an amber threshold above green",
-                         value=float(bad["amber"].iloc[0]), expected=f"amber <= green "
-                         f"({float(bad['green'].iloc[0])})")
-    pct = [(_truthy(p) if not is_blank(p) else u == "%")
-           for p, u in zip(k["is_percent"], k["unit"])]
-    k["is_percent"] = pd.Series(pct, index=k.index, dtype=bool)
-    rng = k[(k["direction"] == "range") & k["range_low"].isna() & k["range_high"].isna()]
-    if len(rng):
-        raise InputError(f"KPI '{rng['key'].iloc[0]}' has direction 'range' but no range_low "
-                         "or range_high", expected="at least one bound of the target band")
-    return k.set_index("key", drop=False)
 
 
 def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
@@ -324,31 +276,6 @@ def resolve_kpi(kpi: object, kpis: pd.DataFrame | None) -> pd.Series:
     return table.loc[key]
 
 
-def scorecard_table(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
-    """Validate the scorecard against the (validated) KPI table; numbers become float64."""
-    scorecard = api_frame(scorecard, "scorecard")
-    require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
-    s = scorecard.copy()
-    keys, row_units = kpi_keys(s["kpi"].tolist(), kpis)
-    for col in SCORE_NUMBERS:
-        s[col] = to_float(s[col], "scorecard", col, row_units) if col in s.columns else np.nan
-    s["unit"] = s["unit"].map(text).astype(object)
-    s["kpi"] = pd.Series(keys, index=s.index, dtype=object)
-    if (s["unit"] == "").any():
-        raise InputError("table 'scorecard' has a row without a unit",
-                         expected="a department, region or person in column 'unit'")
-    unknown = s.loc[~s["kpi"].isin(kpis.index), "kpi"]
-    if len(unknown):
-        raise InputError("table 'scorecard' names a KPI that is not in table 'kpis'",
-                         value=unknown.iloc[0], expected="one of " + ", ".join(kpis.index[:20]))
-    dup = s[s.duplicated(["unit", "kpi"])]
-    if len(dup):
-        raise InputError("table 'scorecard' has the same unit and KPI twice",
-                         value=f"{dup['unit'].iloc[0]} / {dup['kpi'].iloc[0]}",
-                         expected="one row per unit and KPI")
-    return s.reset_index(drop=True)
-
-
 def kpi_keys(values: list, kpis: pd.DataFrame) -> tuple[list[str], list]:
     """(the KPI key of each value, its KPI's unit): a KPI is named by its key or its name
     ('revenue' or '销售额'); an unknown one stays as typed (the caller refuses it)."""
@@ -365,16 +292,18 @@ def kpi_keys(values: list, kpis: pd.DataFrame) -> tuple[list[str], list]:
     return keys, units
 
 
-def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
-    """``scorecard_table`` reduced to the columns the analysis reads: unit, kpi and the numbers.
-
-    The same checks in the same order with the same messages, on plain lists: a scorecard
-    has a few rows, and copying and converting it with pandas was most of the cost.
-    """
+def score_columns(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Validate the scorecard against the (validated) KPI table: its columns the analysis reads,
+    as arrays — ``unit`` and ``kpi`` (the KPI's key) as object arrays of text, ``SCORE_NUMBERS``
+    as float64 (NaN where blank or missing). Worked on plain lists: a scorecard has a few rows,
+    and copying and converting it with pandas was most of the cost (tests/oracles.py holds the
+    pandas version the tests compare with)."""
     scorecard = api_frame(scorecard, "scorecard")
-    if not isinstance(scorecard, pd.DataFrame) or not scorecard.columns.is_unique:
-        return scorecard_table(scorecard, kpis)
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
+    twice = [c for c in ("unit", "kpi") + SCORE_NUMBERS if list(scorecard.columns).count(c) > 1]
+    if twice:
+        raise InputError("table 'scorecard' has the same column twice", value=twice[0],
+                         expected="each column once")
     n = len(scorecard)
     keys, row_units = kpi_keys(scorecard["kpi"].tolist(), kpis)
     cols: dict[str, object] = {}
@@ -399,32 +328,7 @@ def score_core(scorecard: pd.DataFrame, kpis: pd.DataFrame):
     out = {"unit": np.array(units, dtype=object), "kpi": np.array(keys, dtype=object)}
     for col, values in cols.items():
         out[col] = np.asarray(values, dtype="float64")
-    return ScoreColumns(out, n)
-
-
-class ScoreColumns:
-    """``score_core``'s columns as arrays (no DataFrame: it was never needed as one, and
-    building it cost more than the rest of the validation); ``s[col]`` gives a Series on a
-    RangeIndex, ``score_values(s, col)`` the array itself."""
-
-    def __init__(self, columns: dict[str, np.ndarray], n: int):
-        self._columns = columns
-        self._n = n
-
-    def __getitem__(self, column: str) -> pd.Series:
-        values = self._columns[column]
-        return pd.Series(values, index=pd.RangeIndex(self._n), dtype=values.dtype)
-
-    def array(self, column: str) -> np.ndarray:
-        """The column's values (object for unit and kpi, else float64); not to be modified."""
-        return self._columns[column]
-
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def empty(self) -> bool:
-        return self._n == 0
+    return out
 
 
 def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
@@ -448,13 +352,6 @@ def text_array(values) -> object:
     if TEXT == np.dtype(object):
         return np.array(values, dtype=object)
     return pd.array(values, dtype=TEXT)
-
-
-def score_values(s, column: str) -> np.ndarray:
-    """``s[column].to_numpy()`` of a ``score_core`` result (ScoreColumns or a DataFrame)."""
-    if isinstance(s, ScoreColumns):
-        return s.array(column)
-    return s[column].to_numpy()
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

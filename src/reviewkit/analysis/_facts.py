@@ -274,16 +274,27 @@ class FactTable:
     ``analyse`` drills down every KPI and every unit x KPI of the same facts, so here each
     column is converted once and a unit's facts are a row index instead of a filtered
     DataFrame. Dimensions are coded as ``facts.astype("category")`` would (sorted categories),
-    which is what ``analyse`` has always drilled on. ``years_of`` runs in the constructor: it
-    raises for the facts as a whole, and the caller then takes the DataFrame path.
+    which is what ``analyse`` has always drilled on. ``years_of`` runs in the constructor; when
+    it refuses the facts, ``years`` raises its error, where ``prepare`` would raise it (after
+    the checks that come first).
     """
 
     def __init__(self, facts: pd.DataFrame):
         self.facts = facts = api_frame(facts, "facts")
-        self.years = years_of(facts)
+        try:
+            self._years, self._years_error = years_of(facts), None
+        except InputError as e:
+            self._years, self._years_error = None, e
         self._values: dict[str, np.ndarray] = {}
         self._codes: dict[str, tuple[np.ndarray, pd.Index, np.ndarray]] = {}
         self._factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def years(self) -> np.ndarray:
+        """Each row's year (``years_of``); raises its InputError for facts it refuses."""
+        if self._years_error is not None:
+            raise self._years_error
+        return self._years
 
     def factorized(self, d: str) -> tuple[np.ndarray, np.ndarray]:
         """``factorized(facts[d])``, once per dimension."""

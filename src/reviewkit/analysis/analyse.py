@@ -10,9 +10,9 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, score_core, scorecard_table  # noqa: F401 (scorecard_table: kept importable here)
+from ._common import kpi_table, score_columns
 from ._facts import FactTable, prepare_rows, value_spec
-from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, drilldown, tree_frame
+from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, tree_frame
 from .compare import _check_options, _compare
 from .conclusions import conclusions
 from .cross import MIN_CORR_POINTS, _cross_metric
@@ -93,19 +93,13 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     facts = _get(review, "facts")
     out: dict[str, pd.DataFrame] = {}
     k = kpi_table(kpis)
-    s = score_core(scorecard, k)
+    s = score_columns(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
     out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
     # a review states a correlation only on enough units (below, corr is NaN with a note)
     out["cross"] = _cross_metric(s, k, 0.7, None, "M", MIN_CORR_POINTS)
-    drill = None
-    if facts is not None and not facts.empty:
-        use = dims if dims is not None else _default_dims(facts, k)
-        drill = _drill_all(facts, use, k, out["compared"], depth, min_share)
-    if drill is None:
-        drill = _drill_all_frames(facts, dims, k, out["compared"], depth, min_share) + (None,)
-    out["drilldown"], out["drivers"], skipped, ft = drill
+    out["drilldown"], out["drivers"], skipped, ft = _drill_all(facts, dims, k, out["compared"], depth, min_share)
     has_drivers = not (out["drivers"].empty and len(out["drivers"].columns) == 0)
     out["conclusions"] = conclusions(out["compared"], out["ranked"],
                                      out["drivers"] if has_drivers else None, lang=lang,
@@ -122,28 +116,29 @@ def _same_attrs(frames_attrs: list[dict]) -> dict:
     return {}
 
 
-def _drill_all(facts, use, k, compared, depth, min_share):
-    """Drill-downs of every KPI (``depth``) and every unit x KPI (level 1) from one FactTable.
+def _drill_all(facts, dims, k, compared, depth, min_share):
+    """Drill-downs of every KPI (``depth``) and every unit x KPI (level 1): (trees, drivers,
+    skipped, the FactTable or None without facts).
 
-    The facts are converted to arrays once and a unit is a row index, and each result is one
-    DataFrame built from rows at the end (a department's facts are small: per-call pandas
-    overhead was most of the time). Same results as ``_drill_all_frames``, which is used
-    instead (returns None) when the shortcut's assumptions do not hold.
+    The facts are converted to arrays once (a FactTable) and a unit is a row index, and each
+    result is one DataFrame built from rows at the end (a department's facts are small:
+    per-call pandas overhead was most of the time). Each KPI is ``drilldown(facts, key, k,
+    dims=dims, depth=depth)`` and each unit x KPI the level 1 of ``drilldown`` of the unit's
+    facts on the other dims (tests/oracles.py does it that way; the tests compare the two).
     """
-    if not (isinstance(use, list) and all(isinstance(d, str) for d in use)) \
-            or not facts.columns.is_unique:
-        return None
-    try:
-        ft = FactTable(facts)
-    except InputError:
-        return None
-    dims = [d for d in use if d in facts.columns]
+    if facts is None or facts.empty:
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame([], columns=["kpi", "reason"]), None
+    if not facts.columns.is_unique:
+        raise InputError("table 'facts' has the same column twice",
+                         value=str(facts.columns[facts.columns.duplicated()][0]),
+                         expected="each column once")
+    use = dims if dims is not None else _default_dims(facts, k)
+    use = [use] if isinstance(use, str) else list(use)
+    ft = FactTable(facts)
     unit_codes = None
     one_unit = False
     unit_dims = [d for d in use if d != "unit"]
     if "unit" in facts.columns:
-        if "unit" not in dims:
-            return None
         codes, cats, _ = ft.categories("unit")
         unit_codes = codes
         # a departmental workbook: every fact row belongs to the one unit (see _unit_level1)
@@ -227,41 +222,3 @@ def _unit_level1(rows: list[dict], key: str, unit: str) -> list[dict]:
             r = dict(r, drilled=False, kpi=key, unit=unit)
             out.append(r)
     return out
-
-
-def _drill_all_frames(facts, dims, k, compared, depth, min_share):
-    """Drill-downs of every KPI and unit x KPI with DataFrames (the reference of ``_drill_all``)."""
-    trees, drivers, skipped = [], [], []
-    if facts is not None and not facts.empty:
-        use = dims if dims is not None else _default_dims(facts, k)
-        # hash each dimension once; every drill-down below then reuses the category codes
-        facts = facts.astype({d: "category" for d in use if d in facts.columns})
-        units = facts["unit"] if "unit" in facts.columns else None
-        unit_facts: dict = {}
-        unit_of_kpi: dict[str, list] = {}
-        for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
-            unit_of_kpi.setdefault(kk, []).append(u)
-        for key in k.index:
-            try:
-                spec = value_spec(k.loc[key])
-                if not set(spec.columns) <= set(facts.columns):
-                    raise InputError("measure columns not in facts", value=spec.columns)
-                tree = drilldown(facts, key, k, dims=use, depth=depth, min_share=min_share)
-                trees.append(tree.assign(kpi=key))
-                for unit in (unit_of_kpi.get(key, ()) if units is not None else []):
-                    sub = unit_facts.get(unit)
-                    if sub is None:  # the same rows for every KPI: filter once per unit
-                        sub = unit_facts[unit] = facts[units == unit]
-                    if sub.empty:
-                        continue
-                    try:
-                        t = drilldown(sub, key, k, dims=[d for d in use if d != "unit"], depth=1,
-                                      min_share=min_share)
-                    except InputError:
-                        continue
-                    drivers.append(t[t["level"] == 1].assign(kpi=key, unit=unit))
-            except InputError as e:
-                skipped.append({"kpi": key, "reason": str(e)})
-    return (pd.concat(trees, ignore_index=True) if trees else pd.DataFrame(),
-            pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame(),
-            pd.DataFrame(skipped, columns=["kpi", "reason"]))

@@ -10,8 +10,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import (BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, score_values,
-                      scorecard_table, text_array)
+from ._common import BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, score_columns, text_array
 
 LOWER_RULES = ("linear", "inverse")
 #: upper bound of the "inverse" lower-is-better rule when no cap is set (target/actual explodes
@@ -127,7 +126,7 @@ def compare(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "l
     Output columns are listed in ``COLUMNS`` and documented in docs/analysis.md.
     """
     k = kpi_table(kpis)
-    s = scorecard_table(scorecard, k)
+    s = score_columns(scorecard, k)
     _check_options(lower_rule, cap)
     return _compare(s, k, lower_rule, cap)
 
@@ -139,13 +138,12 @@ def _check_options(lower_rule: str, cap) -> None:
         raise InputError("unknown lower_rule", value=lower_rule, expected=" | ".join(LOWER_RULES))
 
 
-def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
-    """``compare`` of a validated scorecard ``s`` and KPI table ``k`` (options checked)."""
-    if s.empty:
+def _compare(score: dict[str, np.ndarray], k: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
+    """``compare`` of a validated scorecard (``score_columns``) and KPI table ``k`` (options checked)."""
+    n = len(score["unit"])
+    if not n:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     # each scorecard row's KPI columns by position (k.loc on the keys copies the whole table)
-    score = {col: score_values(s, col) for col in ("unit", "kpi", "target", "actual", "last_year",
-                                                    "year_before") + BENCHMARKS}
     pos = k.index.get_indexer(score["kpi"])
 
     def kcol(c):
@@ -177,7 +175,7 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
         cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
     pp = kcol("is_percent").astype(bool) | np.array(
         [g == "ratio" and u in ("", "%") for g, u in zip(kcol("aggregation"), kcol("unit"))], dtype=bool)
-    notes: list[list[str]] = [[] for _ in range(len(s))]
+    notes: list[list[str]] = [[] for _ in range(n)]
 
     ach, raw = _achievement(a, t, direction, lower_rule, low, high, cap_v)
     out["achievement"] = ach
@@ -225,7 +223,7 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
     status = np.where(r >= green, "green", np.where(r >= amber, "amber", "red")).astype(object)
     neutral = ~np.isnan(band) & (np.abs(r - 1.0) <= band + 10.0 ** -THRESHOLD_DIGITS)
     status[neutral] = "neutral"
-    for i in range(len(s)):
+    for i in range(n):
         d = direction[i]
         if np.isnan(a[i]):
             status[i] = "grey"
@@ -255,4 +253,4 @@ def _compare(s: pd.DataFrame, k: pd.DataFrame, lower_rule: str, cap) -> pd.DataF
             notes[i].append("n.m.: year before <= 0, no % change")
     out["status"] = text_array(status)
     out["note"] = text_array(["; ".join(n) for n in notes])
-    return frame_of({c: out[c] for c in COLUMNS}, len(s))
+    return frame_of({c: out[c] for c in COLUMNS}, n)

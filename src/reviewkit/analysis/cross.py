@@ -11,7 +11,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import frame_of, kpi_table, safe_div, score_values, scorecard_table, text_array
+from ._common import frame_of, kpi_table, safe_div, score_columns, text_array
 from ._facts import value_spec
 from .periods import by_period
 
@@ -63,19 +63,19 @@ def cross_metric(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, threshold: floa
     if not 0 < threshold <= 1:
         raise InputError("threshold must be in (0, 1]", value=threshold, expected="e.g. 0.7")
     k = kpi_table(kpis)
-    s = scorecard_table(scorecard, k)
+    s = score_columns(scorecard, k)
     return _cross_metric(s, k, threshold, facts, freq, min_points)
 
 
-def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, freq: str,
+def _cross_metric(s: dict[str, np.ndarray], k: pd.DataFrame, threshold: float, facts, freq: str,
                   min_points: int) -> pd.DataFrame:
-    """``cross_metric`` of a validated scorecard ``s`` and KPI table ``k``."""
+    """``cross_metric`` of a validated scorecard ``s`` (``score_columns``) and KPI table ``k``."""
     pct = k["is_percent"]
     # company-level change per KPI
     company = {}
-    s_kpi = score_values(s, "kpi").astype(object, copy=False)
-    s_a = score_values(s, "actual").astype("float64", copy=False)
-    s_ly = score_values(s, "last_year").astype("float64", copy=False)
+    s_kpi = s["kpi"].astype(object, copy=False)
+    s_a = s["actual"].astype("float64", copy=False)
+    s_ly = s["last_year"].astype("float64", copy=False)
     both_ok = ~np.isnan(s_a) & ~np.isnan(s_ly)
     aggregation = k["aggregation"].to_dict()
     pct_of = pct.to_dict()
@@ -93,7 +93,7 @@ def _cross_metric(s: pd.DataFrame, k: pd.DataFrame, threshold: float, facts, fre
         # the pivot (unit x KPI, units sorted) done with dicts: one vector per KPI
         chg = np.where([pct_of[key] for key in s_kpi], s_a - s_ly,
                        safe_div(s_a - s_ly, s_ly, positive_only=True))
-        s_unit = score_values(s, "unit").tolist()
+        s_unit = s["unit"].tolist()
         unit_pos = {u: i for i, u in enumerate(sorted(set(s_unit)))}
         values = {}
         for u, key, v in zip(s_unit, s_kpi.tolist(), chg.tolist()):

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc, excel_text
 from .cellref import cell_name, num_to_col, parse_cell, parse_range
-from .cells import _check_text, _num_like, number_text, value_xml
+from .cells import _num_like, number_text, value_xml
 from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
@@ -38,8 +38,8 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
                  date1904: bool = False, legacy_drawing_rid: str | None = None) -> RenderedSheet:
     rows: dict[int, dict[int, str]] = {}
     xf_index = styles.xf_index
-    # (index, ' s="index"') per style object: a sheet passes the same few objects for all its cells
-    by_style: dict[int, tuple[int, str]] = {}
+    # the xf index per style object: a sheet passes the same few objects for all its cells
+    by_style: dict[int, int] = {}
     refs = _REFS
     values: dict[tuple[int, int], object] | None = {} if spec.charts else None  # what the charts show
     for c in spec.cells:
@@ -53,21 +53,18 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
             values[(r, col)] = value
         st = c.style
         if st is not None:
-            hit = by_style.get(id(st))
-            if hit is None:
-                idx = xf_index(st)
-                hit = by_style[id(st)] = (idx, f' s="{idx}"' if idx else "")
-            style, s = hit
+            style = by_style.get(id(st))
+            if style is None:
+                style = by_style[id(st)] = xf_index(st)
         else:
-            style, s = None, ""
+            style = None
             if value is not None and hasattr(value, "year") and c.formula is None:
                 style = xf_index(_DATE_STYLE)
-                s = f' s="{style}"' if style else ""
         row = rows.get(r)
         if row is None:
             row = rows[r] = {}
         try:
-            row[col] = _cell_text(name, s, value, c.formula, style, date1904)
+            row[col] = value_xml(name, value, c.formula, style, date1904)
         except InputError as exc:  # the caller adds file and sheet
             raise InputError(exc.detail, cell=name, value=exc.value, expected=exc.expected) from None
     parts = [f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">']
@@ -151,8 +148,6 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
 #: cell reference -> (row, column, canonical name), and plain texts / formulas -> their XML; the
 #: owned sheets of one template repeat the same references, labels and formulas in every file
 _REFS: dict[str, tuple[int, int, str]] = {}
-_TEXT_TAILS: dict[str, str] = {}
-_FORMULAS: dict[str, str] = {}
 _CACHE_MAX = 50_000
 
 
@@ -162,57 +157,6 @@ def _ref_info(ref: str) -> tuple[int, int, str]:
         _REFS.clear()
     found = _REFS[ref] = (r, col, cell_name(r, col))
     return found
-
-
-def _cell_text(name: str, s: str, v: object, formula: str | None, style: int | None, date1904: bool) -> str:
-    """``value_xml(name, v, formula, style)`` with ``s`` its style attribute: plain texts, finite
-    floats, ints and blanks are written from per-process caches; anything else by value_xml."""
-    t = type(v)
-    if formula is None:
-        if t is str:
-            tail = _TEXT_TAILS.get(v)
-            if tail is None:
-                tail = _text_tail(v)
-            return f'<c r="{name}"{s}{tail}'
-        if t is float:
-            if math.isfinite(v):
-                text = repr(v)
-                if text.endswith(".0"):
-                    text = text[:-2]
-                return f'<c r="{name}"{s}><v>{text}</v></c>'
-        elif t is int:
-            return f'<c r="{name}"{s}><v>{v}</v></c>'
-        elif v is None:
-            return f'<c r="{name}"{s}/>'
-        return value_xml(name, v, formula, style, date1904)
-    f = _FORMULAS.get(formula)
-    if f is None:
-        if len(_FORMULAS) >= _CACHE_MAX:
-            _FORMULAS.clear()
-        f = _FORMULAS[formula] = f"<f>{esc(excel_text(formula))}</f>"
-    if v is None:
-        return f'<c r="{name}"{s}>{f}</c>'
-    if t is float:
-        if math.isfinite(v):
-            text = repr(v)
-            if text.endswith(".0"):
-                text = text[:-2]
-            return f'<c r="{name}"{s}>{f}<v>{text}</v></c>'
-    elif t is int:
-        return f'<c r="{name}"{s}>{f}<v>{v}</v></c>'
-    elif t is str:
-        return f'<c r="{name}"{s} t="str">{f}<v>{_check_text(v)}</v></c>'
-    return value_xml(name, v, formula, style, date1904)
-
-
-def _text_tail(v: str) -> str:
-    """What follows ``<c r=".." s=".."`` for a plain text value (see value_xml)."""
-    text = _check_text(v)
-    space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
-    if len(_TEXT_TAILS) >= _CACHE_MAX:
-        _TEXT_TAILS.clear()
-    tail = _TEXT_TAILS[v] = f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
-    return tail
 
 
 def _fragment(el: etree._Element) -> str:

@@ -176,40 +176,34 @@ def _recipe_key(recipe: Recipe) -> tuple:
     return (tag, tuple(sorted((k, v) for k, v in attrs)), "", tuple(_recipe_key(c) for c in children))
 
 
-def _build(parent: etree._Element, recipe: Recipe) -> etree._Element:
-    """Append the element ``recipe`` describes to ``parent``."""
-    tag, attrs, children = recipe
-    el = etree.SubElement(parent, q(tag), dict(attrs))
-    for c in children:
-        _build(el, c)
-    return el
+def _append_text(parent: etree._Element, text: str) -> None:
+    """Append the record ``text`` (a ``_recipe_text``) to ``parent`` as an element; lxml
+    writes it with the parent's prefix for the main namespace."""
+    parent.append(etree.fromstring(f'<w xmlns="{MAIN}">{text}</w>')[0])
 
 
 @lru_cache(maxsize=4096)
-def _recipe_text(recipe: Recipe) -> str | None:
-    """The record as lxml serializes it inside a default-namespace parent; None when a value
-    is not plain printable text (lxml then builds it, escapes it or refuses it itself)."""
+def _recipe_text(recipe: Recipe) -> str:
+    """The record as lxml serializes it inside a default-namespace parent. Recipes hold ids,
+    colours and alignment names, checked before they get here: printable text only."""
     tag, attrs, children = recipe
     out = [f"<{tag}"]
     for k, v in attrs:
         if not v.isprintable():
-            return None
+            raise ValueError(f"style attribute {k} is not printable text: {v!r}")
         out.append(f' {k}="{_xml.esc(v)}"')
     if not children:
         out.append("/>")
         return "".join(out)
     out.append(">")
     for c in children:
-        text = _recipe_text(c)
-        if text is None:
-            return None
-        out.append(text)
+        out.append(_recipe_text(c))
     out.append(f"</{tag}>")
     return "".join(out)
 
 
 @lru_cache(maxsize=4096)
-def _recipe_info(recipe: Recipe) -> tuple[tuple, str | None]:
+def _recipe_info(recipe: Recipe) -> tuple[tuple, str]:
     """(``_recipe_key``, ``_recipe_text``) of a recipe: one cache lookup instead of two."""
     return _recipe_key(recipe), _recipe_text(recipe)
 
@@ -276,7 +270,7 @@ def _xf_recipe(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: 
 
 @lru_cache(maxsize=4096)
 def _xf_info(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: str | None, wrap: bool,
-             locked: bool) -> tuple[Recipe, tuple, str | None]:
+             locked: bool) -> tuple[Recipe, tuple, str]:
     """(recipe, key, text) of the cell format with these ids and flags."""
     recipe = _xf_recipe(num_fmt, font_id, fill_id, border_id, align, wrap, locked)
     return (recipe, *_recipe_info(recipe))
@@ -331,7 +325,7 @@ class StylesPart:
         """Like ``_add`` for a record given as a recipe; nothing is built unless it is new, and
         a new record is kept as text (see ``_pending``) where the part allows it."""
         key, text = _recipe_info(recipe)
-        return self._add_key(container, key, lambda parent: _build(parent, recipe), text)
+        return self._add_key(container, key, lambda parent: _append_text(parent, text), text)
 
     def _add_key(self, container: str, key: tuple, append, text: str | None = None) -> int:
         parent = self._container(container)
@@ -476,8 +470,8 @@ class StylesPart:
         fill_id = self._add_recipe("fills", _fill_recipe(style.fill)) if style.fill else 0
         border_id = self._add_recipe("borders", _THIN_BORDER) if style.border else 0
         # cellXfs must exist in any real workbook; make sure it does for the minimal one
-        recipe, key, text = _xf_info(num_fmt, font_id, fill_id, border_id, style.align, style.wrap, style.locked)
-        return self._add_key("cellXfs", key, lambda parent: _build(parent, recipe), text)
+        _recipe, key, text = _xf_info(num_fmt, font_id, fill_id, border_id, style.align, style.wrap, style.locked)
+        return self._add_key("cellXfs", key, lambda parent: _append_text(parent, text), text)
 
     def dxf_index(self, style: DxfStyle) -> int:
         idx = self._dxf_cache.get(style)
