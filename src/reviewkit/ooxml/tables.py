@@ -74,28 +74,8 @@ class TableEditor:
         head = _REF.sub(lambda x: x.group(1) + new_ref + x.group(3), m.group(0), count=1)
         out = data[:m.start()] + head + data[m.end():]
         filter_end = last - self.totals_rows
-        af = _AUTOFILTER.search(out)
-        if af:
-            ref = _REF.search(af.group(0))
-            if ref:
-                try:
-                    fr1, fc1, _fr2, fc2 = parse_range(ref.group(2).decode())
-                    text = box_ref((fr1, fc1, filter_end, fc2 + len(self._new_columns))).encode()
-                    tag = af.group(0)[:ref.start(2)] + text + af.group(0)[ref.end(2):]
-                    out = out[:af.start()] + tag + out[af.end():]
-                except InputError:
-                    pass
-        ss = _SORTSTATE.search(out)
-        if ss:
-            ref = _REF.search(ss.group(0))
-            if ref:
-                try:
-                    sr1, sc1, _sr2, sc2 = parse_range(ref.group(2).decode())
-                    text = box_ref((sr1, sc1, filter_end, sc2)).encode()
-                    tag = ss.group(0)[:ref.start(2)] + text + ss.group(0)[ref.end(2):]
-                    out = out[:ss.start()] + tag + out[ss.end():]
-                except InputError:
-                    pass
+        out = _stretch_element(out, _AUTOFILTER, filter_end, len(self._new_columns))
+        out = _stretch_element(out, _SORTSTATE, filter_end, 0)
         if self._new_columns:
             cm = _COLUMNS.search(out)
             prefix, attrs, body = cm.group(1), cm.group(2), cm.group(3)
@@ -165,3 +145,19 @@ def _unescape(text: str) -> str:
 
 
 __all__ = ["TableEditor", "find_table", "RT_TABLE"]
+
+
+def _stretch_element(data: bytes, pattern, last_row: int, extra_columns: int) -> bytes:
+    """The first element ``pattern`` finds in ``data`` with its ``ref`` running to ``last_row`` and
+    ``extra_columns`` further right; unchanged when it has no readable ref."""
+    m = pattern.search(data)
+    ref = _REF.search(m.group(0)) if m else None
+    if ref is None:
+        return data
+    try:
+        r1, c1, _r2, c2 = parse_range(ref.group(2).decode())
+    except InputError:
+        return data
+    text = box_ref((r1, c1, last_row, c2 + extra_columns)).encode()
+    tag = m.group(0)[:ref.start(2)] + text + m.group(0)[ref.end(2):]
+    return data[:m.start()] + tag + data[m.end():]
