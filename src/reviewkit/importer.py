@@ -708,26 +708,22 @@ class _Job:
     """One workbook open for importing: its review (read once) and its editor; ``save`` writes once."""
 
     def __init__(self, path: Path):
-        from .ooxml import WorkbookEditor
-        from .reader import read_with_problems
-
         from .files import Source
+        from .ooxml import WorkbookEditor
+        from .reader import _Grids, read_tables
+        from .reading.package import open_package
 
         self.path = path
         self.source = Source.read(path)  # first: a save after this is caught before the rename
-        self.review, _ = read_with_problems(path, check=False)
+        package = open_package(path)
+        self._grids = _Grids(package)  # the reader's cell grids, kept for the rows above a table
+        self.review, _ = read_tables(package, self._grids, source=str(path), check=False)
         self.original = self.source.data
         self.editor = WorkbookEditor.open_bytes(path, self.original)
         self.lang = self.review.lang
-        self._grids: dict[str, list] = {}
 
     def grid(self, sheet: str) -> list:
-        if sheet not in self._grids:
-            from python_calamine import CalamineWorkbook
-
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(self.original))
-            self._grids[sheet] = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        return self._grids[sheet]
+        return self._grids.grid(sheet)
 
     def saved_map(self, table: str) -> dict[str, str]:
         df = self.review.tables.get("Settings")
