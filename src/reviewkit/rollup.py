@@ -30,7 +30,6 @@ With ``previous``, last year's actuals for the ranking come from last year's rol
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,6 +88,7 @@ class Submission:
     unit: str | None = None
     status: str = "ok"  # ok, drift, refused
     reason: str = ""
+    reason_zh: str = ""  # the same in Chinese, for a zh company workbook's status sheet
     review: model.Review | None = None
     headers: dict[str, list[str]] = field(default_factory=dict)  # table -> raw header texts
     stale: bool | None = None  # True: inputs changed since the last fill; None: never filled
@@ -210,14 +210,17 @@ def read_submission(path: str | os.PathLike) -> Submission:
         props = custom_properties(sub.path)
     except ReviewkitError as exc:
         sub.status, sub.reason = "refused", str(exc).splitlines()[0]
+        sub.reason_zh = "无法读取：" + sub.reason
         return sub
     except Exception as exc:  # a file from many hands: report, never crash the rollup
         sub.status, sub.reason = "refused", f"cannot read it ({type(exc).__name__}: {exc})"
+        sub.reason_zh = "无法读取：" + sub.reason
         return sub
     missing = [t for t in ("KPIs", "Scorecard") if t not in review.tables]
     if missing:
         sub.status = "refused"
         sub.reason = "not a review workbook: no table " + " or ".join(missing)
+        sub.reason_zh = "不是复盘工作簿：缺少表格 " + " 或 ".join(missing)
         return sub
     stored = props.get(FINGERPRINT_PROPERTY)
     sub.stale = None if not stored else fingerprint(review) != stored
@@ -235,6 +238,7 @@ def read_submission(path: str | os.PathLike) -> Submission:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         sub.reason = f"{len(errors)} input problem(s), e.g. {errors[0]}"
+        sub.reason_zh = f"有 {len(errors)} 个输入问题，例如：{errors[0]}"
     return sub
 
 
@@ -411,6 +415,7 @@ def consolidate(subs: list[Submission], drift: list[Drift] | None = None) -> mod
                                f"“{s.unit}”已由 {Path(seen_units[s.unit]).name} 提交；本文件未汇总"))
             s.status = "refused"
             s.reason = f"'{s.unit}' was already submitted in {Path(seen_units[s.unit]).name}"
+            s.reason_zh = f"“{s.unit}”已由 {Path(seen_units[s.unit]).name} 提交"
             continue
         if s.unit:
             seen_units[s.unit] = str(s.path)
@@ -563,20 +568,8 @@ def _status_sheet(report: RollupReport, lang: str):
 
 
 def _reason(s: Submission, lang: str) -> str:
-    """Why a file was refused, in ``lang`` (the reader's message is kept after a Chinese lead)."""
-    if not s.reason or lang != "zh":
-        return s.reason
-    if s.reason.startswith("not a review workbook"):
-        return "不是复盘工作簿：缺少表格 " + s.reason.rsplit("no table ", 1)[-1].replace(" or ", " 或 ")
-    dup = re.match(r"'(.*)' was already submitted in (.*)$", s.reason)
-    if dup:
-        return f"“{dup.group(1)}”已由 {dup.group(2)} 提交"
-    if s.reason.startswith("a company workbook written by rollup"):
-        return "这是 rollup 生成的公司汇总工作簿，不是部门工作簿（去年的汇总请用 --previous）"
-    n = re.match(r"(\d+) input problem", s.reason)
-    if n:
-        return f"有 {n.group(1)} 个输入问题，例如：" + s.reason.split("e.g. ", 1)[-1]
-    return "无法读取：" + s.reason
+    """Why a file was refused, in ``lang``."""
+    return s.reason_zh if lang == "zh" and s.reason_zh else s.reason
 
 
 def _expected_units(expected) -> list[str]:
@@ -639,12 +632,14 @@ def rollup_workbooks(paths, out: str | os.PathLike | None, *, previous: str | os
     files, bad = find_workbooks(paths)
     if target is not None:
         files = [f for f in files if f.resolve() != target.resolve()]
-    subs = [Submission(Path(b.path), status="refused", reason=b.reason) for b in bad]
+    subs = [Submission(Path(b.path), status="refused", reason=b.reason, reason_zh="无法读取：" + b.reason)
+            for b in bad]
     subs += _read_all(files, jobs)
     for s in subs:
         if s.company and s.status != "refused":  # an earlier rollup lying among the departments
             s.status = "refused"
             s.reason = "a company workbook written by rollup, not a department's (last year's goes in --previous)"
+            s.reason_zh = "这是 rollup 生成的公司汇总工作簿，不是部门工作簿（去年的汇总请用 --previous）"
     drift: list[Drift] = []
     company = consolidate(subs, drift)
     prev_units: list[str] = []
