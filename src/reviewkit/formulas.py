@@ -172,6 +172,17 @@ class ColumnRanges:
 
 
 # --- the formulas ---------------------------------------------------------------------
+def same_kpi(kpi_range: str, spellings) -> str:
+    """1 on the rows of ``kpi_range`` that name the KPI in any of ``spellings`` (code or name),
+    compared as text like the engine reads KPI keys; 0 elsewhere."""
+    return "((" + "+".join(f'(({kpi_range}&"")={_text(k)})' for k in spellings) + ")>0)"
+
+
+def excluding(unit_range: str, units) -> str:
+    """Factors that are 0 on the rows of ``unit_range`` holding one of ``units`` (total rows)."""
+    return "".join(f"*({unit_range}<>{_text(u)})" for u in units)
+
+
 def _scale(expr: str, p: KpiParams) -> str:
     return f"({expr})*100" if p.pp else expr
 
@@ -293,10 +304,9 @@ def rank(refs: RowRefs, ranges: ColumnRanges, p: KpiParams, *, last_year: bool =
     # KPI codes compared as text, as the engine reads them (fill trims spaces around them)
     mask = f'(({ranges.kpi}&"")=({refs.kpi}&""))*ISNUMBER({rng})'
     if len(refs.kpi_spellings) > 1:  # a KPI typed by code in some rows, by name in others
-        same = "+".join(f'(({ranges.kpi}&"")={_text(k)})' for k in refs.kpi_spellings)
-        mask = f"(({same})>0)*ISNUMBER({rng})"
+        mask = f"{same_kpi(ranges.kpi, refs.kpi_spellings)}*ISNUMBER({rng})"
     if ranges.unit is not None:
-        mask += "".join(f"*({ranges.unit}<>{_text(u)})" for u in ranges.exclude)
+        mask += excluding(ranges.unit, ranges.exclude)
     if p.direction == "higher":
         better = f"({rng}>{cell})"
     elif p.direction == "lower":

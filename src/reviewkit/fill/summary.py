@@ -158,7 +158,7 @@ def _summary_page(g: _Grid, review: model.Review, an: _Analysis, lang: str, fp: 
     comp = an.rows
     units_rows = [r for r in comp if r["unit"] not in totals]
     # the rows a live count or average takes: not a total row (and, per KPI, any spelling of the KPI)
-    not_total = "".join(f"*({rng['unit']}<>{F._text(u)})" for u in sorted(totals)) if "unit" in rng else ""
+    not_total = F.excluding(rng["unit"], sorted(totals)) if "unit" in rng else ""
     labels = F.STATUS_LABELS[lang]
     counts = {st: sum(1 for r in units_rows if r["status"] == st) for st in ("green", "amber", "red")}
     g.put(1, _t("status_counts", lang, n=len(units_rows)))
@@ -185,8 +185,7 @@ def _summary_page(g: _Grid, review: model.Review, an: _Analysis, lang: str, fp: 
         avg = sum(achs) / len(achs) if achs else None
         # this KPI's rows, however they spell it (code or name), compared as text like the rank formulas
         spellings = review.kpi_spellings.get(key) or (key,)
-        mine = "+".join(f'(({rng["kpi"]}&"")={F._text(k)})' for k in spellings)
-        mask = f"(({mine})>0){not_total}"
+        mask = F.same_kpi(rng["kpi"], spellings) + not_total
         n = g.row
         row = [kpi["name"], str(kpi.get("unit") or "")]
         if "achievement" in rng:
