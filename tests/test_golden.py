@@ -72,3 +72,27 @@ def test_reader_tables_and_analysis_frames_equal_the_golden(path, pandas_path):
             assert now[name] == [dtype, digest], f"{frame}.{name} (dtype or values) changed"
         assert [c[0] for c in got[frame]["columns"]] == [c[0] for c in want[frame]["columns"]], \
             f"{frame}: columns added or reordered"
+
+
+def test_caching_off_gives_the_same_bytes():
+    """With ``REVIEWKIT_NO_CACHE=1`` no cache is consulted, so every cache is proven to only
+    remember what would be computed anyway: the outputs equal the goldens byte for byte."""
+    import os
+    import subprocess
+
+    script = (
+        "import hashlib, json, sys\n"
+        f"sys.path.insert(0, {str(Path(golden.__file__).parent)!r})\n"
+        "import golden\n"
+        "from reviewkit import caching\n"
+        "assert not caching.ENABLED\n"
+        "for path in golden.inputs():\n"
+        "    want = json.loads((golden.EXPECTED / f'{path.name}.json').read_text(encoding='utf-8'))['parts']\n"
+        "    got = [(n, hashlib.sha256(b).hexdigest()) for n, b in golden.parts(golden.fill_bytes(path))]\n"
+        "    if got != [(n, d) for n, _, d in want]:\n"
+        "        print(path.name)\n"
+        "assert all(i.size == 0 for i in caching.caches()), [i for i in caching.caches() if i.size]\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "REVIEWKIT_NO_CACHE": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == [], f"differ with caching off: {run.stdout.split()}"
