@@ -8,7 +8,7 @@ from functools import lru_cache
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc, excel_text
 from .cellref import cell_name, num_to_col, parse_cell, parse_range
 from .cells import _num_like, number_text, value_xml
-from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
+from .rules import conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
 
@@ -109,12 +109,7 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'
                      + "".join(f'<mergeCell ref="{esc(m)}"/>' for m in spec.merged) + "</mergeCells>")
-    cf_text = conditional_formatting_text(spec.conditional_formats, styles, 1)
-    if cf_text is not None:
-        parts.append(cf_text)
-    else:
-        for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
-            parts.append(_fragment(el))
+    parts.append(conditional_formatting_text(spec.conditional_formats, styles, 1))
     if spec.data_validations:
         parts.append(_fragment(data_validations_element(spec.data_validations)))
     if page is not None:

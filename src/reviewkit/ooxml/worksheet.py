@@ -20,7 +20,7 @@ from . import _xml
 from ._xml import q
 from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
 from .cells import CellWrite, cell_xml, number_text, value_xml
-from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
+from .rules import conditional_formatting_text, data_validations_element
 from .styles import CellStyle, StylesPart
 
 WORKSHEET_ORDER = (
@@ -762,14 +762,14 @@ def _apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: Style
     priorities = [int(p) for el in root.iter() if _xml.local(el.tag) == "cfRule"
                   for p in [el.get("priority")] if p and p.isdigit()]
     first = max(priorities, default=0) + 1
-    text = conditional_formatting_text(rules, styles, first) if replace is not None else None
-    if text is not None:
-        if not text:
-            return touched
-        new = [etree.Element(q("conditionalFormatting"))]  # placeholder: the groups go where it is
+    text = conditional_formatting_text(rules, styles, first)
+    if not text:
+        return touched
+    if replace is not None:  # the new rules go in as text, in place of one placeholder
+        new = [etree.Element(q("conditionalFormatting"))]
         replace[new[0]] = text.encode("utf-8")
-    else:
-        new = conditional_formatting_elements(rules, styles, first)
+    else:  # a part lxml serializes whole: the rules as elements
+        new = list(etree.fromstring(f'<w xmlns="{_xml.MAIN}">{text}</w>'))
     for el in new:
         if kept_last is not None:
             kept_last.addnext(el)
