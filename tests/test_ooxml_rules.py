@@ -11,7 +11,7 @@ from reviewkit.ooxml.rules import (Cfvo, CellIsRule, ColorScaleRule, DataBarRule
                                    conditional_formatting_text)
 from reviewkit.ooxml.render import _fragment
 from reviewkit.ooxml.styles import DxfStyle, StylesPart
-from reviewkit.ooxml.worksheet import _apply_cf
+from reviewkit.ooxml.skeleton import apply_cf
 
 #: formula text with what XML escapes: markup, quotes, tab, line feed, carriage return, controls,
 #: non-printable but legal characters, lone surrogates
@@ -50,7 +50,7 @@ def test_rules_go_into_a_part_with_a_prefixed_namespace_as_elements():
            "</x:conditionalFormatting><x:pageMargins/></x:worksheet>").encode()
     rules = _rules('x<"y"\t')
     ours = etree.fromstring(doc)
-    _apply_cf(ours, [(2, 2, 9, 5)], rules, _styles())
+    apply_cf(ours, [(2, 2, 9, 5)], rules, _styles())
     ref = etree.fromstring(doc)
     anchor = ref.find(_xml.q("conditionalFormatting"))
     for el in conditional_formatting_elements(rules, _styles(), 5):

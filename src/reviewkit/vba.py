@@ -61,12 +61,13 @@ def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2", *,
     if not getattr(workbook, "vba_project", None):
         workbook.add_vba_project(io.BytesIO(vba_project_bytes()), is_stream=True)
     if status_cell is not None:
-        from .engines.plan import col_letter, parse_cell
+        from .engines.plan import parse_cell
+        from .ooxml.cellref import num_to_col
         from .engines.xlwings_engine import STATUS_NAME
 
         row, col = parse_cell(status_cell)
         sheet = worksheet.get_name().replace("'", "''")
-        workbook.define_name(STATUS_NAME, f"='{sheet}'!${col_letter(col)}${row}")
+        workbook.define_name(STATUS_NAME, f"='{sheet}'!${num_to_col(col)}${row}")
     width, height = BUTTON_SIZE
     worksheet.insert_button(cell, {
         "macro": MACRO_NAME,

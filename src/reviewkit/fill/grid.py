@@ -2,7 +2,6 @@
 row, rules, charts, blocks kept on one page) and the page setup of a printed sheet."""
 from __future__ import annotations
 
-import functools
 import math
 import re
 import unicodedata
@@ -64,10 +63,6 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(str(text))
 
 
-_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
-_COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
-
-
 class _Grid:
     """Cells of an owned sheet, written row by row.
 
@@ -85,7 +80,7 @@ class _Grid:
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else _col_letters(col)}{row or self.row}"
+        ref = f"{num_to_col(col)}{row or self.row}"
         self.columns.add(col)
         if formula is not None:
             self.cells[ref] = Cell._unchecked(ref, _cached(value), style, formula)
