@@ -114,10 +114,12 @@ class _Grid:
         self.keep(row, row + chart.size[1] - 1)
 
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
-             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None) -> SheetSpec:
+             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None,
+             fit_rows: bool = False) -> SheetSpec:
         """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
         that would straddle one (charts are never cut); else fit all columns to the page width.
-        ``hidden``: helper columns (chart data) hidden on screen and paper."""
+        ``hidden``: helper columns (chart data) hidden on screen and paper. ``fit_rows``: rows whose
+        wrapped text needs several lines get that height (a spreadsheet does not grow them on load)."""
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
         by_col = {parse_col(k): float(v) for k, v in widths.items()}
@@ -130,9 +132,22 @@ class _Grid:
             setup = PageSetup(landscape=True, fit_width=0, fit_height=0, scale=scale)
         elif setup is None:
             setup = _fit_columns(self.columns, by_col, freeze)
-        return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
+        heights = _wrapped_heights(cells, by_col) if fit_rows else {}
+        return SheetSpec(cells=cells, col_widths=widths, row_heights=heights, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
                          show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+
+
+def _wrapped_heights(cells: list[Cell], widths: dict[int, float]) -> dict[int, float]:
+    """Row -> height in points of the rows holding wrapped text longer than its column's line."""
+    heights: dict[int, float] = {}
+    for c in cells:
+        if type(c.value) is str and c.style is not None and c.style.wrap:
+            row, col = parse_cell(c.ref)
+            lines = _text_lines(c.value, widths.get(col, 8.43))
+            if lines > 1:
+                heights[row] = max(heights.get(row, 0), ROW_PT * lines)
+    return heights
 
 
 # --- printing: landscape A4 with the margins owned sheets are written with ------------------
