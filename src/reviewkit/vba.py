@@ -18,10 +18,10 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from . import caching
 from .errors import InputError, MissingDependencyError, WorkbookFormatError
 from .model import LANGS
 
@@ -36,7 +36,7 @@ BUTTON_DESCRIPTIONS = {
 BUTTON_SIZE = (132, 30)  # width, height in pixels
 
 
-@lru_cache(maxsize=1)
+@caching.memo("vba.project", 1)
 def vba_project_bytes() -> bytes:
     """The shipped ``vbaProject.bin`` built from ``macros/*.bas``."""
     return resources.files("reviewkit").joinpath("data/vbaProject.bin").read_bytes()

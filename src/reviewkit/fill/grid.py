@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 
+from .. import caching
 from ..ooxml import Cell, CellStyle, Chart, PageSetup, SheetSpec
 from ..ooxml.cellref import num_to_col, parse_cell, parse_col
 from .records import _cached, _plain
@@ -20,17 +21,13 @@ def _display_width(text: str) -> int:
     """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
     if text.isascii():  # no ASCII character is wide
         return len(text)
-    found = _WIDTHS.get(text)
-    if found is None:
-        found = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-        if len(_WIDTHS) >= 10_000:
-            _WIDTHS.clear()
-        _WIDTHS[text] = found
-    return found
+    return _wide_width(text)
 
 
-#: display widths of non-ASCII texts: _wrap measures CJK text one character at a time
-_WIDTHS: dict[str, int] = {}
+@caching.memo("grid.display_width", 10_000)
+def _wide_width(text: str) -> int:
+    """``_display_width`` of non-ASCII text (_wrap measures CJK text one character at a time)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _text_lines(text: str, width: float) -> int:
