@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..errors import InputError
 from .. import caching
+from ..errors import InputError
 from . import _xml
 from ._xml import q
 from .cellref import parse_sqref
