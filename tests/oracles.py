@@ -128,3 +128,56 @@ def drill_all_frames(facts, dims, k, compared, depth, min_share):
     return (pd.concat(trees, ignore_index=True) if trees else pd.DataFrame(),
             pd.concat(drivers, ignore_index=True) if drivers else pd.DataFrame(),
             pd.DataFrame(skipped, columns=["kpi", "reason"]))
+
+
+def conditional_formatting_elements(rules, styles, first_priority: int):
+    """The ``<conditionalFormatting>`` elements ``ooxml.rules.conditional_formatting_text`` writes as
+    text, built with lxml (the reference for the text writer's escaping and attribute order)."""
+    from lxml import etree
+
+    from reviewkit.ooxml._xml import q
+    from reviewkit.ooxml.rules import CellIsRule, ColorScaleRule, DataBarRule, ExpressionRule, _formula
+    from reviewkit.ooxml.styles import argb
+
+    def cfvo(t):
+        el = etree.Element(q("cfvo"), type=t.type)
+        if t.value is not None:
+            el.set("val", _formula(t.value))
+        return el
+
+    out = {}
+    for i, rule in enumerate(rules):
+        cf = out.get(rule.sqref)
+        if cf is None:
+            cf = out[rule.sqref] = etree.Element(q("conditionalFormatting"), sqref=rule.sqref)
+        kind = type(rule)
+        el = etree.SubElement(cf, q("cfRule"), type=rule._TYPE)
+        if kind in (CellIsRule, ExpressionRule):
+            el.set("dxfId", str(styles.dxf_index(rule.dxf)))
+        el.set("priority", str(first_priority + i))
+        if kind in (CellIsRule, ExpressionRule):
+            if rule.stop_if_true:
+                el.set("stopIfTrue", "1")
+            if kind is CellIsRule:
+                el.set("operator", rule.operator)
+            for f in rule.formulas if kind is CellIsRule else (_formula(rule.formula),):
+                etree.SubElement(el, q("formula")).text = f
+        elif kind is ColorScaleRule:
+            cs = etree.SubElement(el, q("colorScale"))
+            cs.extend(cfvo(t) for t in rule.thresholds)
+            for c in rule.colors:
+                etree.SubElement(cs, q("color"), rgb=argb(c))
+        elif kind is DataBarRule:
+            bar = etree.SubElement(el, q("dataBar"))
+            if not rule.show_value:
+                bar.set("showValue", "0")
+            bar.extend((cfvo(rule.low), cfvo(rule.high)))
+            etree.SubElement(bar, q("color"), rgb=argb(rule.color))
+        else:
+            icons = etree.SubElement(el, q("iconSet"), iconSet=rule.icon_set)
+            if not rule.show_value:
+                icons.set("showValue", "0")
+            if rule.reverse:
+                icons.set("reverse", "1")
+            icons.extend(cfvo(t) for t in rule.thresholds)
+    return list(out.values())

@@ -1,4 +1,5 @@
 """The Execution sheet shows what the plan checks found, with METHOD.md's worked example."""
+import datetime as dt
 import re
 
 import pandas as pd
@@ -79,3 +80,19 @@ def test_wrapped_notes_get_a_row_tall_enough_to_show_them():
     assert all(spec.row_heights.get(r, 0) >= 30 for r in long_rows)
     short = [int(ref[1:]) for ref, v in cells.items() if ref.startswith("J") and isinstance(v, str) and len(v) < 40]
     assert all(r not in spec.row_heights for r in short)
+
+
+def test_a_blank_text_is_a_blank_cell_with_its_border_and_dates_are_days():
+    """The Execution sheet is built on the owned sheets' grid: a text of spaces is written as a blank
+    (bordered) cell, not as a text cell, and a planned date with a time of day shows the day."""
+    review = make_sample_review("en")
+    progress = review.tables["Progress"].copy()
+    t02 = progress["task_id"] == "T02"
+    progress.loc[t02, "milestone"] = "   "
+    progress.loc[t02, "planned_date"] += pd.Timedelta(hours=15)
+    review.tables["Progress"] = progress
+    spec = execution_sheet(review, as_of="2025-12-31", lang="en")
+    row = _row_of(_cells(spec), "T02")
+    by_ref = {c.ref: c for c in spec.cells}
+    assert by_ref["B" + row].value is None and by_ref["B" + row].style.border
+    assert by_ref["D" + row].value == dt.date(2025, 9, 15) and type(by_ref["D" + row].value) is dt.date

@@ -48,11 +48,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from numbers import Number
 
 import pandas as pd
 
+from . import caching
 from .errors import InputError
 
 __all__ = ["ParseError", "parse_number", "parse_percent", "parse_date", "parse_period",
@@ -99,20 +99,24 @@ class ParseError(InputError, ValueError):
 
 
 # --- numbers ---------------------------------------------------------------------------
-def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NA, NaT and text that is empty after stripping: the one blank check."""
+    t = type(value)
+    if value is None or t is float:
+        return value is None or value != value
+    if t is int or t is bool:
+        return False
+    if isinstance(value, str):
+        return value.strip() == ""
     try:
-        return value is pd.NA or value is pd.NaT
-    except TypeError:  # pragma: no cover - exotic types
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or another object pandas cannot judge
         return False
 
 
 def parse_number(value: object) -> float | None:
     """A float from a cell value or typed text; ``None`` for blank or a dash. See module doc."""
-    if _is_blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, bool):
         raise ParseError("a TRUE/FALSE value is not a number", value=value, expected=NUMBER_EXPECTED)
@@ -148,7 +152,7 @@ def _fold(text: str) -> str:
     return _SPACES.sub("", s).strip()
 
 
-@lru_cache(maxsize=65536)
+@caching.memo("numbers.number_text", 65536)
 def _parse_number_text(text: str) -> float | None:
     parts = _number_parts(text)
     if parts is None:
@@ -170,7 +174,7 @@ def _finite(d: Decimal, text: str) -> float:
     return f
 
 
-@lru_cache(maxsize=65536)
+@caching.memo("numbers.number_parts", 65536)
 def _number_parts(text: str) -> tuple[Decimal, int, str | None] | None:
     """(signed digits, power of ten of a 万/亿/k… multiplier, mark) of typed text; ``None`` for
     blank. ``mark`` is ``"%"``, ``"‰"``, ``"元"`` (the amount is in yuan) or ``None``."""
@@ -249,7 +253,7 @@ class Unit:
         return "%" if self.kind == "percent" else self.text
 
 
-@lru_cache(maxsize=1024)
+@caching.memo("numbers.unit", 1024)
 def parse_unit(text: object) -> Unit | None:
     """The ``Unit`` of a KPI's or a header's unit text (``万元``, ``元``, ``%``, ``万人``, ``家``);
     ``None`` when blank or not a unit (a long phrase)."""
@@ -400,21 +404,26 @@ def parse_date(value: object, *, date1904: bool = False) -> _dt.date | None:
     """A ``datetime.date`` from a cell value or typed text; ``None`` for blank. See module doc.
 
     ``date1904``: serial numbers count from 1904-01-01 (the workbook's 1904 date system)."""
-    kind = type(value)
-    if kind in _REMEMBERED and not (kind is _dt.datetime and value.tzinfo is not None):
-        return _parse_date_remembered(kind, value, date1904)
-    return _parse_date(value, date1904)
+    return _remembered(_parse_date, _parse_date_remembered, value, date1904)
 
 
-@lru_cache(maxsize=16384)
+@caching.memo("numbers.dates", 16384)
 def _parse_date_remembered(kind: type, value: object, date1904: bool) -> _dt.date | None:
     """``_parse_date`` per (type, value): the same dates recur in every row and workbook.
     A refusal raises each time (exceptions are not remembered)."""
     return _parse_date(value, date1904)
 
 
+def _remembered(parse, remembered, value: object, date1904: bool):
+    """``parse(value, date1904)``, through ``remembered`` for the types in ``_REMEMBERED``."""
+    kind = type(value)
+    if kind in _REMEMBERED and not (kind is _dt.datetime and value.tzinfo is not None):
+        return remembered(kind, value, date1904)
+    return parse(value, date1904)
+
+
 def _parse_date(value: object, date1904: bool) -> _dt.date | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
@@ -447,20 +456,17 @@ def _parse_date(value: object, date1904: bool) -> _dt.date | None:
 
 def parse_period(value: object, *, date1904: bool = False) -> pd.Period | None:
     """A ``pandas.Period`` (day, month, quarter or year) from a cell value; ``None`` for blank."""
-    kind = type(value)
-    if kind in _REMEMBERED and not (kind is _dt.datetime and value.tzinfo is not None):
-        return _parse_period_remembered(kind, value, date1904)
-    return _parse_period(value, date1904)
+    return _remembered(_parse_period, _parse_period_remembered, value, date1904)
 
 
-@lru_cache(maxsize=16384)
+@caching.memo("numbers.periods", 16384)
 def _parse_period_remembered(kind: type, value: object, date1904: bool) -> pd.Period | None:
     """``_parse_period`` per (type, value); Periods are immutable, so sharing one is safe."""
     return _parse_period(value, date1904)
 
 
 def _parse_period(value: object, date1904: bool) -> pd.Period | None:
-    if _is_blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, pd.Period):
         return value

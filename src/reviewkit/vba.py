@@ -18,10 +18,10 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from . import caching
 from .errors import InputError, MissingDependencyError, WorkbookFormatError
 from .model import LANGS
 
@@ -36,7 +36,7 @@ BUTTON_DESCRIPTIONS = {
 BUTTON_SIZE = (132, 30)  # width, height in pixels
 
 
-@lru_cache(maxsize=1)
+@caching.memo("vba.project", 1)
 def vba_project_bytes() -> bytes:
     """The shipped ``vbaProject.bin`` built from ``macros/*.bas``."""
     return resources.files("reviewkit").joinpath("data/vbaProject.bin").read_bytes()
@@ -61,12 +61,13 @@ def add_refresh_button(workbook, worksheet, lang: str, cell: str = "H2", *,
     if not getattr(workbook, "vba_project", None):
         workbook.add_vba_project(io.BytesIO(vba_project_bytes()), is_stream=True)
     if status_cell is not None:
-        from .engines.plan import col_letter, parse_cell
+        from .engines.plan import parse_cell
+        from .ooxml.cellref import num_to_col
         from .engines.xlwings_engine import STATUS_NAME
 
         row, col = parse_cell(status_cell)
         sheet = worksheet.get_name().replace("'", "''")
-        workbook.define_name(STATUS_NAME, f"='{sheet}'!${col_letter(col)}${row}")
+        workbook.define_name(STATUS_NAME, f"='{sheet}'!${num_to_col(col)}${row}")
     width, height = BUTTON_SIZE
     worksheet.insert_button(cell, {
         "macro": MACRO_NAME,

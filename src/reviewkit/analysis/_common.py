@@ -14,7 +14,7 @@ import pandas as pd
 
 from reviewkit._pandas import column_arrays, frame_from_arrays, inferred
 from reviewkit.errors import InputError
-from reviewkit.numbers import ParseError, parse_in_unit, parse_unit
+from reviewkit.numbers import ParseError, is_blank, parse_in_unit, parse_unit
 
 DIRECTIONS = ("higher", "lower", "range")
 AGGREGATIONS = ("sum", "average", "last", "ratio")
@@ -50,18 +50,6 @@ def require_frame(df: object, table: str, required: Iterable[str]) -> pd.DataFra
                          value=list(map(str, df.columns)),
                          expected=f"columns {', '.join(required)}")
     return df
-
-
-def is_blank(value: object) -> bool:
-    """True for None, NaN, NA and strings that are empty after stripping."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def text(value: object) -> str:

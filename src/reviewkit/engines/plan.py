@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..ooxml.cellref import num_to_col as col_letter
 
 _CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?([1-9]\d*)$")
 MAX_ROW, MAX_COL = 1_048_576, 16_384
@@ -72,14 +73,6 @@ def parse_cell(ref: str) -> tuple[int, int]:
     if row > MAX_ROW or col > MAX_COL:
         raise InputError("cell reference beyond the last row or column", value=ref, expected="at most XFD1048576")
     return row, col
-
-
-def col_letter(col: int) -> str:
-    s = ""
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def cell_ref(row: int, col: int) -> str:

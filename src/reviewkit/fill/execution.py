@@ -12,14 +12,13 @@ import datetime as dt
 import pandas as pd
 
 from .. import model
-from ..ooxml import Cell, CellStyle, PageSetup, SheetSpec
-from ..ooxml.cellref import num_to_col
+from ..ooxml import CellStyle, PageSetup, SheetSpec
 from ..planning.checks import check_actions, check_plan, check_risks
 from ..planning.messages import label
 from ..planning.progress import track_progress
 from ..planning.results import TOTAL_KEY, budget_roi
 from ..planning.timeline import conflicts
-from .grid import _text_lines
+from .grid import _Grid
 
 _TITLE = CellStyle(bold=True, font_color="#1F3864")
 _HEAD = CellStyle(bold=True, fill="#D9E1F2", border=True, align="center")
@@ -30,7 +29,7 @@ _NUM = CellStyle(num_format="#,##0.0", border=True)
 _TEXT = CellStyle(border=True)
 _NOTE = CellStyle(border=True, wrap=True)
 _NOTE_BAD = CellStyle(border=True, wrap=True, fill="#F8CBAD")
-_NOTE_COL = 9  # column J: the one wide, wrapping column every section writes its text into
+_NOTE_COL = 10  # column J: the one wide, wrapping column every section writes its text into
 _DATE = CellStyle(num_format="yyyy-mm-dd", border=True)
 
 _LABELS = {
@@ -57,63 +56,24 @@ def _l(key: str, lang: str):
     return zh if lang == "zh" else en
 
 
-def _plain(v):
-    if v is None:
-        return None
-    if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.to_pydatetime().date()
-    if isinstance(v, float) and v != v:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
-
 _WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 12, "I": 12, "J": 70}
 
 
-class _Sheet:
-    """The Execution sheet's cells, row by row, columns from 0. Unlike :class:`.grid._Grid` it leaves
-    out cells with neither a value nor a style, keeps text as given (an empty text is a text cell),
-    writes dates as dates and sets the height of rows whose wrapped text needs several lines."""
-
-    def __init__(self):
-        self.cells: list[Cell] = []
-        self.heights: dict[int, float] = {}
-        self.row = 1
-
-    def put(self, col: int, value, style=None):
-        value = _plain(value)
-        if value is not None or style is not None:
-            self.cells.append(Cell(f"{num_to_col(col + 1)}{self.row}", value, style))
-        if isinstance(value, str) and style is not None and style.wrap:
-            # wrapped text needs its row height set: a spreadsheet does not grow the row on load
-            lines = _text_lines(value, _WIDTHS[num_to_col(col + 1)])
-            if lines > 1:
-                self.heights[self.row] = max(self.heights.get(self.row, 0), 15.0 * lines)
-
-    def line(self, values, styles):
-        for i, (v, s) in enumerate(zip(values, styles)):
-            self.put(i, v, s)
-        self.row += 1
-
-    def section(self, title: str, headers):
-        """A title and a header row; the last header goes to the wide note column."""
-        self.row += 1
-        self.put(0, title, _TITLE)
-        self.row += 1
-        self.line(_spread(headers), [_HEAD if h is not None else None for h in _spread(headers)])
+def _line(g: _Grid, values, styles, note: bool = False) -> None:
+    """One row from column A; with ``note`` the last value goes to the wide note column (J).
+    Timestamps are written as days."""
+    cols = [*range(1, len(values)), _NOTE_COL if note else len(values)]
+    for col, v, style in zip(cols, values, styles):
+        g.put(col, v.date() if isinstance(v, pd.Timestamp) else v, style)
+    g.skip()
 
 
-def _spread(values):
-    """Put the last value in the note column (J), the others from column A on."""
-    values = list(values)
-    return values[:-1] + [None] * (_NOTE_COL - len(values) + 1) + values[-1:]
+def _section(g: _Grid, title: str, headers) -> None:
+    """A title and a header row; the last header goes to the wide note column."""
+    g.skip()
+    g.put(1, title, _TITLE)
+    g.skip()
+    _line(g, headers, [_HEAD] * len(headers), note=True)
 
 
 def _table(review: model.Review, name: str) -> pd.DataFrame | None:
@@ -132,16 +92,16 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     settings = review.settings or {}
     threshold = float(settings.get("deviation_threshold") or 0.10)
     as_of = pd.Timestamp(as_of or settings.get("as_of") or dt.date.today())
-    g = _Sheet()
-    g.put(0, _l("title", lang), CellStyle(bold=True, font_color="#1F3864"))
-    g.put(2, as_of.date(), CellStyle(num_format="yyyy-mm-dd", font_color="#C00000", bold=True))
+    g = _Grid()
+    g.put(1, _l("title", lang), _TITLE)
+    g.put(3, as_of.date(), CellStyle(num_format="yyyy-mm-dd", font_color="#C00000", bold=True))
 
     if progress is not None:
         tp = track_progress(progress, plan, as_of=as_of, threshold=threshold, lang=lang)
-        g.section(_l("progress", lang).format(t=threshold), _l("progress_cols", lang))
+        _section(g, _l("progress", lang).format(t=threshold), _l("progress_cols", lang))
         for _, r in tp.iterrows():
             bad = bool(r["flagged"]) or bool(r["overdue"]) or bool(r["inconsistent"])
-            g.line([r["task_id"], r["milestone"], r["owner"], r["planned_date"], r["actual_date"],
+            _line(g, [r["task_id"], r["milestone"], r["owner"], r["planned_date"], r["actual_date"],
                     r["planned_days"], r["delay_days"], r["deviation"],
                     _l("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
                    [_TEXT, _NOTE, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
@@ -158,12 +118,12 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
                                        compared, lang=lang), "item"))
     if risks is not None:
         findings.append((model.RISKS.sheet(lang), check_risks(risks, lang=lang), "item"))
-    g.section(_l("findings", lang), _l("findings_cols", lang))
+    _section(g, _l("findings", lang), _l("findings_cols", lang))
     n = 0
     for sheet, df, key in findings:
         for _, r in df.iterrows():
-            g.line(_spread([sheet, r.get(key, r.get("task_id")), label(r.get("rule"), lang), r.get("message")]),
-                   _spread([_TEXT, _NOTE, _NOTE, _NOTE_BAD]))
+            _line(g, [sheet, r.get(key, r.get("task_id")), label(r.get("rule"), lang), r.get("message")],
+                  [_TEXT, _NOTE, _NOTE, _NOTE_BAD], note=True)
             n += 1
     if not n:
         g.line([_l("none", lang)], [_TEXT])
@@ -171,22 +131,20 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     if plan is not None:
         cf = conflicts(plan, campaigns, max_parallel=int(settings.get("max_parallel_tasks") or 3),
                        plan_end=settings.get("plan_end"), lang=lang)
-        g.section(_l("conflicts", lang), _l("conflicts_cols", lang))
+        _section(g, _l("conflicts", lang), _l("conflicts_cols", lang))
         for _, r in cf.iterrows():
-            g.line(_spread([label(r["kind"], lang), r["task_id"], r["owner"], r["start"], r["end"], r["message"]]),
-                   _spread([_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NOTE_BAD]))
+            _line(g, [label(r["kind"], lang), r["task_id"], r["owner"], r["start"], r["end"], r["message"]],
+                  [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NOTE_BAD], note=True)
         if cf.empty:
             g.line([_l("none", lang)], [_TEXT])
 
     if budget is not None:
         b = budget_roi(budget, lang=lang)
-        g.section(_l("budget", lang), _l("budget_cols", lang))
+        _section(g, _l("budget", lang), _l("budget_cols", lang))
         for _, r in b.iterrows():
-            g.line(_spread([label(r["category"], lang) if r["category"] == TOTAL_KEY else r["category"], r["budget"], r["spend"], r["variance"], r["variance_pct"], r["revenue"],
-                            r["roi"], r["note"] or None]),
-                   _spread([_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM,
-                            _PCT_BAD if r["over_budget"] else _PCT, _NUM,
-                            CellStyle(num_format="0.0x", border=True), _NOTE]))
+            _line(g, [label(r["category"], lang) if r["category"] == TOTAL_KEY else r["category"], r["budget"],
+                      r["spend"], r["variance"], r["variance_pct"], r["revenue"], r["roi"], r["note"] or None],
+                  [_TEXT, _NUM, _NUM, _BAD if r["over_budget"] else _NUM, _PCT_BAD if r["over_budget"] else _PCT,
+                   _NUM, CellStyle(num_format="0.0x", border=True), _NOTE], note=True)
 
-    return SheetSpec(cells=g.cells, col_widths=_WIDTHS, row_heights=g.heights,
-                     page_setup=PageSetup(landscape=True), show_grid_lines=False)
+    return g.spec(_WIDTHS, setup=PageSetup(landscape=True), fit_rows=True)

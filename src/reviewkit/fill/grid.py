@@ -2,11 +2,11 @@
 row, rules, charts, blocks kept on one page) and the page setup of a printed sheet."""
 from __future__ import annotations
 
-import functools
 import math
 import re
 import unicodedata
 
+from .. import caching
 from ..ooxml import Cell, CellStyle, Chart, PageSetup, SheetSpec
 from ..ooxml.cellref import num_to_col, parse_cell, parse_col
 from .records import _cached, _plain
@@ -21,17 +21,13 @@ def _display_width(text: str) -> int:
     """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
     if text.isascii():  # no ASCII character is wide
         return len(text)
-    found = _WIDTHS.get(text)
-    if found is None:
-        found = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-        if len(_WIDTHS) >= 10_000:
-            _WIDTHS.clear()
-        _WIDTHS[text] = found
-    return found
+    return _wide_width(text)
 
 
-#: display widths of non-ASCII texts: _wrap measures CJK text one character at a time
-_WIDTHS: dict[str, int] = {}
+@caching.memo("grid.display_width", 10_000)
+def _wide_width(text: str) -> int:
+    """``_display_width`` of non-ASCII text (_wrap measures CJK text one character at a time)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _text_lines(text: str, width: float) -> int:
@@ -64,10 +60,6 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(str(text))
 
 
-_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
-_COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
-
-
 class _Grid:
     """Cells of an owned sheet, written row by row.
 
@@ -85,7 +77,7 @@ class _Grid:
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else _col_letters(col)}{row or self.row}"
+        ref = f"{num_to_col(col)}{row or self.row}"
         self.columns.add(col)
         if formula is not None:
             self.cells[ref] = Cell._unchecked(ref, _cached(value), style, formula)
@@ -119,10 +111,12 @@ class _Grid:
         self.keep(row, row + chart.size[1] - 1)
 
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
-             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None) -> SheetSpec:
+             paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None,
+             fit_rows: bool = False) -> SheetSpec:
         """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
         that would straddle one (charts are never cut); else fit all columns to the page width.
-        ``hidden``: helper columns (chart data) hidden on screen and paper."""
+        ``hidden``: helper columns (chart data) hidden on screen and paper. ``fit_rows``: rows whose
+        wrapped text needs several lines get that height (a spreadsheet does not grow them on load)."""
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
         by_col = {parse_col(k): float(v) for k, v in widths.items()}
@@ -135,9 +129,22 @@ class _Grid:
             setup = PageSetup(landscape=True, fit_width=0, fit_height=0, scale=scale)
         elif setup is None:
             setup = _fit_columns(self.columns, by_col, freeze)
-        return SheetSpec(cells=cells, col_widths=widths, merged=self.merged,
+        heights = _wrapped_heights(cells, by_col) if fit_rows else {}
+        return SheetSpec(cells=cells, col_widths=widths, row_heights=heights, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
                          show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+
+
+def _wrapped_heights(cells: list[Cell], widths: dict[int, float]) -> dict[int, float]:
+    """Row -> height in points of the rows holding wrapped text longer than its column's line."""
+    heights: dict[int, float] = {}
+    for c in cells:
+        if type(c.value) is str and c.style is not None and c.style.wrap:
+            row, col = parse_cell(c.ref)
+            lines = _text_lines(c.value, widths.get(col, 8.43))
+            if lines > 1:
+                heights[row] = max(heights.get(row, 0), ROW_PT * lines)
+    return heights
 
 
 # --- printing: landscape A4 with the margins owned sheets are written with ------------------

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from .. import caching
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -251,7 +252,8 @@ class _Layout:
         return self._spans
 
 
-_LAYOUTS: dict[bytes, _Layout] = {}
+#: a part's bytes -> its _Layout (parts up to _LAYOUT_MAX_BYTES)
+_LAYOUTS = caching.Cache("xml.layouts", 64)
 _LAYOUT_MAX_BYTES = 256 * 1024
 
 
@@ -261,11 +263,7 @@ def _layout(data: bytes, originals: list) -> _Layout:
     if len(data) > _LAYOUT_MAX_BYTES:
         return _Layout(data, originals)
     found = _LAYOUTS.get(data)
-    if found is None:
-        if len(_LAYOUTS) >= 64:
-            _LAYOUTS.pop(next(iter(_LAYOUTS)))
-        found = _LAYOUTS[data] = _Layout(data, originals)
-    return found
+    return found if found is not None else _LAYOUTS.put(data, _Layout(data, originals))
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -287,22 +285,21 @@ def insert_in_order(parent: etree._Element, child: etree._Element, order: Sequen
     that ``order`` does not know (mc:AlternateContent, other vendors' elements) are stepped over.
     """
     rank = {name: i for i, name in enumerate(order)}
-    mine = rank[local(child.tag)]
+    parent.insert(position_in_order([local(sib.tag) for sib in parent], local(child.tag), rank), child)
+
+
+def position_in_order(names: Sequence[str], name: str, rank: dict[str, int]) -> int:
+    """Where ``name`` goes among siblings named ``names`` in the schema order ``rank``: after the
+    last sibling that comes no later, else before the first that must come later, else last."""
+    mine = rank[name]
     after = None
-    for i, sib in enumerate(parent):
-        r = rank.get(local(sib.tag))
+    for i, sib in enumerate(names):
+        r = rank.get(sib)
         if r is not None and r <= mine:
             after = i
-    if after is None:
-        # before the first known sibling that must come later
-        for i, sib in enumerate(parent):
-            r = rank.get(local(sib.tag))
-            if r is not None and r > mine:
-                parent.insert(i, child)
-                return
-        parent.append(child)
-    else:
-        parent.insert(after + 1, child)
+    if after is not None:
+        return after + 1
+    return next((i for i, sib in enumerate(names) if rank.get(sib, -1) > mine), len(names))
 
 
 #: what ``excel_text`` changes: an underscore that starts a ``_xHHHH_`` look-alike (escaped as

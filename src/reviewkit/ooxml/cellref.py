@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
+from .. import caching
 from ..errors import InputError
 
 MAX_ROW = 1_048_576
@@ -13,7 +12,7 @@ _CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _COL_RE = re.compile(r"^\$?([A-Za-z]{1,3})$")
 
 
-@lru_cache(maxsize=4096)
+@caching.memo("cellref.col_to_num", 4096)
 def col_to_num(letters: str) -> int:
     n = 0
     for ch in letters.upper():
@@ -21,7 +20,7 @@ def col_to_num(letters: str) -> int:
     return n
 
 
-@lru_cache(maxsize=4096)
+@caching.memo("cellref.num_to_col", 4096)
 def num_to_col(n: int) -> str:
     out = ""
     while n > 0:
@@ -30,14 +29,14 @@ def num_to_col(n: int) -> str:
     return out
 
 
-_PARSED_CELLS: dict[str, tuple[int, int]] = {}
+#: a fill plan parses the same few hundred references several times (spec, render, charts)
+_CELLS = caching.Cache("cellref.cells", 50_000)
 
 
 def parse_cell(ref: str) -> tuple[int, int]:
     """``"H5"`` -> (5, 8). Raises InputError for anything else."""
     if isinstance(ref, str):
-        # a fill plan parses the same few hundred references several times (spec, render, charts)
-        found = _PARSED_CELLS.get(ref)
+        found = _CELLS.get(ref)
         if found is not None:
             return found
     m = _CELL_RE.match(ref.strip()) if isinstance(ref, str) else None
@@ -46,10 +45,7 @@ def parse_cell(ref: str) -> tuple[int, int]:
     row, col = int(m.group(2)), col_to_num(m.group(1))
     if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
         raise InputError("cell reference outside the sheet", value=ref, expected="A1 .. XFD1048576")
-    if len(_PARSED_CELLS) >= 50_000:
-        _PARSED_CELLS.clear()
-    _PARSED_CELLS[ref] = (row, col)
-    return row, col
+    return _CELLS.put(ref, (row, col))
 
 
 def parse_col(col: str | int) -> int:
@@ -72,18 +68,15 @@ def cell_name(row: int, col: int) -> str:
 Box = tuple[int, int, int, int]  # (row1, col1, row2, col2), inclusive
 
 
-_PARSED_RANGES: dict[str, Box] = {}
+_RANGES = caching.Cache("cellref.ranges", 50_000)
 
 
 def parse_range(ref: str) -> Box:
     """``"H5:H200"`` or ``"H5"`` -> (5, 8, 200, 8); whole columns/rows ``"H:H"``, ``"5:5"`` too."""
-    found = _PARSED_RANGES.get(ref) if isinstance(ref, str) else None
-    if found is None:
-        found = _parse_range(ref)
-        if len(_PARSED_RANGES) >= 50_000:
-            _PARSED_RANGES.clear()
-        _PARSED_RANGES[ref] = found
-    return found
+    if not isinstance(ref, str):
+        return _parse_range(ref)
+    found = _RANGES.get(ref)
+    return found if found is not None else _RANGES.put(ref, _parse_range(ref))
 
 
 def _parse_range(ref: str) -> Box:

@@ -46,17 +46,16 @@ def excel_serial(value: dt.date | dt.datetime, date1904: bool = False) -> float:
 
 
 def number_text(value: float | int) -> str:
-    if type(value) is float and math.isfinite(value):  # the common case, same text as below
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value) or math.isinf(value):
+    if type(value) is not float:
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, int):
+            return str(value)
+        value = float(value)
+    if not math.isfinite(value):
         raise InputError("NaN and infinity cannot be stored in a cell", value=value,
                          expected="a finite number, None, or an ErrorValue such as '#N/A'")
-    text = repr(float(value))
+    text = repr(value)
     return text[:-2] if text.endswith(".0") else text
 
 
@@ -101,42 +100,32 @@ def _value_xml(ref: str, v: object, formula: str | None, style: int | None, date
     t = type(v)
     if formula is None:  # fast paths for the usual plain values; the general code below agrees
         if t is str:
-            text = _check_text(v)
-            space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
-            return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+            return f'<c r="{ref}"{s} t="inlineStr">{_inline(v)}</c>'
         if t is float or t is int:
             return f'<c r="{ref}"{s}><v>{number_text(v)}</v></c>'
-        if v is None:
-            return f'<c r="{ref}"{s}/>'
     if isinstance(v, (dt.date, dt.datetime)):
         v = excel_serial(v, date1904)
-    if formula is not None:
-        f = f"<f>{esc(excel_text(formula))}</f>"
-        if v is None:
-            return f'<c r="{ref}"{s}>{f}</c>'
-        if isinstance(v, ErrorValue):
-            return f'<c r="{ref}"{s} t="e">{f}<v>{esc(v)}</v></c>'
-        if isinstance(v, bool):
-            return f'<c r="{ref}"{s} t="b">{f}<v>{int(v)}</v></c>'
-        num = _num_like(v)
-        if num is not None:
-            return f'<c r="{ref}"{s}>{f}<v>{num}</v></c>'
-        if isinstance(v, str):
-            return f'<c r="{ref}"{s} t="str">{f}<v>{_check_text(v)}</v></c>'
+    f = "" if formula is None else f"<f>{esc(excel_text(formula))}</f>"
+    if v is None:
+        return f'<c r="{ref}"{s}>{f}</c>' if f else f'<c r="{ref}"{s}/>'
+    if isinstance(v, ErrorValue):
+        kind, body = ' t="e"', f"<v>{esc(v)}</v>"
+    elif isinstance(v, bool):
+        kind, body = ' t="b"', f"<v>{int(v)}</v>"
+    elif (num := _num_like(v)) is not None:
+        kind, body = "", f"<v>{num}</v>"
+    elif isinstance(v, str):  # a formula's text result is a t="str" value, a typed text inline
+        kind, body = (' t="str"', f"<v>{_check_text(v)}</v>") if f else (' t="inlineStr"', _inline(v))
+    elif f:
         raise InputError("unsupported cached formula result", cell=ref, value=type(v).__name__,
                          expected="a number, str, bool, date, ErrorValue or None")
-    if v is None:
-        return f'<c r="{ref}"{s}/>'
-    if isinstance(v, ErrorValue):
-        return f'<c r="{ref}"{s} t="e"><v>{esc(v)}</v></c>'
-    if isinstance(v, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
-    num = _num_like(v)
-    if num is not None:
-        return f'<c r="{ref}"{s}><v>{num}</v></c>'
-    if isinstance(v, str):
-        text = _check_text(v)
-        space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-    raise InputError("unsupported cell value", cell=ref, value=type(v).__name__,
-                     expected="a number, str, bool, date/datetime, ErrorValue or None")
+    else:
+        raise InputError("unsupported cell value", cell=ref, value=type(v).__name__,
+                         expected="a number, str, bool, date/datetime, ErrorValue or None")
+    return f'<c r="{ref}"{s}{kind}>{f}{body}</c>'
+
+
+def _inline(v: str) -> str:
+    """An inline text's ``<is>`` element."""
+    space = ' xml:space="preserve"' if v != v.strip() or "\n" in v else ""
+    return f"<is><t{space}>{_check_text(v)}</t></is>"

@@ -11,7 +11,8 @@ or a chart makes Excel repair the file.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from .. import caching
 
 MAX_SECTIONS = 4
 _COLOURS = {"black", "blue", "cyan", "green", "magenta", "red", "white", "yellow"}
@@ -71,7 +72,7 @@ def _leading(inner: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1024)
+@caching.memo("numfmt.problem", 1024)
 def problem(code: str) -> str | None:
     """Why Excel would refuse the number format ``code``, or None when it is well-formed."""
     if not isinstance(code, str):

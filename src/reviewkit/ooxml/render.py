@@ -1,14 +1,13 @@
 """Render a ``SheetSpec`` to a worksheet part, and its charts to drawing + chart parts."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import lru_cache
 
+from .. import caching
 from ._xml import MAIN, REL_NS, XML_DECLARATION, esc, excel_text
 from .cellref import cell_name, num_to_col, parse_cell, parse_range
 from .cells import _num_like, number_text, value_xml
-from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
+from .rules import conditional_formatting_text, data_validations_element
 from .spec import Chart, SheetSpec
 from .styles import CellStyle, StylesPart, argb
 
@@ -46,7 +45,8 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
         ref = c.ref
         found = refs.get(ref)
         if found is None:
-            found = _ref_info(ref)
+            r, col = parse_cell(ref)
+            found = refs.put(ref, (r, col, cell_name(r, col)))
         r, col, name = found
         value = c.value
         if values is not None:
@@ -109,12 +109,7 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     if spec.merged:
         parts.append(f'<mergeCells count="{len(spec.merged)}">'
                      + "".join(f'<mergeCell ref="{esc(m)}"/>' for m in spec.merged) + "</mergeCells>")
-    cf_text = conditional_formatting_text(spec.conditional_formats, styles, 1)
-    if cf_text is not None:
-        parts.append(cf_text)
-    else:
-        for el in conditional_formatting_elements(spec.conditional_formats, styles, 1):
-            parts.append(_fragment(el))
+    parts.append(conditional_formatting_text(spec.conditional_formats, styles, 1))
     if spec.data_validations:
         parts.append(_fragment(data_validations_element(spec.data_validations)))
     if page is not None:
@@ -145,18 +140,9 @@ def render_sheet(spec: SheetSpec, sheet_name: str, styles: StylesPart, drawing_r
     return RenderedSheet(sheet_xml, drawing, charts)
 
 
-#: cell reference -> (row, column, canonical name), and plain texts / formulas -> their XML; the
-#: owned sheets of one template repeat the same references, labels and formulas in every file
-_REFS: dict[str, tuple[int, int, str]] = {}
-_CACHE_MAX = 50_000
-
-
-def _ref_info(ref: str) -> tuple[int, int, str]:
-    r, col = parse_cell(ref)
-    if len(_REFS) >= _CACHE_MAX:
-        _REFS.clear()
-    found = _REFS[ref] = (r, col, cell_name(r, col))
-    return found
+#: cell reference -> (row, column, canonical name): the owned sheets of one template repeat the
+#: same references in every file
+_REFS = caching.Cache("render.refs", 50_000)
 
 
 def _fragment(el: etree._Element) -> str:
@@ -184,7 +170,7 @@ def render_drawing(charts: tuple[Chart, ...]) -> bytes:
     return XML_DECLARATION + "".join(out).encode("utf-8")
 
 
-@lru_cache(maxsize=1024)
+@caching.memo("render.abs_ref", 1024)
 def _abs_ref(sheet: str, ref: str) -> str:
     r1, c1, r2, c2 = parse_range(ref)
     a = f"${num_to_col(c1)}${r1}"
@@ -206,18 +192,10 @@ def _str_ref(sheet: str, ref: str, values: dict) -> str:
 
 def _num_ref(sheet: str, ref: str, values: dict) -> str:
     pts = _points(ref, values)
-    nums = [(i, _float_text(v) if type(v) is float else _cache_number(v)) for i, v in enumerate(pts)]
+    nums = [(i, _cache_number(v)) for i, v in enumerate(pts)]
     body = "".join(f'<c:pt idx="{i}"><c:v>{n}</c:v></c:pt>' for i, n in nums if n is not None)
     return (f"<c:numRef><c:f>{esc(_abs_ref(sheet, ref))}</c:f><c:numCache><c:formatCode>General</c:formatCode>"
             f"<c:ptCount val=\"{len(pts)}\"/>{body}</c:numCache></c:numRef>")
-
-
-def _float_text(v: float) -> str | None:
-    """``_cache_number`` for a float."""
-    if not math.isfinite(v):
-        return None
-    text = repr(v)
-    return text[:-2] if text.endswith(".0") else text
 
 
 def _cache_number(v) -> str | None:
@@ -267,8 +245,8 @@ def render_chart(ch: Chart, sheet: str, values: dict) -> bytes:
     # horizontal stacked bars list the categories top-down, as the table beside them does
     cat_order = "maxMin" if ch.kind == "stacked_bar" else "minMax"
     # CT_Scaling: orientation, then max, then min
-    bounds = ((f'<c:max val="{_float_text(float(ch.y_max))}"/>' if ch.y_max is not None else "")
-              + (f'<c:min val="{_float_text(float(ch.y_min))}"/>' if ch.y_min is not None else ""))
+    bounds = ((f'<c:max val="{number_text(float(ch.y_max))}"/>' if ch.y_max is not None else "")
+              + (f'<c:min val="{number_text(float(ch.y_min))}"/>' if ch.y_min is not None else ""))
     fmt = (f'<c:numFmt formatCode="{esc(ch.y_num_format)}" sourceLinked="0"/>' if ch.y_num_format
            else '<c:numFmt formatCode="General" sourceLinked="1"/>')
     axes = (f'<c:catAx><c:axId val="500000001"/><c:scaling><c:orientation val="{cat_order}"/></c:scaling>'

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .. import caching
 from ..errors import InputError
 from . import _xml
 from ._xml import q
@@ -44,6 +45,8 @@ class CellIsRule:
     dxf: DxfStyle
     stop_if_true: bool = False
 
+    _TYPE = "cellIs"
+
     def __post_init__(self):
         _check_sqref(self.sqref)
         op = _OPERATOR_ALIASES.get(self.operator, self.operator)
@@ -57,15 +60,9 @@ class CellIsRule:
             raise InputError(f"operator {op} takes {need} value(s)", value=forms)
         object.__setattr__(self, "formulas", tuple(_formula(f) for f in forms))
 
-    def to_xml(self, styles: StylesPart, priority: int) -> etree._Element:
-        el = etree.Element(q("cfRule"), type="cellIs", dxfId=str(styles.dxf_index(self.dxf)),
-                           priority=str(priority))
-        if self.stop_if_true:
-            el.set("stopIfTrue", "1")
-        el.set("operator", self.operator)
-        for f in self.formulas:
-            etree.SubElement(el, q("formula")).text = f
-        return el
+    def _tail(self) -> str:
+        return (_stop(self) + f' operator="{self.operator}">'
+                + "".join(f"<formula>{_text(f)}</formula>" for f in self.formulas) + "</cfRule>")
 
 
 @dataclass(frozen=True)
@@ -77,16 +74,13 @@ class ExpressionRule:
     dxf: DxfStyle
     stop_if_true: bool = False
 
+    _TYPE = "expression"
+
     def __post_init__(self):
         _check_sqref(self.sqref)
 
-    def to_xml(self, styles: StylesPart, priority: int) -> etree._Element:
-        el = etree.Element(q("cfRule"), type="expression", dxfId=str(styles.dxf_index(self.dxf)),
-                           priority=str(priority))
-        if self.stop_if_true:
-            el.set("stopIfTrue", "1")
-        etree.SubElement(el, q("formula")).text = _formula(self.formula)
-        return el
+    def _tail(self) -> str:
+        return _stop(self) + f">{_formula_el(self.formula)}</cfRule>"
 
 
 @dataclass(frozen=True)
@@ -100,11 +94,10 @@ class Cfvo:
         if self.type not in _CFVO_TYPES:
             raise InputError("unknown threshold type", value=self.type, expected=" / ".join(sorted(_CFVO_TYPES)))
 
-    def to_xml(self) -> etree._Element:
-        el = etree.Element(q("cfvo"), type=self.type)
-        if self.value is not None:
-            el.set("val", _formula(self.value))
-        return el
+    def _text(self) -> str:
+        if self.value is None:
+            return f'<cfvo type="{self.type}"/>'
+        return f'<cfvo type="{self.type}" val="{_attr(_formula(self.value))}"/>'
 
 
 @dataclass(frozen=True)
@@ -115,6 +108,8 @@ class ColorScaleRule:
     colors: tuple[str, ...] = ("#F8696B", "#FFEB84", "#63BE7B")
     thresholds: tuple[Cfvo, ...] = (Cfvo("min"), Cfvo("percentile", 50), Cfvo("max"))
 
+    _TYPE = "colorScale"
+
     def __post_init__(self):
         _check_sqref(self.sqref)
         if len(self.colors) != len(self.thresholds) or len(self.colors) not in (2, 3):
@@ -123,14 +118,9 @@ class ColorScaleRule:
         for c in self.colors:
             argb(c)
 
-    def to_xml(self, styles: StylesPart, priority: int) -> etree._Element:
-        el = etree.Element(q("cfRule"), type="colorScale", priority=str(priority))
-        cs = etree.SubElement(el, q("colorScale"))
-        for t in self.thresholds:
-            cs.append(t.to_xml())
-        for c in self.colors:
-            etree.SubElement(cs, q("color"), rgb=argb(c))
-        return el
+    def _tail(self) -> str:
+        return ("><colorScale>" + "".join(t._text() for t in self.thresholds)
+                + "".join(f'<color rgb="{argb(c)}"/>' for c in self.colors) + "</colorScale></cfRule>")
 
 
 @dataclass(frozen=True)
@@ -141,19 +131,16 @@ class DataBarRule:
     high: Cfvo = Cfvo("max")
     show_value: bool = True
 
+    _TYPE = "dataBar"
+
     def __post_init__(self):
         _check_sqref(self.sqref)
         argb(self.color)
 
-    def to_xml(self, styles: StylesPart, priority: int) -> etree._Element:
-        el = etree.Element(q("cfRule"), type="dataBar", priority=str(priority))
-        bar = etree.SubElement(el, q("dataBar"))
-        if not self.show_value:
-            bar.set("showValue", "0")
-        bar.append(self.low.to_xml())
-        bar.append(self.high.to_xml())
-        etree.SubElement(bar, q("color"), rgb=argb(self.color))
-        return el
+    def _tail(self) -> str:
+        show = "" if self.show_value else ' showValue="0"'
+        return (f'><dataBar{show}>{self.low._text()}{self.high._text()}<color rgb="{argb(self.color)}"/>'
+                "</dataBar></cfRule>")
 
 
 @dataclass(frozen=True)
@@ -166,6 +153,8 @@ class IconSetRule:
     reverse: bool = False
     show_value: bool = True
 
+    _TYPE = "iconSet"
+
     def __post_init__(self):
         _check_sqref(self.sqref)
         if self.icon_set not in ICON_SETS:
@@ -177,147 +166,54 @@ class IconSetRule:
         elif len(self.thresholds) != n:
             raise InputError(f"icon set {self.icon_set} needs {n} thresholds", value=len(self.thresholds))
 
-    def to_xml(self, styles: StylesPart, priority: int) -> etree._Element:
-        el = etree.Element(q("cfRule"), type="iconSet", priority=str(priority))
-        icons = etree.SubElement(el, q("iconSet"), iconSet=self.icon_set)
-        if not self.show_value:
-            icons.set("showValue", "0")
-        if self.reverse:
-            icons.set("reverse", "1")
-        for t in self.thresholds:
-            icons.append(t.to_xml())
-        return el
+    def _tail(self) -> str:
+        attrs = ("" if self.show_value else ' showValue="0"') + (' reverse="1"' if self.reverse else "")
+        return (f'><iconSet iconSet="{self.icon_set}"{attrs}>' + "".join(t._text() for t in self.thresholds)
+                + "</iconSet></cfRule>")
 
 
 ConditionalFormat = CellIsRule | ExpressionRule | ColorScaleRule | DataBarRule | IconSetRule
+_RULE_TYPES = (CellIsRule, ExpressionRule, ColorScaleRule, DataBarRule, IconSetRule)
+_DXF_TYPES = (CellIsRule, ExpressionRule)
 
 
-def conditional_formatting_elements(rules, styles: StylesPart, first_priority: int) -> list[etree._Element]:
-    """One <conditionalFormatting> per distinct sqref, rules in the given order and priority."""
-    out: dict[str, etree._Element] = {}
-    for i, rule in enumerate(rules):
-        if not hasattr(rule, "to_xml") or not hasattr(rule, "sqref"):
-            raise InputError("not a conditional-format rule", value=type(rule).__name__,
-                             expected="CellIsRule, ExpressionRule, ColorScaleRule, DataBarRule or IconSetRule")
-        cf = out.get(rule.sqref)
-        if cf is None:
-            cf = out[rule.sqref] = etree.Element(q("conditionalFormatting"), sqref=rule.sqref)
-        cf.append(rule.to_xml(styles, first_priority + i))
-    return list(out.values())
+def _stop(rule) -> str:
+    return ' stopIfTrue="1"' if rule.stop_if_true else ""
 
 
-def _plain(text: object) -> bool:
-    return isinstance(text, str) and text.isprintable()
-
-
-def _attr(text: str) -> str:
-    """Attribute text as lxml writes it (for printable text: & < > " escaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+def _formula_el(formula) -> str:
+    return f"<formula>{_text(_formula(formula))}</formula>"
 
 
 def _text(text: str) -> str:
-    """Element text as lxml writes it (for printable text: & < > escaped)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Element text as lxml writes it: & < > and a carriage return escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
-def _cfvo_text(t: Cfvo) -> str:
-    return f'<cfvo type="{t.type}"/>' if t.value is None else f'<cfvo type="{t.type}" val="{_attr(_formula(t.value))}"/>'
+def _attr(text: str) -> str:
+    """Attribute text as lxml writes it: & < > " and tab, line feed, carriage return escaped."""
+    return _text(text).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;")
 
 
-def _text_ok(rule) -> bool:
-    """True when ``_rule_text`` writes what ``rule.to_xml`` + lxml would (plain printable text)."""
-    kind = type(rule)
-    if kind is CellIsRule:
-        return _plain(rule.sqref) and all(_plain(f) for f in rule.formulas)
-    if kind is ExpressionRule:
-        return _plain(rule.sqref) and _plain(_formula(rule.formula))
-    if kind is DataBarRule:
-        thresholds = (rule.low, rule.high)
-    elif kind is IconSetRule or kind is ColorScaleRule:
-        thresholds = rule.thresholds
-    else:
-        return False
-    return _plain(rule.sqref) and all(type(t) is Cfvo and (t.value is None or _plain(_formula(t.value)))
-                                      for t in thresholds)
+#: a rule -> the text after its priority (rules are frozen, and fill's rule factories return the
+#: same objects for every workbook, so a batch writes each rule's text once)
+_TAILS = caching.Cache("rules.tails", 4096, identity=True)
 
 
-def _rule_text(rule, styles: StylesPart, priority: int) -> str:
-    kind = type(rule)
-    if kind is CellIsRule or kind is ExpressionRule:
-        cell_is = kind is CellIsRule
-        head = (f'<cfRule type="{"cellIs" if cell_is else "expression"}" '
-                f'dxfId="{styles.dxf_index(rule.dxf)}" priority="{priority}"')
-        if rule.stop_if_true:
-            head += ' stopIfTrue="1"'
-        if cell_is:
-            head += f' operator="{rule.operator}"'
-        formulas = rule.formulas if cell_is else (_formula(rule.formula),)
-        return head + ">" + "".join(f"<formula>{_text(f)}</formula>" for f in formulas) + "</cfRule>"
-    if kind is DataBarRule:
-        show = "" if rule.show_value else ' showValue="0"'
-        return (f'<cfRule type="dataBar" priority="{priority}"><dataBar{show}>{_cfvo_text(rule.low)}'
-                f'{_cfvo_text(rule.high)}<color rgb="{argb(rule.color)}"/></dataBar></cfRule>')
-    if kind is IconSetRule:
-        attrs = (f' iconSet="{rule.icon_set}"' + ("" if rule.show_value else ' showValue="0"')
-                 + (' reverse="1"' if rule.reverse else ""))
-        return (f'<cfRule type="iconSet" priority="{priority}"><iconSet{attrs}>'
-                + "".join(_cfvo_text(t) for t in rule.thresholds) + "</iconSet></cfRule>")
-    return (f'<cfRule type="colorScale" priority="{priority}"><colorScale>'
-            + "".join(_cfvo_text(t) for t in rule.thresholds)
-            + "".join(f'<color rgb="{argb(c)}"/>' for c in rule.colors) + "</colorScale></cfRule>")
-
-
-#: id(rule) -> (rule, _text_ok(rule), its text split around dxfId and priority, see _rule_parts).
-#: Rules are frozen values and fill builds them through caches, so the same objects recur in
-#: every workbook; the entry keeps its rule alive, so the id cannot be reused meanwhile.
-_RULE_PARTS: dict[int, tuple] = {}
-
-
-def _rule_parts(rule) -> tuple:
-    found = _RULE_PARTS.get(id(rule))
-    if found is not None and found[0] is rule:
-        return found
-    ok = _text_ok(rule)
-    head = tail = None
-    if ok:
-        # the text for dxfId 0 / priority 0, cut where those two go (they come in that order)
-        kind = type(rule)
-        if kind is CellIsRule or kind is ExpressionRule:
-            head, tail = _rule_text(rule, _NO_DXF, 0).split(' dxfId="0" priority="0"', 1)
-            head += ' dxfId="'
-        else:
-            head, tail = _rule_text(rule, _NO_DXF, 0).split(' priority="0"', 1)
-    if len(_RULE_PARTS) >= 4096:
-        _RULE_PARTS.clear()
-    found = _RULE_PARTS[id(rule)] = (rule, ok, head, tail)
-    return found
-
-
-class _NoDxf:
-    """Stands in for StylesPart when a rule's text is cut into parts: every dxf is 0."""
-
-    @staticmethod
-    def dxf_index(style) -> int:
-        return 0
-
-
-_NO_DXF = _NoDxf()
-
-
-def conditional_formatting_text(rules, styles: StylesPart, first_priority: int) -> str | None:
-    """``conditional_formatting_elements`` serialized (without namespace declarations), written
-    as text without building lxml elements; None, before any dxf is added, when a rule needs
-    the element path (another kind, or text lxml would escape differently or refuse)."""
-    parts = [_rule_parts(rule) for rule in rules]
-    if not all(p[1] for p in parts):
-        return None
+def conditional_formatting_text(rules, styles: StylesPart, first_priority: int) -> str:
+    """One ``<conditionalFormatting>`` per distinct sqref (in order of first use), the rules in the
+    given order with priorities from ``first_priority``; written without namespace declarations."""
     groups: dict[str, list[str]] = {}
-    for i, (rule, _ok, head, tail) in enumerate(parts):
-        if hasattr(rule, "dxf"):
-            text = f'{head}{styles.dxf_index(rule.dxf)}" priority="{first_priority + i}"{tail}'
-        else:
-            text = f'{head} priority="{first_priority + i}"{tail}'
-        groups.setdefault(rule.sqref, []).append(text)
+    for i, rule in enumerate(rules):
+        if type(rule) not in _RULE_TYPES:
+            raise InputError("not a conditional-format rule", value=type(rule).__name__,
+                             expected="CellIsRule, ExpressionRule, ColorScaleRule, DataBarRule or IconSetRule")
+        tail = _TAILS.get(rule)
+        if tail is None:
+            tail = _TAILS.put(rule, rule._tail())
+        dxf = f' dxfId="{styles.dxf_index(rule.dxf)}"' if type(rule) in _DXF_TYPES else ""
+        groups.setdefault(rule.sqref, []).append(
+            f'<cfRule type="{rule._TYPE}"{dxf} priority="{first_priority + i}"{tail}')
     return "".join(f'<conditionalFormatting sqref="{_attr(sqref)}">{"".join(items)}</conditionalFormatting>'
                    for sqref, items in groups.items())
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from .cellref import _PARSED_CELLS, parse_cell, parse_col, parse_range
+from .cellref import parse_cell, parse_col, parse_range
 from .styles import CellStyle, argb
 
 CHART_KINDS = ("bar", "stacked_bar", "column", "stacked_column", "line", "waterfall")
@@ -227,12 +227,8 @@ class SheetSpec:
                 raise InputError("SheetSpec.buttons takes Button values", value=type(b).__name__,
                                  expected="reviewkit.ooxml.Button(cell, caption, macro)")
         seen = set()
-        parsed = _PARSED_CELLS  # parse_cell's own cache, read inline: a spec has hundreds of cells
         for c in self.cells:
-            ref = c.ref
-            key = parsed.get(ref) if type(ref) is str else None
-            if key is None:
-                key = parse_cell(ref)
+            key = parse_cell(c.ref)
             if key in seen:
                 raise InputError("the same cell is given twice in a sheet spec", cell=c.ref)
             seen.add(key)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from lxml import etree
 
+from .. import caching
 from ..errors import InputError
 from . import _xml, numfmt
 from ._xml import MAIN, q
@@ -109,44 +109,24 @@ _FONT_RANK = {name: i for i, name in enumerate(FONT_ORDER)}
 
 def _insert_key_in_order(kids: list[tuple[str, tuple]], child: tuple[str, tuple]) -> None:
     """``_xml.insert_in_order`` over (local name, key) pairs, for FONT_ORDER."""
-    mine = _FONT_RANK[child[0]]
-    after = None
-    for i, (name, _key) in enumerate(kids):
-        r = _FONT_RANK.get(name)
-        if r is not None and r <= mine:
-            after = i
-    if after is None:
-        for i, (name, _key) in enumerate(kids):
-            r = _FONT_RANK.get(name)
-            if r is not None and r > mine:
-                kids.insert(i, child)
-                return
-        kids.append(child)
-    else:
-        kids.insert(after + 1, child)
+    kids.insert(_xml.position_in_order([name for name, _key in kids], child[0], _FONT_RANK), child)
 
 
-_KEYS_BY_CONTENT: dict[bytes, tuple[dict, int]] = {}
-
-
-_KEYS_BY_PART: dict[tuple[bytes, str], tuple[dict, int]] = {}
+#: a container's serialized content -> its {record key: index} and record count; departmental
+#: workbooks made from one template share their styles.xml
+_KEYS_BY_CONTENT = caching.Cache("styles.keys_by_content", 64)
+#: the same, by (styles.xml bytes, container name) for a container still as parsed from them
+_KEYS_BY_PART = caching.Cache("styles.keys_by_part", 64)
 
 
 def _existing_keys(parent: etree._Element, original: tuple[bytes, str] | None = None) -> tuple[dict[tuple, int], int]:
-    """{record key: index} of a container's records (first one wins) and their count.
-
-    Departmental workbooks made from one template share their styles.xml, so the keys are
-    remembered per process by the container's serialized content (a fresh dict each call).
-    ``original``: (styles.xml bytes, container name) of a container still as parsed from those
-    bytes, which identify it without serializing it.
-    """
+    """{record key: index} of a container's records (first one wins) and their count (a fresh
+    dict each call). ``original``: (styles.xml bytes, container name) of a container still as
+    parsed from those bytes, which identify it without serializing it."""
     if original is not None:
         found = _KEYS_BY_PART.get(original)
         if found is None:
-            if len(_KEYS_BY_PART) >= 64:
-                _KEYS_BY_PART.pop(next(iter(_KEYS_BY_PART)))
-            keys, n = _existing_keys(parent)
-            found = _KEYS_BY_PART[original] = (keys, n)
+            found = _KEYS_BY_PART.put(original, _existing_keys(parent))
         return dict(found[0]), found[1]
     blob = etree.tostring(parent)
     found = _KEYS_BY_CONTENT.get(blob)
@@ -157,9 +137,7 @@ def _existing_keys(parent: etree._Element, original: tuple[bytes, str] | None = 
             if isinstance(c.tag, str):
                 keys.setdefault(_key(c), n)
                 n += 1
-        if len(_KEYS_BY_CONTENT) >= 64:
-            _KEYS_BY_CONTENT.pop(next(iter(_KEYS_BY_CONTENT)))
-        found = _KEYS_BY_CONTENT[blob] = (keys, n)
+        found = _KEYS_BY_CONTENT.put(blob, (keys, n))
     return dict(found[0]), found[1]
 
 
@@ -170,7 +148,6 @@ def _existing_keys(parent: etree._Element, original: tuple[bytes, str] | None = 
 Recipe = tuple
 
 
-@lru_cache(maxsize=4096)
 def _recipe_key(recipe: Recipe) -> tuple:
     tag, attrs, children = recipe
     return (tag, tuple(sorted((k, v) for k, v in attrs)), "", tuple(_recipe_key(c) for c in children))
@@ -182,7 +159,6 @@ def _append_text(parent: etree._Element, text: str) -> None:
     parent.append(etree.fromstring(f'<w xmlns="{MAIN}">{text}</w>')[0])
 
 
-@lru_cache(maxsize=4096)
 def _recipe_text(recipe: Recipe) -> str:
     """The record as lxml serializes it inside a default-namespace parent. Recipes hold ids,
     colours and alignment names, checked before they get here: printable text only."""
@@ -202,13 +178,12 @@ def _recipe_text(recipe: Recipe) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=4096)
+@caching.memo("styles.recipes", 4096)
 def _recipe_info(recipe: Recipe) -> tuple[tuple, str]:
-    """(``_recipe_key``, ``_recipe_text``) of a recipe: one cache lookup instead of two."""
+    """(``_recipe_key``, ``_recipe_text``) of a recipe."""
     return _recipe_key(recipe), _recipe_text(recipe)
 
 
-@lru_cache(maxsize=1024)
 def _fill_recipe(color: str) -> Recipe:
     return ("fill", (), (("patternFill", (("patternType", "solid"),),
                           (("fgColor", (("rgb", argb(color)),), ()), ("bgColor", (("indexed", "64"),), ()))),))
@@ -219,7 +194,6 @@ _THIN_BORDER: Recipe = ("border", (), (*((side, (("style", "thin"),), (("color",
                                        ("diagonal", (), ())))
 
 
-@lru_cache(maxsize=1024)
 def _dxf_recipe(style: DxfStyle, num_fmt_id: int | None) -> Recipe:
     children = []
     if style.bold or style.italic or style.font_color:
@@ -240,7 +214,6 @@ def _dxf_recipe(style: DxfStyle, num_fmt_id: int | None) -> Recipe:
     return ("dxf", (), tuple(children))
 
 
-@lru_cache(maxsize=4096)
 def _xf_recipe(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: str | None, wrap: bool,
                locked: bool) -> Recipe:
     attrs = [("numFmtId", str(num_fmt)), ("fontId", str(font_id)), ("fillId", str(fill_id)),
@@ -268,7 +241,7 @@ def _xf_recipe(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: 
     return ("xf", tuple(attrs), tuple(children))
 
 
-@lru_cache(maxsize=4096)
+@caching.memo("styles.xfs", 4096)
 def _xf_info(num_fmt: int, font_id: int, fill_id: int, border_id: int, align: str | None, wrap: bool,
              locked: bool) -> tuple[Recipe, tuple, str]:
     """(recipe, key, text) of the cell format with these ids and flags."""

@@ -13,23 +13,15 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
-from lxml import etree
-
 from ..errors import InputError, WorkbookFormatError
 from . import _xml
-from ._xml import q
-from .cellref import Box, box_ref, cell_name, num_to_col, parse_cell, parse_col, parse_range, sqref_inside
-from .cells import CellWrite, cell_xml, number_text, value_xml
-from .rules import conditional_formatting_elements, conditional_formatting_text, data_validations_element
+from .cellref import Box, box_ref, cell_name, col_to_num, num_to_col, parse_cell, parse_col, parse_range
+from .cells import CellWrite, cell_xml, number_text
+from .rowblock import RowBlock, XfIndex, plain, prefixed
+from .skeleton import WORKSHEET_ORDER, apply_cf, apply_dv, apply_widths, stretch_ranges
 from .styles import CellStyle, StylesPart
 
-WORKSHEET_ORDER = (
-    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr", "sheetProtection",
-    "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate", "customSheetViews",
-    "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions",
-    "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches",
-    "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture",
-    "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
+__all__ = ["WORKSHEET_ORDER", "WorksheetEditor"]
 
 _P = rb"(?:[A-Za-z_][\w.\-]*:)?"
 SHEETDATA_OPEN = re.compile(rb"<(" + _P + rb"sheetData)\b[^>]*?(/?)>")
@@ -60,7 +52,7 @@ class WorksheetEditor:
         self._cf: tuple[list[Box], list] | None = None
         self._dv: tuple[list[Box], list] | None = None
         self._col_styles: list[tuple[int, int, int]] = []
-        self._blocks: list[_RowBlock] = []
+        self._blocks: list[RowBlock] = []
         self._stretch: list[tuple[int, int, int, int]] = []
         self._box: tuple[int, int, int, int] | None = None  # rows rendered from blocks, for <dimension>
         #: (row, col) of table header cells -> (table, column name, table part, column index)
@@ -165,7 +157,7 @@ class WorksheetEditor:
         if first_row + n - 1 > 1_048_576:
             raise InputError("the rows do not fit in a worksheet", sheet=self.name, value=first_row + n - 1,
                              expected="at most 1,048,576 rows")
-        self._blocks.append(_RowBlock(first_row, n, dict(columns), dict(styles or {}), dict(formulas or {})))
+        self._blocks.append(RowBlock(first_row, n, dict(columns), dict(styles or {}), dict(formulas or {})))
         if formulas:
             self.has_formula = True
 
@@ -183,7 +175,7 @@ class WorksheetEditor:
             tag = cm.group(0)[:cm.group(0).find(b">") + 1]
             ref, st = _CELL_REF.search(tag), _STYLE.search(tag)
             if ref and st:
-                out[_col_num(ref.group(1))] = int(st.group(1))
+                out[col_to_num(ref.group(1).decode())] = int(st.group(1))
         return out
 
     def extend_ranges(self, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
@@ -257,7 +249,7 @@ class WorksheetEditor:
                 rows = self._merge_rows(data, lo, hi, styles, prefix, date1904)
             head = self._update_dimension(head)
         if self._stretch:
-            head, tail = _stretch_ranges(head, self._stretch), _stretch_ranges(tail, self._stretch)
+            head, tail = stretch_ranges(head, self._stretch), stretch_ranges(tail, self._stretch)
         if self._widths or self._cf is not None or self._dv is not None:
             head, tail = self._edit_skeleton(head, tail, tag, styles)
         if lo == hi and not self._writes and not tail_rows:
@@ -286,9 +278,9 @@ class WorksheetEditor:
                 r = block.first + i
                 cells = self._writes.setdefault(r, {})
                 for col, values in block.columns.items():
-                    cells[col] = CellWrite(value=_plain(values[i]), style=_XfIndex.of(block.styles.get(col)))
+                    cells[col] = CellWrite(value=plain(values[i]), style=XfIndex.of(block.styles.get(col)))
                 for col, formula in block.formulas.items():
-                    cells[col] = CellWrite(formula=formula, style=_XfIndex.of(block.styles.get(col)))
+                    cells[col] = CellWrite(formula=formula, style=XfIndex.of(block.styles.get(col)))
             if split < block.n:
                 out.append(block.render(split, styles, prefix, date1904))
                 self._box = _union(self._box, block.box)
@@ -298,7 +290,7 @@ class WorksheetEditor:
     def _cell_bytes(self, row: int, col: int, w: CellWrite, old: bytes | None, styles: StylesPart,
                     prefix: bytes, date1904: bool, row_style: int | None = None) -> bytes:
         style = None
-        if type(w.style) is _XfIndex:  # a raw index from write_rows: only for a cell that is new
+        if type(w.style) is XfIndex:  # a raw index from write_rows: only for a cell that is new
             style = int(w.style) if old is None else None
             if old is not None:
                 sm = _STYLE.search(old[:old.find(b">") + 1])
@@ -313,7 +305,7 @@ class WorksheetEditor:
         if w.value is not None and isinstance(w.value, (dt.date, dt.datetime)) and w.style is None and not style:
             style = styles.xf_index(CellStyle(num_format="yyyy-mm-dd"))
         text = cell_xml(cell_name(row, col), w, style, date1904).encode("utf-8")
-        return _prefixed(text, prefix)
+        return prefixed(text, prefix)
 
     def _merge_rows(self, data: bytes, lo: int, hi: int, styles: StylesPart, prefix: bytes,
                     date1904: bool) -> list:
@@ -433,7 +425,7 @@ class WorksheetEditor:
             pos = m.end()
             cb = m.group(0)
             cm = _CELL_REF.search(cb[:cb.find(b">") + 1])
-            col = _col_num(cm.group(1)) if cm else last_col + 1
+            col = col_to_num(cm.group(1).decode()) if cm else last_col + 1
             if not cm:
                 cb = _add_attr(cb, b'r="%s%d"' % (num_to_col(col).encode(), rownum))
             last_col = col
@@ -499,38 +491,16 @@ class WorksheetEditor:
         changed: set = set()  # the top-level children edited in place (the others are copied)
         replace: dict = {}
         if self._widths:
-            changed.add(_apply_widths(root, self._widths))
+            changed.add(apply_widths(root, self._widths))
         if self._cf is not None:
             # new rules as text in place of a placeholder, where lxml would write them the same way
             as_text = doc.spliceable() and [p for p, uri in root.nsmap.items() if uri == _xml.MAIN] == [None]
-            changed.update(_apply_cf(root, *self._cf, styles, replace if as_text else None))
+            changed.update(apply_cf(root, *self._cf, styles, replace if as_text else None))
         if self._dv is not None:
-            changed.add(_apply_dv(root, *self._dv))
+            changed.add(apply_dv(root, *self._dv))
         text = doc.to_bytes(changed=changed, replace=replace or None)
         m = re.compile(rb"<" + _P + rb"sheetData\s*/>").search(text, root_at)
         return text[:m.start()], text[m.end():]
-
-
-class _XfIndex(int):
-    """A cell format given as the workbook's raw ``xf`` index (``write_rows``)."""
-
-    @classmethod
-    def of(cls, index):
-        return None if index is None else cls(index)
-
-
-def _plain(v):
-    """A numpy scalar as the Python value ``value_xml`` expects; NaN/NaT as blank."""
-    if v is None or type(v) in (str, float, int):
-        return None if type(v) is float and v != v else v
-    item = getattr(v, "item", None)
-    if callable(item) and type(v).__module__ == "numpy":
-        v = item()
-    if isinstance(v, float) and v != v:
-        return None
-    if v is not None and type(v).__name__ in ("NaTType", "NAType"):
-        return None
-    return v
 
 
 def _union(a, b):
@@ -539,107 +509,6 @@ def _union(a, b):
     if b is None:
         return a
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
-class _RowBlock:
-    """Rows recorded by ``write_rows``: column arrays, raw styles, per-column formulas."""
-
-    def __init__(self, first: int, n: int, columns: dict, styles: dict, formulas: dict):
-        self.first, self.n, self.columns, self.styles, self.formulas = first, n, columns, styles, formulas
-        cols = [*columns, *formulas]
-        self.box = (first, min(cols), first + n - 1, max(cols))
-
-    def render(self, start: int, styles: StylesPart, prefix: bytes, date1904: bool) -> bytes:
-        """Rows ``start``.. of the block as ``<row>`` elements (none of them exist yet).
-
-        A cell is ``<c r="B7"`` plus what follows the reference, which depends only on the value:
-        ``value_xml`` renders that once per distinct value of a column, and the rows are joined
-        from arrays of pieces (row number, reference, rendered value) without a loop per cell."""
-        import numpy as np
-
-        order = sorted({*self.columns, *self.formulas})
-        n = self.n - start
-        date_style: list = []
-        numbers = np.array([str(self.first + i) for i in range(start, self.n)], dtype=object)
-        pieces = np.empty((n, 3 + 3 * len(order)), dtype=object)
-        pieces[:, 0] = '<row r="'
-        pieces[:, 1] = numbers
-        pieces[:, 2] = '">'
-        for k, col in enumerate(order):
-            style = self.styles.get(col)
-            if col in self.formulas:
-                tails = _tail(None, self.formulas[col], style, styles, date1904, date_style)
-            else:
-                codes, uniques = _factorize(self.columns[col], start)
-                rendered = np.empty(len(uniques) + 1, dtype=object)
-                rendered[:-1] = [_tail(u, None, style, styles, date1904, date_style) for u in uniques]
-                rendered[-1] = _tail(None, None, style, styles, date1904, date_style)
-                tails = rendered[codes]
-            pieces[:, 3 + 3 * k] = f'<c r="{num_to_col(col)}'
-            pieces[:, 4 + 3 * k] = numbers
-            pieces[:, 5 + 3 * k] = tails
-        pieces[:, -1] = pieces[:, -1] + "</row>"
-        text = "".join(pieces.ravel().tolist())
-        return _prefixed(text.encode("utf-8"), prefix)
-
-
-def _factorize(values, start: int):
-    """(codes, distinct values) of ``values[start:]``; blanks (None, NaN, NaT) get code -1.
-
-    pandas factorizes a column of one kind (text, numbers, dates) in C; a column mixing kinds
-    (where pandas would take True for 1) is factorized by type and value in Python."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-        codes, uniques = pd.factorize(values[start:], use_na_sentinel=True)
-        return codes, uniques.tolist()  # Python numbers, as value_xml expects
-    arr = np.empty(len(values) - start, dtype=object)
-    arr[:] = values[start:] if start else values
-    kind = pd.api.types.infer_dtype(arr, skipna=True)
-    if kind in ("string", "floating", "integer", "date", "datetime", "empty"):
-        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-        return codes, list(uniques)
-    seen: dict = {}
-    codes = np.empty(len(arr), dtype=np.intp)
-    for i, v in enumerate(arr.tolist()):
-        key = (type(v), v)
-        codes[i] = seen.setdefault(key, len(seen))
-    return codes, [k[1] for k in seen]
-
-
-def _tail(v, formula, style, styles: StylesPart, date1904: bool, date_style: list) -> str:
-    """What follows ``<c r="REF`` in the cell ``value_xml`` writes for ``v`` (from the quote
-    closing the reference on); a blank cell without a format is an empty ``<c/>``."""
-    v = _plain(v)
-    s = style
-    if not s and isinstance(v, (dt.date, dt.datetime)):
-        if not date_style:
-            date_style.append(styles.xf_index(CellStyle(num_format="yyyy-mm-dd")))
-        s = date_style[0]
-    return value_xml("R", v, formula, s, date1904)[len('<c r="R'):]
-
-
-_SQREF = re.compile(rb'(<(?:[A-Za-z_][\w.\-]*:)?(?:dataValidation|conditionalFormatting)\b[^>]*?\ssqref=")([^"]*)(")')
-
-
-def _stretch_ranges(text: bytes, stretch: list) -> bytes:
-    """``WorksheetEditor.extend_ranges`` applied to the sqref attributes in ``text``."""
-    def fix(m: re.Match) -> bytes:
-        parts = []
-        for piece in m.group(2).decode().split():
-            try:
-                r1, c1, r2, c2 = parse_range(piece)
-            except InputError:
-                parts.append(piece)
-                continue
-            for lo_col, hi_col, first, last in stretch:
-                if lo_col <= c1 and c2 <= hi_col and r1 <= first <= r2 < last:
-                    r2 = last
-            parts.append(box_ref((r1, c1, r2, c2)) if (r1, c1, r2, c2) != parse_range(piece) else piece)
-        return m.group(1) + " ".join(parts).encode() + m.group(3)
-
-    return _SQREF.sub(fix, text)
 
 
 def _first_row_at_least(row_start: re.Pattern, data: bytes, lo: int, limit: int, target: int) -> re.Match | None:
@@ -657,23 +526,10 @@ def _first_row_at_least(row_start: re.Pattern, data: bytes, lo: int, limit: int,
     return row_start.search(data, lo, limit)
 
 
-def _prefixed(text: bytes, prefix: bytes) -> bytes:
-    if not prefix:
-        return text
-    return re.sub(rb"<(/?)(c|v|f|is|t|row)\b", rb"<\1" + prefix + rb"\2", text)
-
-
 def _add_attr(element: bytes, attr: bytes) -> bytes:
     """Insert ``attr`` right after the element's name."""
     m = re.match(rb"<[\w.:\-]+", element)
     return element[:m.end()] + b" " + attr + element[m.end():]
-
-
-def _col_num(letters: bytes) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ch - 64
-    return n
 
 
 def _xml_unescape(text: str) -> str:
@@ -704,100 +560,3 @@ def _unshare(row_bytes: bytes, rownum: int, shared: dict) -> bytes:
         return cb[:fm.start()] + b"<%sf>%s</%sf>" % (fm.group(1), _xml.esc(new).encode(), fm.group(1)) + cb[fm.end():]
 
     return CELL_RE.sub(fix, row_bytes)
-
-
-def _apply_widths(root: etree._Element, widths: dict[int, float]) -> etree._Element:
-    """Set the widths; returns the <cols> element (the only one it changes)."""
-    cols = root.find(q("cols"))
-    if cols is None:
-        cols = etree.Element(q("cols"))
-        _xml.insert_in_order(root, cols, WORKSHEET_ORDER)
-    for col, width in sorted(widths.items()):
-        for el in list(cols.findall(q("col"))):
-            lo, hi = int(el.get("min", "0")), int(el.get("max", "0"))
-            if lo <= col <= hi:
-                idx = list(cols).index(el)
-                pieces = []
-                if lo < col:
-                    a = etree.fromstring(etree.tostring(el))
-                    a.set("max", str(col - 1))
-                    pieces.append(a)
-                mid = etree.fromstring(etree.tostring(el))
-                mid.set("min", str(col))
-                mid.set("max", str(col))
-                mid.set("width", _num(width))
-                mid.set("customWidth", "1")
-                pieces.append(mid)
-                if col < hi:
-                    b = etree.fromstring(etree.tostring(el))
-                    b.set("min", str(col + 1))
-                    pieces.append(b)
-                cols.remove(el)
-                for k, p in enumerate(pieces):
-                    cols.insert(idx + k, p)
-                break
-        else:
-            new = etree.Element(q("col"), min=str(col), max=str(col), width=_num(width), customWidth="1")
-            after = [i for i, el in enumerate(cols) if el.tag == q("col") and int(el.get("max", "0")) < col]
-            cols.insert(after[-1] + 1 if after else 0, new)
-    return cols
-
-
-def _num(x: float) -> str:
-    return repr(float(x)).removesuffix(".0")
-
-
-def _apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: StylesPart,
-              replace: dict | None = None) -> list[etree._Element]:
-    """Replace the owned rules; returns the kept elements it put new ones after (still compared
-    when saving). With ``replace`` (a dict), the new rules go in as one placeholder mapped to their
-    text, when every rule can be written as text."""
-    kept_last = None
-    for el in list(root.findall(q("conditionalFormatting"))):
-        if sqref_inside(el.get("sqref", ""), owned):
-            root.remove(el)
-        else:
-            kept_last = el
-    touched = [kept_last] if kept_last is not None else []
-    priorities = [int(p) for el in root.iter() if _xml.local(el.tag) == "cfRule"
-                  for p in [el.get("priority")] if p and p.isdigit()]
-    first = max(priorities, default=0) + 1
-    text = conditional_formatting_text(rules, styles, first) if replace is not None else None
-    if text is not None:
-        if not text:
-            return touched
-        new = [etree.Element(q("conditionalFormatting"))]  # placeholder: the groups go where it is
-        replace[new[0]] = text.encode("utf-8")
-    else:
-        new = conditional_formatting_elements(rules, styles, first)
-    for el in new:
-        if kept_last is not None:
-            kept_last.addnext(el)
-        else:
-            _xml.insert_in_order(root, el, WORKSHEET_ORDER)
-        kept_last = el
-    return touched
-
-
-def _apply_dv(root: etree._Element, owned: list[Box], validations: list) -> etree._Element | None:
-    """Replace the owned validations; returns the <dataValidations> element it changed."""
-    dvs = root.find(q("dataValidations"))
-    if dvs is not None:
-        for el in list(dvs.findall(q("dataValidation"))):
-            if sqref_inside(el.get("sqref", ""), owned):
-                dvs.remove(el)
-    if validations:
-        fresh = data_validations_element(validations)
-        if dvs is None:
-            dvs = fresh
-            _xml.insert_in_order(root, dvs, WORKSHEET_ORDER)
-        else:
-            for el in list(fresh):
-                dvs.append(el)
-    if dvs is not None:
-        n = len(dvs.findall(q("dataValidation")))
-        if n == 0:
-            root.remove(dvs)
-        else:
-            dvs.set("count", str(n))
-    return dvs

@@ -19,7 +19,7 @@ from .._pandas import block_arrays as _column_arrays
 from .._pandas import box_native
 from ..analysis._common import total_units, unit_stem
 from ..errors import Problem
-from ..numbers import parse_unit
+from ..numbers import is_blank as _blank, parse_unit
 from ..ooxml import numfmt
 from .messages import say
 
@@ -132,17 +132,6 @@ def _isna(v) -> bool:
     if type(v) is str:
         return False
     return bool(pd.isna(v))
-
-
-def _blank(v) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return not v.strip()
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def validate(review: model.Review) -> list[Problem]:
