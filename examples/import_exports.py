@@ -18,7 +18,7 @@ import pandas as pd
 
 import reviewkit
 from reviewkit.importer import import_sources
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "import"
 

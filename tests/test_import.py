@@ -19,7 +19,7 @@ from reviewkit.cli import main
 from reviewkit.errors import InputError, ValidationError, WorkbookLockedError
 from reviewkit.importer import import_sources, write_tables
 from reviewkit.numbers import parse_date
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 from reviewkit.templates import build_template
 
 DATA = Path(__file__).parent / "data" / "import"

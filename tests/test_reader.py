@@ -14,7 +14,7 @@ import pytest
 
 from reviewkit import model
 from reviewkit.errors import ValidationError
-from reviewkit.reader import read_review, read_with_problems
+from reviewkit.reading import read_review, read_with_problems
 
 from builders import HEADERS, sample_book, sample_rows, write_book
 
@@ -265,7 +265,7 @@ def test_excel_made_table_parts(corpus_dir):
 
 def test_excel_made_corpus_never_crashes(corpus_dir):
     """Every workbook Excel made is either read or refused with a Problem; never a traceback."""
-    from reviewkit.reader import check_files
+    from reviewkit.reading import check_files
 
     files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
     assert len(files) > 50

@@ -14,7 +14,7 @@ _ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldo
              "format_value")
 
 
-_WORKBOOK = {"read_review": "reader", "fill_workbook": "fill",  # name -> module
+_WORKBOOK = {"read_review": "reading", "fill_workbook": "fill",  # name -> module
              "write_tables": "importer", "new": "importer"}
 
 

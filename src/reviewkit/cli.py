@@ -80,7 +80,7 @@ def check(files: tuple[Path, ...]) -> None:
     (or every workbook in a folder) and report every problem at once (exit 1 if any)."""
     from .batch import find_workbooks
     from .errors import Problem
-    from .reader import check_files
+    from .reading import check_files
 
     empty = []
     listed: list[Path] = []

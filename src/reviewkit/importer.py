@@ -24,7 +24,9 @@ import pandas as pd
 
 from . import model
 from .errors import InputError, Problem, ReviewkitError, ValidationError
+from .reading.engine import Engine, FileEngine
 from .reading.package import TableColumnInfo, TableInfo, col_letter
+from .reading.read import read_tables
 
 __all__ = ["ImportResult", "import_sources", "write_tables", "new", "read_source", "TABLE_CHOICES", "Source"]
 
@@ -452,28 +454,14 @@ def _suggest(spec: model.TableSpec, header: str, taken: set[str]) -> str | None:
 
 
 # --- conversion through the reader -----------------------------------------------------------------
-class _OnePackage:
-    """The reader's package interface over one source table (``reader.read_tables``)."""
+class _SourceEngine(Engine):
+    """The reader's ``Engine`` over one source table on a pseudo sheet (``reading.read_tables``)."""
 
-    date1904 = False
-
-    def __init__(self, info: TableInfo):
-        self.tables = [info]
-        self.sheets = [info.sheet]
-
-    def table(self, name: str):
-        return self.tables[0] if name.lower() == self.tables[0].name.lower() else None
-
-
-class _OneGrid:
-    def __init__(self, rows: list):
-        self.rows = rows
+    def __init__(self, info: TableInfo, rows: list, source: str):
+        self.source, self.sheets, self.tables, self._rows = source, [info.sheet], [info], rows
 
     def grid(self, sheet: str) -> list:
-        return self.rows
-
-    def errors(self, sheet: str) -> dict:
-        return {}
+        return self._rows
 
 
 def _typed(values, kind: str | None):
@@ -522,9 +510,7 @@ def _convert(spec: model.TableSpec, source: Source, mapping: Mapping, lang: str,
                      last_col=max(width, 1), first_row=1, last_row=n + 1, header_rows=1, totals_rows=0,
                      columns=tuple(TableColumnInfo(h, False) for h in headers), part="")
     rows = [tuple(headers), *zip(*cols)] if cols else [()]
-    from .reader import read_tables
-
-    review, found = read_tables(_OnePackage(info), _OneGrid(rows), source=source.name, check=False)
+    review, found = read_tables(_SourceEngine(info, rows, source.name), check=False)
     df = review.tables[spec.name]
     layout = review.layouts[spec.name]
     problems: list[Problem] = []
@@ -710,20 +696,16 @@ class _Job:
     def __init__(self, path: Path):
         from .files import Source
         from .ooxml import WorkbookEditor
-        from .reader import _Grids, read_tables
-        from .reading.package import open_package
-
         self.path = path
         self.source = Source.read(path)  # first: a save after this is caught before the rename
-        package = open_package(path)
-        self._grids = _Grids(package)  # the reader's cell grids, kept for the rows above a table
-        self.review, _ = read_tables(package, self._grids, source=str(path), check=False)
+        self.engine = FileEngine.open(path)  # the reader's grids, kept for the rows above a table
+        self.review, _ = read_tables(self.engine, check=False)
         self.original = self.source.data
         self.editor = WorkbookEditor.open_bytes(path, self.original)
         self.lang = self.review.lang
 
     def grid(self, sheet: str) -> list:
-        return self._grids.grid(sheet)
+        return self.engine.grid(sheet)
 
     def saved_map(self, table: str) -> dict[str, str]:
         df = self.review.tables.get("Settings")
