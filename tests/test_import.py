@@ -17,7 +17,7 @@ from click.testing import CliRunner
 import reviewkit
 from reviewkit.cli import main
 from reviewkit.errors import InputError, ValidationError, WorkbookLockedError
-from reviewkit.importer import import_sources, write_tables
+from reviewkit.importing import import_sources, write_tables
 from reviewkit.numbers import parse_date
 from reviewkit.reading import read_review
 from reviewkit.templates import build_template
@@ -175,7 +175,7 @@ def rows_for(after: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> pd.Dat
 
 @pytest.mark.parametrize("source,table,options,expected", SAMPLES, ids=[s[0].name for s in SAMPLES])
 def test_sample_import_equals_pandas_reading(workbook, source, table, options, expected):
-    spec_name = reviewkit.importer.TABLE_CHOICES[table]
+    spec_name = reviewkit.importing.TABLE_CHOICES[table]
     before = read_review(workbook, strict=False).tables[spec_name]
     result = import_sources([source], workbook, table=table, mode="upsert" if table != "facts" else "append",
                             **options)

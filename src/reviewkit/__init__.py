@@ -15,7 +15,7 @@ _ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldo
 
 
 _WORKBOOK = {"read_review": "reading", "fill_workbook": "fill",  # name -> module
-             "write_tables": "importer", "new": "importer"}
+             "write_tables": "importing", "new": "importing"}
 
 
 def __getattr__(name: str):

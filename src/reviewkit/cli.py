@@ -278,7 +278,7 @@ def import_(args: tuple[Path, ...], table: str, mode: str, mapping: str | None, 
     """把 CSV / xlsx / 飞书多维表格 JSON 导出的数据导入 INTO.xlsx 的一张表（不丢内容，原子写入）。 / Import
     CSV / xlsx / 飞书 Bitable JSON exports into a table of INTO.xlsx (lossless, atomic)."""
     from .errors import ValidationError
-    from .importer import import_sources
+    from .importing import import_sources
 
     if len(args) < 2:
         raise click.UsageError("give at least one SOURCE and the workbook INTO.xlsx")

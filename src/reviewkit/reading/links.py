@@ -14,7 +14,7 @@ from ..numbers import ParseError, Unit, parse_date, parse_number, parse_percent,
 from .validate import _records
 
 
-#: Settings entries that keep an import's header mapping (reviewkit.importer.MAP_SETTING)
+#: Settings entries that keep an import's header mapping (reviewkit.importing.MAP_SETTING)
 _IMPORT_MAP = re.compile(r"^\s*(?:导入映射|import\s*map)\s*[:：]", re.IGNORECASE)
 _SETTING_KIND = {"review_year": "year", "as_of": "date", "plan_end": "date",
                  "deviation_threshold": "percent", "max_parallel_tasks": "int"}
