@@ -549,6 +549,24 @@ def test_synonyms_and_numbers_stored_as_text(tmp_path):
     assert review.layouts["Scorecard"].headers["target"] == "计划"
 
 
+def test_the_open_book_is_a_reader_engine_with_the_file_readers_problems(tmp_path):
+    """``OpenBook`` implements the reader's ``Engine`` (tables and cells only): the shared loop
+    finds the same problems, at the same cells, as for the file."""
+    import reviewkit.engines.xlwings_engine as xe
+    from reviewkit.reading import Engine, read_with_problems
+
+    bad = [list(r) if r else None for r in SCORECARD]
+    bad[1][3] = "四百二十"  # text where a number belongs
+    bad[3][2] = "#N/A"  # an error typed where a number belongs
+    path = write_review(tmp_path / "bad.xlsx", scorecard=bad)
+    engine = xe.OpenBook(FakeBook.from_file(path), str(path))
+    assert isinstance(engine, Engine)
+    _, from_book = read_with_problems(engine)
+    _, from_file = read_with_problems(path)
+    assert [p.render() for p in from_book] == [p.render() for p in from_file]
+    assert {p.cell for p in from_book if p.severity == "error"} >= {"F7", "E9"}
+
+
 # --- write plans ----------------------------------------------------------------------------
 def test_group_writes_makes_rectangles_per_sheet_and_kind():
     plan = [CellWrite("S", f"{c}{r}", r * 10 + i) for r in (2, 3, 4) for i, c in enumerate("BCD")]
