@@ -11,7 +11,7 @@ import pandas as pd
 from .. import model
 from .._pandas import block_arrays as _column_arrays
 from ..numbers import ParseError, Unit, parse_date, parse_number, parse_percent, parse_unit
-from .validate import _records
+from .validate import _isna, _records
 
 
 #: Settings entries that keep an import's header mapping (reviewkit.importing.MAP_SETTING)
@@ -34,7 +34,7 @@ def read_settings(review: model.Review, sink) -> dict[str, object]:
     raws = (arrays["value"] if "value" in arrays else df["value"]).tolist()  # as typed: text
     names = (arrays["setting"] if "setting" in arrays else df["setting"]).tolist()
     for pos, (name, value) in enumerate(zip(names, raws)):
-        if _is_na(name):
+        if _isna(name):
             continue
         key = lookup.get(model.normalize_header(name))
         cell = layout.cell("setting", pos) if "setting" in layout.columns else None
@@ -62,7 +62,7 @@ def read_settings(review: model.Review, sink) -> dict[str, object]:
                                      else "a whole number")
                 out[key] = None if x is None else int(x)
             else:
-                out[key] = out[key] if _is_na(value) else value
+                out[key] = out[key] if _isna(value) else value
         except ParseError as exc:
             expected = {"year": "a year such as 2025", "int": "a whole number such as 3"}.get(kind, exc.expected)
             sink.add(f"{exc.detail} in setting '{name}'", sheet=layout.sheet, cell=vcell, value=raw,
@@ -144,10 +144,6 @@ def kpis_by_name(review: model.Review) -> None:
                     spellings = review.kpi_spellings.setdefault(key, ())
                     if v not in spellings:
                         review.kpi_spellings[key] = spellings + (v,)
-
-
-def _is_na(v: object) -> bool:
-    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
 def link_fact_columns(review: model.Review) -> None:
