@@ -62,9 +62,6 @@ class ExcelTable:
             return []
         return ["" if h is None else str(h).strip() for h in self.cells[0]]
 
-    def letters(self) -> list[str]:
-        return [col_letter(c) for c in range(self.first_col, self.last_col + 1)]
-
 
 def parse_address(address: str) -> tuple[int, int, int, int]:
     """'$B$4:$F$20' (or 'Sheet!B4:F20', or one cell) → (first_row, first_col, last_row, last_col)."""

@@ -61,33 +61,15 @@ def read_source(path, *, sheet: str | None = None, table: str | None = None, enc
                      expected="a .csv, .tsv, .xlsx, .xlsm or .json (飞书 Bitable records) file")
 
 
-def _decode(path: Path, data: bytes, encoding: str | None) -> str:
+def _encoding(path: Path, data: bytes, encoding: str | None) -> str:
+    """The encoding of ``data``: the one named, else a BOM's, UTF-8, or GB18030 (a superset of GBK
+    and GB2312, what Chinese ERPs export); checked by decoding the data."""
     if encoding:
         try:
-            return data.decode(encoding)
+            data.decode(encoding)
         except (LookupError, UnicodeDecodeError) as exc:
             raise InputError(f"the file cannot be decoded as {encoding} ({exc})", file=path,
                              expected="the file's real encoding (utf-8, gbk, gb18030)") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")  # a superset of GBK and GB2312, what Chinese ERPs export
-    except UnicodeDecodeError as exc:
-        raise InputError("the file is neither UTF-8 nor GBK/GB18030 text", file=path,
-                         value=f"byte {exc.start}", expected="a CSV saved as UTF-8 or GBK; "
-                         "or name the encoding with --encoding") from None
-
-
-def _encoding(path: Path, data: bytes, encoding: str | None) -> str:
-    """The encoding ``_decode`` would use for ``data``, checked by decoding it once."""
-    if encoding:
-        _decode(path, data, encoding)
         return encoding
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
@@ -97,8 +79,14 @@ def _encoding(path: Path, data: bytes, encoding: str | None) -> str:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
-        _decode(path, data, None)  # GB18030, or the one-line error
+        pass
+    try:
+        data.decode("gb18030")
         return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InputError("the file is neither UTF-8 nor GBK/GB18030 text", file=path,
+                         value=f"byte {exc.start}", expected="a CSV saved as UTF-8 or GBK; "
+                         "or name the encoding with --encoding") from None
 
 
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> Source:
@@ -191,7 +179,8 @@ def _text_of(v) -> str:
 
 def _read_bitable_json(path: Path) -> Source:
     try:
-        doc = json.loads(_decode(path, path.read_bytes(), None))
+        data = path.read_bytes()
+        doc = json.loads(data.decode(_encoding(path, data, None)))
     except json.JSONDecodeError as exc:
         raise InputError(f"the file is not valid JSON ({exc.msg} at line {exc.lineno})", file=path,
                          expected="the response of 飞书 Bitable's list-records API saved to a file") from None
