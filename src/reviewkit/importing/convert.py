@@ -15,7 +15,7 @@ from ..errors import Problem
 from ..reading.engine import Engine
 from ..reading.package import TableColumnInfo, TableInfo, col_letter
 from ..reading.read import read_tables
-from ..reading.values import is_blank
+from ..reading.values import CellColumn, is_blank
 from .mapping import Mapping
 from .sources import Source
 from .write import cell_value
@@ -49,13 +49,9 @@ def _typed(values, kind: str | None):
     for the reader to parse."""
     if kind in (model.DATE, "period"):
         return values
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    col = CellColumn(list(values))  # each distinct text looked at once
     plain = _PLAIN_NUMBER.match
-    conv = [float(u) if type(u) is str and plain(u) else u for u in uniques]
-    out = np.empty(len(conv) + 1, dtype=object)
-    out[:-1] = conv
-    out[-1] = None
-    return out[codes]
+    return col.take([float(u) if type(u) is str and plain(u) else u for u in col.uniques])
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import model
 from ..errors import InputError, Problem, ValidationError
-from ..reading.values import is_blank
+from ..reading.values import CellColumn, is_blank
 from .mapping import MAP_SETTING, MAP_SETTING_RE
 
 
@@ -97,9 +97,9 @@ def _column_cells(spec: model.TableSpec, name: str, series: pd.Series, lang: str
     if arr.dtype.kind == "M":
         days = arr.astype("datetime64[D]")
         return [None if np.isnat(d) else d.item() for d in days]
-    codes, uniques = pd.factorize(np.asarray(arr, dtype=object), use_na_sentinel=True)
+    cells = CellColumn(list(arr))  # each distinct value converted once
     conv = []
-    for u in uniques:
+    for u in cells.uniques:
         if col is not None and col.kind == model.CHOICE:
             u = next((ch.label(lang) for ch in col.choices if ch.key == u), u)
         elif spec is model.FACTS and name == "period" and isinstance(u, str):
@@ -109,10 +109,7 @@ def _column_cells(spec: model.TableSpec, name: str, series: pd.Series, lang: str
             except ValueError:
                 pass
         conv.append(cell_value(u))
-    out = np.empty(len(conv) + 1, dtype=object)
-    out[:-1] = conv
-    out[-1] = None
-    return out[codes]
+    return cells.take(conv)
 
 
 def _key_text(v) -> str:
