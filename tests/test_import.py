@@ -482,6 +482,22 @@ def test_unknown_table_and_missing_required_column_are_one_line_errors(tmp_path)
         import_sources([src], path, table="scorecard")
 
 
+
+def test_an_xlsx_source_that_is_not_a_workbook_is_one_line_about_the_source(tmp_path):
+    """An .xlsx source is opened by the reader's file engine (its safety checks included); a
+    broken one is named as a source to re-export, not as a review workbook to fix."""
+    path = tmp_path / "t.xlsx"
+    build_template(path, preset="sales", lang="zh")
+    before = path.read_bytes()
+    bad = tmp_path / "导出.xlsx"
+    bad.write_bytes(b"id,amount\n1,2\n")
+    result = CliRunner().invoke(main, ["import", str(bad), str(path), "--table", "facts"])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and "导出.xlsx" in line and "cannot be read" in line
+    assert "as CSV" in line and "pasted into the template" not in line
+    assert path.read_bytes() == before
+
 # --- the Excel-made corpus: growing a table changes its sheet and its table part, nothing else ---------
 def corpus_tables():
     from ooxml_helpers import CORPUS, expected_refusal, manifest

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, UnsafeWorkbookError, WorkbookFormatError
 from ..reading.engine import FileEngine
 from ..reading.package import col_letter
 from ..reading.values import is_blank
@@ -128,7 +128,13 @@ def _header_text(h) -> str:
 
 
 def _read_xlsx(path: Path, sheet: str | None, table: str | None) -> Source:
-    engine = FileEngine.open(path)  # the reader's checked package and cell grids
+    try:
+        engine = FileEngine.open(path)  # the reader's checked package and cell grids
+    except UnsafeWorkbookError:
+        raise
+    except WorkbookFormatError as exc:  # said for a source, not for a review workbook
+        raise InputError(f"the workbook cannot be read: {exc.detail}", file=path,
+                         expected="an .xlsx saved by Excel, or the export as CSV") from None
     top = 1
     first_col, last_col = 1, None
     last_row = None
