@@ -170,7 +170,7 @@ def profile(files: list[Path]) -> dict:
     from reviewkit.fill import FINGERPRINT_PROPERTY, apply_plan, build_fill_plan
     from reviewkit.ooxml import WorkbookEditor
     from reviewkit.files import Source, write_file
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.safety import load_checked
 
     phases = {k: 0.0 for k in PHASES}

@@ -62,7 +62,7 @@ def stages(path: Path) -> dict[str, float]:
     from reviewkit import fill as fl
     from reviewkit.fill import analysed, breakdown, peers, scorecard, summary, timeline
     from reviewkit.ooxml import WorkbookEditor
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
 
     t: dict[str, float] = {}
     c = time.process_time
@@ -109,7 +109,7 @@ def whole_fill(path: Path, work: Path) -> float:
 
 
 def import_cost() -> dict[str, float]:
-    code = ("import time; c=time.process_time; s=c(); import reviewkit.fill, reviewkit.reader, "
+    code = ("import time; c=time.process_time; s=c(); import reviewkit.fill, reviewkit.reading.read, "
             "reviewkit.ooxml; a=c()-s; s=c(); import reviewkit.batch; b=c()-s; import sys; "
             "print(a, b, len(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -5,7 +5,7 @@ workbook, against pandas in the same run.
 
 Each step runs in its own process so its peak memory (max RSS) is its own:
   * pandas ``read_csv`` alone (the floor: parsing the file, no workbook);
-  * ``reviewkit.importer.import_sources`` into a fresh ``reviewkit new`` template: detects the
+  * ``reviewkit.importing.import_sources`` into a fresh ``reviewkit new`` template: detects the
     encoding and delimiter, maps the headers, converts every value through the reader, grows the
     Facts table with the lossless editor, saves atomically;
   * pandas ``read_csv`` + openpyxl: load the template, write the rows into the Facts sheet, stretch
@@ -49,7 +49,7 @@ df = pd.read_csv(CSV)
 n = len(df)
 """,
     "reviewkit": """
-from reviewkit.importer import import_sources
+from reviewkit.importing import import_sources
 from reviewkit.templates import build_template
 build_template(BOOK, preset="sales", lang="zh", overwrite=True)
 t0 = time.perf_counter()

@@ -6,7 +6,7 @@ Builds one workbook with XlsxWriter: a small Scorecard/KPIs pair and an Excel Ta
 (period, unit, two dimensions, three numeric measures, one formula column written with its
 cached result). Then times, best of N:
 
-  * reviewkit.reader.read_review   : the full reader (python-calamine cells + lxml table parts,
+  * reviewkit.reading.read_review   : the full reader (python-calamine cells + lxml table parts,
                                      number/period parsing, layouts, validation);
   * calamine grid                  : python-calamine alone, the Facts sheet as Python lists;
   * openpyxl read-only             : ``load_workbook(read_only=True, data_only=True)`` and
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import xlsxwriter  # noqa: E402
 
-from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.reading import read_review  # noqa: E402
 from reviewkit.reading.package import open_package  # noqa: E402
 
 HEADERS = ["期间", "单位", "行业", "客户规模", "销售额", "到期数", "续约数", "毛利"]

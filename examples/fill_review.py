@@ -17,7 +17,7 @@ import pandas as pd
 from reviewkit import model
 from reviewkit.fill import build_fill_plan, fill_workbook, is_stale
 from reviewkit.presets import fact_column, get_preset
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 from reviewkit.templates import build_workbook
 
 BASE = {"revenue": 1200, "new_customers": 500, "repurchase_rate": 0.3, "churn_rate": 0.1, "sales_cycle": 30,

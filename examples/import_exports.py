@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 import reviewkit
-from reviewkit.importer import import_sources
-from reviewkit.reader import read_review
+from reviewkit.importing import import_sources
+from reviewkit.reading import read_review
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "import"
 

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("reviewkit.sample", reason="the sample company has not landed yet")
 
 from reviewkit.batch import FILLED, run_batch  # noqa: E402
-from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.reading import read_review  # noqa: E402
 from reviewkit.rollup import rollup_workbooks  # noqa: E402
 from reviewkit.sample import make_sample_review  # noqa: E402
 from reviewkit.split import split_workbook  # noqa: E402

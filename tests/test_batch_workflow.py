@@ -20,7 +20,7 @@ openpyxl = pytest.importorskip("openpyxl")
 from builders import EVIL, UNITS, master_review, rename_header, table_sheet, write_master  # noqa: E402
 
 from reviewkit.batch import FILLED, run_batch  # noqa: E402
-from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.reading import read_review  # noqa: E402
 from reviewkit.rollup import STATUS_SHEET, rollup_workbooks  # noqa: E402
 from reviewkit.split import split_workbook  # noqa: E402
 

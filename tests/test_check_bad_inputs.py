@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from reviewkit.cli import main
 from reviewkit.errors import ValidationError, WorkbookFormatError
-from reviewkit.reader import check_files, read_review
+from reviewkit.reading import check_files, read_review
 
 from builders import CASES, changed_cell, csv_file, empty_file, good_book, missing_file, ole_file, write_book
 

@@ -3,7 +3,7 @@ from click.testing import CliRunner
 
 from reviewkit.cli import main
 from reviewkit.ooxml import WorkbookEditor
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 from reviewkit.sample import make_sample_review
 from reviewkit.templates import build_workbook
 

@@ -38,7 +38,7 @@ def packs(tmp_path_factory):
     require_libreoffice()
     from reviewkit.export import export_pdf
     from reviewkit.fill import fill_workbook
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.templates import build_workbook
 
     tmp = tmp_path_factory.mktemp("pack")

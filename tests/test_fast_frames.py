@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reviewkit import _pandas, reader
+from reviewkit import _pandas
+from reviewkit.reading.values import build_frame
 from reviewkit.analysis._common import SCORE_NUMBERS, frame_of, kpi_table, score_columns, text_array
 from reviewkit.errors import InputError
 from reviewkit.sample import make_sample_review
@@ -33,11 +34,11 @@ def test_reader_frame_equals_the_constructor(n, monkeypatch):
     cols = _columns(n)
     data = {k: np.array(v, dtype=object) if isinstance(v, list) else np.asarray(v) for k, v in cols.items()}
     want = pd.DataFrame({k: v.copy() for k, v in data.items()}, index=pd.RangeIndex(n))
-    got = reader._frame({k: v.copy() for k, v in data.items()}, n)
+    got = build_frame({k: v.copy() for k, v in data.items()}, n)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert list(got.dtypes) == list(want.dtypes)
     monkeypatch.setattr(_pandas, "FAST", False)  # the public-API path (another pandas)
-    got = reader._frame({k: v.copy() for k, v in data.items()}, n)
+    got = build_frame({k: v.copy() for k, v in data.items()}, n)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert list(got.dtypes) == list(want.dtypes)
 

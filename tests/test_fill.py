@@ -22,7 +22,7 @@ from reviewkit.errors import ValidationError
 from reviewkit.fill import (FILLED_AT_PROPERTY, FINGERPRINT_PROPERTY, build_fill_plan, fill_workbook, fingerprint,
                             is_stale)
 from reviewkit.ooxml import WorkbookEditor
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 from reviewkit.templates import build_workbook
 
 from builders import formula_cells, preset_review, random_review, reference, sales_review, same, same_cell, sheet_rows

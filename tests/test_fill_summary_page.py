@@ -13,7 +13,7 @@ sample = pytest.importorskip("reviewkit.sample")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     from reviewkit.fill import build_fill_plan
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.templates import build_workbook
 
     path = tmp_path_factory.mktemp("sumpage") / "demo_zh.xlsx"

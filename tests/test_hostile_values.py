@@ -14,7 +14,7 @@ from builders import small_review as _review
 from reviewkit.errors import InputError, ReviewkitError
 from reviewkit.fill import fill_workbook
 from reviewkit.ooxml import WorkbookEditor
-from reviewkit.reader import check_files
+from reviewkit.reading import check_files
 from reviewkit.split import split_workbook
 from reviewkit.templates import build_workbook
 

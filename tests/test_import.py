@@ -17,9 +17,9 @@ from click.testing import CliRunner
 import reviewkit
 from reviewkit.cli import main
 from reviewkit.errors import InputError, ValidationError, WorkbookLockedError
-from reviewkit.importer import import_sources, write_tables
+from reviewkit.importing import import_sources, write_tables
 from reviewkit.numbers import parse_date
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 from reviewkit.templates import build_template
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -175,7 +175,7 @@ def rows_for(after: pd.DataFrame, want: pd.DataFrame, keys: list[str]) -> pd.Dat
 
 @pytest.mark.parametrize("source,table,options,expected", SAMPLES, ids=[s[0].name for s in SAMPLES])
 def test_sample_import_equals_pandas_reading(workbook, source, table, options, expected):
-    spec_name = reviewkit.importer.TABLE_CHOICES[table]
+    spec_name = reviewkit.importing.TABLE_CHOICES[table]
     before = read_review(workbook, strict=False).tables[spec_name]
     result = import_sources([source], workbook, table=table, mode="upsert" if table != "facts" else "append",
                             **options)
@@ -481,6 +481,22 @@ def test_unknown_table_and_missing_required_column_are_one_line_errors(tmp_path)
     with pytest.raises(InputError, match="required 'KPI代码'"):
         import_sources([src], path, table="scorecard")
 
+
+
+def test_an_xlsx_source_that_is_not_a_workbook_is_one_line_about_the_source(tmp_path):
+    """An .xlsx source is opened by the reader's file engine (its safety checks included); a
+    broken one is named as a source to re-export, not as a review workbook to fix."""
+    path = tmp_path / "t.xlsx"
+    build_template(path, preset="sales", lang="zh")
+    before = path.read_bytes()
+    bad = tmp_path / "导出.xlsx"
+    bad.write_bytes(b"id,amount\n1,2\n")
+    result = CliRunner().invoke(main, ["import", str(bad), str(path), "--table", "facts"])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and "导出.xlsx" in line and "cannot be read" in line
+    assert "as CSV" in line and "pasted into the template" not in line
+    assert path.read_bytes() == before
 
 # --- the Excel-made corpus: growing a table changes its sheet and its table part, nothing else ---------
 def corpus_tables():

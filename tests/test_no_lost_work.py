@@ -487,7 +487,7 @@ def test_rollup_expected_list_that_is_a_binary_file(dept, tmp_path):
 def test_rollup_of_scorecard_only_departments(tmp_path):
     from builders import master_review
 
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.templates import build_workbook
 
     review = master_review()

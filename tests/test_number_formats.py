@@ -13,7 +13,7 @@ from builders import small_review as _review
 from reviewkit.errors import ValidationError
 from reviewkit.fill import fill_workbook
 from reviewkit.ooxml import numfmt
-from reviewkit.reader import check_files
+from reviewkit.reading import check_files
 from reviewkit.templates import build_workbook
 
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 import reviewkit
 from reviewkit.cli import main
 from reviewkit.fill import fill_workbook
-from reviewkit.reader import read_review
+from reviewkit.reading import read_review
 
 
 def test_every_public_name_resolves():

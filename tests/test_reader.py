@@ -14,7 +14,7 @@ import pytest
 
 from reviewkit import model
 from reviewkit.errors import ValidationError
-from reviewkit.reader import read_review, read_with_problems
+from reviewkit.reading import read_review, read_with_problems
 
 from builders import HEADERS, sample_book, sample_rows, write_book
 
@@ -265,7 +265,7 @@ def test_excel_made_table_parts(corpus_dir):
 
 def test_excel_made_corpus_never_crashes(corpus_dir):
     """Every workbook Excel made is either read or refused with a Problem; never a traceback."""
-    from reviewkit.reader import check_files
+    from reviewkit.reading import check_files
 
     files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
     assert len(files) > 50
@@ -373,3 +373,30 @@ def _letter(n: int) -> str:
         n, r = divmod(n - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+def test_an_engine_gives_cells_and_the_one_loop_does_the_rest(zh_book):
+    """The reader's engine interface (``reading.Engine``, as pandas' ``BaseExcelReader``): an
+    engine that gives only sheet names, tables and cell grids, here a dict of rows, reads the
+    same review and the same problems as the file engine, through the same loop."""
+    from reviewkit.reading import Engine, FileEngine
+
+    file = FileEngine.open(zh_book)
+    rows = {sheet: [list(r) for r in file.grid(sheet)] for sheet in file.sheets}
+
+    class Rows(Engine):
+        def __init__(self):
+            self.source, self.sheets, self.tables = str(zh_book), list(rows), list(file.tables)
+
+        def grid(self, sheet):
+            return rows[sheet]
+
+    want, want_problems = read_with_problems(zh_book)
+    got, got_problems = read_with_problems(Rows())
+    assert set(got.tables) == set(want.tables) and got.layouts == want.layouts
+    for name, df in want.tables.items():
+        pd.testing.assert_frame_equal(got.tables[name], df)
+    assert (got.settings, got.lang, got.measures) == (want.settings, want.lang, want.measures)
+    assert [p.render() for p in got_problems] == [p.render() for p in want_problems]
+    # an engine's table lookup is case-insensitive, as Excel's names are
+    assert Rows().table("scorecard") is Rows().table("Scorecard") is not None

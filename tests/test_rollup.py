@@ -16,7 +16,7 @@ from builders import EVIL, UNITS, rename_header, table_sheet, write_master  # no
 
 from reviewkit.cli import main  # noqa: E402
 from reviewkit.errors import InputError, ReviewkitError  # noqa: E402
-from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.reading import read_review  # noqa: E402
 from reviewkit.rollup import custom_properties, rollup_workbooks  # noqa: E402
 from reviewkit.split import split_workbook  # noqa: E402
 

@@ -18,7 +18,7 @@ from reviewkit import model
 pytest.importorskip("reviewkit.templates", reason="templates.build_workbook has not landed yet")
 
 from reviewkit.errors import InputError, ReviewkitError  # noqa: E402
-from reviewkit.reader import read_review  # noqa: E402
+from reviewkit.reading import read_review  # noqa: E402
 from reviewkit.split import (PEER_SHEET, UNIT_PROPERTY, peer_benchmarks, split_review,  # noqa: E402
                              split_workbook)
 from reviewkit.templates import build_workbook  # noqa: E402

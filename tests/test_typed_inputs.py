@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from reviewkit.cli import main
 from reviewkit.fill import fill_workbook
 from reviewkit.numbers import parse_in_unit, parse_unit
-from reviewkit.reader import check_files, read_review
+from reviewkit.reading import check_files, read_review
 
 SCORECARD = [  # unit, KPI, 目标, 实际, 去年 as typed (text where quoted)
     ("华东", "revenue", 12000, "1.15亿", "10,000"),

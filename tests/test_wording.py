@@ -103,7 +103,7 @@ def test_a_filled_workbook_says_the_chip_in_its_sentences(tmp_path):
     import openpyxl
 
     from reviewkit.fill import fill_workbook
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.templates import build_workbook
     from builders import master_review
 

@@ -428,10 +428,10 @@ def test_refresh_writes_the_analysis_into_the_book(review_file, open_book, reque
 
 
 def test_same_review_as_the_file_engine(review_file, open_book):
-    """The contract: reading the open book gives what reviewkit.reader gives for the file."""
+    """The contract: reading the open book gives what reviewkit.reading gives for the file."""
     import pandas.testing as pdt
 
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
 
     from_file = read_review(review_file)
     from_book = XlwingsEngine(open_book(review_file)).read_review()
@@ -485,7 +485,7 @@ def test_bad_input_reaches_the_user_as_the_cli_line_not_a_traceback(tmp_path):
 def test_cli_and_button_show_the_same_text_for_the_same_error(tmp_path, capsys):
     """The button's line is what the CLI prints for the same file: 'reviewkit: <error>'."""
     from reviewkit.cli import ReviewkitClickError, _run
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
 
     bad = [list(r) if r else None for r in SCORECARD]
     bad[1][3] = "四百二十"
@@ -547,6 +547,24 @@ def test_synonyms_and_numbers_stored_as_text(tmp_path):
     assert list(sc["actual"]) == [1080, 0.18]
     assert sc["last_year"][0] == -1000
     assert review.layouts["Scorecard"].headers["target"] == "计划"
+
+
+def test_the_open_book_is_a_reader_engine_with_the_file_readers_problems(tmp_path):
+    """``OpenBook`` implements the reader's ``Engine`` (tables and cells only): the shared loop
+    finds the same problems, at the same cells, as for the file."""
+    import reviewkit.engines.xlwings_engine as xe
+    from reviewkit.reading import Engine, read_with_problems
+
+    bad = [list(r) if r else None for r in SCORECARD]
+    bad[1][3] = "四百二十"  # text where a number belongs
+    bad[3][2] = "#N/A"  # an error typed where a number belongs
+    path = write_review(tmp_path / "bad.xlsx", scorecard=bad)
+    engine = xe.OpenBook(FakeBook.from_file(path), str(path))
+    assert isinstance(engine, Engine)
+    _, from_book = read_with_problems(engine)
+    _, from_file = read_with_problems(path)
+    assert [p.render() for p in from_book] == [p.render() for p in from_file]
+    assert {p.cell for p in from_book if p.severity == "error"} >= {"F7", "E9"}
 
 
 # --- write plans ----------------------------------------------------------------------------
@@ -799,7 +817,7 @@ def test_a_failed_refresh_puts_the_workbook_back(review_file, monkeypatch):
 
 def test_a_1904_book_reads_typed_date_serials_like_the_file_reader(tmp_path):
     """A number typed in a date column is a serial of the book's date system (1904 on old Macs)."""
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
 
     path = write_review(tmp_path / "mac1904.xlsx", date_1904=True, causes=[
         ["华东", "sales", "问题", "价格战", "流失客户 40% 转向低价产品", "推出低价套餐", "张三", 44000]])
@@ -812,7 +830,7 @@ def test_a_1904_book_reads_typed_date_serials_like_the_file_reader(tmp_path):
 
 def test_the_button_reads_a_split_workbooks_master_ranks_like_the_file_reader(tmp_path):
     """A department workbook refreshed from Excel states the same ranks as ``reviewkit fill``."""
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.split import split_workbook
     from builders import write_master
 

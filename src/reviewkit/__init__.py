@@ -14,8 +14,8 @@ _ANALYSIS = ("compare", "rank", "OVERALL", "cross_metric", "breakdown", "drilldo
              "format_value")
 
 
-_WORKBOOK = {"read_review": "reader", "fill_workbook": "fill",  # name -> module
-             "write_tables": "importer", "new": "importer"}
+_WORKBOOK = {"read_review": "reading", "fill_workbook": "fill",  # name -> module
+             "write_tables": "importing", "new": "importing"}
 
 
 def __getattr__(name: str):

@@ -181,7 +181,7 @@ def check_job(path: str, force: bool = False) -> FileResult:
     """Read and validate one workbook without writing anything (``status`` is unchanged/failed)."""
     t0 = time.perf_counter()
     try:
-        from .reader import read_review, validate
+        from .reading import read_review, validate
         from .safety import check_package
 
         check_package(path)
@@ -426,9 +426,9 @@ def _warm_modules(job) -> tuple[str, ...]:
     if inspect.unwrap(job) is fill_job:  # fill_job itself, or a wrapper saying so with __wrapped__
         # fill imports these lazily; preloading them in the fork server saves every worker ~120 ms
         mods += ["reviewkit.fill", "reviewkit.analysis", "reviewkit.planning",
-                 "reviewkit.reader", "python_calamine"]
+                 "reviewkit.reading.read", "python_calamine"]
     elif job is check_job:
-        mods.append("reviewkit.reader")
+        mods.append("reviewkit.reading.read")
     mod = getattr(job, "__module__", None)
     if mod and mod != "__main__":
         mods.append(mod)

@@ -80,7 +80,7 @@ def check(files: tuple[Path, ...]) -> None:
     (or every workbook in a folder) and report every problem at once (exit 1 if any)."""
     from .batch import find_workbooks
     from .errors import Problem
-    from .reader import check_files
+    from .reading import check_files
 
     empty = []
     listed: list[Path] = []
@@ -278,7 +278,7 @@ def import_(args: tuple[Path, ...], table: str, mode: str, mapping: str | None, 
     """把 CSV / xlsx / 飞书多维表格 JSON 导出的数据导入 INTO.xlsx 的一张表（不丢内容，原子写入）。 / Import
     CSV / xlsx / 飞书 Bitable JSON exports into a table of INTO.xlsx (lossless, atomic)."""
     from .errors import ValidationError
-    from .importer import import_sources
+    from .importing import import_sources
 
     if len(args) < 2:
         raise click.UsageError("give at least one SOURCE and the workbook INTO.xlsx")

@@ -194,7 +194,7 @@ def _text(v) -> str:
 def read_submission(path: str | os.PathLike) -> Submission:
     """Read one departmental workbook; never raises for a bad file (status ``refused``)."""
     from .fill import FINGERPRINT_PROPERTY, fingerprint
-    from .reader import read_with_problems
+    from .reading import read_with_problems
     from .reading.package import open_package
 
     sub = Submission(Path(path))

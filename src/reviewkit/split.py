@@ -321,7 +321,7 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
     refused up front (all or nothing) unless ``overwrite``.
     """
     from .ooxml import WorkbookEditor
-    from .reader import read_review
+    from .reading import read_review
     from .templates import _refresh_button_hook, workbook_bytes
 
     master = Path(master)

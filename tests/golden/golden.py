@@ -64,7 +64,7 @@ def frame_digest(df: pd.DataFrame) -> dict:
 def analysis_digests(path: Path) -> dict:
     """The reader's tables and the analysis frames ``fill`` is built on, digested."""
     import reviewkit
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
 
     review = read_review(path)
     out = {f"table:{name}": frame_digest(df) for name, df in sorted(review.tables.items())}
@@ -115,7 +115,7 @@ def build_inputs() -> None:
     from builders import build_user_content, preset_review, random_review, sales_review  # the suite's builders
 
     from reviewkit.ooxml import WorkbookEditor
-    from reviewkit.reader import read_review
+    from reviewkit.reading import read_review
     from reviewkit.sample import make_sample_review
     from reviewkit.split import split_workbook
     from reviewkit.templates import build_workbook

@@ -1,6 +1,6 @@
 """Workbook engines: where a review is read from and where its results are written.
 
-A file on disk is read by ``reviewkit.reader`` and written by ``reviewkit.ooxml``; a workbook
+A file on disk is read by ``reviewkit.reading`` and written by ``reviewkit.ooxml``; a workbook
 open in Excel is read and written by :mod:`reviewkit.engines.xlwings_engine`. Both sides of
 ``fill`` speak the same two things:
 

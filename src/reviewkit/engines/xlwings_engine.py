@@ -1,7 +1,8 @@
 """The xlwings engine: read a review from, and write results into, a workbook open in Excel.
 
 Used by the Refresh button (:mod:`reviewkit.button`). Reading takes one range read per
-Excel Table (ListObject) and hands the cells to ``reviewkit.reader``'s own table reader, so
+Excel Table (ListObject): :class:`OpenBook` is the reader's ``Engine`` over the open book
+(``reviewkit.reading.engine``), and the reader's one loop reads it as it reads a file, so
 tables are found by name (``Scorecard``, ``KPIs`` …, wherever they sit), columns by header
 text, values are parsed (``1.2万``, ``(500)``, dates) and validated exactly as for a file, and
 the result is the same :class:`~reviewkit.model.Review`, ``layouts`` included, so ``fill``
@@ -11,7 +12,7 @@ rectangle of values, one per rectangle of formulas, one per rectangle sharing a 
 format, with screen updating and automatic calculation off meanwhile.
 
 Only a handful of xlwings calls are used, so a small stand-in object is enough for tests:
-``book.sheets`` (iterable; items have ``.name``, ``.tables`` and ``.range(ref)``);
+``book.sheets`` (iterable; items have ``.name``, ``.tables``, ``.range(ref)`` and ``.used_range``);
 tables have ``.name``, ``.range`` (with ``.address``), ``.show_headers``, ``.show_totals``;
 ranges have ``.options(ndim=2).value``, and settable ``.value``, ``.formula`` and
 ``.number_format``; optionally ``book.app`` (``screen_updating``, ``calculation``,
@@ -23,10 +24,12 @@ import datetime as _dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .. import model
-from ..errors import InputError, ValidationError
+from ..errors import InputError
+from ..reading.engine import Engine
+from ..reading.package import TableColumnInfo, TableInfo
+from ..reading.read import read_review
 from .plan import CellWrite, RangeWrite, col_letter, group_formats, group_writes
 
 _ADDRESS = re.compile(r"^(?:.*!)?\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
@@ -58,9 +61,6 @@ class ExcelTable:
         if not self.header_rows or not self.cells:
             return []
         return ["" if h is None else str(h).strip() for h in self.cells[0]]
-
-    def letters(self) -> list[str]:
-        return [col_letter(c) for c in range(self.first_col, self.last_col + 1)]
 
 
 def parse_address(address: str) -> tuple[int, int, int, int]:
@@ -97,49 +97,64 @@ def tables_in_book(book) -> list[ExcelTable]:
     return out
 
 
-# --- through the file reader -------------------------------------------------------------
+# --- the reading engine -------------------------------------------------------------------
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!",
                           "#BUSY!", "#UNKNOWN!"})
 
 
-class _BookPackage:
-    """What ``reviewkit.reader`` needs of a package, answered from the open book's tables."""
+class OpenBook(Engine):
+    """The reader's ``Engine`` over a workbook open in Excel: ``reading.read_tables`` reads it
+    with the same loop as a file (units, KPI names, text numbers, problems and ``validate``).
 
-    def __init__(self, source: str, sheets: list[str], tables: list, date1904: bool = False):
-        self.path = Path(source or "workbook")
-        self.sheets = sheets
-        self.tables = tables
+    The tables' cells are read once, one range read per Excel Table; a sheet's grid holds its
+    tables' cells where they sit (other cells blank). A sheet without tables (the peer ranks of
+    a split department workbook) is read through its used range.
+    """
+
+    def __init__(self, book, source: str = "", date1904: bool = False):
+        self.book = book
+        self.source = source
         self.date1904 = date1904
-
-    def table(self, name: str):
-        low = name.lower()
-        return next((t for t in self.tables if t.name.lower() == low), None)
-
-
-class _BookGrids:
-    """Sheet grids as the reader gets them from calamine: rows from A1, blanks as ''."""
-
-    def __init__(self, tables: list[ExcelTable]):
-        self._tables = tables
-        self._cache: dict[str, list[list]] = {}
+        self.sheets = [str(s.name) for s in book.sheets]
+        self.excel_tables = tables_in_book(book)
+        self.tables = [TableInfo(name=t.name, sheet=t.sheet, ref=t.ref, first_col=t.first_col,
+                                 last_col=t.last_col, first_row=t.first_row, last_row=t.last_row,
+                                 header_rows=t.header_rows, totals_rows=t.totals_rows,
+                                 columns=tuple(TableColumnInfo(h, False) for h in t.headers), part="")
+                       for t in self.excel_tables]
+        self._grids: dict[str, list[list]] = {}
 
     def grid(self, sheet: str) -> list[list]:
-        if sheet not in self._cache:
-            mine = [t for t in self._tables if t.sheet == sheet]
-            rows = max((t.last_row for t in mine), default=0)
-            cols = max((t.last_col for t in mine), default=0)
+        if sheet not in self._grids:
+            mine = [t for t in self.excel_tables if t.sheet == sheet]
+            if not mine:
+                self._grids[sheet] = self._used_range(sheet)
+                return self._grids[sheet]
+            rows = max(t.last_row for t in mine)
+            cols = max(t.last_col for t in mine)
             grid = [[""] * cols for _ in range(rows)]
             for t in mine:
                 for i, line in enumerate(t.cells):
                     for j, v in enumerate(line):
                         grid[t.first_row - 1 + i][t.first_col - 1 + j] = _calamine_like(v)
-            self._cache[sheet] = grid
-        return self._cache[sheet]
+            self._grids[sheet] = grid
+        return self._grids[sheet]
+
+    def _used_range(self, sheet: str) -> list[list]:
+        """The sheet's used range as rows from A1."""
+        found = next((s for s in self.book.sheets if s.name == sheet), None)
+        if found is None:
+            return []
+        rng = found.used_range
+        values = rng.options(ndim=2, err_to_str=True).value or []
+        r0, c0, _, _ = parse_address(rng.address)
+        pad = [""] * (c0 - 1)
+        return [[] for _ in range(r0 - 1)] + [pad + [_calamine_like(v) for v in row] for row in values]
 
     def errors(self, sheet: str) -> dict[str, str]:
         out = {}
-        for t in self._tables:
+        for t in self.excel_tables:
             if t.sheet != sheet:
                 continue
             for i, line in enumerate(t.cells):
@@ -150,31 +165,12 @@ class _BookGrids:
 
 
 def _calamine_like(v: object) -> object:
+    """A value as calamine gives it: blank as '', whole numbers as float."""
     if v is None:
         return ""
     if isinstance(v, int) and not isinstance(v, bool):
         return float(v)
     return v
-
-
-def read_with_reader(tables: list[ExcelTable], sheets: list[str], source: str = "", date1904: bool = False
-                     ) -> tuple[model.Review, list]:
-    """The file engine's reading loop (``reader.read_tables``) over the open book's tables.
-
-    Same parsing (``1.2万``, ``(500)``, dates), same problems and messages, same ``validate``.
-    Returns (review, problems). ``date1904``: the book counts dates from 1904 (numbers typed
-    in a date column are serials of that system).
-    """
-    from .. import reader
-    from ..reading.package import TableColumnInfo, TableInfo
-
-    infos = [TableInfo(name=t.name, sheet=t.sheet, ref=t.ref, first_col=t.first_col, last_col=t.last_col,
-                       first_row=t.first_row, last_row=t.last_row, header_rows=t.header_rows,
-                       totals_rows=t.totals_rows, columns=tuple(TableColumnInfo(h, False) for h in t.headers),
-                       part="") for t in tables]
-    pkg = _BookPackage(source, sheets, infos, date1904)
-    # the reader's one loop over this book (units, KPI names, text numbers and all)
-    return reader.read_tables(pkg, _BookGrids(tables), source=source)
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -189,9 +185,6 @@ class XlwingsEngine:
     def source(self) -> str:
         return str(getattr(self.book, "fullname", None) or getattr(self.book, "name", "") or "")
 
-    def tables(self) -> list[ExcelTable]:
-        return tables_in_book(self.book)
-
     @property
     def date1904(self) -> bool:
         """Whether the book uses the 1904 date system (Excel's ``Workbook.Date1904``)."""
@@ -201,27 +194,10 @@ class XlwingsEngine:
             return False
 
     def read_review(self) -> model.Review:
-        """The review in the open book, read the way ``reviewkit.reader`` reads a file.
+        """The review in the open book, read by the file reader's own loop (``OpenBook``).
 
         Raises ``ValidationError`` with every error found (warnings are not errors)."""
-        tables = self.tables()
-        review, problems = read_with_reader(tables, [s.name for s in self.book.sheets], self.source,
-                                            self.date1904)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            raise ValidationError(errors)
-        review.peer_ranks = self._peer_ranks()
-        return review
-
-    def _peer_ranks(self):
-        """The master's ranks on a split department workbook's peer sheet (as the file reader)."""
-        from ..split import PEER_SHEET, read_peer_ranks
-
-        sheet = next((s for s in self.book.sheets if s.name in PEER_SHEET), None)
-        if sheet is None:
-            return None
-        values = sheet.used_range.options(ndim=2, err_to_str=True).value or []
-        return read_peer_ranks([[_calamine_like(v) for v in row] for row in values])
+        return read_review(OpenBook(self.book, self.source, self.date1904))
 
     def _sheet(self, name: str):
         for sheet in self.book.sheets:
@@ -308,4 +284,4 @@ def _resume(app, saved) -> None:
         pass
 
 
-__all__ = ["ExcelTable", "XlwingsEngine", "parse_address", "read_with_reader", "tables_in_book", "STATUS_NAME"]
+__all__ = ["ExcelTable", "XlwingsEngine", "parse_address", "OpenBook", "tables_in_book", "STATUS_NAME"]

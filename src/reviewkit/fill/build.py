@@ -26,7 +26,7 @@ from .timeline import _timeline_sheet
 def build_fill_plan(review: model.Review, *, as_of=None, lower_rule: str | None = None,
                     cap: float | None = None, keep: frozenset[str] | set[str] = frozenset(),
                     known_fingerprint: str | None = None) -> FillPlan:
-    """Analyse ``review`` (as read by ``reviewkit.reader.read_review``) and return what to write.
+    """Analyse ``review`` (as read by ``reviewkit.reading.read_review``) and return what to write.
 
     ``lower_rule`` / ``cap`` default to the Settings rows of those names, else "linear" / none.
     ``keep``: scorecard cells (``"J7"``) a user typed by hand over a computed formula; they are

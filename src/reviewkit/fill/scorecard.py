@@ -71,7 +71,7 @@ def _scorecard_plan(review: model.Review, an: _Analysis, lang: str, lower_rule: 
                     warnings: list[str], keep=frozenset()):
     layout = review.layouts.get("Scorecard")
     if layout is None:
-        raise InputError("the review has no Scorecard table layout; read it with reviewkit.reader.read_review",
+        raise InputError("the review has no Scorecard table layout; read it with reviewkit.reading.read_review",
                          file=review.source)
     sheet = layout.sheet
     cols = layout.columns

@@ -171,7 +171,7 @@ def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillRes
     """
     from ..files import Source, check_target
     from ..ooxml import WorkbookEditor
-    from ..reader import read_review
+    from ..reading import read_review
 
     t0 = time.perf_counter()
     path = Path(path)
@@ -208,7 +208,7 @@ def fill_checked(path, checked, *, force: bool = False) -> FillResult | None:
 def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     from ..files import Source
     from ..ooxml import WorkbookEditor
-    from ..reader import read_review, read_with_problems
+    from ..reading import read_review, read_with_problems
 
     t0 = time.perf_counter()
 
@@ -310,7 +310,7 @@ def is_stale(path) -> bool | None:
     Reads without validating (a workbook with input errors can still be stale).
     """
     from ..ooxml import WorkbookEditor
-    from ..reader import read_review
+    from ..reading import read_review
 
     editor = WorkbookEditor.open(path)
     try:
