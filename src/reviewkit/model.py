@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import caching
+
 LANGS = ("zh", "en")
 
 # Column kinds: how a cell is parsed and styled.
@@ -93,21 +95,19 @@ class TableSpec:
         return found
 
 
-_SPEC_INDEX: dict[int, tuple] = {}
+_SPEC_INDEX = caching.Cache("model.spec_index", 1000, identity=True)
 
 
 def _spec_index(spec: TableSpec) -> tuple[dict[str, Column], tuple[Column, ...]]:
     """(key → first column with it, input columns) of ``spec``, built once per spec object:
     the reader asks for them for every table of every workbook."""
-    hit = _SPEC_INDEX.get(id(spec))
-    if hit is None or hit[0] is not spec:
+    hit = _SPEC_INDEX.get(spec)
+    if hit is None:
         by_key: dict[str, Column] = {}
         for c in spec.columns:
             by_key.setdefault(c.key, c)
-        if len(_SPEC_INDEX) > 1000:
-            _SPEC_INDEX.clear()
-        hit = _SPEC_INDEX[id(spec)] = (spec, by_key, tuple(c for c in spec.columns if not c.computed))
-    return hit[1], hit[2]
+        hit = _SPEC_INDEX.put(spec, (by_key, tuple(c for c in spec.columns if not c.computed)))
+    return hit
 
 
 # --- choice lists -------------------------------------------------------------------
@@ -418,55 +418,44 @@ def owned_sheet_name(key: str, lang: str) -> str:
 
 # --- header matching ----------------------------------------------------------------
 _HEADER_NOISE = re.compile(r"[\s_\-\.:/（）()\[\]【】%％#*：]+")
-#: normalize_header results for text seen before: the reader folds the same few hundred
-#: headers, aliases and choice labels for every workbook (keyed on the immutable text itself)
-_NORMALIZED: dict[str, str] = {}
-_NORMALIZED_MAX = 50_000
 
 
 def normalize_header(text: object) -> str:
     """Fold a header for matching: full-width to half-width, case, spaces, punctuation."""
-    if type(text) is str:
-        hit = _NORMALIZED.get(text)
-        if hit is not None:
-            return hit
-    s = unicodedata.normalize("NFKC", str(text or "")).strip().lower()
-    s = _HEADER_NOISE.sub("", s)
-    if type(text) is str:
-        if len(_NORMALIZED) >= _NORMALIZED_MAX:
-            _NORMALIZED.clear()
-        _NORMALIZED[text] = s
-    return s
+    return _fold(text if type(text) is str else str(text or ""))
+
+
+@caching.memo("model.normalize_header", 50_000)
+def _fold(text: str) -> str:
+    """``normalize_header`` of a text: the reader folds the same few hundred headers, aliases
+    and choice labels for every workbook."""
+    return _HEADER_NOISE.sub("", unicodedata.normalize("NFKC", text).strip().lower())
 
 
 def header_aliases(column: Column) -> set[str]:
     return set(_aliases(column))
 
 
-_ALIASES: dict[int, tuple[Column, frozenset[str]]] = {}
+_ALIASES = caching.Cache("model.aliases", 1000, identity=True)
 
 
 def _aliases(column: Column) -> frozenset[str]:
     """``header_aliases`` computed once per column object (the specs are module constants)."""
-    hit = _ALIASES.get(id(column))
-    if hit is not None and hit[0] is column:
-        return hit[1]
-    names = {column.key, column.zh, column.en, *column.synonyms}
-    found = frozenset(normalize_header(n) for n in names if n)
-    if len(_ALIASES) > 1000:  # specs built on the fly (tests): keep the cache small
-        _ALIASES.clear()
-    _ALIASES[id(column)] = (column, found)
-    return found
+    hit = _ALIASES.get(column)
+    if hit is None:
+        names = {column.key, column.zh, column.en, *column.synonyms}
+        hit = _ALIASES.put(column, frozenset(normalize_header(n) for n in names if n))
+    return hit
 
 
-_ALIAS_MAPS: dict[int, tuple[TableSpec, dict[str, str]]] = {}
+_ALIAS_MAPS = caching.Cache("model.alias_maps", 1000, identity=True)
 
 
 def _alias_map(table: TableSpec) -> dict[str, str]:
     """Normalized alias → column key for ``table``, built once per spec object."""
-    hit = _ALIAS_MAPS.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1]
+    hit = _ALIAS_MAPS.get(table)
+    if hit is not None:
+        return hit
     alias_to_key: dict[str, str] = {}
     # Exact headers take precedence over synonyms (e.g. "目标" is Target, not a synonym elsewhere).
     for col in table.columns:
@@ -475,10 +464,7 @@ def _alias_map(table: TableSpec) -> dict[str, str]:
     for col in table.columns:
         for alias in header_aliases(col):
             alias_to_key.setdefault(alias, col.key)
-    if len(_ALIAS_MAPS) > 1000:
-        _ALIAS_MAPS.clear()
-    _ALIAS_MAPS[id(table)] = (table, alias_to_key)
-    return alias_to_key
+    return _ALIAS_MAPS.put(table, alias_to_key)
 
 
 def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:
@@ -500,21 +486,19 @@ def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int],
     return found, unmatched
 
 
-_CHOICE_MAPS: dict[int, tuple[Column, dict[str, str]]] = {}
+_CHOICE_MAPS = caching.Cache("model.choice_maps", 1000, identity=True)
 
 
 def choice_key(column: Column, value: object) -> str | None:
     """Canonical key for a drop-down value typed in either language; None if unknown."""
-    hit = _CHOICE_MAPS.get(id(column))
-    if hit is None or hit[0] is not column:
-        table: dict[str, str] = {}
+    table = _CHOICE_MAPS.get(column)
+    if table is None:
+        table = {}
         for ch in column.choices:  # the first choice naming a text wins, as in a linear scan
             for x in (ch.key, ch.zh, ch.en, *ch.synonyms):
                 table.setdefault(normalize_header(x), ch.key)
-        if len(_CHOICE_MAPS) > 1000:
-            _CHOICE_MAPS.clear()
-        hit = _CHOICE_MAPS[id(column)] = (column, table)
-    return hit[1].get(normalize_header(value))
+        table = _CHOICE_MAPS.put(column, table)
+    return table.get(normalize_header(value))
 
 
 # --- the in-memory review -----------------------------------------------------------
