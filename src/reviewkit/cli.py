@@ -109,20 +109,22 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 def _stale_warnings(files) -> list:
-    """A warning for each workbook whose inputs changed since its last fill."""
+    """A warning for each workbook whose inputs changed since its last fill, in its language."""
     from .errors import Problem
     from .fill import is_stale
+    from .reader import read_review
 
     out = []
     for f in files:
         try:
-            stale = is_stale(f)
+            if not is_stale(f):
+                continue
+            lang = read_review(f, strict=False).lang
         except ReviewkitError:
             continue  # unreadable files are already reported by check_files
-        if stale:
-            out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",
-                               expected="run `reviewkit fill` (or click Refresh) to update them",
-                               severity="warning"))
+        out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",
+                           expected="run `reviewkit fill` (or click Refresh) to update them",
+                           severity="warning", lang=lang))
     return out
 
 
@@ -198,7 +200,7 @@ def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
     from .split import split_workbook
 
     report = _run(split_workbook, master, out_dir, by=by, overwrite=force)
-    click.echo(str(report))
+    click.echo(report.render())
 
 
 @main.command()
@@ -237,7 +239,7 @@ def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: 
     from .rollup import rollup_workbooks
 
     report = _run(rollup_workbooks, list(paths), out, previous=previous, expected=expected, overwrite=force)
-    click.echo(str(report))
+    click.echo(report.render())
     sys.exit(report.exit_code)
 
 
