@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import caching
+from .messages import Messages
 
 LANGS = ("zh", "en")
 
@@ -400,20 +401,10 @@ TABLES: tuple[TableSpec, ...] = (SETTINGS, KPIS, SCORECARD, FACTS, CAUSES, PLAN,
                                  ACTIONS, NEXT_YEAR, KEEP_STOP_START_TABLE, RISKS, BUDGET, CAMPAIGNS)
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
-# Sheets reviewkit owns and rebuilds on every fill (never edited by users).
-OWNED_SHEETS = {
-    "guide": ("说明", "Guide"),
-    "summary": ("汇总", "Summary"),
-    "breakdown": ("拆解", "Breakdown"),
-    "peers": ("排名", "Peers"),
-    "timeline": ("甘特图", "Timeline"),
-    "execution": ("执行跟踪", "Execution"),
-}
-
-
-def owned_sheet_name(key: str, lang: str) -> str:
-    zh, en = OWNED_SHEETS[key]
-    return zh if lang == "zh" else en
+#: sheets reviewkit owns and rebuilds on every fill (never edited by users): key -> (zh, en)
+_SHEETS = Messages.load("model")
+OWNED_SHEETS = _SHEETS.labels
+owned_sheet_name = _SHEETS.label
 
 
 # --- header matching ----------------------------------------------------------------

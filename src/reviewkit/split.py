@@ -51,25 +51,7 @@ UNIT_TABLES = ("Scorecard", "Causes", "Actions", "NextYear")
 #: tables every unit receives whole
 SHARED_TABLES = ("Settings", "KPIs", "Campaigns")
 
-_WORDS = Messages({
-    "title": ("同级对标：{unit}（其他单位匿名，仅显示平均、中位、最佳与排名）",
-              "Peer benchmarks: {unit} (other units anonymous: average, median, best and rank only)"),
-    "note": ("由 reviewkit split 生成于拆分时，数值不随本表输入变化；共 {n} 个单位参与排名。",
-             "Written by reviewkit split at split time; values do not follow this workbook's inputs. "
-             "{n} units ranked."),
-    "kpi": ("KPI代码", "KPI key"), "name": ("KPI名称", "KPI name"), "target": ("你的目标", "Your target"),
-    "actual": ("你的实际", "Your actual"), "avg": ("全部单位平均", "Average of all units"),
-    "median": ("中位数", "Median"), "best": ("最佳", "Best"), "rank": ("你的排名", "Your rank"),
-    "n": ("参与单位数", "Units ranked"), "rank_ly": ("去年排名", "Rank last year"),
-    "rank_change": ("排名变化", "Rank change"), "overall": ("综合得分（加权达成率）", "Overall (weighted achievement)"),
-    # the report the command prints
-    "head": ("已将 {master} 按{by}拆分为 {n} 个工作簿：", "split {master} by {by} into {n} workbook(s):"),
-    "file": ("  {name}（{unit}：计分卡 {scorecard} 行，明细 {facts} 行）",
-             "  {name}  ({unit}: {scorecard} scorecard rows, {facts} fact rows)"),
-    "warning": ("警告：{text}", "warning: {text}"),
-    "no_scorecard": ("{unit}：母表中没有它的计分卡行（只有明细）", "{unit}: no Scorecard rows in the master (only facts)"),
-    "by_unit": ("单位", "unit"),
-})
+_WORDS = Messages.load("split")  # the peer sheet's words and the report
 _t = _WORDS.say
 
 

@@ -33,6 +33,7 @@ from xlsxwriter.utility import xl_col_to_name
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError
 from .files import check_target, write_file
+from .messages import Messages, pairs
 from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT
 from .ooxml._xml import storable_text
@@ -68,56 +69,10 @@ KPI_FORMATTED = {
 SETTING_FORMATS = {"as_of": "yyyy-mm-dd", "plan_end": "yyyy-mm-dd", "deviation_threshold": "0%",
                    "review_year": "0", "max_parallel_tasks": "0"}
 
-_T = {  # user-facing text: key -> (zh, en)
-    "input": ("输入", "input"),
-    "computed": ("计算列", "computed"),
-    "table": ("表格", "table"),
-    "title": ("{company}{year}复盘与规划工作簿", "{company}{year}business review and plan"),
-    "subtitle": ("reviewkit：在 Excel 里完成复盘——每个数字都有目标、历史和同行作对照。",
-                 "reviewkit: the whole review in Excel, every number next to its target, history and peers."),
-    "steps": ("使用步骤", "Steps"),
-    "legend": ("图例", "Legend"),
-    "legend_input": ("黄色 = 输入单元格，请填写或粘贴", "Yellow = input cell: type or paste here"),
-    "legend_computed": ("灰色 = 计算列，由 reviewkit 填写，请勿手改",
-                        "Grey = computed column, written by reviewkit; do not edit"),
-    "sheets": ("工作表说明", "Sheets"),
-    "columns": ("列说明", "Columns"),
-    "h_sheet": ("工作表", "Sheet"), "h_table": ("表格名", "Table"), "h_purpose": ("用途", "Purpose"),
-    "h_required": ("必填列", "Required columns"), "h_computed": ("计算列", "Computed columns"),
-    "h_column": ("列", "Column"), "h_kind": ("类型", "Type"), "h_help": ("说明", "Notes"),
-    "required": ("必填", "required"),
-    "computed_note": ("计算列，由 reviewkit fill 填写", "computed by reviewkit fill"),
-    "after_fill": ("运行 fill 后生成", "created by fill"),
-    "choices": ("可选：", "one of: "),
-    "open_columns": ("可任意增加维度列（如 行业、客户规模、签约批次）和数值列（如 销售额、到期数、续约数）",
-                     "add any dimension columns (industry, company size, cohort…) and measures (sales, due, renewed…)"),
-    "yes": ("是", "Yes"), "no": ("否", "No"),
-    "campaign": ("大促", "campaign"), "holiday": ("假期", "holiday"),
-    "bad_choice": ("请从下拉列表中选择（也接受另一种语言的写法）。",
-                   "Pick a value from the list (the other language's wording is accepted too)."),
-    "bad_kpi": ("请填写「KPI定义」表中已有的KPI代码。", "Use a KPI key from the KPIs table."),
-    "bad_task": ("请填写「执行计划」表中已有的任务编号。", "Use a task ID from the Plan table."),
-    "bad_number": ("请输入数字（百分比可写成 12%）。", "Enter a number (percentages as 12%)."),
-    "bad_date": ("请输入日期，例如 2025-07-01。", "Enter a date such as 2025-07-01."),
-    "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
-}
-
-_SETTING_NOTES = {
-    "company": ("公司名称，显示在标题中", "Shown in titles"),
-    "review_year": ("复盘的年度，如 2025", "The year under review, e.g. 2025"),
-    "unit_label": ("计分卡“单位”列代表什么：部门、区域或人员", "What a scorecard unit is: department, region or person"),
-    "as_of": ("判断逾期的日期；留空则为运行当天", "Date for overdue checks; blank means today"),
-    "deviation_threshold": ("进度偏差超过该值须写明问题和应对措施", "Progress deviations beyond this need a problem and a countermeasure"),
-    "max_parallel_tasks": ("同一负责人同时进行的任务上限", "Most tasks one owner may run at the same time"),
-    "plan_end": ("计划期的最后一天（甘特图范围）", "Last day of the plan period (timeline range)"),
-    "currency_unit": ("金额单位", "Unit of money amounts"),
-}
+_WORDS = Messages.load("templates")
+_t = _WORDS.say
+_SETTING_NOTES = pairs("templates", "setting_notes")
 _LOCALIZED_DEFAULTS = {"部门": "Department", "万元": "CNY 10k"}
-
-
-def _t(key: str, lang: str) -> str:
-    zh, en = _T[key]
-    return zh if lang == "zh" else en
 
 
 # --- small helpers ------------------------------------------------------------------
@@ -278,7 +233,7 @@ def _write(target: Path | io.BytesIO, review: model.Review, lang: str, add_butto
 def _title(company: str, year: object, lang: str) -> str:
     year_text = "" if _is_blank(year) else (f"{int(year)}年度" if lang == "zh" else f"{int(year)} ")
     company_text = company + (" " if company and lang == "en" else "")
-    title = _t("title", lang).format(company=company_text, year=year_text)
+    title = _t("title", lang, company=company_text, year=year_text)
     return title[:1].upper() + title[1:]
 
 
