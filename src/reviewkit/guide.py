@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from . import model
 from .fill.grid import _text_lines
-from .messages import pairs
+from .messages import pairs, pick
 from .ooxml._xml import storable_text
 from .templates import _WORDS, BORDER, INPUT_HEADER, _Formats, _print_setup, _t, _title
 
@@ -34,7 +34,7 @@ def write_guide(ws, fmts: _Formats, lang: str, company: str, year: object) -> No
     row = 3
     ws.merge_range(row, 0, row, 4, _t("steps", lang), section)
     row += 1
-    for step in (zh if lang == "zh" else en for zh, en in _STEPS):
+    for step in (pick(lang, *pair) for pair in _STEPS):
         ws.merge_range(row, 0, row, 4, step, wrap)
         _fit_height(ws, row, [(step, sum(GUIDE_WIDTHS))])
         row += 1
@@ -66,13 +66,14 @@ def write_guide(ws, fmts: _Formats, lang: str, company: str, year: object) -> No
         ws.write_string(row, 4, computed, cell)
         _fit_height(ws, row, [(purpose, GUIDE_WIDTHS[2]), (computed, GUIDE_WIDTHS[4])])
         row += 1
-    for key, (zh_purpose, en_purpose) in _OWNED_PURPOSE.items():
+    for key, pair in _OWNED_PURPOSE.items():
+        purpose = pick(lang, *pair)
         ws.write_string(row, 0, model.owned_sheet_name(key, lang), cell)
         ws.write_string(row, 1, "", cell)
-        ws.write_string(row, 2, zh_purpose if lang == "zh" else en_purpose, cell)
+        ws.write_string(row, 2, purpose, cell)
         ws.write_string(row, 3, "", cell)
         ws.write_string(row, 4, _t("after_fill", lang), cell)
-        _fit_height(ws, row, [(zh_purpose if lang == "zh" else en_purpose, GUIDE_WIDTHS[2])])
+        _fit_height(ws, row, [(purpose, GUIDE_WIDTHS[2])])
         row += 1
     row += 1
 

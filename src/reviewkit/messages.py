@@ -17,6 +17,11 @@ from pathlib import Path
 _TABLES = tomllib.loads((Path(__file__).parent / "data" / "words.toml").read_text(encoding="utf-8"))
 
 
+def pick(lang: str, zh: str, en: str) -> str:
+    """``zh`` for a Chinese workbook, ``en`` for any other: the one place a language is chosen."""
+    return zh if lang == "zh" else en
+
+
 def pairs(section: str, table: str) -> dict[str, tuple[str, str]]:
     """One table of ``data/words.toml``: key -> (zh, en)."""
     return {k: (v[0], v[1]) for k, v in _TABLES[section][table].items()}
@@ -38,13 +43,12 @@ class Messages:
 
     def say(self, key: str, lang: str = "en", **fields) -> str:
         """The message ``key`` in ``lang`` ("zh", else English) with ``fields`` filled in."""
-        zh, en = self.texts[key]
-        return (zh if lang == "zh" else en).format(**fields)
+        return pick(lang, *self.texts[key]).format(**fields)
 
     def label(self, key: str, lang: str = "en") -> str:
         """A short name (a rule, a conflict kind) in ``lang``; unknown keys come back unchanged."""
         pair = self.labels.get(key)
-        return key if pair is None else (pair[0] if lang == "zh" else pair[1])
+        return key if pair is None else pick(lang, *pair)
 
     def fields(self, key: str) -> tuple[set[str], set[str]]:
         """The placeholder names of the zh and en templates of ``key`` (for the consistency test)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import caching
-from .messages import Messages
+from .messages import Messages, pick
 
 LANGS = ("zh", "en")
 
@@ -40,7 +40,7 @@ class Choice:
     synonyms: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ class Column:
     help_en: str = ""
 
     def header(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+        return pick(lang, self.zh, self.en)
 
     def help(self, lang: str) -> str:
-        return self.help_zh if lang == "zh" else self.help_en
+        return pick(lang, self.help_zh, self.help_en)
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,6 @@ class TableSpec:
     guide_zh: str = ""
     guide_en: str = ""
 
-    def sheet(self, lang: str) -> str:
-        return self.sheet_zh if lang == "zh" else self.sheet_en
-
-    def guide(self, lang: str) -> str:
-        return self.guide_zh if lang == "zh" else self.guide_en
-
     @property
     def input_columns(self) -> tuple[Column, ...]:
         return _spec_index(self)[1]
@@ -92,6 +86,12 @@ class TableSpec:
     @property
     def computed_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.computed)
+
+    def sheet(self, lang: str) -> str:
+        return pick(lang, self.sheet_zh, self.sheet_en)
+
+    def guide(self, lang: str) -> str:
+        return pick(lang, self.guide_zh, self.guide_en)
 
     def column(self, key: str) -> Column:
         try:
@@ -298,18 +298,8 @@ class Review:
         spec = TABLES_BY_NAME[name]
         return pd.DataFrame(columns=[c.key for c in spec.input_columns])
 
-    @property
-    def kpis(self) -> pd.DataFrame:
-        return self.table("KPIs")
-
-    @property
-    def scorecard(self) -> pd.DataFrame:
-        return self.table("Scorecard")
-
-    @property
-    def facts(self) -> pd.DataFrame:
-        return self.table("Facts")
-
-    @property
-    def causes(self) -> pd.DataFrame:
-        return self.table("Causes")
+    # the tables read most, as attributes (an empty table when the workbook has none)
+    kpis = property(lambda self: self.table("KPIs"))
+    scorecard = property(lambda self: self.table("Scorecard"))
+    facts = property(lambda self: self.table("Facts"))
+    causes = property(lambda self: self.table("Causes"))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import model
 from .errors import InputError
-from .messages import pairs
+from .messages import pairs, pick
 
 #: measure and dimension columns of the detail facts: canonical key -> (zh header, en header)
 #: (no dimension collides with a synonym of the ``unit`` column)
@@ -32,7 +32,7 @@ def fact_column(key: str, lang: str = "zh") -> str:
     if pair is None:
         raise InputError("unknown fact column", value=key,
                          expected="one of " + ", ".join([*FACT_MEASURES, *FACT_DIMENSIONS]))
-    return pair[0] if lang == "zh" else pair[1]
+    return pick(lang, *pair)
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ class KpiDef:
     def row(self, lang: str) -> dict[str, object]:
         col = (lambda k: fact_column(k, lang) if k else "")
         return {
-            "key": self.key, "name": self.zh if lang == "zh" else self.en,
-            "unit": self.unit_zh if lang == "zh" else self.unit_en,
+            "key": self.key, "name": pick(lang, self.zh, self.en),
+            "unit": pick(lang, self.unit_zh, self.unit_en),
             "direction": self.direction, "aggregation": self.aggregation,
             "measure": col(self.measure), "numerator": col(self.numerator),
             "denominator": col(self.denominator), "green": self.green, "amber": self.amber,

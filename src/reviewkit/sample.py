@@ -36,6 +36,7 @@ import pandas as pd
 
 from . import model
 from .errors import InputError
+from .messages import pick
 from .presets import FACT_DIMENSIONS, FACT_MEASURES, SAMPLE_KPIS, fact_column, kpi_frame
 
 REVIEW_YEAR = 2025
@@ -274,10 +275,6 @@ def _d(text: str) -> pd.Timestamp:
     return pd.Timestamp(text)
 
 
-def _pick(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
-
-
 def _rate(df: pd.DataFrame, mask) -> float:
     sub = df[mask]
     return float(sub["renewed"].sum() / sub["due"].sum())
@@ -300,35 +297,35 @@ def _causes(facts: pd.DataFrame, lang: str) -> pd.DataFrame:
     u = lambda v: label(v, lang)  # noqa: E731
     rows = [
         (u("华东"), "revenue", "problem",
-         _pick(lang, "华东制造业客户预算收缩，订单推迟", "East China manufacturing clients cut budgets and delayed orders"),
-         _pick(lang, f"华东制造业销售额 {m_now:,.0f} 万元，同比 {m_now / m_ly - 1:+.0%}；其他行业同比 {o_now / o_ly - 1:+.0%}",
+         pick(lang, "华东制造业客户预算收缩，订单推迟", "East China manufacturing clients cut budgets and delayed orders"),
+         pick(lang, f"华东制造业销售额 {m_now:,.0f} 万元，同比 {m_now / m_ly - 1:+.0%}；其他行业同比 {o_now / o_ly - 1:+.0%}",
                f"East China manufacturing sales {m_now:,.0f} (CNY 10k), {m_now / m_ly - 1:+.0%} vs LY; "
                f"other industries {o_now / o_ly - 1:+.0%}"),
-         _pick(lang, "制造业客户专项：分期付款方案", "Manufacturing programme: instalment plans"),
-         _pick(lang, "张伟", "Zhang Wei"), _d(f"{REVIEW_YEAR + 1}-03-31")),
+         pick(lang, "制造业客户专项：分期付款方案", "Manufacturing programme: instalment plans"),
+         pick(lang, "张伟", "Zhang Wei"), _d(f"{REVIEW_YEAR + 1}-03-31")),
         (u("华南"), "renewal_rate", "problem",
-         _pick(lang, "预算削减使 300 人以下互联网企业对价格敏感，流失客户中超过 40% 转向低价产品",
+         pick(lang, "预算削减使 300 人以下互联网企业对价格敏感，流失客户中超过 40% 转向低价产品",
                "Budget cuts made internet firms under 300 staff price-sensitive; over 40% of those lost moved to a cheaper product"),
-         _pick(lang, f"互联网<300人续约率 {r_si:.0%}（去年 {r_si_ly:.0%}），其他客户 {r_other:.0%}",
+         pick(lang, f"互联网<300人续约率 {r_si:.0%}（去年 {r_si_ly:.0%}），其他客户 {r_other:.0%}",
                f"Renewal of internet firms <300 staff {r_si:.0%} (LY {r_si_ly:.0%}); other customers {r_other:.0%}"),
-         _pick(lang, "为小型互联网客户推出轻量版价格方案", "Launch a light price plan for small internet firms"),
-         _pick(lang, "刘洋", "Liu Yang"), _d(f"{REVIEW_YEAR + 1}-03-31")),
+         pick(lang, "为小型互联网客户推出轻量版价格方案", "Launch a light price plan for small internet firms"),
+         pick(lang, "刘洋", "Liu Yang"), _d(f"{REVIEW_YEAR + 1}-03-31")),
         (u("华东"), "renewal_rate", "problem",
-         _pick(lang, f"{STORY['renewal_cohort']} 签约批次交付超负荷，客户上线慢、活跃度低",
+         pick(lang, f"{STORY['renewal_cohort']} 签约批次交付超负荷，客户上线慢、活跃度低",
                f"The {STORY['renewal_cohort']} cohort was delivered during an overload; customers went live late and stayed inactive"),
-         _pick(lang, f"{STORY['renewal_cohort']} 批次续约率 {r_coh:.0%}，其他批次去年 {r_coh_ly:.0%}",
+         pick(lang, f"{STORY['renewal_cohort']} 批次续约率 {r_coh:.0%}，其他批次去年 {r_coh_ly:.0%}",
                f"{STORY['renewal_cohort']} cohort renewal {r_coh:.0%}; other cohorts LY {r_coh_ly:.0%}"),
-         _pick(lang, "交付排期设上限并对该批次做回访", "Cap the delivery schedule and revisit that cohort"),
-         _pick(lang, "王芳", "Wang Fang"), _d(f"{REVIEW_YEAR + 1}-02-28")),
+         pick(lang, "交付排期设上限并对该批次做回访", "Cap the delivery schedule and revisit that cohort"),
+         pick(lang, "王芳", "Wang Fang"), _d(f"{REVIEW_YEAR + 1}-02-28")),
         (u("华南"), "repurchase_rate", "success",
-         _pick(lang, "大客户经理制：A类客户复购 80%，B类仅 45%", "Key-account managers: A accounts repurchase 80%, B only 45%"),
-         _pick(lang, f"华南复购率 {rep_south:.1%}（去年 {rep_south_ly:.1%}）",
+         pick(lang, "大客户经理制：A类客户复购 80%，B类仅 45%", "Key-account managers: A accounts repurchase 80%, B only 45%"),
+         pick(lang, f"华南复购率 {rep_south:.1%}（去年 {rep_south_ly:.1%}）",
                f"South China repurchase rate {rep_south:.1%} (LY {rep_south_ly:.1%})"),
-         _pick(lang, "推广到华北、华中", "Roll out to North and Central China"),
-         _pick(lang, "陈静", "Chen Jing"), _d(f"{REVIEW_YEAR + 1}-06-30")),
+         pick(lang, "推广到华北、华中", "Roll out to North and Central China"),
+         pick(lang, "陈静", "Chen Jing"), _d(f"{REVIEW_YEAR + 1}-06-30")),
         *_renewal_causes(facts, lang),
         (u("华北"), "churn_rate", "problem",
-         _pick(lang, "可能是市场不好", "Maybe the market was bad"), "", "", "", pd.NaT),
+         pick(lang, "可能是市场不好", "Maybe the market was bad"), "", "", "", pd.NaT),
     ]
     return pd.DataFrame(rows, columns=["unit", "kpi", "kind", "cause", "evidence", "action", "owner", "due"])
 
@@ -344,10 +341,10 @@ def _renewal_causes(facts: pd.DataFrame, lang: str) -> list[tuple]:
         here = (facts["unit"] == unit) & y
         r_si, r_other = _rate(facts, here & si), _rate(facts, here & ~si)
         rows.append((label(unit, lang), "renewal_rate", "problem",
-                     _pick(lang, "小型互联网客户预算削减，转向低价产品", "Small internet firms cut budgets and moved to cheaper products"),
-                     _pick(lang, f"{unit}互联网<300人续约率 {r_si:.0%}，其他客户 {r_other:.0%}",
+                     pick(lang, "小型互联网客户预算削减，转向低价产品", "Small internet firms cut budgets and moved to cheaper products"),
+                     pick(lang, f"{unit}互联网<300人续约率 {r_si:.0%}，其他客户 {r_other:.0%}",
                            f"{label(unit, lang)}: internet <300 staff renewal {r_si:.0%}, others {r_other:.0%}"),
-                     _pick(lang, "轻量版价格方案", "Light price plan"), _pick(lang, "刘洋", "Liu Yang"),
+                     pick(lang, "轻量版价格方案", "Light price plan"), pick(lang, "刘洋", "Liu Yang"),
                      _d(f"{REVIEW_YEAR + 1}-03-31")))
     return rows
 
@@ -358,8 +355,8 @@ def _next_year(scorecard: pd.DataFrame, unit_names: list[str], lang: str) -> pd.
     for unit in unit_names:
         u = label(unit, lang)
         rows.append((u, "revenue", float(round(rev[u] * 1.25 / 10) * 10),
-                     _pick(lang, "新产品占30%，Q1占全年22%", "New product 30% of revenue; Q1 = 22% of the year")))
-        rows.append((u, "renewal_rate", 0.88, _pick(lang, "轻量版价格方案 + 交付排期上限",
+                     pick(lang, "新产品占30%，Q1占全年22%", "New product 30% of revenue; Q1 = 22% of the year")))
+        rows.append((u, "renewal_rate", 0.88, pick(lang, "轻量版价格方案 + 交付排期上限",
                                                      "Light price plan + delivery cap")))
     return pd.DataFrame(rows, columns=["unit", "kpi", "annual_target", "strategy"])
 
@@ -380,7 +377,7 @@ def _value(v, lang: str):
 
 
 def _campaigns(lang: str) -> pd.DataFrame:
-    p = lambda zh, en: _pick(lang, zh, en)  # noqa: E731
+    p = lambda zh, en: pick(lang, zh, en)  # noqa: E731
     c, h = p("大促", "campaign"), p("假期", "holiday")
     rows = []
     for y in (REVIEW_YEAR, REVIEW_YEAR + 1):

@@ -33,7 +33,7 @@ from xlsxwriter.utility import xl_col_to_name
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError
 from .files import check_target, write_file
-from .messages import Messages, pairs
+from .messages import Messages, pairs, pick
 from .analysis._common import is_blank as _is_blank
 from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT
 from .ooxml._xml import storable_text
@@ -270,7 +270,7 @@ def _settings_rows(review: model.Review, lang: str) -> list[tuple[str, str, obje
         if lang == "en" and isinstance(value, str):
             value = _LOCALIZED_DEFAULTS.get(value, value)
         note = _SETTING_NOTES.get(key, ("", ""))
-        rows.append((key, zh if lang == "zh" else en, value, note[0] if lang == "zh" else note[1]))
+        rows.append((key, pick(lang, zh, en), value, pick(lang, *note)))
     rows.extend((key, key, value, "") for key, value in values.items())
     return rows
 

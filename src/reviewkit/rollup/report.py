@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import model
+from ..messages import pick
 from .consolidate import Drift
 from .submissions import Submission
 from .words import label, say
@@ -141,7 +142,7 @@ def status_sheet(report: RollupReport, lang: str):
     section("gaps")
     gaps = report.loop_gaps if report.loop_gaps is not None else pd.DataFrame()
     for r in gaps.itertuples(index=False):
-        put([r.unit, r.name, MISSING_TEXT.get(r.missing, (r.missing, r.missing))[0 if lang == "zh" else 1], "",
+        put([r.unit, r.name, pick(lang, *MISSING_TEXT.get(r.missing, (r.missing, r.missing))), "",
              "" if lang == "zh" else r.detail])
     if gaps.empty:
         put(none)
