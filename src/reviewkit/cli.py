@@ -243,6 +243,15 @@ def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: 
     sys.exit(report.exit_code)
 
 
+def _text_options(*options: tuple[str, str]):
+    """Optional text options (``name``, help), in the order given."""
+    def add(fn):
+        for name, text in reversed(options):
+            fn = click.option(name, default=None, help=text)(fn)
+        return fn
+    return add
+
+
 TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "actions", "causes", "nextyear",
                "keepstopstart", "risks", "budget", "campaigns")
 
@@ -263,14 +272,12 @@ TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "act
                    "('-' ignores a column).")
 @click.option("--save-map", is_flag=True, help="把对应关系存进工作簿的设置表，下次沿用。 / Keep the mapping in the "
                                                "workbook's Settings table for next time.")
-@click.option("--sheet", default=None, help="xlsx 来源：要读的工作表（默认第一个）。 / xlsx source: the sheet to read "
-                                            "(default: the first).")
-@click.option("--source-table", default=None, help="xlsx 来源：按名称读取的 Excel 表。 / xlsx source: an Excel Table "
-                                                   "to read, by name.")
-@click.option("--encoding", default=None, help="CSV 编码（默认自动识别 UTF-8、GBK/GB18030）。 / CSV encoding "
-                                               "(default: detected; UTF-8, GBK/GB18030).")
-@click.option("--delimiter", default=None, help="CSV 分隔符（默认在 , ; 和制表符中识别）。 / CSV delimiter "
-                                                "(default: detected among , ; and tab).")
+@_text_options(
+    ("--sheet", "xlsx 来源：要读的工作表（默认第一个）。 / xlsx source: the sheet to read (default: the first)."),
+    ("--source-table", "xlsx 来源：按名称读取的 Excel 表。 / xlsx source: an Excel Table to read, by name."),
+    ("--encoding", "CSV 编码（默认自动识别 UTF-8、GBK/GB18030）。 / CSV encoding (default: detected; UTF-8, "
+                   "GBK/GB18030)."),
+    ("--delimiter", "CSV 分隔符（默认在 , ; 和制表符中识别）。 / CSV delimiter (default: detected among , ; and tab)."))
 @click.option("--skip-bad", is_flag=True, help="跳过有误的行并报告，而不是整体拒绝。 / Leave bad rows out and "
                                                "report them, instead of refusing.")
 @click.option("--dry-run", is_flag=True, help="只说明会有哪些改动，不写文件。 / Say what would change; write nothing.")
