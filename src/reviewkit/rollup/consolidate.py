@@ -80,7 +80,6 @@ def _norm_value(v):
 def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[str, str]]:
     """Missing/extra/renamed columns per file; returns Facts renames to apply {file: {old: new}}."""
     renames: dict[str, dict[str, str]] = {}
-    n = len(subs)
     for name in CHECKED_TABLES:
         spec = model.TABLES_BY_NAME[name]
         present = [s for s in subs if s.review is not None and name in s.review.layouts]
@@ -141,7 +140,6 @@ def _table_drift(subs: list[Submission], drift: list[Drift]) -> dict[str, dict[s
                     drift.append(Drift(str(s.path), name, "renamed column",
                                        f"'{h}' read as '{col.header(s.review.lang)}' ({key})",
                                        f"“{h}”按“{col.zh}”读取"))
-        _ = n
     return renames
 
 
