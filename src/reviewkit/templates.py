@@ -91,17 +91,17 @@ def _as_datetime(value: object) -> dt.datetime | None:
 
 
 class _Formats:
-    """XlsxWriter formats made once per distinct set of properties."""
+    """XlsxWriter formats made once per distinct set of properties (state of one workbook, not a cache)."""
 
     def __init__(self, workbook: xlsxwriter.Workbook):
         self._wb = workbook
-        self._cache: dict[tuple, object] = {}
+        self._made: dict[tuple, object] = {}
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
-        if key not in self._cache:
-            self._cache[key] = self._wb.add_format(dict(props))
-        return self._cache[key]
+        if key not in self._made:
+            self._made[key] = self._wb.add_format(dict(props))
+        return self._made[key]
 
     def cell(self, num_format: str | None, computed: bool):
         props = dict(border=1, border_color=BORDER, valign="top",
