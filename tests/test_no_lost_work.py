@@ -496,7 +496,7 @@ def test_rollup_of_scorecard_only_departments(tmp_path):
     split_workbook(master, tmp_path / "dept")
     code, out = run("rollup", tmp_path / "dept", "-o", tmp_path / "company.xlsx")
     assert code == 0, out
-    assert f"rollup of {len(UNITS)} of {len(UNITS)} file(s)" in out
+    assert f"已汇总 {len(UNITS)} 个文件中的 {len(UNITS)} 个" in out  # a zh rollup reports in Chinese
     assert ".~" not in out and "rollup-" not in out
     company = read_review(tmp_path / "company.xlsx")
     assert len(company.scorecard) == len(review.tables["Scorecard"])
@@ -508,13 +508,13 @@ def test_an_earlier_rollup_among_the_departments_is_refused_and_counted(dept, tm
     assert code == 0
     code, out = run("rollup", dept, "-o", tmp_path / "c2.xlsx")
     assert code == 1, out
-    assert f"rollup of {len(UNITS)} of {len(UNITS) + 1} file(s)" in out
-    assert "refused company.xlsx" in out
+    assert f"已汇总 {len(UNITS) + 1} 个文件中的 {len(UNITS)} 个" in out  # a zh rollup reports in Chinese
+    assert "未汇总 company.xlsx" in out
 
 
 def test_a_duplicate_department_is_refused_and_counted(dept, tmp_path):
     shutil.copyfile(dept / "华东区.xlsx", dept / "华东区 (2).xlsx")
     code, out = run("rollup", dept, "-o", tmp_path / "c.xlsx")
     assert code == 1, out
-    assert f"rollup of {len(UNITS)} of {len(UNITS) + 1} file(s)" in out
-    assert out.count("refused 华东区") == 1 and "already submitted" in out
+    assert f"已汇总 {len(UNITS) + 1} 个文件中的 {len(UNITS)} 个" in out  # a zh rollup reports in Chinese
+    assert out.count("未汇总 华东区") == 1 and "”已由 华东区" in out

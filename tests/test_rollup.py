@@ -125,7 +125,7 @@ def test_cli_split_batch_rollup(tmp_path, split_dir):
     runner = CliRunner()
     res = runner.invoke(main, ["split", str(master), "-o", str(tmp_path / "d")], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "6 workbook(s)" in res.output and "华东区.xlsx" in res.output
+    assert "拆分为 6 个工作簿" in res.output and "华东区.xlsx" in res.output  # a zh master: said in Chinese
     res = runner.invoke(main, ["split", str(master), "-o", str(tmp_path / "d")], catch_exceptions=False)
     assert res.exit_code == 2 and "already exist" in res.output
     (tmp_path / "d" / "_CON.xlsx").write_bytes(b"PK\x03\x04 broken")
@@ -140,8 +140,8 @@ def test_cli_split_batch_rollup(tmp_path, split_dir):
     res = runner.invoke(main, ["rollup", str(tmp_path / "d"), "-o", str(out), "--expected", str(expected)],
                         catch_exceptions=False)
     assert res.exit_code == 1, res.output
-    assert "not submitted: CON, 西北区" in res.output
-    assert "refused _CON.xlsx" in res.output
+    assert "未提交：CON、西北区" in res.output  # a zh company workbook: the report is said in Chinese
+    assert "未汇总 _CON.xlsx" in res.output
     assert out.exists()
     company = read_review(out)
     assert set(company.scorecard["unit"]) == set(UNITS) - {"CON"}
@@ -151,6 +151,35 @@ def test_cli_split_batch_rollup(tmp_path, split_dir):
     assert not list(tmp_path.glob(".~*"))  # the temporary company workbook is gone
     res = runner.invoke(main, ["batch", str(tmp_path / "missing")], catch_exceptions=False)
     assert res.exit_code == 1 and "no such file" in res.output
+
+
+def test_cli_split_and_rollup_reports_speak_the_workbook_language(tmp_path, split_dir):
+    """split and rollup print their reports in the master's language: Chinese for a zh master,
+    English for an en one."""
+    runner = CliRunner()
+    masters = {"zh": split_dir.parent / "master.xlsx", "en": write_master(tmp_path / "master_en.xlsx", "en")}
+    said = {}
+    for lang, master in masters.items():
+        res = runner.invoke(main, ["split", str(master), "-o", str(tmp_path / lang)], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        rolled = runner.invoke(main, ["rollup", str(tmp_path / lang), "-o", str(tmp_path / f"company_{lang}.xlsx")],
+                               catch_exceptions=False)
+        assert rolled.exit_code == 0, rolled.output
+        said[lang] = (res.output.splitlines(), rolled.output.splitlines())
+    (split_zh, rolled_zh), (split_en, rolled_en) = said["zh"], said["en"]
+    assert split_zh[0] == "已将 master.xlsx 按单位拆分为 6 个工作簿："
+    assert "华东区.xlsx（华东区：计分卡 3 行，明细 72 行）" in [x.strip() for x in split_zh]
+    assert split_en[0] == "split master_en.xlsx by unit into 6 workbook(s):"
+    assert rolled_zh[0] == f"已汇总 6 个文件中的 6 个，写入 {tmp_path / 'company_zh.xlsx'}"
+    assert rolled_en[0] == f"rollup of 6 of 6 file(s) into {tmp_path / 'company_en.xlsx'}"
+    assert "  正常 华东区.xlsx（华东区）" in rolled_zh  # split files are never filled: said so
+    assert any(x.startswith("结果未更新（请运行 reviewkit batch）：") and "华东区.xlsx（从未填写）" in x
+               for x in rolled_zh)
+    assert any(x.startswith("results not up to date (run reviewkit batch): ") and "(never filled)" in x
+               for x in rolled_en)
+    for text in (split_zh, rolled_zh):  # none of the English report's words in the Chinese one
+        assert not [x for x in text if any(w in x for w in ("workbook(s)", "rollup of", "scorecard rows",
+                                                           "not up to date", "never filled", "lacking"))]
 
 
 def test_rollup_keeps_extra_fact_columns(dept):

@@ -109,20 +109,22 @@ def check(files: tuple[Path, ...]) -> None:
 
 
 def _stale_warnings(files) -> list:
-    """A warning for each workbook whose inputs changed since its last fill."""
+    """A warning for each workbook whose inputs changed since its last fill, in its language."""
     from .errors import Problem
     from .fill import is_stale
+    from .reading import read_review
 
     out = []
     for f in files:
         try:
-            stale = is_stale(f)
+            if not is_stale(f):
+                continue
+            lang = read_review(f, strict=False).lang
         except ReviewkitError:
             continue  # unreadable files are already reported by check_files
-        if stale:
-            out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",
-                               expected="run `reviewkit fill` (or click Refresh) to update them",
-                               severity="warning"))
+        out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",
+                           expected="run `reviewkit fill` (or click Refresh) to update them",
+                           severity="warning", lang=lang))
     return out
 
 
@@ -198,7 +200,7 @@ def split(master: Path, by: str, out_dir: Path, force: bool) -> None:
     from .split import split_workbook
 
     report = _run(split_workbook, master, out_dir, by=by, overwrite=force)
-    click.echo(str(report))
+    click.echo(report.render())
 
 
 @main.command()
@@ -237,8 +239,17 @@ def rollup(paths: tuple[Path, ...], out: Path, previous: Path | None, expected: 
     from .rollup import rollup_workbooks
 
     report = _run(rollup_workbooks, list(paths), out, previous=previous, expected=expected, overwrite=force)
-    click.echo(str(report))
+    click.echo(report.render())
     sys.exit(report.exit_code)
+
+
+def _text_options(*options: tuple[str, str]):
+    """Optional text options (``name``, help), in the order given."""
+    def add(fn):
+        for name, text in reversed(options):
+            fn = click.option(name, default=None, help=text)(fn)
+        return fn
+    return add
 
 
 TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "actions", "causes", "nextyear",
@@ -261,14 +272,12 @@ TABLE_NAMES = ("facts", "scorecard", "kpis", "plan", "progress", "results", "act
                    "('-' ignores a column).")
 @click.option("--save-map", is_flag=True, help="把对应关系存进工作簿的设置表，下次沿用。 / Keep the mapping in the "
                                                "workbook's Settings table for next time.")
-@click.option("--sheet", default=None, help="xlsx 来源：要读的工作表（默认第一个）。 / xlsx source: the sheet to read "
-                                            "(default: the first).")
-@click.option("--source-table", default=None, help="xlsx 来源：按名称读取的 Excel 表。 / xlsx source: an Excel Table "
-                                                   "to read, by name.")
-@click.option("--encoding", default=None, help="CSV 编码（默认自动识别 UTF-8、GBK/GB18030）。 / CSV encoding "
-                                               "(default: detected; UTF-8, GBK/GB18030).")
-@click.option("--delimiter", default=None, help="CSV 分隔符（默认在 , ; 和制表符中识别）。 / CSV delimiter "
-                                                "(default: detected among , ; and tab).")
+@_text_options(
+    ("--sheet", "xlsx 来源：要读的工作表（默认第一个）。 / xlsx source: the sheet to read (default: the first)."),
+    ("--source-table", "xlsx 来源：按名称读取的 Excel 表。 / xlsx source: an Excel Table to read, by name."),
+    ("--encoding", "CSV 编码（默认自动识别 UTF-8、GBK/GB18030）。 / CSV encoding (default: detected; UTF-8, "
+                   "GBK/GB18030)."),
+    ("--delimiter", "CSV 分隔符（默认在 , ; 和制表符中识别）。 / CSV delimiter (default: detected among , ; and tab)."))
 @click.option("--skip-bad", is_flag=True, help="跳过有误的行并报告，而不是整体拒绝。 / Leave bad rows out and "
                                                "report them, instead of refusing.")
 @click.option("--dry-run", is_flag=True, help="只说明会有哪些改动，不写文件。 / Say what would change; write nothing.")

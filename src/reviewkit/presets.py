@@ -17,39 +17,12 @@ import pandas as pd
 
 from . import model
 from .errors import InputError
+from .messages import pairs, pick
 
-#: measure columns of the detail facts: canonical key -> (zh header, en header)
-FACT_MEASURES: dict[str, tuple[str, str]] = {
-    "sales": ("销售额", "Sales"),
-    "orders": ("订单数", "Orders"),
-    "new_customers": ("新客户数", "New customers"),
-    "customers": ("客户数", "Customers"),
-    "repurchased": ("复购客户数", "Repeat buyers"),
-    "churned": ("流失客户数", "Churned customers"),
-    "retained": ("留存客户数", "Retained customers"),
-    "second_buyers": ("二次购买客户数", "Second-purchase customers"),
-    "repeat_sales": ("老客销售额", "Repeat-customer sales"),
-    "cycle_days": ("成交周期天数", "Sales cycle days (sum)"),
-    "delivery_days": ("交付天数", "Delivery days (sum)"),
-    "due": ("到期数", "Due"),
-    "renewed": ("续约数", "Renewed"),
-    "due_amount": ("到期金额", "Due amount"),
-    "renewed_amount": ("续约金额", "Renewed amount"),
-    "registrations": ("注册用户数", "Registrations"),
-    "active_users": ("月活跃用户", "Monthly active users"),
-    "releases": ("重大版本数", "Major releases"),
-}
-
-#: dimension columns of the detail facts (none collides with a synonym of the ``unit`` column)
-FACT_DIMENSIONS: dict[str, tuple[str, str]] = {
-    "city": ("城市", "City"),
-    "industry": ("行业", "Industry"),
-    "company_size": ("客户规模", "Company size"),
-    "cohort": ("签约批次", "Signing cohort"),
-    "product_line": ("产品线", "Product line"),
-    "sales_rep": ("销售代表", "Sales rep"),
-    "customer_type": ("客户类型", "Customer type"),
-}
+#: measure and dimension columns of the detail facts: canonical key -> (zh header, en header)
+#: (no dimension collides with a synonym of the ``unit`` column)
+FACT_MEASURES = pairs("presets", "measures")
+FACT_DIMENSIONS = pairs("presets", "dimensions")
 
 
 def fact_column(key: str, lang: str = "zh") -> str:
@@ -59,7 +32,7 @@ def fact_column(key: str, lang: str = "zh") -> str:
     if pair is None:
         raise InputError("unknown fact column", value=key,
                          expected="one of " + ", ".join([*FACT_MEASURES, *FACT_DIMENSIONS]))
-    return pair[0] if lang == "zh" else pair[1]
+    return pick(lang, *pair)
 
 
 @dataclass(frozen=True)
@@ -84,8 +57,8 @@ class KpiDef:
     def row(self, lang: str) -> dict[str, object]:
         col = (lambda k: fact_column(k, lang) if k else "")
         return {
-            "key": self.key, "name": self.zh if lang == "zh" else self.en,
-            "unit": self.unit_zh if lang == "zh" else self.unit_en,
+            "key": self.key, "name": pick(lang, self.zh, self.en),
+            "unit": pick(lang, self.unit_zh, self.unit_en),
             "direction": self.direction, "aggregation": self.aggregation,
             "measure": col(self.measure), "numerator": col(self.numerator),
             "denominator": col(self.denominator), "green": self.green, "amber": self.amber,

@@ -35,8 +35,10 @@ import numpy as np
 import pandas as pd
 
 from . import model
+from .analysis._common import text
 from .errors import InputError, ReviewkitError
 from .files import check_target, make_dir, write_file
+from .messages import Messages
 from .safety import check_package, output_path, unique_filenames
 
 UNIT_PROPERTY = "reviewkit.unit"
@@ -49,23 +51,8 @@ UNIT_TABLES = ("Scorecard", "Causes", "Actions", "NextYear")
 #: tables every unit receives whole
 SHARED_TABLES = ("Settings", "KPIs", "Campaigns")
 
-_L = {
-    "title": ("同级对标：{unit}（其他单位匿名，仅显示平均、中位、最佳与排名）",
-              "Peer benchmarks: {unit} (other units anonymous: average, median, best and rank only)"),
-    "note": ("由 reviewkit split 生成于拆分时，数值不随本表输入变化；共 {n} 个单位参与排名。",
-             "Written by reviewkit split at split time; values do not follow this workbook's inputs. "
-             "{n} units ranked."),
-    "kpi": ("KPI代码", "KPI key"), "name": ("KPI名称", "KPI name"), "target": ("你的目标", "Your target"),
-    "actual": ("你的实际", "Your actual"), "avg": ("全部单位平均", "Average of all units"),
-    "median": ("中位数", "Median"), "best": ("最佳", "Best"), "rank": ("你的排名", "Your rank"),
-    "n": ("参与单位数", "Units ranked"), "rank_ly": ("去年排名", "Rank last year"),
-    "rank_change": ("排名变化", "Rank change"), "overall": ("综合得分（加权达成率）", "Overall (weighted achievement)"),
-}
-
-
-def _t(key: str, lang: str, **kw) -> str:
-    zh, en = _L[key]
-    return (zh if lang == "zh" else en).format(**kw)
+_WORDS = Messages.load("split")  # the peer sheet's words and the report
+_t = _WORDS.say
 
 
 @dataclass(frozen=True)
@@ -80,15 +67,22 @@ class SplitReport:
     master: Path
     by: str
     files: list[SplitFile] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: units without Scorecard rows in the master (their workbooks hold only facts)
+    no_scorecard: list[str] = field(default_factory=list)
+    lang: str = "en"  # the master's: the report is said in it
+
+    def render(self, lang: str | None = None) -> str:
+        """What the command prints, in ``lang`` (default: the master's)."""
+        lang = lang or self.lang
+        by = _t("by_unit", lang) if self.by == "unit" else self.by
+        lines = [_t("head", lang, master=self.master.name, by=by, n=len(self.files))]
+        lines += [_t("file", lang, name=f.path.name, unit=f.unit, scorecard=f.rows.get("Scorecard", 0),
+                     facts=f.rows.get("Facts", 0)) for f in self.files]
+        lines += [_t("warning", lang, text=_t("no_scorecard", lang, unit=u)) for u in self.no_scorecard]
+        return "\n".join(lines)
 
     def __str__(self) -> str:
-        lines = [f"split {self.master.name} by {self.by} into {len(self.files)} workbook(s):"]
-        for f in self.files:
-            lines.append(f"  {f.path.name}  ({f.unit}: {f.rows.get('Scorecard', 0)} scorecard rows, "
-                         f"{f.rows.get('Facts', 0)} fact rows)")
-        lines += [f"warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return self.render("en")
 
 
 # --- pure part ------------------------------------------------------------------------
@@ -107,18 +101,6 @@ def resolve_by(review: model.Review, by: str) -> str:
                             if facts is not None else [])
     raise InputError("cannot split by this column", file=review.source, value=by,
                      expected="unit (部门/区域/人员) or a Facts column: " + ", ".join(available))
-
-
-def _clean(values) -> list[str]:
-    out, seen = [], set()
-    for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        s = str(v).strip()
-        if s and s not in seen:
-            seen.add(s)
-            out.append(s)
-    return out
 
 
 def _inputs(df: pd.DataFrame, spec: model.TableSpec, layout: model.TableLayout | None = None) -> pd.DataFrame:
@@ -148,7 +130,7 @@ def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.R
         units += list(sc["unit"])
     if facts is not None and col in facts.columns:
         units += list(facts[col])
-    units = _clean(units)
+    units = [u for u in dict.fromkeys(map(text, units)) if u]
     if not units:
         raise InputError("the master has no units to split by", file=review.source, value=by,
                          expected="Scorecard or Facts rows with a unit")
@@ -164,8 +146,7 @@ def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.R
         else:
             continue
         if key_col in df.columns:
-            keys[name] = df[key_col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                                         or v is pd.NA else str(v).strip())
+            keys[name] = df[key_col].map(text)
     out: dict[str, model.Review] = {}
     for unit in units:
         tables: dict[str, pd.DataFrame] = {}
@@ -342,7 +323,7 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
                                  value=existing[:5], expected="an empty folder, or --force to overwrite")
     peers = peer_benchmarks(review)
     formats = _kpi_formats(review)
-    report = SplitReport(master=master, by=col)
+    report = SplitReport(master=master, by=col, lang=review.lang)
     sheet = PEER_SHEET[0] if review.lang == "zh" else PEER_SHEET[1]
     add_button = _refresh_button_hook() if macro else None
     made_dir = make_dir(out_dir)
@@ -369,7 +350,7 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
             rows = {name: len(df) for name, df in part.tables.items() if len(df)}
             report.files.append(SplitFile(unit, path, rows))
             if not rows.get("Scorecard"):
-                report.warnings.append(f"{unit}: no Scorecard rows in the master (only facts)")
+                report.no_scorecard.append(unit)
     except BaseException:  # all or nothing: remove what this split created
         for path in created:
             path.unlink(missing_ok=True)

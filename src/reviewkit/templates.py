@@ -23,7 +23,6 @@ import datetime as dt
 import io
 import math
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +33,9 @@ from xlsxwriter.utility import xl_col_to_name
 from . import model
 from .errors import InputError, MissingDependencyError, ReviewkitError
 from .files import check_target, write_file
-from .fill.grid import _text_lines
+from .messages import Messages, pairs, pick
 from .analysis._common import is_blank as _is_blank
-from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT, TEXT
+from .model import CHOICE, DATE, INTEGER, NUMBER, PERCENT
 from .ooxml._xml import storable_text
 
 #: document created/modified date written into every workbook (deterministic output)
@@ -54,7 +53,6 @@ COMPUTED_FILL = "#EDEDED"  # light grey
 COMPUTED_HEADER = "#7F7F7F"
 INPUT_HEADER = "#1F4E79"
 BORDER = "#BFBFBF"
-GUIDE_WIDTHS = (16, 13, 52, 26, 26)
 
 KIND_FORMATS = {NUMBER: "#,##0.0#", PERCENT: "0.0%", DATE: "yyyy-mm-dd", INTEGER: "0"}
 COLUMN_FORMATS = {("KPIs", "green"): "0%", ("KPIs", "amber"): "0%", ("KPIs", "neutral_band"): "0%",
@@ -71,94 +69,10 @@ KPI_FORMATTED = {
 SETTING_FORMATS = {"as_of": "yyyy-mm-dd", "plan_end": "yyyy-mm-dd", "deviation_threshold": "0%",
                    "review_year": "0", "max_parallel_tasks": "0"}
 
-_T = {  # user-facing text: key -> (zh, en)
-    "input": ("输入", "input"),
-    "computed": ("计算列", "computed"),
-    "table": ("表格", "table"),
-    "title": ("{company}{year}复盘与规划工作簿", "{company}{year}business review and plan"),
-    "subtitle": ("reviewkit：在 Excel 里完成复盘——每个数字都有目标、历史和同行作对照。",
-                 "reviewkit: the whole review in Excel, every number next to its target, history and peers."),
-    "steps": ("使用步骤", "Steps"),
-    "legend": ("图例", "Legend"),
-    "legend_input": ("黄色 = 输入单元格，请填写或粘贴", "Yellow = input cell: type or paste here"),
-    "legend_computed": ("灰色 = 计算列，由 reviewkit 填写，请勿手改",
-                        "Grey = computed column, written by reviewkit; do not edit"),
-    "sheets": ("工作表说明", "Sheets"),
-    "columns": ("列说明", "Columns"),
-    "h_sheet": ("工作表", "Sheet"), "h_table": ("表格名", "Table"), "h_purpose": ("用途", "Purpose"),
-    "h_required": ("必填列", "Required columns"), "h_computed": ("计算列", "Computed columns"),
-    "h_column": ("列", "Column"), "h_kind": ("类型", "Type"), "h_help": ("说明", "Notes"),
-    "required": ("必填", "required"),
-    "computed_note": ("计算列，由 reviewkit fill 填写", "computed by reviewkit fill"),
-    "after_fill": ("运行 fill 后生成", "created by fill"),
-    "choices": ("可选：", "one of: "),
-    "open_columns": ("可任意增加维度列（如 行业、客户规模、签约批次）和数值列（如 销售额、到期数、续约数）",
-                     "add any dimension columns (industry, company size, cohort…) and measures (sales, due, renewed…)"),
-    "yes": ("是", "Yes"), "no": ("否", "No"),
-    "campaign": ("大促", "campaign"), "holiday": ("假期", "holiday"),
-    "bad_choice": ("请从下拉列表中选择（也接受另一种语言的写法）。",
-                   "Pick a value from the list (the other language's wording is accepted too)."),
-    "bad_kpi": ("请填写「KPI定义」表中已有的KPI代码。", "Use a KPI key from the KPIs table."),
-    "bad_task": ("请填写「执行计划」表中已有的任务编号。", "Use a task ID from the Plan table."),
-    "bad_number": ("请输入数字（百分比可写成 12%）。", "Enter a number (percentages as 12%)."),
-    "bad_date": ("请输入日期，例如 2025-07-01。", "Enter a date such as 2025-07-01."),
-    "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
-}
-
-_STEPS = {
-    "zh": (
-        "① 在「设置」表填写公司名称、复盘年度和截止日期。",
-        "② 在黄色单元格填写或从 ERP/CRM 粘贴：KPI定义、计分卡（目标、实际、去年、前年、行业对标）、明细、原因与经验、计划与进度。"
-        "在表格下一行直接输入即可自动扩展；表头可用常见同义词（如“计划”“上年同期”）。",
-        "③ 运行 reviewkit fill 文件名.xlsx，或在 .xlsm 中点击「刷新」按钮：灰色列被计算，并生成「汇总」「拆解」「排名」「甘特图」「执行跟踪」。",
-        "④ 先读「汇总」：每个KPI是否达标、差多少、和去年及同行比如何、原因与行动；再看「拆解」找出变化来自哪一部分。",
-        "⑤ reviewkit check 文件名.xlsx 一次列出所有输入问题；reviewkit export 文件名.xlsx 导出复盘会用的 PDF。",
-    ),
-    "en": (
-        "1. In Settings, enter the company name, the review year and the as-of date.",
-        "2. Fill the yellow cells or paste from your ERP/CRM: KPIs, Scorecard (target, actual, last year, year before, "
-        "benchmarks), Facts, Causes, Plan and Progress. Type below a table to extend it; common header synonyms "
-        "(\"Plan\", \"Prior year\") are understood.",
-        "3. Run  reviewkit fill <file>.xlsx  or press the Refresh button in the .xlsm: the grey columns are computed "
-        "and the Summary, Breakdown, Peers, Timeline and Execution sheets are written.",
-        "4. Read Summary first: each KPI met or not, by how much, against last year and peers, why and what next; "
-        "then Breakdown to see which part moved.",
-        "5. reviewkit check <file>.xlsx lists every input problem at once; reviewkit export <file>.xlsx writes a PDF "
-        "for the review meeting.",
-    ),
-}
-
-_OWNED_PURPOSE = {
-    "summary": ("一页汇总（可投屏）：总体达成、各KPI达成图、最大亮点与问题、待闭环事项；下方为每个KPI的达成率、同比、状态与结论。",
-                "One page for the screen: overall result, achievement by KPI, biggest wins and problems, open items; "
-                "below it each KPI's achievement, growth, status and conclusion."),
-    "breakdown": ("变化来自哪一部分：按行业、规模、签约批次、区域、产品线等拆解。",
-                  "Which part moved: by industry, size, cohort, region, product line…"),
-    "peers": ("各单位排名及排名变化。", "Units ranked, with the change in rank."),
-    "timeline": ("计划甘特图，标出大促与假期冲突。", "Gantt chart of the plan, with campaign clashes marked."),
-    "execution": ("执行跟踪：进度偏差、计划与行动检查、时间冲突、预算与ROI。",
-                  "Execution: progress deviations, plan and action checks, clashes, budget and ROI."),
-}
-
-_KIND_NAMES = {TEXT: ("文本", "text"), NUMBER: ("数字", "number"), PERCENT: ("百分比", "percent"),
-               DATE: ("日期", "date"), CHOICE: ("下拉选择", "choice"), INTEGER: ("整数", "integer")}
-
-_SETTING_NOTES = {
-    "company": ("公司名称，显示在标题中", "Shown in titles"),
-    "review_year": ("复盘的年度，如 2025", "The year under review, e.g. 2025"),
-    "unit_label": ("计分卡“单位”列代表什么：部门、区域或人员", "What a scorecard unit is: department, region or person"),
-    "as_of": ("判断逾期的日期；留空则为运行当天", "Date for overdue checks; blank means today"),
-    "deviation_threshold": ("进度偏差超过该值须写明问题和应对措施", "Progress deviations beyond this need a problem and a countermeasure"),
-    "max_parallel_tasks": ("同一负责人同时进行的任务上限", "Most tasks one owner may run at the same time"),
-    "plan_end": ("计划期的最后一天（甘特图范围）", "Last day of the plan period (timeline range)"),
-    "currency_unit": ("金额单位", "Unit of money amounts"),
-}
+_WORDS = Messages.load("templates")
+_t = _WORDS.say
+_SETTING_NOTES = pairs("templates", "setting_notes")
 _LOCALIZED_DEFAULTS = {"部门": "Department", "万元": "CNY 10k"}
-
-
-def _t(key: str, lang: str) -> str:
-    zh, en = _T[key]
-    return zh if lang == "zh" else en
 
 
 # --- small helpers ------------------------------------------------------------------
@@ -177,17 +91,17 @@ def _as_datetime(value: object) -> dt.datetime | None:
 
 
 class _Formats:
-    """XlsxWriter formats made once per distinct set of properties."""
+    """XlsxWriter formats made once per distinct set of properties (state of one workbook, not a cache)."""
 
     def __init__(self, workbook: xlsxwriter.Workbook):
         self._wb = workbook
-        self._cache: dict[tuple, object] = {}
+        self._made: dict[tuple, object] = {}
 
     def get(self, **props):
         key = tuple(sorted(props.items()))
-        if key not in self._cache:
-            self._cache[key] = self._wb.add_format(dict(props))
-        return self._cache[key]
+        if key not in self._made:
+            self._made[key] = self._wb.add_format(dict(props))
+        return self._made[key]
 
     def cell(self, num_format: str | None, computed: bool):
         props = dict(border=1, border_color=BORDER, valign="top",
@@ -282,6 +196,8 @@ def _refresh_button_hook():
 
 # --- writing ------------------------------------------------------------------------
 def _write(target: Path | io.BytesIO, review: model.Review, lang: str, add_button) -> None:
+    from .guide import write_guide
+
     wb = xlsxwriter.Workbook(target if isinstance(target, io.BytesIO) else str(target), {"strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False})
     fmts = _Formats(wb)
@@ -307,7 +223,7 @@ def _write(target: Path | io.BytesIO, review: model.Review, lang: str, add_butto
     for spec in model.TABLES:
         _write_table(sheets[spec.name], fmts, spec, frames[spec.name], lang, kpi_formats, lists,
                      settings if spec.name == "Settings" else None)
-    _write_guide(guide, fmts, lang, company, year, frames["Facts"])
+    write_guide(guide, fmts, lang, company, year)
     guide.activate()
     if add_button is not None:
         add_button(wb, guide, lang, cell="H2")
@@ -317,7 +233,7 @@ def _write(target: Path | io.BytesIO, review: model.Review, lang: str, add_butto
 def _title(company: str, year: object, lang: str) -> str:
     year_text = "" if _is_blank(year) else (f"{int(year)}年度" if lang == "zh" else f"{int(year)} ")
     company_text = company + (" " if company and lang == "en" else "")
-    title = _t("title", lang).format(company=company_text, year=year_text)
+    title = _t("title", lang, company=company_text, year=year_text)
     return title[:1].upper() + title[1:]
 
 
@@ -354,7 +270,7 @@ def _settings_rows(review: model.Review, lang: str) -> list[tuple[str, str, obje
         if lang == "en" and isinstance(value, str):
             value = _LOCALIZED_DEFAULTS.get(value, value)
         note = _SETTING_NOTES.get(key, ("", ""))
-        rows.append((key, zh if lang == "zh" else en, value, note[0] if lang == "zh" else note[1]))
+        rows.append((key, pick(lang, zh, en), value, pick(lang, *note)))
     rows.extend((key, key, value, "") for key, value in values.items())
     return rows
 
@@ -550,103 +466,6 @@ def _print_setup(ws, lang: str, *, landscape: bool) -> None:
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer("&L&A&R" + _t("footer", lang))
-
-
-# --- the guide sheet ----------------------------------------------------------------
-def _write_guide(ws, fmts: _Formats, lang: str, company: str, year: object, facts: pd.DataFrame) -> None:
-    title = fmts.get(bold=True, font_size=18, font_color=INPUT_HEADER)
-    section = fmts.get(bold=True, font_size=13, font_color=INPUT_HEADER, bottom=2, bottom_color=INPUT_HEADER)
-    wrap = fmts.get(text_wrap=True, valign="top")
-    head = fmts.get(bold=True, font_color="#FFFFFF", bg_color=INPUT_HEADER, border=1, border_color=BORDER,
-                    text_wrap=True, valign="vcenter")
-    cell = fmts.get(text_wrap=True, valign="top", border=1, border_color=BORDER)
-    link = fmts.get(text_wrap=True, valign="top", border=1, border_color=BORDER, font_color="#0563C1", underline=1)
-    for j, width in enumerate(GUIDE_WIDTHS):
-        ws.set_column(j, j, width)
-
-    ws.write_string(0, 0, storable_text(_title(company, year, lang)), title)
-    ws.write_string(1, 0, _t("subtitle", lang), fmts.get(italic=True, font_color="#595959"))
-    row = 3
-    ws.merge_range(row, 0, row, 4, _t("steps", lang), section)
-    row += 1
-    for step in _STEPS[lang]:
-        ws.merge_range(row, 0, row, 4, step, wrap)
-        _fit_height(ws, row, [(step, sum(GUIDE_WIDTHS))])
-        row += 1
-    row += 1
-    ws.merge_range(row, 0, row, 4, _t("legend", lang), section)
-    row += 1
-    ws.write_string(row, 0, _t("input", lang), fmts.cell(None, False))
-    ws.merge_range(row, 1, row, 4, _t("legend_input", lang), wrap)
-    row += 1
-    ws.write_string(row, 0, _t("computed", lang), fmts.cell(None, True))
-    ws.merge_range(row, 1, row, 4, _t("legend_computed", lang), wrap)
-    row += 2
-
-    ws.merge_range(row, 0, row, 4, _t("sheets", lang), section)
-    row += 1
-    for j, key in enumerate(("h_sheet", "h_table", "h_purpose", "h_required", "h_computed")):
-        ws.write_string(row, j, _t(key, lang), head)
-    row += 1
-    sep = "、" if lang == "zh" else ", "
-    for spec in model.TABLES:
-        sheet = spec.sheet(lang)
-        ws.write_url(row, 0, f"internal:'{sheet}'!A1", link, sheet)
-        ws.write_string(row, 1, spec.name, cell)
-        purpose = spec.guide(lang) + (("；" if lang == "zh" else "; ") + _t("open_columns", lang)
-                                      if spec.open_columns else "")
-        ws.write_string(row, 2, purpose, cell)
-        ws.write_string(row, 3, sep.join(c.header(lang) for c in spec.columns if c.required), cell)
-        computed = sep.join(c.header(lang) for c in spec.computed_columns)
-        ws.write_string(row, 4, computed, cell)
-        _fit_height(ws, row, [(purpose, GUIDE_WIDTHS[2]), (computed, GUIDE_WIDTHS[4])])
-        row += 1
-    for key, (zh_purpose, en_purpose) in _OWNED_PURPOSE.items():
-        ws.write_string(row, 0, model.owned_sheet_name(key, lang), cell)
-        ws.write_string(row, 1, "", cell)
-        ws.write_string(row, 2, zh_purpose if lang == "zh" else en_purpose, cell)
-        ws.write_string(row, 3, "", cell)
-        ws.write_string(row, 4, _t("after_fill", lang), cell)
-        _fit_height(ws, row, [(zh_purpose if lang == "zh" else en_purpose, GUIDE_WIDTHS[2])])
-        row += 1
-    row += 1
-
-    ws.merge_range(row, 0, row, 4, _t("columns", lang), section)
-    row += 1
-    for j, key in enumerate(("h_sheet", "h_column", "h_help")):
-        ws.write_string(row, j, _t(key, lang), head)
-    ws.merge_range(row, 3, row, 4, _t("h_kind", lang), head)
-    row += 1
-    for spec in model.TABLES:
-        for col in spec.columns:
-            ws.write_string(row, 0, spec.sheet(lang), cell)
-            ws.write_string(row, 1, col.header(lang), fmts.cell(None, col.computed))
-            kind = _KIND_NAMES[col.kind][0 if lang == "zh" else 1]
-            note = _column_note(col, lang)
-            ws.write_string(row, 2, note, cell)
-            _fit_height(ws, row, [(note, GUIDE_WIDTHS[2])])
-            ws.merge_range(row, 3, row, 4, kind, cell)
-            row += 1
-    _print_setup(ws, lang, landscape=False)
-
-
-def _fit_height(ws, row: int, cells: Iterable[tuple[str, float]]) -> None:
-    """Set a row tall enough for its wrapped cells (merged cells are not auto-fitted)."""
-    lines = max((_text_lines(text, width) for text, width in cells if text), default=1)
-    ws.set_row(row, 15 * max(lines, 1) + 3)
-
-
-def _column_note(col: model.Column, lang: str) -> str:
-    parts: list[str] = []
-    if col.required:
-        parts.append(_t("required", lang))
-    if col.computed:
-        parts.append(_t("computed_note", lang))
-    if col.help(lang):
-        parts.append(col.help(lang))
-    if col.choices:
-        parts.append(_t("choices", lang) + " / ".join(ch.label(lang) for ch in col.choices))
-    return ("；" if lang == "zh" else "; ").join(parts)
 
 
 __all__ = ["build_template", "build_workbook", "template_review", "FIXED_DATE"]

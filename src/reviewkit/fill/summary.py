@@ -85,20 +85,11 @@ def _headline(review: model.Review, an: _Analysis, lang: str) -> list[str]:
         moved = [r for r in overall if not _blank(r["rank_change"])]
         up = max(moved, key=lambda r: int(r["rank_change"]), default=None)
         down = min(moved, key=lambda r: int(r["rank_change"]), default=None)
-        if lang == "zh":
-            text = f"{label}排名：{top['unit']} 第 1（{move(top)}）"
-            if up is not None and int(up["rank_change"]) > 0:
-                text += f"；进步最大 {up['unit']}（第 {int(up['rank'])}，{move(up)}）"
-            if down is not None and int(down["rank_change"]) < 0:
-                text += f"；退步最大 {down['unit']}（第 {int(down['rank'])}，{move(down)}）"
-            lines.append(text + "。")
-        else:
-            text = f"Overall rank: {top['unit']} first ({move(top)})"
-            if up is not None and int(up["rank_change"]) > 0:
-                text += f"; most improved {up['unit']} (#{int(up['rank'])}, {move(up)})"
-            if down is not None and int(down["rank_change"]) < 0:
-                text += f"; biggest drop {down['unit']} (#{int(down['rank'])}, {move(down)})"
-            lines.append(text + ".")
+        text = _t("rank_top", lang, label=label, unit=top["unit"], move=move(top))
+        for key, r, sign in (("rank_up", up, 1), ("rank_down", down, -1)):
+            if r is not None and int(r["rank_change"]) * sign > 0:
+                text += _t(key, lang, unit=r["unit"], rank=int(r["rank"]), move=move(r))
+        lines.append(text + _t("full_stop", lang))
     return lines
 
 

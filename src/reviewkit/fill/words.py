@@ -1,82 +1,11 @@
-"""The words fill writes into a workbook: key -> (zh, en), and :func:`_t` to say one of them."""
+"""The words fill writes into a workbook (the ``fill`` section of ``data/words.toml``), and :func:`_t`
+to say one of them."""
 from __future__ import annotations
 
+from ..messages import Messages
 
-_L = {  # user-facing words: key -> (zh, en)
-    "summary_title": ("复盘汇总", "Review summary"),
-    "breakdown_title": ("变化拆解", "What drove the change"),
-    "peers_title": ("同行排名", "Peer ranking"),
-    "peers_master": ("排名为拆分时在母表全部 {n} 个单位中的名次（其他单位见“同级对标”表，匿名）",
-                     "Ranks among all {n} units of the master at split time (see 'Peer benchmarks'; "
-                     "other units anonymous)"),
-    "stamp": ("由 reviewkit 填写 · 输入指纹 {fp} · 修改输入后请重新运行 fill",
-              "Filled by reviewkit · inputs fingerprint {fp} · run fill again after changing inputs"),
-    "kpis": ("KPI 一览（按权重×严重程度排序：最需要关注的在前）",
-             "KPIs (sorted by weight × severity: what needs attention first)"),
-    "unit": ("单位", "Unit"), "kpi": ("KPI", "KPI"), "target": ("目标", "Target"),
-    "actual": ("实际", "Actual"), "achievement": ("达成率", "Achieved"), "status": ("状态", "Status"),
-    "change_ly": ("同比", "vs LY"), "rank": ("排名", "Rank"), "rank_change": ("排名变化", "Rank Δ"),
-    "rank_ly": ("去年排名", "Rank LY"), "weight": ("权重", "Weight"), "conclusion": ("结论", "Conclusion"),
-    "loop": ("闭环检查：尚缺的原因、证据与行动", "Closed loop: missing causes, evidence and actions"),
-    "loop_ok": ("所有红灯 KPI 均已有原因、证据和行动。", "Every red KPI has a cause, evidence and an action."),
-    "missing": ("缺少", "Missing"), "detail": ("说明", "Detail"),
-    "overdue": ("逾期行动（截至 {d}）", "Overdue actions (as of {d})"),
-    "item": ("事项", "Item"), "owner": ("负责人", "Owner"), "due": ("期限", "Due"),
-    "cross": ("指标联动（跨单位相关性强的指标对）", "Metrics that moved together (strong correlation)"),
-    "relation": ("关系", "Relation"), "corr": ("相关系数", "Correlation"),
-    "overall": ("综合排名（按 KPI 权重加权的达成率）", "Overall rank (weighted achievement)"),
-    "overall_short": ("综合排名（加权达成率）", "Overall (weighted achievement)"),
-    "score": ("综合得分", "Score"), "score_ly": ("去年得分", "Score LY"),
-    "league": ("{name} 排名", "{name}: league table"),
-    "variance": ("{name}：各单位实际与目标之差", "{name}: actual minus target by unit"),
-    "gap": ("差额", "Gap"),
-    "bridge": ("{name}：去年 {base} → 今年 {cur}，变化来自", "{name}: {base} last year → {cur}, by segment"),
-    "tree": ("下钻路径", "Drill-down path"), "level": ("层级", "Level"), "dimension": ("维度", "Dimension"),
-    "segment": ("细分", "Segment"), "base": ("去年", "Last year"), "current": ("今年", "This year"),
-    "change": ("变化", "Change"), "contribution": ("贡献", "Contribution"),
-    "share": ("占变化", "Share"), "mix": ("结构效应", "Mix"), "rate": ("比率效应", "Rate"),
-    "mix_rate": ("结构效应与比率效应（第一层细分，百分点）", "Mix and rate effects (first level, percentage points)"),
-    "start": ("去年", "Last year"), "end": ("今年", "This year"),
-    "wf_base": ("辅助:底", "(base)"), "total": ("合计", "Total"), "wf_up": ("增加", "Increase"), "wf_down": ("减少", "Decrease"),
-    "headroom": ("提升空间：落后细分若恢复…", "Headroom: if the lagging segments recovered…"),
-    "var_short": ("各单位实际与目标之差", "Actual minus target by unit"),
-    "var_chart": ("实际 − 目标", "Actual − target"),
-    "bridge_short": ("变化来自（去年 {base} → 今年 {cur}）", "LY {base} → {cur}"),
-    "wf_chart": ("去年 → 今年", "Last year → this year"),
-    "more_rows": ("（另有 {n} 行更细的下钻未列出）", "({n} deeper rows not shown)"),
-    "now": ("当前", "Now"), "if_ly": ("恢复去年", "At LY"), "if_avg": ("达到平均", "At avg."),
-    "gain": ("最大提升", "Best gain"),
-    "no_facts": ("没有可拆解的明细（明细表为空或缺少度量列）。", "No detail facts to break down (Facts is empty "
-                                                     "or lacks the measure columns)."),
-    "skipped": ("未拆解：{kpi}（{reason}）", "Not broken down: {kpi} ({reason})"),
-    "conclusions": ("结论", "Conclusions"),
-    "headline": ("总体", "Overall"),
-    "status_counts": ("KPI 状态（共 {n} 项）", "KPI status ({n} in all)"),
-    "by_kpi": ("各 KPI 达成（各{label}平均）", "Achievement by KPI (mean over {label}s)"),
-    "avg_ach": ("平均达成率", "Achieved"), "measure_unit": ("计量单位", "Unit"), "green_n": ("达标", "Green"), "amber_n": ("预警", "Amber"),
-    "red_n": ("未达标", "Red"),
-    "ach_chart": ("平均达成率 − 100%（百分点）", "Achievement − 100% (pp)"),
-    "wins": ("最大亮点（{n} 项）", "Biggest wins ({n})"),
-    "problems": ("最大问题（{n} 项）", "Biggest problems ({n})"),
-    "none_wins": ("暂无达标 KPI。", "No KPI met its target yet."),
-    "none_problems": ("没有未达标或预警的 KPI。", "No KPI is red or amber."),
-    "open_items": ("待闭环事项（{n} 项）", "Open items ({n})"),
-    "more_items": ("……另有 {n} 项，见下页“闭环检查”与“逾期行动”", "… {n} more: see the closed-loop check and overdue actions below"),
-    "detail_title": ("明细：全部 KPI、结论与闭环检查", "Detail: every KPI, conclusion and closed-loop item"),
-    "good": ("有利", "Fav."), "bad": ("不利", "Unfav."),
-    "success_left": ("另有 {n} 个达标 KPI 尚未记录成功经验（建议补充，便于复制）。",
-                     "{n} met KPI(s) have no note of what worked yet (add one so it can be repeated)."),
-}
-MISSING_TEXT = {
-    "cause": ("缺少原因：说明为什么未达标", "no cause: say why it missed the target"),
-    "evidence": ("原因缺少数据证据（需含数字）", "the cause has no evidence with a number"),
-    "action": ("缺少改进行动（做什么、谁、何时）", "no action (what, who, by when)"),
-    "owner": ("行动缺少负责人", "the action has no owner"),
-    "due": ("行动缺少截止日期", "the action has no due date"),
-    "success_note": ("缺少成功经验", "no note of what worked"),
-}
-
-
-def _t(key: str, lang: str, **kw) -> str:
-    zh, en = _L[key]
-    return (zh if lang == "zh" else en).format(**kw)
+_WORDS = Messages.load("fill")
+_L = _WORDS.texts  # key -> (zh, en)
+#: what a red KPI still lacks: key -> (zh, en)
+MISSING_TEXT = _WORDS.labels
+_t = _WORDS.say
