@@ -136,23 +136,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def fill_job(path: str, force: bool = False) -> FileResult:
-    """Fill one workbook in place: safety check, staleness check, ``fill_workbook``.
-
-    ``fill_checked`` does the last two as ``is_stale`` + ``fill_workbook`` would, reading the
-    workbook once instead of twice, and opening the bytes the safety check read and the parts
-    it inflated rather than reading and inflating the file again.
-    """
+    """Fill one workbook in place: the file is opened once (``Package.open``), checked
+    (``safety.check``), then ``fill_if_stale`` reads, fills and saves that same package."""
     t0 = time.perf_counter()
     try:
-        from .fill import fill_checked
-        from .safety import load_checked
+        from .fill import fill_if_stale
+        from .ooxml.package import Package
+        from .safety import check
 
-        checked = load_checked(path)
-        try:
-            result = fill_checked(path, checked, force=force)
-        finally:
-            if checked.zip is not None:
-                checked.zip.close()
+        pkg = Package.open(path)
+        check(pkg)
+        result = fill_if_stale(pkg, force=force)
         if result is None:
             return FileResult(path, SKIPPED, "inputs unchanged since the last fill (use --force to refill)",
                               time.perf_counter() - t0)
@@ -181,15 +175,13 @@ def check_job(path: str, force: bool = False) -> FileResult:
     """Read and validate one workbook without writing anything (``status`` is unchanged/failed)."""
     t0 = time.perf_counter()
     try:
-        from .reader import read_review, validate
-        from .safety import check_package
+        from .ooxml.package import Package
+        from .reader import read_review
+        from .safety import check
 
-        check_package(path)
-        review = read_review(path)
-        problems = [p for p in (validate(review) or []) if getattr(p, "severity", "error") == "error"]
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            return FileResult(path, FAILED, str(problems[0]) + more, time.perf_counter() - t0)
+        pkg = Package.open(path)
+        check(pkg)
+        read_review(pkg)  # every error found raises one ValidationError, said on one line
         return FileResult(path, UNCHANGED, "valid", time.perf_counter() - t0)
     except Exception as exc:
         return FileResult(path, FAILED, _one_line(exc), time.perf_counter() - t0)

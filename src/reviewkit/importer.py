@@ -217,13 +217,13 @@ def _header_text(h) -> str:
 def _read_xlsx(path: Path, sheet: str | None, table: str | None) -> Source:
     from python_calamine import CalamineWorkbook
 
-    from .reading.package import open_package
+    from .reading.package import find_tables
 
     top = 1
     first_col, last_col = 1, None
     last_row = None
     if table is not None:
-        info = open_package(path).table(table)
+        info = find_tables(path).table(table)
         if info is None:
             raise InputError("the workbook has no Excel Table of that name", file=path, value=table,
                              expected="the name shown in Table Design > Table Name")
@@ -711,15 +711,17 @@ class _Job:
         from .files import Source
         from .ooxml import WorkbookEditor
         from .reader import _Grids, read_tables
-        from .reading.package import open_package
+        from .ooxml.package import Package
+        from .reading.package import find_tables
 
         self.path = path
         self.source = Source.read(path)  # first: a save after this is caught before the rename
-        package = open_package(path)
+        opened = Package.open(path, data=self.source.data)  # one read: the reader's and the editor's
+        package = find_tables(opened)
         self._grids = _Grids(package)  # the reader's cell grids, kept for the rows above a table
         self.review, _ = read_tables(package, self._grids, source=str(path), check=False)
         self.original = self.source.data
-        self.editor = WorkbookEditor.open_bytes(path, self.original)
+        self.editor = WorkbookEditor(opened)
         self.lang = self.review.lang
 
     def grid(self, sheet: str) -> list:

@@ -33,7 +33,7 @@ from ._pandas import block_arrays as _column_arrays
 from ._pandas import frame_from_arrays, settled
 from .ooxml.cells import MAX_TEXT
 from .reading.messages import say
-from .reading.package import MISSING_STRING, Package, TableInfo, col_letter, open_package, parse_ref
+from .reading.package import MISSING_STRING, Package, TableInfo, col_letter, find_tables, parse_ref
 from .reading.validate import _records, validate
 
 
@@ -83,7 +83,7 @@ class _Problems:
 
 
 # --- public API -------------------------------------------------------------------------
-def read_review(path: str | Path, *, strict: bool = True) -> model.Review:
+def read_review(path: str | Path | Package, *, strict: bool = True) -> model.Review:
     """Read every reviewkit table of ``path`` into a ``Review``.
 
     With ``strict`` (the default) any error found while reading or by ``validate`` raises one
@@ -98,13 +98,14 @@ def read_review(path: str | Path, *, strict: bool = True) -> model.Review:
     return review
 
 
-def read_with_problems(path: str | Path, *, check: bool = True) -> tuple[model.Review, list[Problem]]:
-    """Read ``path`` and return the review plus every problem found (``validate`` too if ``check``).
+def read_with_problems(path: str | Path | Package, *, check: bool = True) -> tuple[model.Review, list[Problem]]:
+    """Read ``path`` (or an opened ``Package``) and return the review plus every problem found
+    (``validate`` too if ``check``).
 
     Raises only ``WorkbookFormatError`` (the file cannot be opened as a workbook at all).
     """
-    pkg = open_package(path)
-    return read_tables(pkg, _Grids(pkg), source=str(path), check=check)
+    pkg = find_tables(path)
+    return read_tables(pkg, _Grids(pkg), source=str(getattr(path, "path", path)), check=check)
 
 
 def read_tables(package, grids, *, source: str = "", check: bool = True

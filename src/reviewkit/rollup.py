@@ -195,14 +195,14 @@ def read_submission(path: str | os.PathLike) -> Submission:
     """Read one departmental workbook; never raises for a bad file (status ``refused``)."""
     from .fill import FINGERPRINT_PROPERTY, fingerprint
     from .reader import read_with_problems
-    from .reading.package import open_package
+    from .reading.package import find_tables
 
     sub = Submission(Path(path))
     try:
         info = check_package(sub.path)
         sub.links = list(info.external_links)
         review, problems = read_with_problems(sub.path, check=False)
-        pkg = open_package(sub.path)
+        pkg = find_tables(sub.path)
         for name in CHECKED_TABLES:
             info = pkg.table(name)
             if info is not None:
