@@ -30,7 +30,6 @@ With ``previous``, last year's actuals for the ranking come from last year's rol
 from __future__ import annotations
 
 import os
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from . import model
 from .errors import InputError, ReviewkitError
 from .files import check_target
 from .ooxml._xml import excel_unescape
-from .safety import check_package
+from .safety import check
 
 STATUS_SHEET = ("汇总状态", "Rollup status")
 ROLLUP_PROPERTY = "reviewkit.rollup_of"
@@ -155,27 +154,18 @@ class RollupReport:
 
 
 # --- reading ------------------------------------------------------------------------------
-_SAFE_XML = None
+def custom_properties(source) -> dict[str, str]:
+    """Custom document properties as text (``source``: a path or an opened ``Package``); the
+    part is parsed without DTDs, entities or network. {} when there are none or it is unreadable."""
+    from .ooxml.package import Package
 
-
-def custom_properties(path: str | os.PathLike) -> dict[str, str]:
-    """Custom document properties as text; the part is parsed without DTDs, entities or network."""
-    global _SAFE_XML
-    from lxml import etree
-
-    if _SAFE_XML is None:
-        _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = {n.lower(): n for n in zf.namelist()}
-            name = names.get("docprops/custom.xml")
-            if name is None or zf.getinfo(name).file_size > 1 << 20:
-                return {}
-            raw = zf.read(name)
-        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        pkg = source if isinstance(source, Package) else Package.open(source)
+        name = pkg.resolve_name("docProps/custom.xml")
+        if name is None or pkg.infos[name].file_size > 1 << 20:
             return {}
-        root = etree.fromstring(raw, parser=_SAFE_XML)
-    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        root = pkg.read_xml(name)
+    except ReviewkitError:
         return {}
     out = {}
     for prop in root:
@@ -194,20 +184,22 @@ def _text(v) -> str:
 def read_submission(path: str | os.PathLike) -> Submission:
     """Read one departmental workbook; never raises for a bad file (status ``refused``)."""
     from .fill import FINGERPRINT_PROPERTY, fingerprint
+    from .ooxml.package import Package
     from .reader import read_with_problems
     from .reading.package import find_tables
 
     sub = Submission(Path(path))
     try:
-        info = check_package(sub.path)
+        opened = Package.open(sub.path)  # one read for the check, the reader and the properties
+        info = check(opened)
         sub.links = list(info.external_links)
-        review, problems = read_with_problems(sub.path, check=False)
-        pkg = find_tables(sub.path)
+        review, problems = read_with_problems(opened, check=False)
+        pkg = find_tables(opened)
         for name in CHECKED_TABLES:
             info = pkg.table(name)
             if info is not None:
                 sub.headers[name] = [c.name for c in info.columns]
-        props = custom_properties(sub.path)
+        props = custom_properties(opened)
     except ReviewkitError as exc:
         sub.status, sub.reason = "refused", str(exc).splitlines()[0]
         sub.reason_zh = "无法读取：" + sub.reason

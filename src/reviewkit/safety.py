@@ -23,7 +23,8 @@ from pathlib import Path
 
 from .errors import UnsafeWorkbookError, WorkbookFormatError
 from .ooxml._xml import dtd_error
-from .ooxml.package import XML_SUFFIXES, Limits, Package, check_size, check_total
+from .ooxml.limits import XML_SUFFIXES, Limits, check_size, check_total
+from .ooxml.package import Package
 
 __all__ = ["Limits", "Package", "PackageInfo", "check", "check_package", "is_formula_like", "text_cell",
            "safe_filename", "unique_filenames", "output_path"]
@@ -67,7 +68,6 @@ def check(pkg: Package) -> PackageInfo:
     the package's limits enforced on the bytes actually produced. External workbook links are
     listed in ``PackageInfo.external_links``, never opened.
     """
-    name = str(pkg.path)
     infos = list(pkg.infos.values())
     total = 0
     external: list[str] = []

@@ -23,9 +23,8 @@ from .. import caching
 from ..errors import UnsafeWorkbookError, WorkbookFormatError
 from ..files import Source, check_target, write_file
 from . import _xml
-from .limits import (DEFAULT_LIMITS, OLE_MAGIC, XML_SUFFIXES, Limits, check_content_types,  # noqa: F401
-                     check_entries, check_entry, check_file_size, check_head, check_path, check_size,
-                     check_total, not_a_zip)
+from .limits import (DEFAULT_LIMITS, XML_SUFFIXES, Limits, check_entries, check_file_size, check_head, check_path,
+                     not_a_zip)
 from .parts import ContentTypes, Relationship, parse_rels, rels_name, rels_xml, resolve_target  # noqa: F401
 from .zipwrite import zip_bytes
 

@@ -138,13 +138,6 @@ class WorkbookTables:
         return self._merged.get(sheet, [])
 
 
-    def merged_cells(self, sheet: str) -> list[str]:
-        """The merged ranges of ``sheet`` ('A5:A6'), read with ``error_cells``."""
-        if sheet not in self._merged:
-            self.error_cells(sheet)
-        return self._merged.get(sheet, [])
-
-
 def parse_ref(ref: str) -> tuple[int, int, int, int]:
     """'C4:F10' → (first_col, first_row, last_col, last_row), 1-based."""
     m = _REF.match(ref.strip().upper())
