@@ -176,10 +176,6 @@ class Package:
         self._whole[info.filename] = data
         return data
 
-    def original_parts(self, names=None) -> dict[str, bytes]:
-        """``{name: bytes}`` of the parts inflated so far (``names``: only those)."""
-        return dict(self._whole) if names is None else {n: self._whole[n] for n in names if n in self._whole}
-
     def _cache_key(self, info: zipfile.ZipInfo) -> tuple | None:
         """(size, CRC, compression, compressed bytes) of a small part with a plain local header:
         the same key means the same bytes once inflated. None otherwise."""
