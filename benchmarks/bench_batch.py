@@ -156,38 +156,38 @@ def run_reviewkit(files: list[Path], jobs: int) -> dict:
             "job_seconds": sum(r.seconds for r in report.results), "worker_rss_mb": rss}
 
 
-PHASES = ("check_package", "editor_open", "stale_check", "read_review", "build_fill_plan", "apply_plan",
+PHASES = ("package_open", "safety_check", "editor_open", "stale_check", "read_review", "build_fill_plan", "apply_plan",
           "to_bytes", "write_file")
 
 
 def profile(files: list[Path]) -> dict:
     """Mean CPU seconds per phase of fill_job on ``files`` (one process, after a warm-up file).
 
-    The phases in fill_job's order (``fill.fill_checked``): the safety check reads the file once
-    and the editor opens the bytes and parts it kept; on a never-filled workbook the staleness
-    check is one custom-property lookup in it.
+    The phases in fill_job's order: the package is opened once (read, zip directory parsed,
+    checked), ``safety.check`` inflates its XML parts, and the editor and the reader take that
+    same package; on a never-filled workbook the staleness check is one custom-property lookup.
     """
     from reviewkit.fill import FINGERPRINT_PROPERTY, apply_plan, build_fill_plan
     from reviewkit.ooxml import WorkbookEditor
+    from reviewkit.ooxml.package import Package
     from reviewkit.files import Source, write_file
     from reviewkit.reading import read_review
-    from reviewkit.safety import load_checked
+    from reviewkit.safety import check
 
     phases = {k: 0.0 for k in PHASES}
     warm, *rest = files
     for i, f in enumerate([warm, *rest]):
         t = {}
-        s = time.process_time(); c = load_checked(f); t["check_package"] = time.process_time() - s
-        s = time.process_time()
-        ed = WorkbookEditor.open_bytes(f, c.data, zf=c.zip, inflated=c.parts)
-        t["editor_open"] = time.process_time() - s
+        s = time.process_time(); pkg = Package.open(f); t["package_open"] = time.process_time() - s
+        s = time.process_time(); check(pkg); t["safety_check"] = time.process_time() - s
+        s = time.process_time(); ed = WorkbookEditor(pkg); t["editor_open"] = time.process_time() - s
         s = time.process_time(); ed.get_custom_property(FINGERPRINT_PROPERTY); t["stale_check"] = time.process_time() - s
-        s = time.process_time(); review = read_review(f); t["read_review"] = time.process_time() - s
+        s = time.process_time(); review = read_review(pkg); t["read_review"] = time.process_time() - s
         s = time.process_time(); plan = build_fill_plan(review); t["build_fill_plan"] = time.process_time() - s
         s = time.process_time(); apply_plan(ed, plan); t["apply_plan"] = time.process_time() - s
         s = time.process_time(); data = ed.to_bytes(); t["to_bytes"] = time.process_time() - s
         ed.close()
-        s = time.process_time(); write_file(Path(f), data, source=Source.of(f, c.data))
+        s = time.process_time(); write_file(Path(f), data, source=Source.of(f, pkg.data))
         t["write_file"] = time.process_time() - s
         if i:  # the first file pays imports and caches
             for k, v in t.items():

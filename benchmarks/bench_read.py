@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import xlsxwriter  # noqa: E402
 
 from reviewkit.reading import read_review  # noqa: E402
-from reviewkit.reading.package import open_package  # noqa: E402
+from reviewkit.reading.package import find_tables  # noqa: E402
 
 HEADERS = ["期间", "单位", "行业", "客户规模", "销售额", "到期数", "续约数", "毛利"]
 
@@ -93,7 +93,7 @@ def run_calamine(path: Path) -> float:
 def run_openpyxl_read_only(path: Path) -> float:
     from openpyxl import load_workbook
 
-    t = open_package(path).table("Facts")
+    t = find_tables(path).table("Facts")
     wb = load_workbook(path, read_only=True, data_only=True)
     ws = wb["明细"]
     total = sum(row[7] for row in ws.iter_rows(min_row=t.first_row + 1, max_row=t.last_row,

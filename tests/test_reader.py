@@ -255,9 +255,9 @@ def test_plain_cells_on_an_optional_table_sheet_warn(tmp_path):
 
 def test_excel_made_table_parts(corpus_dir):
     """A table Excel wrote (with a totals row) is located exactly."""
-    from reviewkit.reading.package import open_package
+    from reviewkit.reading.package import find_tables
 
-    pkg = open_package(corpus_dir / "DataTableCities.xlsx")
+    pkg = find_tables(corpus_dir / "DataTableCities.xlsx")
     big = pkg.table("bigcity")
     assert (big.name, big.ref, big.first_row, big.last_row, big.totals_rows) == ("BigCity", "C2:F15", 2, 15, 1)
     assert [c.name for c in big.columns] == ["City", "Latitude", "Longitude", "Population"]

@@ -13,7 +13,7 @@ from builders import small_review as _review
 
 from reviewkit.errors import InputError
 from reviewkit.ooxml import WorkbookEditor
-from reviewkit.reading.package import open_package
+from reviewkit.reading.package import find_tables
 from reviewkit.templates import build_workbook
 
 
@@ -32,7 +32,7 @@ def _columns(path: Path, table: str) -> list[str]:
 
 
 def _header_ref(path: Path, table: str, i: int) -> str:
-    info = open_package(path).table(table)
+    info = find_tables(path).table(table)
     return f"{chr(64 + info.first_col + i)}{info.first_row}"
 
 
@@ -44,7 +44,7 @@ def test_a_new_header_text_renames_the_column(book):
         ed.save()
     cols = _columns(book, "Scorecard")
     assert cols[2] == "Plan 2025_x0001_ <&>" and cols[3] == "0.9"  # escaped as Excel writes it
-    info = open_package(book).table("Scorecard")
+    info = find_tables(book).table("Scorecard")
     assert info.columns[2].name == "Plan 2025\x01 <&>"
     from python_calamine import CalamineWorkbook
     grid = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Scorecard").to_python()

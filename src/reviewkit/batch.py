@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError, MissingDependencyError, ReviewkitError
+from .progress import PlainProgress, RichProgress, _NoProgress, auto_progress  # noqa: F401 (re-exported)
 
 FILLED, UNCHANGED, SKIPPED, FAILED, CANCELLED = "filled", "unchanged", "skipped", "failed", "cancelled"
 STATUSES = (FILLED, UNCHANGED, SKIPPED, FAILED, CANCELLED)
@@ -136,23 +137,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def fill_job(path: str, force: bool = False) -> FileResult:
-    """Fill one workbook in place: safety check, staleness check, ``fill_workbook``.
-
-    ``fill_checked`` does the last two as ``is_stale`` + ``fill_workbook`` would, reading the
-    workbook once instead of twice, and opening the bytes the safety check read and the parts
-    it inflated rather than reading and inflating the file again.
-    """
+    """Fill one workbook in place: the file is opened once (``Package.open``), checked
+    (``safety.check``), then ``fill_if_stale`` reads, fills and saves that same package."""
     t0 = time.perf_counter()
     try:
-        from .fill import fill_checked
-        from .safety import load_checked
+        from .fill import fill_if_stale
+        from .ooxml.package import Package
+        from .safety import check
 
-        checked = load_checked(path)
-        try:
-            result = fill_checked(path, checked, force=force)
-        finally:
-            if checked.zip is not None:
-                checked.zip.close()
+        pkg = Package.open(path)
+        check(pkg)
+        result = fill_if_stale(pkg, force=force)
         if result is None:
             return FileResult(path, SKIPPED, "inputs unchanged since the last fill (use --force to refill)",
                               time.perf_counter() - t0)
@@ -181,97 +176,16 @@ def check_job(path: str, force: bool = False) -> FileResult:
     """Read and validate one workbook without writing anything (``status`` is unchanged/failed)."""
     t0 = time.perf_counter()
     try:
-        from .reading import read_review, validate
-        from .safety import check_package
+        from .ooxml.package import Package
+        from .reading import read_review
+        from .safety import check
 
-        check_package(path)
-        review = read_review(path)
-        problems = [p for p in (validate(review) or []) if getattr(p, "severity", "error") == "error"]
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            return FileResult(path, FAILED, str(problems[0]) + more, time.perf_counter() - t0)
+        pkg = Package.open(path)
+        check(pkg)
+        read_review(pkg)  # every error found raises one ValidationError, said on one line
         return FileResult(path, UNCHANGED, "valid", time.perf_counter() - t0)
     except Exception as exc:
         return FileResult(path, FAILED, _one_line(exc), time.perf_counter() - t0)
-
-
-# --- progress -----------------------------------------------------------------------
-class PlainProgress:
-    """One line per finished file — for CI logs and pipes, where a live bar is noise."""
-
-    def __init__(self, stream=None):
-        self.stream = stream
-        self.total = 0
-        self.done = 0
-
-    def start(self, total: int) -> None:
-        self.total = total
-        print(f"reviewkit batch: {total} file(s)", file=self.stream or sys.stderr, flush=True)
-
-    def advance(self, result: FileResult) -> None:
-        self.done += 1
-        tail = f" — {result.reason}" if result.status == FAILED and result.reason else ""
-        print(f"[{self.done}/{self.total}] {result.status} {result.path}{tail}",
-              file=self.stream or sys.stderr, flush=True)
-
-    def message(self, text: str) -> None:
-        print(text, file=self.stream or sys.stderr, flush=True)
-
-    def close(self) -> None:
-        pass
-
-
-class RichProgress:
-    """A live progress bar on a terminal (rich)."""
-
-    def __init__(self, console=None):
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-
-        self.console = console or Console(stderr=True)
-        self._bar = Progress(TextColumn("[bold]fill"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
-                             TimeRemainingColumn(), console=self.console, transient=False)
-        self._task = None
-        self._failed = 0
-
-    def start(self, total: int) -> None:
-        self._bar.start()
-        self._task = self._bar.add_task("fill", total=total, failed=0)
-
-    def advance(self, result: FileResult) -> None:
-        if result.status == FAILED:
-            self._failed += 1
-        self._bar.update(self._task, advance=1, failed=self._failed)
-
-    def message(self, text: str) -> None:
-        self._bar.console.print(text)
-
-    def close(self) -> None:
-        self._bar.stop()
-
-
-def auto_progress(stream=None):
-    """A rich bar when stderr is a terminal, plain lines otherwise (CI, logs, pipes)."""
-    s = stream or sys.stderr
-    if hasattr(s, "isatty") and s.isatty() and os.environ.get("TERM") != "dumb":
-        return RichProgress()
-    return PlainProgress(stream)
-
-
-class _NoProgress:
-    def start(self, total):
-        pass
-
-    def advance(self, result):
-        pass
-
-    def message(self, text):
-        pass
-
-    def close(self):
-        pass
 
 
 # --- the runner ---------------------------------------------------------------------

@@ -42,7 +42,7 @@ def meeting_sheets(path: str | Path) -> list[str]:
     from .fill import OWNED_PROPERTY
     from .model import OWNED_SHEETS
     from .ooxml import WorkbookEditor
-    from .reading.package import open_package
+    from .reading.package import find_tables
 
     with WorkbookEditor.open(path) as book:
         names = book.sheet_names
@@ -57,7 +57,7 @@ def meeting_sheets(path: str | Path) -> list[str]:
             if any(n == std or n.startswith(f"{std} (reviewkit") for std in OWNED_SHEETS[key]):
                 by_key.setdefault(key, n)
     out = [by_key[k] for k in MEETING_PACK if k in by_key]
-    table = open_package(path).table("Scorecard")
+    table = find_tables(path).table("Scorecard")
     if table is not None and table.sheet in names and table.sheet not in out:
         out.append(table.sheet)
     return out
@@ -70,9 +70,9 @@ def _fit_conclusions(book, src: Path, chosen: list[str]) -> None:
 
     from . import model
     from .fill.grid import _display_width
-    from .reading.package import col_letter, open_package
+    from .reading.package import col_letter, find_tables
 
-    table = open_package(src).table("Scorecard")
+    table = find_tables(src).table("Scorecard")
     if table is None or table.sheet.lower() not in {c.lower() for c in chosen}:
         return
     column = model.SCORECARD.column("conclusion")

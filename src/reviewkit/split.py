@@ -39,7 +39,7 @@ from .analysis._common import text
 from .errors import InputError, ReviewkitError
 from .files import check_target, make_dir, write_file
 from .messages import Messages
-from .safety import check_package, output_path, unique_filenames
+from .safety import check, output_path, unique_filenames
 
 UNIT_PROPERTY = "reviewkit.unit"
 SOURCE_PROPERTY = "reviewkit.split_from"
@@ -297,17 +297,19 @@ def split_workbook(master: str | os.PathLike, out_dir: str | os.PathLike, *, by:
                    overwrite: bool = False) -> SplitReport:
     """Write one workbook per unit of ``master`` into ``out_dir``; see the module docstring.
 
-    The master is checked (``safety.check_package``) and read strictly: a master with input
+    The master is opened once, checked (``safety.check``) and read strictly: a master with input
     errors raises ``ValidationError`` listing them and nothing is written. Existing files are
     refused up front (all or nothing) unless ``overwrite``.
     """
     from .ooxml import WorkbookEditor
+    from .ooxml.package import Package
     from .reading import read_review
     from .templates import _refresh_button_hook, workbook_bytes
 
     master = Path(master)
-    check_package(master)
-    review = read_review(master)
+    opened = Package.open(master)
+    check(opened)
+    review = read_review(opened)
     parts = split_review(review, by=by)
     col = resolve_by(review, by)
     out_dir = Path(out_dir)

@@ -22,7 +22,7 @@ would come out byte-identical the file is not saved at all and the result says "
 
 The modules, in the order a fill runs through them:
 
-* :mod:`.workflow` — ``fill_workbook`` / ``fill_if_stale`` / ``fill_checked`` / ``is_stale``: read,
+* :mod:`.workflow` — ``fill_workbook`` / ``fill_if_stale`` / ``is_stale``: read,
   open, keep cells typed by hand (``hand_typed_cells``), ``apply_plan``, save atomically;
 * :mod:`.build` — ``build_fill_plan``: analyse, then put the plan together from the modules below;
 * :mod:`.analysed` — the review analysed once (:class:`_Analysis`), settings, KPI parameters;
@@ -39,8 +39,8 @@ from __future__ import annotations
 from .build import build_fill_plan
 from .plan import FillPlan, OwnedSheet, SheetRules
 from .properties import FILLED_AT_PROPERTY, FINGERPRINT_PROPERTY, OWNED_PROPERTY, fingerprint
-from .workflow import FillResult, apply_plan, fill_checked, fill_if_stale, fill_workbook, hand_typed_cells, is_stale
+from .workflow import FillResult, apply_plan, fill_if_stale, fill_workbook, hand_typed_cells, is_stale
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
-           "fill_workbook", "fill_if_stale", "fill_checked", "fingerprint", "hand_typed_cells", "is_stale",
+           "fill_workbook", "fill_if_stale", "fingerprint", "hand_typed_cells", "is_stale",
            "FINGERPRINT_PROPERTY", "FILLED_AT_PROPERTY", "OWNED_PROPERTY"]

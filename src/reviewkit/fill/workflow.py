@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
 import re
 import time
@@ -143,25 +142,6 @@ def _owned_names(editor) -> set[str]:
     return set()
 
 
-def _part_signature(data: bytes) -> dict[str, tuple[int, int]]:
-    import zipfile
-
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return _signature(zf.infolist())
-
-
-def _signature(infos) -> dict[str, tuple[int, int]]:
-    """``{part name: (CRC-32, size)}`` from a zip directory: enough to tell whether a part changed."""
-    return {i.filename: (i.CRC, i.file_size) for i in infos}
-
-
-def _same_parts(before: dict[str, tuple[int, int]], data: bytes) -> bool:
-    """True when ``data`` has the parts of ``before`` with the same contents, docProps/custom aside."""
-    after = _part_signature(data)
-    custom = {n for n in set(before) | set(after) if n.lower().startswith("docprops/custom")}
-    return all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
-
-
 def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillResult:
     """Fill the review workbook at ``path`` (in place, or into ``out``); see the module docstring.
 
@@ -170,7 +150,7 @@ def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillRes
     still hold exactly what was read when the result is written (``reviewkit.files``).
     """
     from ..files import Source, check_target
-    from ..ooxml import WorkbookEditor
+    from ..ooxml.package import Package
     from ..reading import read_review
 
     t0 = time.perf_counter()
@@ -181,9 +161,9 @@ def fill_workbook(path, *, out=None, as_of=None, force: bool = False) -> FillRes
                          expected=f"a name ending in {path.suffix}")
     source = Source.read(path)
     check_target(target, replace=force, source=source)  # refuse before the work, not after it
-    review = read_review(path)
-    return _fill_open(path, target, review, source.data, WorkbookEditor.open_bytes(path, source.data), as_of, t0,
-                      source=source, replace=force)
+    pkg = Package.open(path, data=source.data)
+    review = read_review(pkg)
+    return _fill_open(target, review, pkg, as_of, t0, source=source, replace=force)
 
 
 def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
@@ -191,117 +171,88 @@ def fill_if_stale(path, *, force: bool = False) -> FillResult | None:
 
     What ``reviewkit batch`` does per file: the same as ``is_stale(path)`` followed (when not
     False, or with ``force``) by ``fill_workbook(path)`` — same checks in the same order, same
-    errors, same result — but the workbook is opened and read once, not twice.
+    errors, same result — but the workbook is opened and read once, not twice. ``path`` may be
+    a ``Package`` opened already (``batch`` opens it for ``safety.check`` first).
     """
-    return _fill_if_stale(Path(path), force, None)
-
-
-def fill_checked(path, checked, *, force: bool = False) -> FillResult | None:
-    """``fill_if_stale(path, force=force)`` on a workbook ``safety.load_checked(path)`` has just read.
-
-    The editor opens the checked bytes, reusing the zip directory and the parts the check
-    inflated, instead of reading, parsing and inflating the file again (``batch.fill_job``).
-    """
-    return _fill_if_stale(Path(path), force, checked if checked.data is not None else None)
-
-
-def _fill_if_stale(path: Path, force: bool, checked) -> FillResult | None:
     from ..files import Source
     from ..ooxml import WorkbookEditor
+    from ..ooxml.package import Package
     from ..reading import read_review, read_with_problems
 
     t0 = time.perf_counter()
+    pkg = path if isinstance(path, Package) else Package.open(path)
+    if force:  # fill_workbook's order: read, then edit
+        review = read_review(pkg)
+        return _fill_open(pkg.path, review, pkg, None, t0, source=Source.of(pkg.path, pkg.data))
+    editor = WorkbookEditor(pkg)  # is_stale's order: the fingerprint, then read
+    stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
+    review, problems = read_with_problems(pkg)  # read_review(path, strict=...) without reading twice
+    fp = fingerprint(review) if stored else None
+    if fp is not None and fp == str(stored):
+        return None
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        from ..errors import ValidationError
 
-    def open_editor():
-        if checked is None:
-            return WorkbookEditor.open(path)
-        return WorkbookEditor.open_bytes(path, checked.data, zf=checked.zip, inflated=checked.parts)
-
-    if force:  # fill_workbook's order: read, then open
-        review = read_review(path)
-        original = path.read_bytes() if checked is None else checked.data
-        return _fill_open(path, path, review, original, open_editor(), None, t0, checked,
-                          source=Source.of(path, original))
-    editor = open_editor()  # is_stale's order: open, then read
-    try:
-        stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
-        review, problems = read_with_problems(path)  # read_review(path, strict=...) without reading twice
-        fp = fingerprint(review) if stored else None
-        if fp is not None and fp == str(stored):
-            return None
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            from ..errors import ValidationError
-
-            raise ValidationError(errors)
-        original = path.read_bytes() if checked is None else checked.data
-    except BaseException:
-        editor.close()
-        raise
-    return _fill_open(path, path, review, original, editor, None, t0, checked, fp, source=Source.of(path, original))
+        raise ValidationError(errors)
+    return _fill_open(pkg.path, review, pkg, None, t0, fp, source=Source.of(pkg.path, pkg.data), editor=editor)
 
 
-def _fill_open(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
-               t0: float, checked=None, fp: str | None = None, *, source=None, replace: bool = False) -> FillResult:
+def _fill_open(target: Path, review: model.Review, pkg, as_of, t0: float, fp: str | None = None, *,
+               source=None, replace: bool = False, editor=None) -> FillResult:
     """``_fill_review``; an error about the workbook says it in the workbook's language."""
     try:
-        return _fill_review(path, target, review, original, editor, as_of, t0, checked, fp,
-                            source=source, replace=replace)
+        return _fill_review(target, review, pkg, as_of, t0, fp, source=source, replace=replace, editor=editor)
     except ReviewkitError as exc:
         if exc.lang is None:
             exc.lang = review.lang
         raise
 
 
-def _fill_review(path: Path, target: Path, review: model.Review, original: bytes, editor, as_of,
-                 t0: float, checked=None, fp: str | None = None, *, source=None, replace: bool = False
-                 ) -> FillResult:
-    """The fill itself, on ``review`` read from ``path`` and ``editor`` open on ``original``.
+def _fill_review(target: Path, review: model.Review, pkg, as_of, t0: float, fp: str | None = None, *,
+                 source=None, replace: bool = False, editor=None) -> FillResult:
+    """The fill itself, on ``review`` read from the opened package ``pkg``.
 
-    ``checked``: ``safety.load_checked``'s result for ``original``, whose zip and inflated
-    parts stand in for opening ``original`` again. ``fp``: the review's fingerprint if known.
-    ``source``: ``original`` as read from ``path`` (a ``reviewkit.files.Source``): an in-place
-    write refuses when ``path`` no longer holds it. ``replace``: an existing other ``target``
-    may be replaced (``fill -o --force``).
+    ``fp``: the review's fingerprint if known. ``source``: the bytes as read from ``pkg.path``
+    (a ``reviewkit.files.Source``): an in-place write refuses when the file no longer holds
+    them. ``replace``: an existing other ``target`` may be replaced (``fill -o --force``).
+    ``editor``: a ``WorkbookEditor`` on ``pkg`` opened already.
     """
-    import zipfile
+    from ..ooxml import WorkbookEditor
 
-    try:
-        keep: set[str] = set()
-        # the one look at the original zip
-        zf = zipfile.ZipFile(io.BytesIO(original)) if checked is None else checked.zip
-        inflated = checked.parts if checked is not None else {}
-        try:
-            for table, keys in (("Scorecard", F.FORMULA_COLUMNS), ("NextYear", QUARTER_KEYS)):
-                layout = review.layouts.get(table)
-                if layout is not None and not review.table(table).empty:
-                    part = editor.sheet(layout.sheet).part
-                    xml = inflated.get(part)  # exactly what zf.read(part) returns
-                    keep |= {f"{layout.sheet}!{c}" if table != "Scorecard" else c
-                             for c in hand_typed_cells(zf.read(part) if xml is None else xml, layout, keys)}
-            before = zf.infolist()
-        finally:
-            if checked is None:
-                zf.close()
-        plan = build_fill_plan(review, as_of=as_of, keep=keep, known_fingerprint=fp)
-        old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
-        old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
-        apply_plan(editor, plan)
-        stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-        editor.set_custom_property(FILLED_AT_PROPERTY, stamp)
-        data = editor.to_bytes()
-    finally:
-        editor.close()
+    path = pkg.path
+    editor = editor if editor is not None else WorkbookEditor(pkg)
+    keep: set[str] = set()
+    for table, keys in (("Scorecard", F.FORMULA_COLUMNS), ("NextYear", QUARTER_KEYS)):
+        layout = review.layouts.get(table)
+        if layout is not None and not review.table(table).empty:
+            xml = pkg.read(editor.sheet(layout.sheet).part)  # as read: nothing is changed yet
+            keep |= {f"{layout.sheet}!{c}" if table != "Scorecard" else c
+                     for c in hand_typed_cells(xml, layout, keys)}
+    plan = build_fill_plan(review, as_of=as_of, keep=keep, known_fingerprint=fp)
+    old_fp = editor.get_custom_property(FINGERPRINT_PROPERTY)
+    old_time = editor.get_custom_property(FILLED_AT_PROPERTY)
+    apply_plan(editor, plan)
+    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    editor.set_custom_property(FILLED_AT_PROPERTY, stamp)
+    data = editor.to_bytes()
     names = tuple(s.name for s in plan.sheets)
     # cheap tests first: a first fill or new inputs always write, without comparing parts
-    if old_fp == plan.fingerprint and old_time and _same_parts(_signature(before), data):
+    if old_fp == plan.fingerprint and old_time and _same_parts(pkg):
         if target != path:
-            write_file(target, original, replace=replace)
+            write_file(target, pkg.data, replace=replace)
         return FillResult(path, target, False, len(plan.cells), plan.formulas, names, plan.fingerprint,
                           str(old_time), plan.warnings, time.perf_counter() - t0, plan.lang, plan.notes)
     write_file(target, data, replace=replace, source=source)
     return FillResult(path, target, True, len(plan.cells), plan.formulas, names, plan.fingerprint, stamp,
                       plan.warnings, time.perf_counter() - t0, plan.lang, plan.notes)
+
+
+def _same_parts(pkg) -> bool:
+    """True when ``pkg`` as written has the parts it was read with, docProps/custom aside."""
+    before, after = pkg.signature(original=True), pkg.signature()
+    custom = {n for n in set(before) | set(after) if n.lower().startswith("docprops/custom")}
+    return all(before.get(n) == after.get(n) for n in (set(before) | set(after)) - custom)
 
 
 def is_stale(path) -> bool | None:
@@ -310,14 +261,12 @@ def is_stale(path) -> bool | None:
     Reads without validating (a workbook with input errors can still be stale).
     """
     from ..ooxml import WorkbookEditor
+    from ..ooxml.package import Package
     from ..reading import read_review
 
-    editor = WorkbookEditor.open(path)
-    try:
-        stored = editor.get_custom_property(FINGERPRINT_PROPERTY)
-    finally:
-        editor.close()
+    pkg = Package.open(path)
+    stored = WorkbookEditor(pkg).get_custom_property(FINGERPRINT_PROPERTY)
     if not stored:
         return None
-    review = read_review(path, strict=False)
+    review = read_review(pkg, strict=False)
     return fingerprint(review) != str(stored)

@@ -29,12 +29,14 @@ class _Job:
     def __init__(self, path: Path):
         from ..files import Source
         from ..ooxml import WorkbookEditor
+        from ..ooxml.package import Package
         self.path = path
         self.source = Source.read(path)  # first: a save after this is caught before the rename
-        self.engine = FileEngine.open(path)  # the reader's grids, kept for the rows above a table
+        opened = Package.open(path, data=self.source.data)  # one read: the reader's and the editor's
+        self.engine = FileEngine.open(opened)  # the reader's grids, kept for the rows above a table
         self.review, _ = read_tables(self.engine, check=False)
         self.original = self.source.data
-        self.editor = WorkbookEditor.open_bytes(path, self.original)
+        self.editor = WorkbookEditor(opened)
         self.lang = self.review.lang
 
     def grid(self, sheet: str) -> list:

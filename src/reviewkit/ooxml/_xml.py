@@ -57,8 +57,15 @@ def check_no_dtd(data: bytes, file: str, part: str, root_at: int | None = None) 
     if root_at is None:
         root_at = _first_element_start(data)
     if _DTD_RE.search(data, 0, root_at + 9 if root_at >= 0 else len(data)):
-        raise UnsafeWorkbookError(f"part {part!r} declares a DTD/entities, which workbooks never need", file=file,
-                                  expected="plain OOXML parts without <!DOCTYPE>/<!ENTITY> (Excel never writes them)")
+        raise dtd_error(file, part)
+
+
+def dtd_error(file: str, part: str, found: str | None = None) -> UnsafeWorkbookError:
+    """The one refusal of a part that declares a DTD or entities (billion laughs, external entities)."""
+    return UnsafeWorkbookError(f"part {part!r} declares a DTD or XML entities, which workbooks never need",
+                               file=file, value=found,
+                               expected="plain OOXML parts without DTD/entities (<!DOCTYPE>/<!ENTITY>; "
+                                        "Excel never writes them)")
 
 
 #: how far a part is read to find its root element behind leading comments (check_prolog)

@@ -69,14 +69,19 @@ class WorkbookEditor:
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike, *, limits: Limits | None = None) -> WorkbookEditor:
-        """Open and validate ``path``; raises WorkbookFormatError / UnsafeWorkbookError for bad files."""
+        """Open and validate ``path``; raises WorkbookFormatError / UnsafeWorkbookError for bad files.
+        ``WorkbookEditor(package)`` edits a ``Package`` opened already (by the reader, by safety)."""
         return cls(Package.open(path, limits))
 
     @classmethod
-    def open_bytes(cls, path: str | os.PathLike, data: bytes, *, zf=None, inflated: dict[str, bytes] | None = None,
-                   limits: Limits | None = None) -> WorkbookEditor:
-        """``open(path)`` on ``data`` already read from ``path``; see ``Package.open``."""
-        return cls(Package.open(path, limits, data=data, zf=zf, inflated=inflated))
+    def open_bytes(cls, path: str | os.PathLike, data: bytes, *, limits: Limits | None = None) -> WorkbookEditor:
+        """``open(path)`` on ``data`` already read from ``path``."""
+        return cls(Package.open(path, limits, data=data))
+
+    @property
+    def package(self) -> Package:
+        """The opened package this editor changes."""
+        return self._pkg
 
     def __enter__(self) -> WorkbookEditor:
         return self

@@ -24,7 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import WorkbookFormatError
-from .package import Package, TableInfo, open_package
+from ..ooxml.package import Package
+from .package import TableInfo, WorkbookTables, find_tables
 
 __all__ = ["Engine", "FileEngine"]
 
@@ -60,7 +61,7 @@ class FileEngine(Engine):
     """A workbook file: its checked zip package (tables, error cells, merged ranges) and
     python-calamine's cell values. Grids are read once per sheet and kept with the engine."""
 
-    def __init__(self, pkg: Package, source: str = ""):
+    def __init__(self, pkg: WorkbookTables, source: str = ""):
         self.pkg = pkg
         self.source = source
         self.sheets = pkg.sheets
@@ -71,10 +72,10 @@ class FileEngine(Engine):
         self._errors: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def open(cls, path: str | Path) -> FileEngine:
-        """Open ``path`` (``WorkbookFormatError`` or ``UnsafeWorkbookError`` when it is not a
-        usable, safe workbook)."""
-        return cls(open_package(path), str(path))
+    def open(cls, source: str | Path | Package) -> FileEngine:
+        """Open ``source``, a path or an opened ``Package`` (``WorkbookFormatError`` or
+        ``UnsafeWorkbookError`` when it is not a usable, safe workbook)."""
+        return cls(find_tables(source), str(getattr(source, "path", source)))
 
     def table(self, name: str) -> TableInfo | None:
         return self.pkg.table(name)

@@ -16,6 +16,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import model
 from ..errors import Problem, ReviewkitError, ValidationError
@@ -23,6 +24,9 @@ from .engine import Engine, FileEngine
 from .links import fact_columns_named_by_kpis, kpi_units, kpis_by_name, link_fact_columns, read_settings
 from .table import TableReader
 from .validate import validate
+
+if TYPE_CHECKING:
+    from ..ooxml.package import Package
 
 __all__ = ["read_review", "read_with_problems", "read_tables", "check_files", "REQUIRED_TABLES",
            "MAX_PROBLEMS_PER_COLUMN"]
@@ -62,8 +66,9 @@ class Problems:
         return self.items
 
 
-def read_review(source: str | Path | Engine, *, strict: bool = True) -> model.Review:
-    """Read every reviewkit table of ``source`` (a workbook file, or an ``Engine``) into a ``Review``.
+def read_review(source: str | Path | Package | Engine, *, strict: bool = True) -> model.Review:
+    """Read every reviewkit table of ``source`` (a workbook file, an opened ``Package``, or an
+    ``Engine``) into a ``Review``.
 
     With ``strict`` (the default) any error found while reading or by ``validate`` raises one
     ``ValidationError`` listing them all; warnings never raise. A file that is not a usable
@@ -77,9 +82,9 @@ def read_review(source: str | Path | Engine, *, strict: bool = True) -> model.Re
     return review
 
 
-def read_with_problems(source: str | Path | Engine, *, check: bool = True
+def read_with_problems(source: str | Path | Package | Engine, *, check: bool = True
                        ) -> tuple[model.Review, list[Problem]]:
-    """Read ``source`` (a file, or an ``Engine``) and return the review plus every problem found
+    """Read ``source`` (a file, an opened ``Package``, or an ``Engine``) and return the review plus every problem found
     (``validate``'s too if ``check``).
 
     Raises only ``WorkbookFormatError`` (the file cannot be opened as a workbook at all).

@@ -7,25 +7,21 @@ the most frequent unit of its Scorecard (or Facts) rows. A file split ``--by`` a
 from __future__ import annotations
 
 import os
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from lxml import etree
 
 from .. import model
 from ..analysis._common import text as _text
 from ..errors import ReviewkitError
 from ..ooxml._xml import excel_unescape
-from ..safety import check_package
+from ..safety import check
 
 ROLLUP_PROPERTY = "reviewkit.rollup_of"
 #: tables whose headers are compared between files
 CHECKED_TABLES = ("KPIs", "Scorecard", "Facts", "Causes", "Actions", "NextYear")
-#: the custom document properties' part is parsed without DTDs, entities or network
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 @dataclass
@@ -46,19 +42,18 @@ class Submission:
     company: bool = False  # a company workbook written by rollup (reviewkit.rollup_of), not a department's
 
 
-def custom_properties(path: str | os.PathLike) -> dict[str, str]:
-    """Custom document properties as text; the part is parsed without DTDs, entities or network."""
+def custom_properties(source) -> dict[str, str]:
+    """Custom document properties as text (``source``: a path or an opened ``Package``); the
+    part is parsed without DTDs, entities or network. {} when there are none or it is unreadable."""
+    from ..ooxml.package import Package
+
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = {n.lower(): n for n in zf.namelist()}
-            name = names.get("docprops/custom.xml")
-            if name is None or zf.getinfo(name).file_size > 1 << 20:
-                return {}
-            raw = zf.read(name)
-        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        pkg = source if isinstance(source, Package) else Package.open(source)
+        name = pkg.resolve_name("docProps/custom.xml")
+        if name is None or pkg.infos[name].file_size > 1 << 20:
             return {}
-        root = etree.fromstring(raw, parser=_SAFE_XML)
-    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        root = pkg.read_xml(name)
+    except ReviewkitError:
         return {}
     out = {}
     for prop in root:
@@ -71,20 +66,22 @@ def custom_properties(path: str | os.PathLike) -> dict[str, str]:
 def read_submission(path: str | os.PathLike) -> Submission:
     """Read one departmental workbook; never raises for a bad file (status ``refused``)."""
     from ..fill import FINGERPRINT_PROPERTY, fingerprint
+    from ..ooxml.package import Package
     from ..reading import read_with_problems
-    from ..reading.package import open_package
+    from ..reading.package import find_tables
 
     sub = Submission(Path(path))
     try:
-        info = check_package(sub.path)
+        opened = Package.open(sub.path)  # one read for the check, the reader and the properties
+        info = check(opened)
         sub.links = list(info.external_links)
-        review, problems = read_with_problems(sub.path, check=False)
-        pkg = open_package(sub.path)
+        review, problems = read_with_problems(opened, check=False)
+        pkg = find_tables(opened)
         for name in CHECKED_TABLES:
             info = pkg.table(name)
             if info is not None:
                 sub.headers[name] = [c.name for c in info.columns]
-        props = custom_properties(sub.path)
+        props = custom_properties(opened)
     except ReviewkitError as exc:
         sub.status, sub.reason = "refused", str(exc).splitlines()[0]
         sub.reason_zh = "无法读取：" + exc.render("zh").splitlines()[0]
