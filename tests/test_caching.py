@@ -64,3 +64,43 @@ def test_the_environment_switch_turns_every_cache_off():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "REVIEWKIT_NO_CACHE": "1"}).stdout.split()
     assert out == ["False", "0", "None", "2"]
+
+
+SRC = __import__("pathlib").Path(caching.__file__).parent
+DOCS = SRC.parent.parent / "docs" / "layout.md"
+
+
+def _all_modules():
+    import importlib
+    import pkgutil
+
+    import reviewkit
+
+    for mod in pkgutil.walk_packages(reviewkit.__path__, "reviewkit."):
+        importlib.import_module(mod.name)
+
+
+def test_every_cache_goes_through_the_facility():
+    """No module keeps an lru_cache of its own: each cache is named and listed by caching."""
+    import ast
+
+    found = []
+    for path in SRC.rglob("*.py"):
+        if path.name == "caching.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("lru_cache", "cache", "cached_property") \
+                    and isinstance(node.value, ast.Name) and node.value.id == "functools":
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "functools" \
+                    and {a.name for a in node.names} & {"lru_cache", "cache"}:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert found == []
+
+
+def test_every_cache_is_listed_in_the_layout_doc():
+    _all_modules()
+    doc = DOCS.read_text(encoding="utf-8")
+    names = [i.name for i in caching.caches() if not i.name.startswith(("test.", "t."))]
+    assert len(names) >= 10
+    assert [n for n in names if f"`{n}`" not in doc] == []
