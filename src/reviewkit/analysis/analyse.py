@@ -64,24 +64,6 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
                     lower_rule=lower_rule, cap=cap, peer_word=peer_word, peer_ranks=peer_ranks)[0]
 
 
-def with_peer_ranks(ranked: pd.DataFrame, peer_ranks: pd.DataFrame | None) -> pd.DataFrame:
-    """``ranked`` with the ranks of ``peer_ranks`` (per KPI) when it ranks a single unit.
-
-    A review of several units ranks them among themselves and is returned unchanged.
-    """
-    if peer_ranks is None or peer_ranks.empty or ranked.empty or ranked["unit"].nunique() != 1:
-        return ranked
-    by_kpi = {k: r for k, r in zip(peer_ranks["kpi"].tolist(), peer_ranks.to_dict("records"))}
-    out = ranked.copy()
-    for col, src in (("rank", "rank"), ("rank_ly", "rank_ly"), ("rank_change", "rank_change"),
-                     ("n_units", "n"), ("n_units_ly", "n")):
-        values = [by_kpi[k][src] if k in by_kpi else v
-                  for k, v in zip(out["kpi"].tolist(), out[col].tolist())]
-        out[col] = pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64")
-    out.attrs["peer_ranks"] = True  # the ranks are the master's: a rank formula would say 1 of 1
-    return out
-
-
 def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
              peer_word, peer_ranks=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, FactTable | None]:
     """``analyse`` plus the validated KPI table (each input is validated once) and the
@@ -96,7 +78,7 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     s = score_columns(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
-    out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
+    out["ranked"] = _rank(k, out["compared"], lower_rule, cap, peer_ranks)
     # a review states a correlation only on enough units (below, corr is NaN with a note)
     out["cross"] = _cross_metric(s, k, 0.7, None, "M", MIN_CORR_POINTS)
     out["drilldown"], out["drivers"], skipped, ft = _drill_all(facts, dims, k, out["compared"], depth, min_share)
