@@ -331,6 +331,17 @@ def score_columns(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> dict[str, np.n
     return out
 
 
+def arrays_of(df: pd.DataFrame) -> dict:
+    """{name: the array of the first column of that name (``df[name]``'s, not a copy)}.
+
+    ``df[name]`` builds a Series on every call; the analysis reads its own small frames column
+    by column, where that costs more than the data."""
+    out: dict = {}
+    for name, values in zip(df.columns, column_arrays(df)):
+        out.setdefault(name, values)
+    return out
+
+
 def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
     """``pd.DataFrame(columns)`` for columns that are already what that constructor makes of them.
 

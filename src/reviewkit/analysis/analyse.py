@@ -10,7 +10,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, score_columns
+from ._common import arrays_of, kpi_table, score_columns
 from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, tree_frame
 from .compare import _check_options, _compare
@@ -128,9 +128,10 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
                     and len(set(use)) == len(use))
     unit_rows: dict = {}
     unit_of_kpi: dict[str, list] = {}
-    for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
+    cc, kc = arrays_of(compared), arrays_of(k)
+    for u, kk in zip(cc["unit"].tolist(), cc["kpi"].tolist()):
         unit_of_kpi.setdefault(kk, []).append(u)
-    kcols = {c: k[c].tolist() for c in ("key", "name", "direction", "aggregation", "measure",
+    kcols = {c: kc[c].tolist() for c in ("key", "name", "direction", "aggregation", "measure",
                                        "numerator", "denominator", "is_percent", "unit")}
     tree_rows, tree_attrs, driver_rows, driver_attrs, skipped = [], [], [], [], []
     any_drivers = False

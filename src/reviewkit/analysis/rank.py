@@ -6,7 +6,7 @@ import pandas as pd
 
 from .._pandas import inferred
 from ..numbers import excel_value
-from ._common import TEXT, frame_of, kpi_table, text_array, total_units
+from ._common import TEXT, arrays_of, frame_of, kpi_table, text_array, total_units
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -34,7 +34,8 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
 
 
 def _min_ranks(keys: list[float], groups: list) -> list:
-    """``_min_rank`` on plain lists: ranks (None for NaN) by key descending within groups."""
+    """Ranks (None for NaN) by key descending within groups: ties share the best rank ("min");
+    values equal at 15 significant digits (as Excel compares them) tie."""
     keys = [excel_value(k) for k in keys]
     members: dict = {}
     for key, g in zip(keys, groups):
@@ -67,23 +68,23 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
         c = c[~c["unit"].isin(list(totals))].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
-    pos = k.index.get_indexer(c["kpi"])
-    direction = c["direction"].to_numpy(dtype=object)
-    a = c["actual"].to_numpy(dtype="float64")
-    ly = c["last_year"].to_numpy(dtype="float64")
-    cap_v = k["cap"].to_numpy()[pos]
+    cc, kc = arrays_of(c), arrays_of(k)
+    pos = k.index.get_indexer(cc["kpi"])
+    direction = np.asarray(cc["direction"], dtype=object)
+    a = np.asarray(cc["actual"], dtype="float64")
+    ly = np.asarray(cc["last_year"], dtype="float64")
+    cap_v = kc["cap"][pos]
     if cap is not None:
         cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
-    ach_ly, raw_ly = _achievement(ly, c["target"].to_numpy(dtype="float64"), direction,
-                                  lower_rule, k["range_low"].to_numpy()[pos],
-                                  k["range_high"].to_numpy()[pos], cap_v)
-    raw = c["achievement_uncapped"].to_numpy(dtype="float64")
+    ach_ly, raw_ly = _achievement(ly, np.asarray(cc["target"], dtype="float64"), direction,
+                                  lower_rule, kc["range_low"][pos], kc["range_high"][pos], cap_v)
+    raw = np.asarray(cc["achievement_uncapped"], dtype="float64")
     # the ranking key: bigger is better
     key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
     key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
-    score = c["achievement"].to_numpy(dtype="float64")
-    units = c["unit"].tolist()
-    kpis = c["kpi"].tolist()
+    score = np.asarray(cc["achievement"], dtype="float64")
+    units = cc["unit"].tolist()
+    kpis = cc["kpi"].tolist()
     rank_ = _min_ranks(key.tolist(), kpis)
     rank_ly = _min_ranks(key_ly.tolist(), kpis)
     n_of: dict = {}
@@ -92,7 +93,7 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
         n_of[kk] = n_of.get(kk, 0) + (v == v)
         n_ly_of[kk] = n_ly_of.get(kk, 0) + (vly == vly)
 
-    w = k["weight"].to_numpy()[pos]
+    w = kc["weight"][pos]
     # pandas' groupby sum (compensated, its own bits): kept as the one pandas step
     tmp = pd.DataFrame({"unit": c["unit"],
                         "ws": np.where(np.isnan(score), 0.0, score * w),
@@ -122,7 +123,7 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
                          ("n_units", "n"), ("n_units_ly", "n")):
             columns[col] = [_whole(by_kpi[kk][src]) if kk in by_kpi else v
                             for kk, v in zip(all_kpis, columns[col])]
-    names = c["name"]
+    names = cc["name"]
     name_values = names.tolist() + ["综合得分 / overall score"] * no
     if names.dtype == object:
         name_column = np.array(name_values, dtype=object)
