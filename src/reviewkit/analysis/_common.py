@@ -356,13 +356,14 @@ def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
 
 #: the dtype pandas gives a column of Python strings ("str", or object before pandas 3)
 TEXT = pd.Series(["x"]).dtype
+_TEXT_ARRAY = TEXT.construct_array_type() if isinstance(TEXT, pd.api.extensions.ExtensionDtype) else None
 
 
 def text_array(values) -> object:
     """Strings as the column ``pd.DataFrame`` infers for them (for ``frame_of``)."""
     if TEXT == np.dtype(object):
         return np.array(values, dtype=object)
-    return pd.array(values, dtype=TEXT)
+    return _TEXT_ARRAY._from_sequence(values, dtype=TEXT)  # what pd.array(values, dtype=TEXT) calls
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -22,7 +22,8 @@ def _records(df: pd.DataFrame | None, table: str, required: list[str],
         return out
     require_frame(df, table, required)
     names = required + optional
-    cols = [[text(v) for v in df[c].tolist()] if c in df.columns else [""] * len(df) for c in names]
+    arrays = arrays_of(df)
+    cols = [[text(v) for v in arrays[c].tolist()] if c in arrays else [""] * len(df) for c in names]
     for vals in zip(*cols):
         r = dict(zip(names, vals))
         out[r["kpi"]].append(r)

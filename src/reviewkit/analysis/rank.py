@@ -94,15 +94,14 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
         n_ly_of[kk] = n_ly_of.get(kk, 0) + (vly == vly)
 
     w = kc["weight"][pos]
-    # pandas' groupby sum (compensated, its own bits): kept as the one pandas step
-    tmp = pd.DataFrame({"unit": c["unit"],
-                        "ws": np.where(np.isnan(score), 0.0, score * w),
-                        "w": np.where(np.isnan(score), 0.0, w),
-                        "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
-                        "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
-    g = tmp.groupby("unit", sort=False).sum()
+    # pandas' groupby sum (its own summation, its own bits): kept as the one pandas step
+    g = pd.DataFrame(np.column_stack([np.where(np.isnan(score), 0.0, score * w),
+                                      np.where(np.isnan(score), 0.0, w),
+                                      np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
+                                      np.where(np.isnan(ach_ly), 0.0, w)])
+                     ).groupby(cc["unit"], sort=False).sum()
     overall_units = g.index.tolist()
-    gw, gws, gw_ly, gws_ly = (g[col].tolist() for col in ("w", "ws", "w_ly", "ws_ly"))
+    gws, gw, gws_ly, gw_ly = g.to_numpy().T.tolist()
     o_score = [s / t if t > 0 else np.nan for s, t in zip(gws, gw)]
     o_score_ly = [s / t if t > 0 else np.nan for s, t in zip(gws_ly, gw_ly)]
     o_rank = _min_ranks(o_score, [0] * len(o_score))
@@ -117,11 +116,12 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
     columns["n_units_ly"] = [n_ly_of[kk] for kk in kpis] + [n_o_ly] * no
     peers = peer_ranks is not None and not peer_ranks.empty and len(set(units + overall_units)) == 1
     if peers:
-        by_kpi = dict(zip(peer_ranks["kpi"].tolist(), peer_ranks.to_dict("records")))
+        pr = arrays_of(peer_ranks)
         all_kpis = kpis + [OVERALL] * no
         for col, src in (("rank", "rank"), ("rank_ly", "rank_ly"), ("rank_change", "rank_change"),
                          ("n_units", "n"), ("n_units_ly", "n")):
-            columns[col] = [_whole(by_kpi[kk][src]) if kk in by_kpi else v
+            peer = dict(zip(pr["kpi"].tolist(), pr[src].tolist()))
+            columns[col] = [_whole(peer[kk]) if kk in peer else v
                             for kk, v in zip(all_kpis, columns[col])]
     names = cc["name"]
     name_values = names.tolist() + ["综合得分 / overall score"] * no
