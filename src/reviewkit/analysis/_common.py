@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from reviewkit import caching
 from reviewkit._pandas import column_arrays, frame_from_arrays, inferred
 from reviewkit.errors import InputError
 from reviewkit.numbers import ParseError, parse_in_unit, parse_unit
@@ -135,20 +136,19 @@ def api_frame(df: object, table: str) -> object:
     return df.rename(columns=rename) if rename else df
 
 
-_CHOICE_LABELS: dict[str, dict[str, str]] = {}
-
-
 def choice(kind: str, value: str) -> str:
     """A direction or aggregation as the workbook's drop-down shows it, in either language
     ('越低越好', 'Lower is better', '求和', 'Sum'), as its key ('lower', 'sum'); other text is
     returned unchanged (the caller checks it against the keys)."""
-    labels = _CHOICE_LABELS.get(kind)
-    if labels is None:
-        from reviewkit import model
+    return _choice_labels(kind).get(model_fold(value), value) if isinstance(value, str) and value else value
 
-        labels = _CHOICE_LABELS[kind] = {model.normalize_header(x): ch.key
-                                         for ch in model.KPIS.column(kind).choices for x in (ch.zh, ch.en)}
-    return labels.get(model_fold(value), value) if isinstance(value, str) and value else value
+
+@caching.memo("analysis.choice_labels", 8)
+def _choice_labels(kind: str) -> dict[str, str]:
+    """{folded label: key} of a KPI column's drop-down (both languages). Callers only read it."""
+    from reviewkit import model
+
+    return {model.normalize_header(x): ch.key for ch in model.KPIS.column(kind).choices for x in (ch.zh, ch.en)}
 
 
 def model_fold(value: str) -> str:

@@ -6,12 +6,12 @@ e.g. 「销售额 1,080万，目标 1,200万，达成率 90.0%（未达标），
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import math
 
 import pandas as pd
 
+from reviewkit import caching
 from reviewkit._pandas import column_arrays
 from reviewkit.errors import InputError
 from reviewkit.formulas import STATUS_LABELS
@@ -331,7 +331,7 @@ def _rows(df: pd.DataFrame, fields=None):
     return itertools.starmap(row, zip(*(v.tolist() for v in values)))
 
 
-@functools.lru_cache(maxsize=64)
+@caching.memo("analysis.row_type", 64)
 def _row_type(names: tuple[str, ...]):
     """The namedtuple class of ``_rows`` for these column names (creating one is slow)."""
     return collections.namedtuple("Row", names, rename=True)

@@ -8,8 +8,9 @@ from .. import model
 from ..errors import translate
 from ..ooxml import CellStyle, Chart, Series, SheetSpec, waterfall_series
 from ..ooxml import numfmt
+from ..ooxml.cellref import num_to_col
 from .analysed import _Analysis, _params, _settings_value, _skipped
-from .grid import CHART_ROWS, _Grid, _col_letters, _section
+from .grid import CHART_ROWS, _Grid, _section
 from .records import _blank, _object_rows, _plain
 from .scorecard import _live
 from .styles import (BAD_FONT, GOOD_FONT, GREY_FONT, HEAD, NOTE, PCT_SIGNED, PP_SIGNED, TEXT, TITLE_FONT,
@@ -64,7 +65,7 @@ def _breakdown_sheet(review: model.Review, an: _Analysis, lang: str) -> SheetSpe
     g.skip(2)
     comp = an.rows
     V, B, T = _BD_VAR, _BD_BRIDGE, _BD_TREE
-    col = _col_letters
+    col = num_to_col
     sub = CellStyle(bold=True, font_color=TITLE_FONT)
     for key in an.kpi:
         kpi = an.kpi[key]

@@ -2,11 +2,11 @@
 row, rules, charts, blocks kept on one page) and the page setup of a printed sheet."""
 from __future__ import annotations
 
-import functools
 import math
 import re
 import unicodedata
 
+from .. import caching
 from ..ooxml import Cell, CellStyle, Chart, PageSetup, SheetSpec
 from ..ooxml.cellref import num_to_col, parse_cell, parse_col
 from .records import _cached, _plain
@@ -21,17 +21,12 @@ def _display_width(text: str) -> int:
     """Display columns of ``text``: CJK (wide and full-width) characters count 2."""
     if text.isascii():  # no ASCII character is wide
         return len(text)
-    found = _WIDTHS.get(text)
-    if found is None:
-        found = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-        if len(_WIDTHS) >= 10_000:
-            _WIDTHS.clear()
-        _WIDTHS[text] = found
-    return found
+    return _wide_width(text)
 
 
-#: display widths of non-ASCII texts: _wrap measures CJK text one character at a time
-_WIDTHS: dict[str, int] = {}
+@caching.memo("fill.text_width", 10_000)  # _wrap measures CJK text one character at a time
+def _wide_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _text_lines(text: str, width: float) -> int:
@@ -64,7 +59,6 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(str(text))
 
 
-_col_letters = functools.lru_cache(maxsize=256)(num_to_col)
 _COL_LETTERS = tuple(num_to_col(c) for c in range(64))  # owned sheets use the first few columns
 
 
@@ -85,7 +79,7 @@ class _Grid:
 
     def put(self, col: int, value=None, style: CellStyle | None = None, formula: str | None = None,
             row: int | None = None) -> str:
-        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else _col_letters(col)}{row or self.row}"
+        ref = f"{_COL_LETTERS[col] if 0 < col < 64 else num_to_col(col)}{row or self.row}"
         self.columns.add(col)
         if formula is not None:
             self.cells[ref] = Cell._unchecked(ref, _cached(value), style, formula)
