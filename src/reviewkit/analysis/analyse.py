@@ -8,9 +8,10 @@ import numpy as np
 
 import pandas as pd
 
+from reviewkit._pandas import column_arrays
 from reviewkit.errors import InputError
 
-from ._common import arrays_of, kpi_table, score_columns
+from ._common import arrays_of, frame_of, kpi_table, score_columns, text_array
 from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, tree_frame
 from .compare import _check_options, _compare
@@ -34,13 +35,14 @@ def default_dims(facts: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
 
 
 def _default_dims(facts: pd.DataFrame, k: pd.DataFrame) -> list[str]:
-    measures = set(k["measure"]) | set(k["numerator"]) | set(k["denominator"])
+    kc = arrays_of(k)
+    measures = {m for c in ("measure", "numerator", "denominator") for m in kc[c].tolist()}
     dims = []
-    for c in facts.columns:
+    for c, values in zip(facts.columns, column_arrays(facts)):
         if c in _NOT_DIMS or c in measures:
             continue
-        if not pd.api.types.is_numeric_dtype(facts[c]) and \
-                not pd.api.types.is_datetime64_any_dtype(facts[c]):
+        if not pd.api.types.is_numeric_dtype(values.dtype) and \
+                not pd.api.types.is_datetime64_any_dtype(values.dtype):
             dims.append(c)
     return dims
 
@@ -109,7 +111,7 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
     facts on the other dims (tests/oracles.py does it that way; the tests compare the two).
     """
     if facts is None or facts.empty:
-        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame([], columns=["kpi", "reason"]), None
+        return pd.DataFrame(), pd.DataFrame(), _skipped_frame([]), None
     if not facts.columns.is_unique:
         raise InputError("table 'facts' has the same column twice",
                          value=str(facts.columns[facts.columns.duplicated()][0]),
@@ -176,7 +178,7 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
                                          base_year=pu.base_year, current_year=pu.current_year,
                                          dims_used=list(used)))
         except InputError as e:
-            skipped.append({"kpi": key, "reason": str(e)})
+            skipped.append((key, str(e)))
     trees = pd.DataFrame()
     if tree_rows:
         trees = tree_frame(tree_rows, TREE_COLUMNS + ["kpi"], _DTYPES)
@@ -185,10 +187,19 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
     if any_drivers:
         drivers = tree_frame(driver_rows, TREE_COLUMNS + ["kpi", "unit"], _DTYPES)
         drivers.attrs = _same_attrs(driver_attrs)
-    return trees, drivers, pd.DataFrame(skipped, columns=["kpi", "reason"]), ft
+    return trees, drivers, _skipped_frame(skipped), ft
 
 
 _DTYPES = dict(TREE_DTYPES, kpi=_STR, unit=_STR)
+
+
+def _skipped_frame(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    """The (kpi, reason) texts as ``pd.DataFrame(rows, columns=["kpi", "reason"])`` holds them
+    (str columns; object columns without rows), built straight from the columns."""
+    if not rows:
+        return frame_of({"kpi": np.array([], dtype=object), "reason": np.array([], dtype=object)}, 0)
+    return frame_of({"kpi": text_array([k for k, _ in rows]), "reason": text_array([r for _, r in rows])},
+                    len(rows))
 
 
 def _unit_level1(rows: list[dict], key: str, unit: str) -> list[dict]:
