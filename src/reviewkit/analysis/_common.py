@@ -124,7 +124,7 @@ def api_frame(df: object, table: str) -> object:
 
     name, only = _API_TABLES[table]
     spec = model.TABLES_BY_NAME[name]
-    cols = list(df.columns)
+    cols = column_names(df)
     wanted = [c.key for c in spec.input_columns] if only is None else list(only)
     if all(k in cols for k in wanted) or not all(isinstance(c, str) for c in cols):
         return df
@@ -177,7 +177,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     # the dtypes a table with rows gets.
     n = len(kpis)
     # each column's values taken once (kpis[c] builds a Series each time)
-    arrays = dict(zip(kpis.columns, column_arrays(kpis)))
+    arrays = dict(zip(column_names(kpis), column_arrays(kpis)))
     key_list = [text(v) for v in arrays["key"].tolist()]
     if "" in key_list:
         raise InputError("table 'kpis' has a row without a key",
@@ -300,7 +300,8 @@ def score_columns(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> dict[str, np.n
     pandas version the tests compare with)."""
     scorecard = api_frame(scorecard, "scorecard")
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
-    twice = [c for c in ("unit", "kpi") + SCORE_NUMBERS if list(scorecard.columns).count(c) > 1]
+    names = column_names(scorecard)
+    twice = [c for c in ("unit", "kpi") + SCORE_NUMBERS if names.count(c) > 1]
     if twice:
         raise InputError("table 'scorecard' has the same column twice", value=twice[0],
                          expected="each column once")
@@ -337,9 +338,14 @@ def arrays_of(df: pd.DataFrame) -> dict:
     ``df[name]`` builds a Series on every call; the analysis reads its own small frames column
     by column, where that costs more than the data."""
     out: dict = {}
-    for name, values in zip(df.columns, column_arrays(df)):
+    for name, values in zip(column_names(df), column_arrays(df)):
         out.setdefault(name, values)
     return out
+
+
+def column_names(df: pd.DataFrame) -> list:
+    """``list(df.columns)`` in one conversion (iterating a text Index reads it element by element)."""
+    return df.columns.to_numpy(dtype=object).tolist()
 
 
 def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from reviewkit._pandas import column_arrays
 from reviewkit.errors import InputError
 
-from ._common import arrays_of, frame_of, kpi_table, score_columns, text_array
+from ._common import arrays_of, column_names, frame_of, kpi_table, score_columns, text_array
 from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, tree_frame
 from .compare import _check_options, _compare
@@ -38,7 +38,7 @@ def _default_dims(facts: pd.DataFrame, k: pd.DataFrame) -> list[str]:
     kc = arrays_of(k)
     measures = {m for c in ("measure", "numerator", "denominator") for m in kc[c].tolist()}
     dims = []
-    for c, values in zip(facts.columns, column_arrays(facts)):
+    for c, values in zip(column_names(facts), column_arrays(facts)):
         if c in _NOT_DIMS or c in measures:
             continue
         if not pd.api.types.is_numeric_dtype(values.dtype) and \

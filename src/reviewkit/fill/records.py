@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._pandas import column_arrays
+from ..analysis._common import column_names
 
 
 def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
@@ -22,7 +23,7 @@ def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
     if cols is not None:
         if not df.columns.is_unique or len(set(cols)) != len(cols):
             return df[cols].to_numpy(dtype=object).tolist()
-        by_name = dict(zip(df.columns, arrays))
+        by_name = dict(zip(column_names(df), arrays))
         arrays = [by_name[c] for c in cols]
     return [list(row) for row in zip(*(a.tolist() if isinstance(a, np.ndarray) else
                                          a.to_numpy(dtype=object).tolist() for a in arrays))]
@@ -74,7 +75,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
     gives them); one object conversion of the whole frame instead of a Series per column."""
     if not df.columns.is_unique or not len(df.columns):
         return _records_by_column(df)
-    names = list(df.columns)
+    names = column_names(df)
     rows = _object_rows(df)
     ext = [j for j, t in enumerate(df.dtypes.tolist()) if isinstance(t, pd.api.extensions.ExtensionDtype)]
     if ext:
@@ -91,7 +92,7 @@ def _index_dicts(df: pd.DataFrame) -> dict:
 
     if not df.index.is_unique or not df.columns.is_unique:
         return df.to_dict("index")
-    names = list(df.columns)
+    names = column_names(df)
     rows = _object_rows(df)
     box = [j for j, t in enumerate(df.dtypes.tolist())
            if t == np.dtype(object) or isinstance(t, pd.api.extensions.ExtensionDtype)]
