@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from reviewkit import caching
 from reviewkit._pandas import column_arrays, frame_from_arrays, inferred
 from reviewkit.errors import InputError
 from reviewkit.numbers import ParseError, is_blank, parse_in_unit, parse_unit
@@ -111,7 +112,7 @@ def api_frame(df: object, table: str) -> object:
 
     name, only = _API_TABLES[table]
     spec = model.TABLES_BY_NAME[name]
-    cols = list(df.columns)
+    cols = column_names(df)
     wanted = [c.key for c in spec.input_columns] if only is None else list(only)
     if all(k in cols for k in wanted) or not all(isinstance(c, str) for c in cols):
         return df
@@ -123,20 +124,19 @@ def api_frame(df: object, table: str) -> object:
     return df.rename(columns=rename) if rename else df
 
 
-_CHOICE_LABELS: dict[str, dict[str, str]] = {}
-
-
 def choice(kind: str, value: str) -> str:
     """A direction or aggregation as the workbook's drop-down shows it, in either language
     ('越低越好', 'Lower is better', '求和', 'Sum'), as its key ('lower', 'sum'); other text is
     returned unchanged (the caller checks it against the keys)."""
-    labels = _CHOICE_LABELS.get(kind)
-    if labels is None:
-        from reviewkit import model
+    return _choice_labels(kind).get(model_fold(value), value) if isinstance(value, str) and value else value
 
-        labels = _CHOICE_LABELS[kind] = {model.normalize_header(x): ch.key
-                                         for ch in model.KPIS.column(kind).choices for x in (ch.zh, ch.en)}
-    return labels.get(model_fold(value), value) if isinstance(value, str) and value else value
+
+@caching.memo("analysis.choice_labels", 8)
+def _choice_labels(kind: str) -> dict[str, str]:
+    """{folded label: key} of a KPI column's drop-down (both languages). Callers only read it."""
+    from reviewkit import model
+
+    return {model.normalize_header(x): ch.key for ch in model.KPIS.column(kind).choices for x in (ch.zh, ch.en)}
 
 
 def model_fold(value: str) -> str:
@@ -165,7 +165,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     # the dtypes a table with rows gets.
     n = len(kpis)
     # each column's values taken once (kpis[c] builds a Series each time)
-    arrays = dict(zip(kpis.columns, column_arrays(kpis)))
+    arrays = dict(zip(column_names(kpis), column_arrays(kpis)))
     key_list = [text(v) for v in arrays["key"].tolist()]
     if "" in key_list:
         raise InputError("table 'kpis' has a row without a key",
@@ -288,7 +288,8 @@ def score_columns(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> dict[str, np.n
     pandas version the tests compare with)."""
     scorecard = api_frame(scorecard, "scorecard")
     require_frame(scorecard, "scorecard", ["unit", "kpi", "target", "actual"])
-    twice = [c for c in ("unit", "kpi") + SCORE_NUMBERS if list(scorecard.columns).count(c) > 1]
+    names = column_names(scorecard)
+    twice = [c for c in ("unit", "kpi") + SCORE_NUMBERS if names.count(c) > 1]
     if twice:
         raise InputError("table 'scorecard' has the same column twice", value=twice[0],
                          expected="each column once")
@@ -319,6 +320,22 @@ def score_columns(scorecard: pd.DataFrame, kpis: pd.DataFrame) -> dict[str, np.n
     return out
 
 
+def arrays_of(df: pd.DataFrame) -> dict:
+    """{name: the array of the first column of that name (``df[name]``'s, not a copy)}.
+
+    ``df[name]`` builds a Series on every call; the analysis reads its own small frames column
+    by column, where that costs more than the data."""
+    out: dict = {}
+    for name, values in zip(column_names(df), column_arrays(df)):
+        out.setdefault(name, values)
+    return out
+
+
+def column_names(df: pd.DataFrame) -> list:
+    """``list(df.columns)`` in one conversion (iterating a text Index reads it element by element)."""
+    return df.columns.to_numpy(dtype=object).tolist()
+
+
 def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
     """``pd.DataFrame(columns)`` for columns that are already what that constructor makes of them.
 
@@ -333,13 +350,14 @@ def frame_of(columns: dict[str, object], n: int) -> pd.DataFrame:
 
 #: the dtype pandas gives a column of Python strings ("str", or object before pandas 3)
 TEXT = pd.Series(["x"]).dtype
+_TEXT_ARRAY = TEXT.construct_array_type() if isinstance(TEXT, pd.api.extensions.ExtensionDtype) else None
 
 
 def text_array(values) -> object:
     """Strings as the column ``pd.DataFrame`` infers for them (for ``frame_of``)."""
     if TEXT == np.dtype(object):
         return np.array(values, dtype=object)
-    return pd.array(values, dtype=TEXT)
+    return _TEXT_ARRAY._from_sequence(values, dtype=TEXT)  # what pd.array(values, dtype=TEXT) calls
 
 
 def as_list(value: str | Iterable[str] | None, what: str) -> list[str]:

@@ -8,9 +8,10 @@ import numpy as np
 
 import pandas as pd
 
+from reviewkit._pandas import column_arrays
 from reviewkit.errors import InputError
 
-from ._common import kpi_table, score_columns
+from ._common import arrays_of, column_names, frame_of, kpi_table, score_columns, text_array
 from ._facts import FactTable, prepare_rows, value_spec
 from .breakdown import _STR, TREE_COLUMNS, TREE_DTYPES, _check_drill, _drill, tree_frame
 from .compare import _check_options, _compare
@@ -34,13 +35,14 @@ def default_dims(facts: pd.DataFrame, kpis: pd.DataFrame) -> list[str]:
 
 
 def _default_dims(facts: pd.DataFrame, k: pd.DataFrame) -> list[str]:
-    measures = set(k["measure"]) | set(k["numerator"]) | set(k["denominator"])
+    kc = arrays_of(k)
+    measures = {m for c in ("measure", "numerator", "denominator") for m in kc[c].tolist()}
     dims = []
-    for c in facts.columns:
+    for c, values in zip(column_names(facts), column_arrays(facts)):
         if c in _NOT_DIMS or c in measures:
             continue
-        if not pd.api.types.is_numeric_dtype(facts[c]) and \
-                not pd.api.types.is_datetime64_any_dtype(facts[c]):
+        if not pd.api.types.is_numeric_dtype(values.dtype) and \
+                not pd.api.types.is_datetime64_any_dtype(values.dtype):
             dims.append(c)
     return dims
 
@@ -64,24 +66,6 @@ def analyse(review, *, dims: list[str] | None = None, lang: str = "zh", depth: i
                     lower_rule=lower_rule, cap=cap, peer_word=peer_word, peer_ranks=peer_ranks)[0]
 
 
-def with_peer_ranks(ranked: pd.DataFrame, peer_ranks: pd.DataFrame | None) -> pd.DataFrame:
-    """``ranked`` with the ranks of ``peer_ranks`` (per KPI) when it ranks a single unit.
-
-    A review of several units ranks them among themselves and is returned unchanged.
-    """
-    if peer_ranks is None or peer_ranks.empty or ranked.empty or ranked["unit"].nunique() != 1:
-        return ranked
-    by_kpi = {k: r for k, r in zip(peer_ranks["kpi"].tolist(), peer_ranks.to_dict("records"))}
-    out = ranked.copy()
-    for col, src in (("rank", "rank"), ("rank_ly", "rank_ly"), ("rank_change", "rank_change"),
-                     ("n_units", "n"), ("n_units_ly", "n")):
-        values = [by_kpi[k][src] if k in by_kpi else v
-                  for k, v in zip(out["kpi"].tolist(), out[col].tolist())]
-        out[col] = pd.array([None if v is None or v != v else int(v) for v in values], dtype="Int64")
-    out.attrs["peer_ranks"] = True  # the ranks are the master's: a rank formula would say 1 of 1
-    return out
-
-
 def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
              peer_word, peer_ranks=None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, FactTable | None]:
     """``analyse`` plus the validated KPI table (each input is validated once) and the
@@ -96,7 +80,7 @@ def _analyse(review, *, dims, lang, depth, min_share, lower_rule, cap,
     s = score_columns(scorecard, k)
     _check_options(lower_rule, cap)
     out["compared"] = _compare(s, k, lower_rule, cap)
-    out["ranked"] = with_peer_ranks(_rank(k, out["compared"], lower_rule, cap), peer_ranks)
+    out["ranked"] = _rank(k, out["compared"], lower_rule, cap, peer_ranks)
     # a review states a correlation only on enough units (below, corr is NaN with a note)
     out["cross"] = _cross_metric(s, k, 0.7, None, "M", MIN_CORR_POINTS)
     out["drilldown"], out["drivers"], skipped, ft = _drill_all(facts, dims, k, out["compared"], depth, min_share)
@@ -127,7 +111,7 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
     facts on the other dims (tests/oracles.py does it that way; the tests compare the two).
     """
     if facts is None or facts.empty:
-        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame([], columns=["kpi", "reason"]), None
+        return pd.DataFrame(), pd.DataFrame(), _skipped_frame([]), None
     if not facts.columns.is_unique:
         raise InputError("table 'facts' has the same column twice",
                          value=str(facts.columns[facts.columns.duplicated()][0]),
@@ -146,9 +130,10 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
                     and len(set(use)) == len(use))
     unit_rows: dict = {}
     unit_of_kpi: dict[str, list] = {}
-    for u, kk in zip(compared["unit"].tolist(), compared["kpi"].tolist()):
+    cc, kc = arrays_of(compared), arrays_of(k)
+    for u, kk in zip(cc["unit"].tolist(), cc["kpi"].tolist()):
         unit_of_kpi.setdefault(kk, []).append(u)
-    kcols = {c: k[c].tolist() for c in ("key", "name", "direction", "aggregation", "measure",
+    kcols = {c: kc[c].tolist() for c in ("key", "name", "direction", "aggregation", "measure",
                                        "numerator", "denominator", "is_percent", "unit")}
     tree_rows, tree_attrs, driver_rows, driver_attrs, skipped = [], [], [], [], []
     any_drivers = False
@@ -193,7 +178,7 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
                                          base_year=pu.base_year, current_year=pu.current_year,
                                          dims_used=list(used)))
         except InputError as e:
-            skipped.append({"kpi": key, "reason": str(e)})
+            skipped.append((key, str(e)))
     trees = pd.DataFrame()
     if tree_rows:
         trees = tree_frame(tree_rows, TREE_COLUMNS + ["kpi"], _DTYPES)
@@ -202,10 +187,19 @@ def _drill_all(facts, dims, k, compared, depth, min_share):
     if any_drivers:
         drivers = tree_frame(driver_rows, TREE_COLUMNS + ["kpi", "unit"], _DTYPES)
         drivers.attrs = _same_attrs(driver_attrs)
-    return trees, drivers, pd.DataFrame(skipped, columns=["kpi", "reason"]), ft
+    return trees, drivers, _skipped_frame(skipped), ft
 
 
 _DTYPES = dict(TREE_DTYPES, kpi=_STR, unit=_STR)
+
+
+def _skipped_frame(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    """The (kpi, reason) texts as ``pd.DataFrame(rows, columns=["kpi", "reason"])`` holds them
+    (str columns; object columns without rows), built straight from the columns."""
+    if not rows:
+        return frame_of({"kpi": np.array([], dtype=object), "reason": np.array([], dtype=object)}, 0)
+    return frame_of({"kpi": text_array([k for k, _ in rows]), "reason": text_array([r for _, r in rows])},
+                    len(rows))
 
 
 def _unit_level1(rows: list[dict], key: str, unit: str) -> list[dict]:

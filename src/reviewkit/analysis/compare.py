@@ -10,7 +10,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import BENCHMARKS, THRESHOLD_DIGITS, frame_of, kpi_table, safe_div, score_columns, text_array
+from ._common import BENCHMARKS, THRESHOLD_DIGITS, arrays_of, frame_of, kpi_table, safe_div, score_columns, text_array
 
 LOWER_RULES = ("linear", "inverse")
 #: upper bound of the "inverse" lower-is-better rule when no cap is set (target/actual explodes
@@ -145,12 +145,14 @@ def _compare(score: dict[str, np.ndarray], k: pd.DataFrame, lower_rule: str, cap
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     # each scorecard row's KPI columns by position (k.loc on the keys copies the whole table)
     pos = k.index.get_indexer(score["kpi"])
+    kc = arrays_of(k)
 
     def kcol(c):
-        return k[c].to_numpy()[pos]
+        values = kc[c]
+        return (values if isinstance(values, np.ndarray) else values.to_numpy())[pos]
 
     def kseries(c):  # a KPI column as an output column, with its dtype
-        dtype = k[c].dtype
+        dtype = kc[c].dtype
         if isinstance(dtype, pd.api.extensions.ExtensionDtype):
             return pd.array(kcol(c), dtype=dtype)  # what pd.Series(values, dtype=dtype) holds
         return kcol(c).astype(dtype, copy=False)

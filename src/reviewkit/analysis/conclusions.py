@@ -6,18 +6,18 @@ e.g. 「销售额 1,080万，目标 1,200万，达成率 90.0%（未达标），
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import math
 
 import pandas as pd
 
+from reviewkit import caching
+from reviewkit._pandas import column_arrays
 from reviewkit.errors import InputError
-
 from reviewkit.formulas import STATUS_LABELS
 
 from ..numbers import excel_fixed  # percentages shown as the cell beside them shows them
-from ._common import frame_of, is_blank, require_frame, text, text_array
+from ._common import arrays_of, frame_of, is_blank, require_frame, text, text_array
 from ._facts import ALL_LABEL, OTHER_LABEL
 
 MINUS = "\u2212"  # typographic minus, as in published reports
@@ -140,12 +140,12 @@ def _driver_lists(drivers) -> dict:
     if d is None or d.empty:
         return {}
     n = len(d)
+    arrays = arrays_of(d)
 
     def col(name, default, conv=None):
-        if name not in d.columns:
+        if name not in arrays:
             return [default] * n
-        values = d.loc[:, name]
-        values = (values.iloc[:, 0] if isinstance(values, pd.DataFrame) else values).tolist()
+        values = arrays[name].tolist()
         return [conv(v) for v in values] if conv else values
     out: dict = {}
     for key, u, c, seg, sh, dim, oth, score in zip(
@@ -321,14 +321,17 @@ def _rows(df: pd.DataFrame, fields=None):
     With ``fields`` (valid names) only those columns that are present are taken, when the
     column names are unique (the fields then have the same names and values).
     """
-    cols = list(df.columns)
     if fields is not None and df.columns.is_unique:
-        cols = [c for c in fields if c in df.columns]
+        arrays = arrays_of(df)
+        cols = [c for c in fields if c in arrays]
+        values = [arrays[c] for c in cols]
+    else:
+        cols, values = list(df.columns), column_arrays(df)
     row = _row_type(tuple(map(str, cols)))
-    return itertools.starmap(row, zip(*(df[c].tolist() for c in cols)))
+    return itertools.starmap(row, zip(*(v.tolist() for v in values)))
 
 
-@functools.lru_cache(maxsize=64)
+@caching.memo("analysis.row_type", 64)
 def _row_type(names: tuple[str, ...]):
     """The namedtuple class of ``_rows`` for these column names (creating one is slow)."""
     return collections.namedtuple("Row", names, rename=True)
@@ -371,8 +374,9 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
     ranks = {}
     if ranked is not None:
         require_frame(ranked, "ranked", ["unit", "kpi", "rank", "rank_change"])
+        rc = arrays_of(ranked)
         ranks = {(u, k): (rk, ch) for u, k, rk, ch in zip(
-            *(ranked[c].tolist() for c in ("unit", "kpi", "rank", "rank_change")))}
+            *(rc[c].tolist() for c in ("unit", "kpi", "rank", "rank_change")))}
     drv_by_kpi = _driver_lists(drivers)
     words = STATUS_WORDS[lang]
     texts = []
@@ -425,7 +429,8 @@ def conclusions(compared: pd.DataFrame, ranked: pd.DataFrame | None = None, driv
         if d:
             sentence += ("；" if lang == "zh" else "; ") + d
         texts.append(sentence + ("。" if lang == "zh" else "."))
-    units, keys = compared["unit"].tolist(), compared["kpi"].tolist()
+    cc = arrays_of(compared)
+    units, keys = cc["unit"].tolist(), cc["kpi"].tolist()
     if texts and all(isinstance(v, str) for v in units + keys):
         # all text: the str columns pandas would infer, built directly
         return frame_of({"unit": text_array(units), "kpi": text_array(keys),

@@ -11,7 +11,7 @@ import pandas as pd
 
 from reviewkit.errors import InputError
 
-from ._common import frame_of, kpi_table, safe_div, score_columns, text_array
+from ._common import arrays_of, frame_of, kpi_table, safe_div, score_columns, text_array
 from ._facts import value_spec
 from .periods import by_period
 
@@ -70,15 +70,16 @@ def cross_metric(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, threshold: floa
 def _cross_metric(s: dict[str, np.ndarray], k: pd.DataFrame, threshold: float, facts, freq: str,
                   min_points: int) -> pd.DataFrame:
     """``cross_metric`` of a validated scorecard ``s`` (``score_columns``) and KPI table ``k``."""
-    pct = k["is_percent"]
+    kc, kpi_keys = arrays_of(k), k.index.tolist()
+    pct_of = dict(zip(kpi_keys, kc["is_percent"].tolist()))
+    aggregation = dict(zip(kpi_keys, kc["aggregation"].tolist()))
+    name = dict(zip(kpi_keys, kc["name"].tolist()))
     # company-level change per KPI
     company = {}
     s_kpi = s["kpi"].astype(object, copy=False)
     s_a = s["actual"].astype("float64", copy=False)
     s_ly = s["last_year"].astype("float64", copy=False)
     both_ok = ~np.isnan(s_a) & ~np.isnan(s_ly)
-    aggregation = k["aggregation"].to_dict()
-    pct_of = pct.to_dict()
     for key in pd.unique(s_kpi):
         m = (s_kpi == key) & both_ok
         if not m.any():
@@ -114,7 +115,7 @@ def _cross_metric(s: dict[str, np.ndarray], k: pd.DataFrame, threshold: float, f
                 continue
             bp = by_period(facts, key, k, freq=freq).set_index("period")["value"]
             prev = bp.shift()
-            cols[key] = bp.diff() if pct[key] else pd.Series(
+            cols[key] = bp.diff() if pct_of[key] else pd.Series(
                 safe_div(bp - prev, prev, positive_only=True), index=bp.index)
         wide = pd.DataFrame(cols)
         if wide.shape[1] < 2:
@@ -124,7 +125,6 @@ def _cross_metric(s: dict[str, np.ndarray], k: pd.DataFrame, threshold: float, f
         keys = [key for key in k.index if key in wide.columns]
         values = {key: wide[key].to_numpy(dtype="float64") for key in keys}
     finite = {key: np.isfinite(v) for key, v in values.items()}
-    name = k["name"].to_dict()
     rows = []
     for ka, kb in itertools.combinations(keys, 2):
         both = finite[ka] & finite[kb]

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from ._common import frame_of, require_frame, text, text_array
+from ._common import arrays_of, frame_of, require_frame, text, text_array
 
 COLUMNS = ["unit", "kpi", "name", "status", "missing", "severity", "detail"]
 PROBLEM_KINDS = {"problem", "问题", "原因", "cause", "issue", ""}
@@ -22,7 +22,8 @@ def _records(df: pd.DataFrame | None, table: str, required: list[str],
         return out
     require_frame(df, table, required)
     names = required + optional
-    cols = [[text(v) for v in df[c].tolist()] if c in df.columns else [""] * len(df) for c in names]
+    arrays = arrays_of(df)
+    cols = [[text(v) for v in arrays[c].tolist()] if c in arrays else [""] * len(df) for c in names]
     for vals in zip(*cols):
         r = dict(zip(names, vals))
         out[r["kpi"]].append(r)
@@ -49,9 +50,10 @@ def closed_loop(compared: pd.DataFrame, causes: pd.DataFrame | None,
     actions_by_kpi = _records(actions, "actions", ["kpi"], ["unit", "item", "measure", "owner", "due",
                                                             "status"])
     rows = []
-    names = compared["name"] if "name" in compared.columns else compared["kpi"]
-    for unit, kpi, status, name in zip(compared["unit"].tolist(), compared["kpi"].tolist(),
-                                       compared["status"].tolist(), names.tolist()):
+    cc = arrays_of(compared)
+    names = cc["name"] if "name" in cc else cc["kpi"]
+    for unit, kpi, status, name in zip(cc["unit"].tolist(), cc["kpi"].tolist(),
+                                       cc["status"].tolist(), names.tolist()):
         mine_c = [r for r in causes_by_kpi.get(kpi, ()) if r["unit"] == "" or r["unit"] == unit]
         mine_a = [r for r in actions_by_kpi.get(kpi, ()) if r["unit"] == "" or r["unit"] == unit]
 

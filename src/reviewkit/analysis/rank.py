@@ -6,7 +6,7 @@ import pandas as pd
 
 from .._pandas import inferred
 from ..numbers import excel_value
-from ._common import TEXT, frame_of, kpi_table, text_array, total_units
+from ._common import TEXT, arrays_of, frame_of, kpi_table, text_array, total_units
 from .compare import _achievement, compare
 
 #: ``kpi`` value of the overall (weighted achievement) rows in ``rank()``'s output
@@ -14,28 +14,6 @@ OVERALL = "_overall"
 
 COLUMNS = ["unit", "kpi", "name", "value", "value_ly", "score", "score_ly", "rank", "rank_ly",
            "rank_change", "n_units", "n_units_ly"]
-
-
-def _as_excel(values: np.ndarray) -> np.ndarray:
-    """``values`` as Excel compares them: at 15 significant digits (``numbers.excel_value``), so
-    0.108 and 0.1080000000000001 tie in the engine as in the spreadsheet's rank formulas."""
-    return np.array([excel_value(v) for v in values.tolist()], dtype="float64")
-
-
-def _min_rank(key: pd.Series, groups: pd.Series) -> pd.Series:
-    """Rank by ``key`` descending within groups: ties share the best rank ("min"); NaN -> NA.
-    Values equal at 15 significant digits tie."""
-    values = _as_excel(key.to_numpy(dtype="float64"))
-    codes, _ = pd.factorize(groups, sort=False)
-    out = np.zeros(len(values), dtype="int64")
-    na = np.isnan(values) | (codes < 0)
-    for code in np.unique(codes[codes >= 0]):
-        members = np.flatnonzero((codes == code) & ~na)
-        v = values[members]
-        ordered = np.sort(v)
-        # 1 + how many peers are strictly bigger: ties share the best rank
-        out[members] = 1 + len(v) - np.searchsorted(ordered, v, side="right")
-    return pd.Series(pd.arrays.IntegerArray(out, na), index=key.index)
 
 
 def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "linear",
@@ -56,7 +34,8 @@ def rank(scorecard: pd.DataFrame, kpis: pd.DataFrame, *, lower_rule: str = "line
 
 
 def _min_ranks(keys: list[float], groups: list) -> list:
-    """``_min_rank`` on plain lists: ranks (None for NaN) by key descending within groups."""
+    """Ranks (None for NaN) by key descending within groups: ties share the best rank ("min");
+    values equal at 15 significant digits (as Excel compares them) tie."""
     keys = [excel_value(k) for k in keys]
     members: dict = {}
     for key, g in zip(keys, groups):
@@ -72,36 +51,40 @@ def _int_array(values: list) -> pd.arrays.IntegerArray:
                                   na)
 
 
-def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
+def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap,
+          peer_ranks: pd.DataFrame | None = None) -> pd.DataFrame:
     """``rank`` from the validated KPI table ``k`` and ``compare``'s output ``c``.
 
     The rows are few (units x KPIs), so ranks, counts and the overall scores are computed on
     plain lists and the result is one DataFrame (pandas' per-call overhead dominated).
+
+    ``peer_ranks`` (kpi, rank, n, rank_ly, rank_change; ``split.read_peer_ranks``): the ranks of
+    a single-unit review's unit among a larger set of units (a department workbook's master);
+    they replace the ranks computed here, and ``attrs["peer_ranks"]`` says so (a rank formula
+    would say 1 of 1). A review of several units ranks them among themselves.
     """
     totals = total_units(c["unit"].tolist()) if not c.empty else ()
     if totals:  # 合计 / 小计 / Total rows are not peers: they are left out of every rank
         c = c[~c["unit"].isin(list(totals))].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
-    if not c["kpi"].dtype == object or not c["unit"].dtype == object:
-        return _rank_frames(k, c, lower_rule, cap)
-    pos = k.index.get_indexer(c["kpi"])
-    direction = c["direction"].to_numpy(dtype=object)
-    a = c["actual"].to_numpy(dtype="float64")
-    ly = c["last_year"].to_numpy(dtype="float64")
-    cap_v = k["cap"].to_numpy()[pos]
+    cc, kc = arrays_of(c), arrays_of(k)
+    pos = k.index.get_indexer(cc["kpi"])
+    direction = np.asarray(cc["direction"], dtype=object)
+    a = np.asarray(cc["actual"], dtype="float64")
+    ly = np.asarray(cc["last_year"], dtype="float64")
+    cap_v = kc["cap"][pos]
     if cap is not None:
         cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
-    ach_ly, raw_ly = _achievement(ly, c["target"].to_numpy(dtype="float64"), direction,
-                                  lower_rule, k["range_low"].to_numpy()[pos],
-                                  k["range_high"].to_numpy()[pos], cap_v)
-    raw = c["achievement_uncapped"].to_numpy(dtype="float64")
+    ach_ly, raw_ly = _achievement(ly, np.asarray(cc["target"], dtype="float64"), direction,
+                                  lower_rule, kc["range_low"][pos], kc["range_high"][pos], cap_v)
+    raw = np.asarray(cc["achievement_uncapped"], dtype="float64")
     # the ranking key: bigger is better
     key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
     key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
-    score = c["achievement"].to_numpy(dtype="float64")
-    units = c["unit"].tolist()
-    kpis = c["kpi"].tolist()
+    score = np.asarray(cc["achievement"], dtype="float64")
+    units = cc["unit"].tolist()
+    kpis = cc["kpi"].tolist()
     rank_ = _min_ranks(key.tolist(), kpis)
     rank_ly = _min_ranks(key_ly.tolist(), kpis)
     n_of: dict = {}
@@ -110,16 +93,15 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
         n_of[kk] = n_of.get(kk, 0) + (v == v)
         n_ly_of[kk] = n_ly_of.get(kk, 0) + (vly == vly)
 
-    w = k["weight"].to_numpy()[pos]
-    # pandas' groupby sum (compensated, its own bits): kept as the one pandas step
-    tmp = pd.DataFrame({"unit": c["unit"],
-                        "ws": np.where(np.isnan(score), 0.0, score * w),
-                        "w": np.where(np.isnan(score), 0.0, w),
-                        "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
-                        "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
-    g = tmp.groupby("unit", sort=False).sum()
+    w = kc["weight"][pos]
+    # pandas' groupby sum (its own summation, its own bits): kept as the one pandas step
+    g = pd.DataFrame(np.column_stack([np.where(np.isnan(score), 0.0, score * w),
+                                      np.where(np.isnan(score), 0.0, w),
+                                      np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
+                                      np.where(np.isnan(ach_ly), 0.0, w)])
+                     ).groupby(cc["unit"], sort=False).sum()
     overall_units = g.index.tolist()
-    gw, gws, gw_ly, gws_ly = (g[col].tolist() for col in ("w", "ws", "w_ly", "ws_ly"))
+    gws, gw, gws_ly, gw_ly = g.to_numpy().T.tolist()
     o_score = [s / t if t > 0 else np.nan for s, t in zip(gws, gw)]
     o_score_ly = [s / t if t > 0 else np.nan for s, t in zip(gws_ly, gw_ly)]
     o_rank = _min_ranks(o_score, [0] * len(o_score))
@@ -127,9 +109,21 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
     n_o = sum(1 for v in o_score if v == v)
     n_o_ly = sum(1 for v in o_score_ly if v == v)
     no = len(overall_units)
-    ranks = rank_ + o_rank
-    ranks_ly = rank_ly + o_rank_ly
-    names = c["name"]
+    columns = {"rank": rank_ + o_rank, "rank_ly": rank_ly + o_rank_ly}
+    columns["rank_change"] = [None if r is None or q is None else q - r
+                              for r, q in zip(columns["rank"], columns["rank_ly"])]
+    columns["n_units"] = [n_of[kk] for kk in kpis] + [n_o] * no
+    columns["n_units_ly"] = [n_ly_of[kk] for kk in kpis] + [n_o_ly] * no
+    peers = peer_ranks is not None and not peer_ranks.empty and len(set(units + overall_units)) == 1
+    if peers:
+        pr = arrays_of(peer_ranks)
+        all_kpis = kpis + [OVERALL] * no
+        for col, src in (("rank", "rank"), ("rank_ly", "rank_ly"), ("rank_change", "rank_change"),
+                         ("n_units", "n"), ("n_units_ly", "n")):
+            peer = dict(zip(pr["kpi"].tolist(), pr[src].tolist()))
+            columns[col] = [_whole(peer[kk]) if kk in peer else v
+                            for kk, v in zip(all_kpis, columns[col])]
+    names = cc["name"]
     name_values = names.tolist() + ["综合得分 / overall score"] * no
     if names.dtype == object:
         name_column = np.array(name_values, dtype=object)
@@ -145,66 +139,14 @@ def _rank(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFram
         "value": np.concatenate([a, o_score]), "value_ly": np.concatenate([ly, o_score_ly]),
         "score": np.concatenate([score, o_score]),
         "score_ly": np.concatenate([ach_ly, o_score_ly]),
-        "rank": _int_array(ranks), "rank_ly": _int_array(ranks_ly),
-        "rank_change": _int_array([None if r is None or q is None else q - r
-                                   for r, q in zip(ranks, ranks_ly)]),
-        "n_units": _int_array([n_of[kk] for kk in kpis] + [n_o] * no),
-        "n_units_ly": _int_array([n_ly_of[kk] for kk in kpis] + [n_o_ly] * no),
+        **{col: _int_array(values) for col, values in columns.items()},
     }
-    return frame_of(out, len(units) + no)
+    ranked = frame_of(out, len(units) + no)
+    if peers:
+        ranked.attrs["peer_ranks"] = True
+    return ranked
 
 
-def _rank_frames(k: pd.DataFrame, c: pd.DataFrame, lower_rule: str, cap) -> pd.DataFrame:
-    """``_rank`` with pandas operations (the reference, kept for unusual column dtypes)."""
-    if c.empty:
-        return pd.DataFrame({col: pd.Series(dtype=object) for col in COLUMNS})
-    kk = k.loc[c["kpi"]].reset_index(drop=True)
-    direction = c["direction"].to_numpy(dtype=object)
-    a = c["actual"].to_numpy(dtype="float64")
-    ly = c["last_year"].to_numpy(dtype="float64")
-    cap_v = kk["cap"].to_numpy().copy()
-    if cap is not None:
-        cap_v = np.where(np.isnan(cap_v), float(cap), cap_v)
-    ach_ly, raw_ly = _achievement(ly, c["target"].to_numpy(dtype="float64"), direction,
-                                  lower_rule, kk["range_low"].to_numpy(),
-                                  kk["range_high"].to_numpy(), cap_v)
-    raw = c["achievement_uncapped"].to_numpy(dtype="float64")
-    # the ranking key: bigger is better
-    key = np.where(direction == "higher", a, np.where(direction == "lower", -a, raw))
-    key_ly = np.where(direction == "higher", ly, np.where(direction == "lower", -ly, raw_ly))
-    # columns collected in a dict, one DataFrame below (no per-column inserts)
-    per = {"unit": c["unit"], "kpi": c["kpi"], "name": c["name"], "value": a,
-           "value_ly": ly, "score": c["achievement"].to_numpy(dtype="float64"),
-           "score_ly": ach_ly}
-    per["rank"] = _min_rank(pd.Series(key), per["kpi"])
-    per["rank_ly"] = _min_rank(pd.Series(key_ly), per["kpi"])
-    # peers with a value, per KPI (the count of non-NaN values of the row's KPI group)
-    codes, _ = pd.factorize(per["kpi"], sort=False)
-    for col, vals in (("n_units", a), ("n_units_ly", ly)):
-        counts = np.bincount(codes[codes >= 0], weights=~np.isnan(vals[codes >= 0]),
-                             minlength=codes.max() + 1 if len(codes) else 0)
-        per[col] = pd.array(np.where(codes >= 0, counts[codes] if len(codes) else 0, 0)
-                            .astype("int64"), dtype="Int64")
-
-    w = kk["weight"].to_numpy()
-    tmp = pd.DataFrame({"unit": per["unit"],
-                        "ws": np.where(np.isnan(per["score"]), 0.0, per["score"] * w),
-                        "w": np.where(np.isnan(per["score"]), 0.0, w),
-                        "ws_ly": np.where(np.isnan(ach_ly), 0.0, ach_ly * w),
-                        "w_ly": np.where(np.isnan(ach_ly), 0.0, w)})
-    g = tmp.groupby("unit", sort=False).sum()
-    score = np.where(g["w"] > 0, g["ws"] / g["w"].where(g["w"] > 0, 1.0), np.nan)
-    score_ly = np.where(g["w_ly"] > 0, g["ws_ly"] / g["w_ly"].where(g["w_ly"] > 0, 1.0), np.nan)
-    one_group = pd.Series([OVERALL] * len(score))
-    overall = pd.DataFrame({
-        "unit": g.index.to_numpy(dtype=object), "kpi": OVERALL, "name": "综合得分 / overall score",
-        "score": score, "score_ly": score_ly, "value": score, "value_ly": score_ly,
-        "rank": _min_rank(pd.Series(score), one_group),
-        "rank_ly": _min_rank(pd.Series(score_ly), one_group),
-        "n_units": pd.array([int(np.count_nonzero(~np.isnan(score)))] * len(score), dtype="Int64"),
-        "n_units_ly": pd.array([int(np.count_nonzero(~np.isnan(score_ly)))] * len(score),
-                               dtype="Int64")})
-    per = pd.DataFrame(per)
-    out = pd.concat([per, overall[per.columns]], ignore_index=True)
-    out["rank_change"] = (out["rank_ly"] - out["rank"]).astype("Int64")
-    return out[COLUMNS]
+def _whole(value) -> int | None:
+    """A peer rank or count as an int (None when blank)."""
+    return None if value is None or value != value else int(value)

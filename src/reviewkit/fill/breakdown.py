@@ -8,8 +8,8 @@ from .. import model
 from ..errors import translate
 from ..ooxml import CellStyle, Chart, Series, SheetSpec, waterfall_series
 from ..ooxml import numfmt
-from .analysed import _Analysis, _params, _settings_value, _skipped
 from ..ooxml.cellref import num_to_col
+from .analysed import _Analysis, _params, _settings_value, _skipped
 from .grid import CHART_ROWS, _Grid, _section
 from .records import _blank, _object_rows, _plain
 from .scorecard import _live

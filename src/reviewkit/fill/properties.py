@@ -7,6 +7,7 @@ import hashlib
 import pandas as pd
 
 from .. import model
+from ..analysis._common import column_names
 from .records import _object_rows
 
 
@@ -22,7 +23,8 @@ FILL_FORMAT = "fill-1"
 def _canonical(df: pd.DataFrame, columns: list[str]) -> str:
     """``repr(cols) + repr(df[cols].to_numpy(dtype=object).tolist())``; the text is hashed into the
     fingerprint stored in users' workbooks, so it must never change."""
-    cols = [c for c in columns if c in df.columns]
+    present = set(column_names(df))
+    cols = [c for c in columns if c in present]
     return repr(cols) + repr(_object_rows(df, cols))
 
 

@@ -5,26 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._pandas import column_arrays
+from ..analysis._common import column_names
+
 
 def _object_rows(df: pd.DataFrame, cols: list | None = None) -> list[list]:
     """``df[cols].to_numpy(dtype=object).tolist()`` (all columns when ``cols`` is None), faster.
 
-    On the small tables of a review, selecting ``df[cols]`` (a copy of every block) or one Series
-    per column costs far more than converting the whole frame once and picking the columns from
-    the object array: each block converts to the same objects either way (Python scalars,
-    Timestamps, NA as its dtype keeps it). Duplicate column names take the exact route.
+    On the small tables of a review, selecting ``df[cols]`` or interleaving the frame's blocks
+    into one object array costs more than the data: each column is converted on its own to the
+    objects ``to_numpy(dtype=object)`` gives (Python scalars, Timestamps, NA as its dtype keeps
+    it) and the rows are zipped from the columns. Duplicate column names take the exact route.
     """
     if not len(df.index):  # no rows: nothing to convert
         return []
-    if cols is None:
-        return df.to_numpy(dtype=object).tolist()
-    if not df.columns.is_unique or len(set(cols)) != len(cols):
-        return df[cols].to_numpy(dtype=object).tolist()
-    names = list(df.columns)
-    if cols == names:
-        return df.to_numpy(dtype=object).tolist()
-    pos = {c: i for i, c in enumerate(names)}
-    return df.to_numpy(dtype=object)[:, [pos[c] for c in cols]].tolist()
+    arrays = column_arrays(df)
+    if cols is not None:
+        if not df.columns.is_unique or len(set(cols)) != len(cols):
+            return df[cols].to_numpy(dtype=object).tolist()
+        by_name = dict(zip(column_names(df), arrays))
+        arrays = [by_name[c] for c in cols]
+    return [list(row) for row in zip(*(a.tolist() if isinstance(a, np.ndarray) else
+                                         a.to_numpy(dtype=object).tolist() for a in arrays))]
 
 
 def _blank(v) -> bool:
@@ -73,7 +75,7 @@ def _records(df: pd.DataFrame) -> list[dict]:
     gives them); one object conversion of the whole frame instead of a Series per column."""
     if not df.columns.is_unique or not len(df.columns):
         return _records_by_column(df)
-    names = list(df.columns)
+    names = column_names(df)
     rows = _object_rows(df)
     ext = [j for j, t in enumerate(df.dtypes.tolist()) if isinstance(t, pd.api.extensions.ExtensionDtype)]
     if ext:
@@ -90,7 +92,7 @@ def _index_dicts(df: pd.DataFrame) -> dict:
 
     if not df.index.is_unique or not df.columns.is_unique:
         return df.to_dict("index")
-    names = list(df.columns)
+    names = column_names(df)
     rows = _object_rows(df)
     box = [j for j, t in enumerate(df.dtypes.tolist())
            if t == np.dtype(object) or isinstance(t, pd.api.extensions.ExtensionDtype)]

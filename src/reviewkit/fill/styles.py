@@ -2,10 +2,9 @@
 styles and the conditional-format rules of computed columns and owned sheets."""
 from __future__ import annotations
 
-import functools
-
 import pandas as pd
 
+from .. import caching
 from .. import formulas as F
 from ..ooxml import CellIsRule, CellStyle, Cfvo, DataBarRule, DxfStyle, IconSetRule
 from ..ooxml import numfmt
@@ -54,35 +53,32 @@ WRAP = CellStyle(border=True, wrap=True)
 NOTE = CellStyle(italic=True, font_color=GREY_FONT)
 
 
-@functools.lru_cache(maxsize=256)
+@caching.memo("fill.num_style", 256)
 def _num_style(fmt: str | None, align: str | None = None, font_color: str | None = None) -> CellStyle:
     return CellStyle(num_format=fmt, border=True, align=align, font_color=font_color)
 
 
-@functools.lru_cache(maxsize=1024)
-def _status_rules_cached(sqref: str, lang: str) -> tuple:
-    return tuple(_status_rules_new(sqref, lang))
-
-
+# The rule factories below are remembered: the rules are frozen values, the same ranges recur in
+# every workbook of a batch, and the writer renders a rule object it has seen once per process.
 def _status_rules(sqref: str, lang: str) -> list:
-    return list(_status_rules_cached(sqref, lang))
+    """The status column's fill by its label (green / amber / red / grey / neutral)."""
+    return list(_status_rule_tuple(sqref, lang))
 
 
-def _status_rules_new(sqref: str, lang: str) -> list:
-    out = []
-    for status, (font, fill) in STATUS_STYLE.items():
-        label = F.STATUS_LABELS[lang][status]
-        out.append(CellIsRule(sqref, "equal", (f'"{label}"',), DxfStyle(font_color=font, fill=fill, bold=True)))
-    return out
+@caching.memo("fill.status_rules", 1024)
+def _status_rule_tuple(sqref: str, lang: str) -> tuple:
+    return tuple(CellIsRule(sqref, "equal", (f'"{F.STATUS_LABELS[lang][status]}"',),
+                            DxfStyle(font_color=font, fill=fill, bold=True))
+                 for status, (font, fill) in STATUS_STYLE.items())
 
 
-@functools.lru_cache(maxsize=1024)
+@caching.memo("fill.arrow_rule", 1024)
 def _arrow_rule(sqref: str) -> IconSetRule:
     # down below 0, sideways at 0, up from +1
     return IconSetRule(sqref, "3Arrows", thresholds=(Cfvo("num", -1e9), Cfvo("num", 0), Cfvo("num", 1)))
 
 
-@functools.lru_cache(maxsize=1024)
+@caching.memo("fill.bar_rule", 1024)
 def _bar_rule(sqref: str) -> DataBarRule:
     return DataBarRule(sqref, BAR_COLOR, low=Cfvo("num", 0), high=Cfvo("num", 1.5))
 
@@ -94,11 +90,11 @@ TINY = "0.000000001"
 
 def _sign_rules(sqref: str, good_positive: bool) -> list:
     """Green font where the number is good for the business, red where it is bad (text never matches)."""
-    return list(_sign_rules_cached(sqref, good_positive))
+    return list(_sign_rule_tuple(sqref, good_positive))
 
 
-@functools.lru_cache(maxsize=1024)  # the rules are frozen values; the same ranges recur in every workbook
-def _sign_rules_cached(sqref: str, good_positive: bool) -> tuple:
+@caching.memo("fill.sign_rules", 1024)
+def _sign_rule_tuple(sqref: str, good_positive: bool) -> tuple:
     good = DxfStyle(font_color=GOOD_FONT)
     bad = DxfStyle(font_color=BAD_FONT)
     pos, neg = (good, bad) if good_positive else (bad, good)
@@ -120,6 +116,6 @@ def _sqref(col: str, rows: list[int]) -> str:
     return " ".join(f"{col}{a}" if a == b else f"{col}{a}:{col}{b}" for a, b in _runs(rows))
 
 
-@functools.lru_cache(maxsize=256)
+@caching.memo("fill.computed_style", 256)
 def _computed_style(fmt: str, align: str | None) -> CellStyle:
     return CellStyle(num_format=fmt, fill=COMPUTED_FILL, border=True, align=align)
