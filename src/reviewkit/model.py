@@ -186,14 +186,9 @@ def _aliases(column: Column) -> frozenset[str]:
     return hit
 
 
-_ALIAS_MAPS = caching.Cache("model.alias_maps", 1000, identity=True)
-
-
 def _alias_map(table: TableSpec) -> dict[str, str]:
-    """Normalized alias → column key for ``table``, built once per spec object."""
-    hit = _ALIAS_MAPS.get(table)
-    if hit is not None:
-        return hit
+    """Normalized alias → column key for ``table`` (the reader matches each template once:
+    ``reading.matched_headers``)."""
     alias_to_key: dict[str, str] = {}
     # Exact headers take precedence over synonyms (e.g. "目标" is Target, not a synonym elsewhere).
     for col in table.columns:
@@ -202,7 +197,7 @@ def _alias_map(table: TableSpec) -> dict[str, str]:
     for col in table.columns:
         for alias in header_aliases(col):
             alias_to_key.setdefault(alias, col.key)
-    return _ALIAS_MAPS.put(table, alias_to_key)
+    return alias_to_key
 
 
 def match_headers(table: TableSpec, headers: list[str]) -> tuple[dict[str, int], list[tuple[int, str]]]:

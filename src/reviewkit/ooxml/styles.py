@@ -112,10 +112,8 @@ def _insert_key_in_order(kids: list[tuple[str, tuple]], child: tuple[str, tuple]
     kids.insert(_xml.position_in_order([name for name, _key in kids], child[0], _FONT_RANK), child)
 
 
-#: a container's serialized content -> its {record key: index} and record count; departmental
-#: workbooks made from one template share their styles.xml
-_KEYS_BY_CONTENT = caching.Cache("styles.keys_by_content", 64)
-#: the same, by (styles.xml bytes, container name) for a container still as parsed from them
+#: (styles.xml bytes, container name) -> the container's {record key: index} and record count;
+#: departmental workbooks made from one template share their styles.xml
 _KEYS_BY_PART = caching.Cache("styles.keys_by_part", 64)
 
 
@@ -128,17 +126,13 @@ def _existing_keys(parent: etree._Element, original: tuple[bytes, str] | None = 
         if found is None:
             found = _KEYS_BY_PART.put(original, _existing_keys(parent))
         return dict(found[0]), found[1]
-    blob = etree.tostring(parent)
-    found = _KEYS_BY_CONTENT.get(blob)
-    if found is None:
-        keys: dict[tuple, int] = {}
-        n = 0
-        for c in parent:
-            if isinstance(c.tag, str):
-                keys.setdefault(_key(c), n)
-                n += 1
-        found = _KEYS_BY_CONTENT.put(blob, (keys, n))
-    return dict(found[0]), found[1]
+    keys: dict[tuple, int] = {}
+    n = 0
+    for c in parent:
+        if isinstance(c.tag, str):
+            keys.setdefault(_key(c), n)
+            n += 1
+    return keys, n
 
 
 # A record reviewkit writes, as a hashable recipe: (local tag, ((attribute, value), ...), (child
