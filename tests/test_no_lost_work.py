@@ -256,6 +256,36 @@ def test_a_save_by_another_program_just_before_the_rename_is_not_lost(wb, tmp_pa
     assert leftovers(tmp_path) == []
 
 
+def test_a_save_after_the_last_check_and_before_the_rename_is_swapped_back(wb, tmp_path, monkeypatch):
+    """The last gap: another program saves after reviewkit's final look and before its rename
+    (a busy machine can pause reviewkit right there). The atomic swap hands its save back."""
+    import reviewkit.files as files
+
+    if not files._exchange(*_two_files(tmp_path)):
+        pytest.skip("this system or file system cannot swap two files atomically")
+    other = _other_version(wb, tmp_path)
+    real_unchanged = files.Source.unchanged
+
+    def unchanged_then_other_save(self):
+        ok = real_unchanged(self)
+        _save_as_other_program(wb, other)  # lands in the gap
+        return ok
+
+    monkeypatch.setattr(files.Source, "unchanged", unchanged_then_other_save)
+    with pytest.raises(ReviewkitError) as err:
+        fill_workbook(wb)
+    assert CHANGED in str(err.value)
+    assert wb.read_bytes() == other
+    assert leftovers(tmp_path) == []
+
+
+def _two_files(folder: Path) -> tuple[Path, Path]:
+    a, b = folder / "swap-a", folder / "swap-b"
+    a.write_bytes(b"a")
+    b.write_bytes(b"b")
+    return a, b
+
+
 def test_an_in_place_save_of_the_same_size_is_noticed(wb, tmp_path, monkeypatch):
     """A writer that rewrites the file in place, same size and (coarse) same time: the bytes differ."""
     import reviewkit.files as files

@@ -8,13 +8,17 @@ and renames it over ``target`` only when every check passed:
 - Excel's ``~$`` lock file beside ``target`` and a read-only target are always refused;
 - with ``source`` (a ``Source``: what a command read before rewriting that file in place), the
   file must still be byte-for-byte what was read, checked right before the rename, else
-  "the workbook changed while reviewkit was working; nothing was written";
+  "the workbook changed while reviewkit was working; nothing was written". Where the system
+  can swap two files atomically (Linux ``renameat2(RENAME_EXCHANGE)``), the rename itself is
+  checked too: the file swapped out must be the one read, else the other program's save is
+  swapped back, so a save landing between the last check and the rename is not lost either;
 - a new file gets the user's normal permissions (the umask); a replaced one keeps its mode;
 - any OS error (disk full, permission, read-only disk, missing folder) becomes one
   ``ReviewkitError`` naming the path and what to do, and the temporary file is removed.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import secrets
@@ -191,7 +195,9 @@ def write_file(target: str | os.PathLike, data: bytes, *, replace: bool = False,
             os.close(fd)
         if source is not None and not source.unchanged():
             raise ReviewkitError(CHANGED, file=source.path, expected="run the command again on the saved workbook")
-        if replace or in_place:
+        if in_place:
+            _swap_in(tmp, final, source)
+        elif replace:
             os.replace(tmp, final)
         else:  # a new file: linking fails if another program created it meanwhile; never clobber it
             try:
@@ -228,6 +234,49 @@ def make_dir(path: str | os.PathLike) -> bool:
     except OSError as exc:
         raise os_error(exc, path, "cannot create the folder") from None
     return True
+
+
+def _swap_in(tmp: Path, final: Path, source: Source) -> None:
+    """Put ``tmp`` in place of ``final``, which must still be the file ``source`` read.
+
+    ``Source.unchanged`` was checked just before; a save by another program can still land
+    between that check and the rename (a busy machine may pause reviewkit right there). An
+    atomic swap closes that gap: what it swaps out is compared with what was read, and a
+    newer save is swapped back before refusing. Without a swap call, a plain rename.
+    """
+    if not _exchange(tmp, final):
+        os.replace(tmp, final)
+        return
+    if _key(os.stat(tmp)) == (source.size, source.mtime_ns, source.ino):
+        _remove(tmp)  # the file as read: replaced, as intended
+        return
+    _exchange(tmp, final)  # another program saved meanwhile: its save goes back in place
+    raise ReviewkitError(CHANGED, file=source.path, expected="run the command again on the saved workbook")
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2 = None  # libc's renameat2, looked up on first use; False where there is none
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap files ``a`` and ``b`` atomically; False where the system or file system cannot."""
+    global _renameat2
+    if _renameat2 is None:
+        _renameat2 = False
+        if os.name == "posix" and os.uname().sysname == "Linux":
+            try:
+                _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+            except (OSError, AttributeError):  # a libc older than glibc 2.28
+                pass
+    if not _renameat2:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):  # not on this kernel or disk
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def _remove(path: Path) -> None:
