@@ -444,6 +444,13 @@ def test_every_os_error_at_every_write_step_is_one_line_and_leaves_the_original(
         return real_mkdir(self, *a, **k)
 
     monkeypatch.setattr(_P, "mkdir", mkdir)
+    real_exchange = files._exchange
+
+    def exchange(a, b):  # an in-place rewrite is swapped in (where the system can), not renamed
+        recorder.step("exchange")
+        return real_exchange(a, b)
+
+    monkeypatch.setattr(files, "_exchange", exchange)
     # a clean run on a copy tells which write steps the command takes
     code, text = run(*args)
     assert code in (0, 1), text
@@ -453,7 +460,7 @@ def test_every_os_error_at_every_write_step_is_one_line_and_leaves_the_original(
     for p, data in snapshot.items():
         p.write_bytes(data)
     wanted = sorted({(op, i) for op in set(steps) for i in (0, steps.count(op) - 1)
-                     if op in ("open", "write", "fsync", "replace", "link", "mkdir")})
+                     if op in ("open", "write", "fsync", "replace", "link", "mkdir", "exchange")})
     assert wanted, steps
     for err in (errno.ENOSPC, errno.EACCES, errno.EROFS):
         for op, i in wanted:

@@ -140,6 +140,13 @@ _KILL_SCRIPT = textwrap.dedent("""
         time.sleep(60)
         real_replace(a, b)
     os.replace = slow_replace
+    import reviewkit.files as files
+    real_exchange = files._exchange
+    def slow_exchange(a, b):   # the atomic swap, where the system has one, is the rename
+        print("READY", flush=True)
+        time.sleep(60)
+        return real_exchange(a, b)
+    files._exchange = slow_exchange
     with WorkbookEditor.open({path!r}) as book:
         ws = book.sheet("S")
         for r in range(1, 2000):
