@@ -236,7 +236,7 @@ def peer_sheet_spec(peers: pd.DataFrame, unit: str, lang: str, kpi_formats: dict
                 *(_num(p[c]) for c in PEER_COLUMNS[2:])],
                [TEXT, TEXT, *[number] * 5, rank_style, rank_style, rank_style,
                 _num_style(RANK_CHANGE_FORMAT, align="center")])
-    widths = g.fit_widths({"A": (8, 20), "B": (10, 30), **{c: (10, 22) for c in "CDEFGHIJK"}},
+    widths = g.fit_widths({"A": (8, 20), "B": (10, 36), **{c: (10, 22) for c in "CDEFGHIJK"}},
                           first_row=PEER_FIRST_ROW - 1)
     return g.spec(widths, freeze=f"C{PEER_FIRST_ROW}", tab="#5B9BD5")
 
