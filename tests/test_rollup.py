@@ -298,3 +298,34 @@ def test_a_zh_rollups_status_sheet_is_chinese(dept, tmp_path):
             t = t.replace(u, "")
         words |= set(re.findall(r"[A-Za-z]{3,}", t))
     assert words <= {"reviewkit", "batch", "KPI", "Excel"}, words
+
+
+def test_a_zh_status_sheet_with_long_reasons_prints_one_page_wide(dept, tmp_path, soffice):
+    """汇总状态 prints landscape, fitted to the page width: a long reason wraps in column E
+    (its row grows) instead of falling onto a page of its own."""
+    import subprocess
+
+    from reviewkit.export import export_pdf
+    from reviewkit.ooxml import WorkbookEditor
+    from reviewkit.rollup import STATUS_SHEET, status_sheet
+
+    out = tmp_path / "company.xlsx"
+    r = rollup_workbooks([dept], out)
+    reason = "部门文件的计分卡缺少目标列，" * 12 + "结尾"
+    r.submissions[0].reason_zh = reason
+    spec = status_sheet(r, "zh")
+    assert spec.page_setup.landscape and spec.page_setup.fit_width == 1
+    cell = next(c for c in spec.cells if c.value == reason)
+    assert cell.ref.startswith("E") and cell.style.wrap
+    assert spec.row_heights[int(cell.ref[1:])] > 15
+    editor = WorkbookEditor.open(out)
+    try:
+        editor.replace_sheet(STATUS_SHEET[0], spec)
+        editor.save(out)
+    finally:
+        editor.close()
+    pdf = export_pdf(out, tmp_path / "pdf", sheets=[STATUS_SHEET[0]])
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1\n" in info, info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "说明" in text and "结尾" in text

@@ -186,3 +186,22 @@ def test_a_department_workbook_states_its_rank_among_all_units_of_the_master(mas
         assert any(isinstance(v, str) and "全部 6 个单位" in v for row in peers.iter_rows(values_only=True)
                    for v in row)
     assert checked == 18 and {league[(names["revenue"], u)] for u in UNITS} == set(range(1, 7))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_peer_sheet_prints_one_page_wide_with_no_cut_text(lang):
+    """Every header, KPI key and name of 同级对标 / Peer benchmarks fits its column (CJK counting
+    two), and the sheet prints landscape, fitted to one page width."""
+    from reviewkit.fill.grid import _display_width
+    from reviewkit.ooxml.cellref import parse_cell, parse_col
+    from reviewkit.split import PEER_FIRST_ROW, peer_sheet_spec
+
+    review = master_review(lang)
+    peers = peer_benchmarks(review)
+    spec = peer_sheet_spec(peers, UNITS[0], lang, {})
+    assert spec.page_setup.landscape and spec.page_setup.fit_width == 1
+    widths = {parse_col(str(k)) if isinstance(k, str) else k: float(v) for k, v in spec.col_widths.items()}
+    texts = [c for c in spec.cells if isinstance(c.value, str) and parse_cell(c.ref)[0] >= PEER_FIRST_ROW - 1]
+    assert len(texts) > len(review.kpis) * 2
+    for c in texts:
+        assert _display_width(c.value) < widths[parse_cell(c.ref)[1]], (c.ref, c.value)

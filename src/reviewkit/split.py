@@ -214,43 +214,31 @@ def _num(v):
 
 
 def peer_sheet_spec(peers: pd.DataFrame, unit: str, lang: str, kpi_formats: dict[str, str]):
-    """The ``Peer benchmarks`` sheet of one unit as an ``ooxml.SheetSpec`` (values only)."""
+    """The ``Peer benchmarks`` sheet of one unit as an ``ooxml.SheetSpec`` (values only): the
+    header in row ``PEER_FIRST_ROW - 1``, one row per KPI below it and the overall score last."""
     from .analysis import OVERALL
-    from .ooxml import Cell, CellStyle, SheetSpec
+    from .fill.grid import _Grid
+    from .fill.styles import (ACH_FORMAT, DEFAULT_NUMBER, HEAD, NOTE, RANK_CHANGE_FORMAT, RANK_FORMAT, TEXT,
+                              TITLE, _num_style)
 
-    head = CellStyle(bold=True, font_color="#FFFFFF", fill="#1F4E79", wrap=True)
-    cells = [Cell("A1", _t("title", lang, unit=unit), CellStyle(bold=True, font_color="#1F4E79")),
-             Cell("A2", _t("note", lang, n=int(peers["n"].max()) if len(peers) and peers["n"].notna().any() else 0),
-                  CellStyle(italic=True, font_color="#595959"))]
-    cols = PEER_COLUMNS
-    letters = "ABCDEFGHIJK"
-    for j, c in enumerate(cols):
-        cells.append(Cell(f"{letters[j]}{PEER_FIRST_ROW - 1}", _t(c, lang), head))
+    g = _Grid()
+    g.put(1, _t("title", lang, unit=unit), TITLE)
+    g.put(1, _t("note", lang, n=int(peers["n"].max()) if len(peers) and peers["n"].notna().any() else 0), NOTE,
+          row=2)
+    g.row = PEER_FIRST_ROW - 1
+    g.line([_t(c, lang) for c in PEER_COLUMNS], HEAD)
     own = peers[peers["unit"] == unit]
-    own = pd.concat([own[own["kpi"] != OVERALL], own[own["kpi"] == OVERALL]])
-    row = PEER_FIRST_ROW
-    for _, p in own.iterrows():
+    rank_style = _num_style(RANK_FORMAT, align="center")
+    for _, p in pd.concat([own[own["kpi"] != OVERALL], own[own["kpi"] == OVERALL]]).iterrows():
         overall = p["kpi"] == OVERALL
-        fmt = "0.0%" if overall else (kpi_formats.get(str(p["kpi"])) or "#,##0.0#")
-        values = {"kpi": "" if overall else str(p["kpi"]), "name": _t("overall", lang) if overall else str(p["name"]),
-                  "target": _num(p["target"]), "actual": _num(p["actual"]), "avg": _num(p["avg"]),
-                  "median": _num(p["median"]), "best": _num(p["best"]), "rank": _num(p["rank"]),
-                  "n": _num(p["n"]), "rank_ly": _num(p["rank_ly"]), "rank_change": _num(p["rank_change"])}
-        for j, c in enumerate(cols):
-            v = values[c]
-            if v is None or v == "":
-                continue
-            style = None
-            if c in ("target", "actual", "avg", "median", "best"):
-                style = CellStyle(num_format=fmt)
-            elif c == "rank_change":
-                style = CellStyle(num_format="+0;-0;0")
-            elif c in ("rank", "n", "rank_ly"):
-                style = CellStyle(num_format="0")
-            cells.append(Cell(f"{letters[j]}{row}", v, style))
-        row += 1
-    widths = {"A": 12, "B": 24, **{letters[j]: 13 for j in range(2, len(cols))}}
-    return SheetSpec(cells=cells, col_widths=widths, freeze="C5", tab_color="#5B9BD5")
+        number = _num_style(ACH_FORMAT if overall else kpi_formats.get(str(p["kpi"])) or DEFAULT_NUMBER)
+        g.line([None if overall else str(p["kpi"]), _t("overall", lang) if overall else str(p["name"]),
+                *(_num(p[c]) for c in PEER_COLUMNS[2:])],
+               [TEXT, TEXT, *[number] * 5, rank_style, rank_style, rank_style,
+                _num_style(RANK_CHANGE_FORMAT, align="center")])
+    widths = g.fit_widths({"A": (8, 20), "B": (10, 36), **{c: (10, 22) for c in "CDEFGHIJK"}},
+                          first_row=PEER_FIRST_ROW - 1)
+    return g.spec(widths, freeze=f"C{PEER_FIRST_ROW}", tab="#5B9BD5")
 
 
 #: the columns of the peer sheet, A.. in order (``peer_sheet_spec`` writes them from row 5)

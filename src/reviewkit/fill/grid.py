@@ -110,6 +110,21 @@ class _Grid:
         row = parse_cell(chart.anchor)[0]
         self.keep(row, row + chart.size[1] - 1)
 
+    def fit_widths(self, limits: dict[str, tuple[float, float]], first_row: int = 1,
+                   skip: tuple[CellStyle, ...] = ()) -> dict[str, float]:
+        """Column letter -> width of each column in ``limits``: its widest text from ``first_row``
+        on (display columns, CJK counting 2, plus a margin), kept within ``(least, most)``.
+        Cells styled as one of ``skip`` (titles, section bands that run across) are not measured."""
+        need: dict[int, int] = {}
+        for ref, cell in self.cells.items():
+            if type(cell.value) is not str or cell.style in skip:
+                continue
+            row, col = parse_cell(ref)
+            if row >= first_row:
+                need[col] = max(need.get(col, 0), _display_width(cell.value))
+        return {letter: float(min(most, max(least, need.get(parse_col(letter), 0) + 2)))
+                for letter, (least, most) in limits.items()}
+
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
              paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None,
              fit_rows: bool = False) -> SheetSpec:

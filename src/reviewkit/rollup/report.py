@@ -95,55 +95,43 @@ def _reason(s: Submission, lang: str) -> str:
 
 
 def status_sheet(report: RollupReport, lang: str):
-    """The ``汇总状态`` / ``Rollup status`` sheet as an ``ooxml.SheetSpec``."""
+    """The ``汇总状态`` / ``Rollup status`` sheet as an ``ooxml.SheetSpec``: one table per part of the
+    report, the reason column wrapped so that the sheet prints one page wide."""
+    from ..fill.grid import _Grid, _section
+    from ..fill.styles import HEAD, SECTION, TEXT, TITLE, WRAP, _num_style
     from ..fill.words import MISSING_TEXT
-    from ..ooxml import Cell, CellStyle, SheetSpec
 
-    head = CellStyle(bold=True, font_color="#FFFFFF", fill="#1F4E79")
-    title = CellStyle(bold=True, font_color="#1F4E79")
-    none = [say("none", lang)]
-    cells: list = []
-    row = 1
+    g = _Grid()
+    styles = [TEXT, TEXT, TEXT, _num_style("#,##0"), WRAP]
 
-    def put(values, style=None):
-        nonlocal row
-        for j, v in enumerate(values):
-            if v is None or v == "":
-                continue
-            cells.append(Cell(f"{'ABCDE'[j]}{row}", v if not isinstance(v, str) else v[:2000], style))
-        row += 1
+    def line(values):
+        g.line([v[:2000] if isinstance(v, str) else v for v in values], styles[:len(values)])
 
     def section(key, headers=()):
-        nonlocal row
-        row += 1
-        put([say(key, lang)], title)
+        g.skip()
+        _section(g, say(key, lang), len(styles))
         if headers:
-            put([say(h, lang) if h else "" for h in headers], head)
+            g.line([say(h, lang) if h else None for h in headers], HEAD)
 
-    put([say("title", lang)], title)
-    row += 1
-    put([say(h, lang) for h in ("h_file", "h_unit", "h_status", "h_rows", "h_reason")], head)
+    g.put(1, say("title", lang), TITLE)
+    g.skip(2)
+    g.line([say(h, lang) for h in ("h_file", "h_unit", "h_status", "h_rows", "h_reason")], HEAD)
     for s in report.submissions:
-        put([s.path.name, s.unit or "", label(s.status, lang), sum(s.rows.values()), _reason(s, lang)])
-    section("drift_title", ("h_file", "h_table", "h_kind", "", "h_detail"))
-    for d in report.drift or []:
-        kind, detail = d.say(lang)
-        put([Path(d.file).name, d.table_name(lang), kind, "", detail])
-    if not report.drift:
-        put(none)
-    section("not_submitted")
-    for u in report.not_submitted or none:
-        put([u])
-    section("stale")
-    for s in report.stale or []:
-        put([s.path.name, s.unit or "", label(_stale_why(s), lang)])
-    if not report.stale:
-        put(none)
-    section("gaps")
+        line([s.path.name, s.unit or None, label(s.status, lang), sum(s.rows.values()), _reason(s, lang) or None])
     gaps = report.loop_gaps if report.loop_gaps is not None else pd.DataFrame()
-    for r in gaps.itertuples(index=False):
-        put([r.unit, r.name, pick(lang, *MISSING_TEXT.get(r.missing, (r.missing, r.missing))), "",
-             "" if lang == "zh" else r.detail])
-    if gaps.empty:
-        put(none)
-    return SheetSpec(cells=cells, col_widths={"A": 28, "B": 16, "C": 16, "D": 10, "E": 80}, tab_color="#C00000")
+    parts = [
+        ("drift_title", ("h_file", "h_table", "h_kind", "", "h_detail"),
+         [[Path(d.file).name, d.table_name(lang), kind, None, detail]
+          for d in report.drift for kind, detail in [d.say(lang)]]),
+        ("not_submitted", (), [[u] for u in report.not_submitted]),
+        ("stale", (), [[s.path.name, s.unit or None, label(_stale_why(s), lang)] for s in report.stale]),
+        ("gaps", (), [[r.unit, r.name, pick(lang, *MISSING_TEXT.get(r.missing, (r.missing, r.missing))), None,
+                       None if lang == "zh" else r.detail] for r in gaps.itertuples(index=False)]),
+    ]
+    for key, headers, rows in parts:
+        section(key, headers)
+        for values in rows or [[say("none", lang)]]:
+            line(values)
+    widths = g.fit_widths({"A": (10, 30), "B": (8, 20), "C": (8, 36), "D": (8, 10), "E": (12, 80)},
+                          skip=(TITLE, SECTION))
+    return g.spec(widths, tab="#C00000", fit_rows=True)
