@@ -127,11 +127,12 @@ class _Grid:
 
     def spec(self, widths: dict, freeze: str | None = None, tab: str | None = None, *,
              paginate: bool = False, hidden: tuple[str, ...] = (), setup: PageSetup | None = None,
-             fit_rows: bool = False) -> SheetSpec:
+             fit_rows: bool = False, grid_lines: bool = False) -> SheetSpec:
         """The sheet. ``paginate``: print at a fixed scale with a page break before every kept block
         that would straddle one (charts are never cut); else fit all columns to the page width.
         ``hidden``: helper columns (chart data) hidden on screen and paper. ``fit_rows``: rows whose
-        wrapped text needs several lines get that height (a spreadsheet does not grow them on load)."""
+        wrapped text needs several lines get that height (a spreadsheet does not grow them on load).
+        ``grid_lines``: show the grid lines (a Gantt's period columns read better with them)."""
         # the page setup is given here: adding it later rebuilds (and re-checks) the whole spec
         cells = list(self.cells.values())
         by_col = {parse_col(k): float(v) for k, v in widths.items()}
@@ -147,7 +148,7 @@ class _Grid:
         heights = _wrapped_heights(cells, by_col) if fit_rows else {}
         return SheetSpec(cells=cells, col_widths=widths, row_heights=heights, merged=self.merged,
                          conditional_formats=self.rules, charts=self.charts, freeze=freeze, tab_color=tab,
-                         show_grid_lines=False, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
+                         show_grid_lines=grid_lines, page_setup=setup, row_breaks=breaks, hidden_columns=hidden)
 
 
 def _wrapped_heights(cells: list[Cell], widths: dict[int, float]) -> dict[int, float]:

@@ -26,7 +26,6 @@ DATE, YEAR, MONTH, NETWORKDAYS, TODAY.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -35,10 +34,10 @@ import pandas as pd
 from .. import model
 from ..errors import InputError
 from ..model import TableLayout
-from ..ooxml import Cell, CellStyle, DxfStyle, ExpressionRule, PageSetup, SheetSpec, WorkbookEditor
+from ..ooxml import CellStyle, DxfStyle, ExpressionRule, PageSetup, SheetSpec, WorkbookEditor
 from ..ooxml.cellref import num_to_col
 from ..planning.timeline import FREQS, HOLIDAY_KINDS, GanttGrid, gantt
-from .records import _cached
+from .grid import _Grid
 
 # colours (also used by the tests that read the rendered picture)
 DONE = "#1F4E79"
@@ -55,6 +54,7 @@ FIRST_TASK_ROW = 8
 FIRST_GRID_COL = 10  # J
 TASK_COLS = ("task_id", "task", "owner", "start", "end", "pct_complete", "done_until", "working_days")
 ASOF_CELL = "$C$2"
+ONE_PAGE_WIDE = PageSetup(landscape=True, fit_width=1, fit_height=0)
 
 _LABELS = {
     "zh": {"title": "甘特图", "as_of": "截止日期", "task_id": "编号", "task": "关键任务", "owner": "负责人",
@@ -164,16 +164,16 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
     head = CellStyle(bold=True, fill=HEADER, align="center", border=True)
     small = CellStyle(font_color="#595959", align="center")
     date_fmt = CellStyle(num_format="m/d", align="center")
-    cells: list[Cell] = [Cell("A1", L["title"], CellStyle(bold=True)),
-                         Cell("E1", L["legend"], CellStyle(italic=True, font_color="#595959")),
-                         Cell("A2", L["as_of"], CellStyle(bold=True))]
-    as_of = grid.as_of.to_pydatetime()
-    cells.append(Cell("C2", as_of, CellStyle(num_format="yyyy-mm-dd", bold=True, font_color=TODAY),
-                      formula="TODAY()" if live_today else None))
-    for i, key in enumerate(TASK_COLS):
-        cells.append(Cell(f"{num_to_col(i + 1)}{START_ROW}", L[key], head))
-    cells += [Cell(f"H{END_ROW}", L["period_end"], small), Cell(f"H{CAMPAIGN_ROW}", L["campaign"], small),
-              Cell(f"H{WORKDAY_ROW}", L["workdays"], small)]
+    g = _Grid()
+    g.put(1, L["title"], CellStyle(bold=True), row=TITLE_ROW)
+    g.put(5, L["legend"], CellStyle(italic=True, font_color="#595959"), row=TITLE_ROW)
+    g.put(1, L["as_of"], CellStyle(bold=True), row=ASOF_ROW)
+    g.put(3, grid.as_of.to_pydatetime(), CellStyle(num_format="yyyy-mm-dd", bold=True, font_color=TODAY),
+          formula="TODAY()" if live_today else None, row=ASOF_ROW)
+    g.row = START_ROW
+    g.line([L[key] for key in TASK_COLS], head)
+    for r, key in ((END_ROW, "period_end"), (CAMPAIGN_ROW, "campaign"), (WORKDAY_ROW, "workdays")):
+        g.put(8, L[key], small, row=r)
 
     # period header rows
     per = grid.periods
@@ -186,27 +186,24 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
     prev_label = prev_camp = None
     efmt = CellStyle(num_format="d" if grid.freq == "D" else "m/d", font_color="#595959", align="center")
     for j in range(n_per):
-        col = num_to_col(first_col + j)
-        prev = num_to_col(first_col + j - 1)
-        s, e = per["start"].iloc[j].to_pydatetime(), per["end"].iloc[j].to_pydatetime()
+        c = first_col + j
+        col, prev = num_to_col(c), num_to_col(c - 1)
         label = _axis_label(per["start"].iloc[j], grid.freq, lang)
         if label != prev_label:
-            cells.append(Cell(f"{col}{LABEL_ROW}", label, axis))
+            g.put(c, label, axis, row=LABEL_ROW)
             prev_label = label
         name = per["campaign"].iloc[j]
         if name and name != prev_camp:
-            cells.append(Cell(f"{col}{CAMPAIGN_LABEL_ROW}", name, camp_label))
+            g.put(c, name, camp_label, row=CAMPAIGN_LABEL_ROW)
         prev_camp = name
-        if j == 0:
-            cells.append(Cell(f"{col}{START_ROW}", s, hfmt))
-        else:
-            f = {"D": f"{prev}{START_ROW}+1", "W": f"{prev}{START_ROW}+7",
-                 "M": f"DATE(YEAR({prev}{START_ROW}),MONTH({prev}{START_ROW})+1,1)"}[grid.freq]
-            cells.append(Cell(f"{col}{START_ROW}", s, hfmt, formula=f))
+        f_start = None if j == 0 else {
+            "D": f"{prev}{START_ROW}+1", "W": f"{prev}{START_ROW}+7",
+            "M": f"DATE(YEAR({prev}{START_ROW}),MONTH({prev}{START_ROW})+1,1)"}[grid.freq]
+        g.put(c, per["start"].iloc[j].to_pydatetime(), hfmt, formula=f_start, row=START_ROW)
         top = f"{col}${START_ROW}"
         f_end = {"D": f"{col}{START_ROW}", "W": f"{col}{START_ROW}+6",
                  "M": f"DATE(YEAR({col}{START_ROW}),MONTH({col}{START_ROW})+1,0)"}[grid.freq]
-        cells.append(Cell(f"{col}{END_ROW}", e, efmt, formula=f_end))
+        g.put(c, per["end"].iloc[j].to_pydatetime(), efmt, formula=f_end, row=END_ROW)
         if c_name and c_start and c_end:
             not_hol = ""
             if c_kind:
@@ -214,49 +211,40 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
                 not_hol = f"*ISNA(MATCH({c_kind},{{{kinds}}},0))"
             f_camp = (f"IFERROR(LOOKUP(2,1/(({c_start}<={col}${END_ROW})*({c_end}>={top}){not_hol}),"
                       f"{c_name}),\"\")")
-            cells.append(Cell(f"{col}{CAMPAIGN_ROW}", per["campaign"].iloc[j], hidden_camp, formula=f_camp))
-        cells.append(Cell(f"{col}{WORKDAY_ROW}", int(per["working_days"].iloc[j]), small,
-                          formula=f"NETWORKDAYS({top},{col}${END_ROW}{hol_arg})"))
+            g.put(c, per["campaign"].iloc[j], hidden_camp, formula=f_camp, row=CAMPAIGN_ROW)
+        g.put(c, int(per["working_days"].iloc[j]), small, formula=f"NETWORKDAYS({top},{col}${END_ROW}{hol_arg})",
+              row=WORKDAY_ROW)
 
     # task rows
     ms_cell = CellStyle(bold=True, font_color=MILESTONE_FONT, align="center")
+    pct = CellStyle(num_format="0%", align="center")
     t = grid.tasks
     for k in range(n_tasks):
         r = FIRST_TASK_ROW + k
         n = k + 1
         task = t.iloc[k]
 
-        def pull(rng, cached, style=None, text_=False):
-            if rng is None:
-                return None
+        def pull(rng, style=None, tail=""):
             value = f"INDEX({rng},{n})"
-            tail = '&""' if text_ else ""
-            return (f'IF({value}="","",{value}{tail})', cached, style)
+            return None if rng is None else (f'IF({value}="","",{value}{tail})', style)
 
         # IDs match as the engine matches them: as text, exactly (no COUNTIFS wildcards: '*',
         # '?' and '~' are ordinary characters of an ID; fill trims spaces around IDs)
         same_id = f'(({g_id}&"")=($A{r}&""))' if g_id else None
-        specs = {
-            "A": (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n})&"")', task["task_id"], None),  # IDs are text
-            "B": pull(p_task, task["task"], None, True),
-            "C": pull(p_owner, task["owner"], None, True),
-            "D": pull(p_start, task["start"], date_fmt),
-            "E": pull(p_end, task["end"], date_fmt),
-        }
-        if g_pct:
-            specs["F"] = (f'IF($A{r}="","",IFERROR(SUMPRODUCT(MAX({same_id}*{g_pct})),0))',
-                          float(task["pct_complete"]), CellStyle(num_format="0%", align="center"))
-        else:
-            specs["F"] = ('IF($A{r}="","",0)'.format(r=r), 0.0, CellStyle(num_format="0%", align="center"))
-        specs["G"] = (f'IF(OR($D{r}="",$E{r}=""),"",$D{r}+ROUND(($E{r}-$D{r}+1)*$F{r},0)-1)',
-                      task["done_until"], date_fmt)
-        specs["H"] = (f'IF(OR($D{r}="",$E{r}=""),"",NETWORKDAYS($D{r},$E{r}{hol_arg}))',
-                      task["working_days"], CellStyle(align="center"))
-        for col, spec in specs.items():
-            if spec is None:
-                continue
-            formula, cached, style = spec
-            cells.append(Cell(f"{col}{r}", _cached(cached), style, formula=formula))
+        f_pct = (f'IF($A{r}="","",IFERROR(SUMPRODUCT(MAX({same_id}*{g_pct})),0))' if g_pct
+                 else f'IF($A{r}="","",0)')
+        formulas = [
+            (f'IF(INDEX({p_id},{n})="","",INDEX({p_id},{n})&"")', None),  # IDs are text
+            pull(p_task, None, '&""'), pull(p_owner, None, '&""'),
+            pull(p_start, date_fmt), pull(p_end, date_fmt), (f_pct, pct),
+            (f'IF(OR($D{r}="",$E{r}=""),"",$D{r}+ROUND(($E{r}-$D{r}+1)*$F{r},0)-1)', date_fmt),
+            (f'IF(OR($D{r}="",$E{r}=""),"",NETWORKDAYS($D{r},$E{r}{hol_arg}))', CellStyle(align="center")),
+        ]
+        cached = [task["task_id"], task["task"], task["owner"], task["start"], task["end"],
+                  float(task["pct_complete"]) if g_pct else 0.0, task["done_until"], task["working_days"]]
+        for c, (spec, value) in enumerate(zip(formulas, cached), 1):
+            if spec is not None:
+                g.put(c, value, spec[1], formula=spec[0], row=r)
         for j in range(n_per):
             col = num_to_col(first_col + j)
             conds = []
@@ -271,24 +259,22 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
             if not conds:
                 continue
             cond = conds[0] if len(conds) == 1 else f"OR({','.join(conds)})"
-            mark = "◆" if bool(grid.marks.iat[k, j]) else ""
-            cells.append(Cell(f"{col}{r}", mark, ms_cell, formula=f'IF($A{r}="","",IF({cond},"◆",""))'))
+            g.put(first_col + j, "◆" if bool(grid.marks.iat[k, j]) else "", ms_cell,
+                  formula=f'IF($A{r}="","",IF({cond},"◆",""))', row=r)
 
     # holiday list
     if holidays:
-        cells.append(Cell(f"B{hol_row}", L["holidays"], CellStyle(bold=True)))
+        g.put(2, L["holidays"], CellStyle(bold=True), row=hol_row)
         for i, h in enumerate(holidays):
-            cells.append(Cell(f"B{hol_row + 1 + i}", h.to_pydatetime(),
-                              CellStyle(num_format="yyyy-mm-dd", align="left")))
+            g.put(2, h.to_pydatetime(), CellStyle(num_format="yyyy-mm-dd", align="left"), row=hol_row + 1 + i)
 
     # conditional formats
     fc, lc = num_to_col(first_col), num_to_col(last_col)
-    rules = []
     if n_tasks:
         r0 = FIRST_TASK_ROW
         sq = f"{fc}{r0}:{lc}{last_task_row}"
         in_bar = f"ISNUMBER($D{r0}),ISNUMBER($E{r0}),{fc}${START_ROW}<=$E{r0},{fc}${END_ROW}>=$D{r0}"
-        rules += [
+        g.rules += [
             ExpressionRule(sq, f"AND({in_bar},$G{r0}>=MIN({fc}${END_ROW},$E{r0}))",
                            DxfStyle(fill=DONE, font_color="#FFFFFF"), stop_if_true=True),
             ExpressionRule(sq, f"AND({in_bar})", DxfStyle(fill=BAR), stop_if_true=True),
@@ -296,12 +282,12 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
                            DxfStyle(fill=TODAY), stop_if_true=True),
             ExpressionRule(sq, f'{fc}${CAMPAIGN_ROW}<>""', DxfStyle(fill=CAMPAIGN), stop_if_true=True),
             ExpressionRule(sq, f"{fc}${WORKDAY_ROW}=0", DxfStyle(fill=NONWORKING), stop_if_true=True),
+            # "done until" before the start means nothing is done yet: grey it out
+            ExpressionRule(f"G{r0}:G{last_task_row}", f"AND(ISNUMBER($G{r0}),ISNUMBER($D{r0}),$G{r0}<$D{r0})",
+                           DxfStyle(font_color="#BFBFBF")),
         ]
-        # "done until" before the start means nothing is done yet: grey it out
-        rules.append(ExpressionRule(f"G{r0}:G{last_task_row}", f"AND(ISNUMBER($G{r0}),ISNUMBER($D{r0}),$G{r0}<$D{r0})",
-                                    DxfStyle(font_color="#BFBFBF")))
     hsq = f"{fc}{START_ROW}:{lc}{START_ROW}"
-    rules += [
+    g.rules += [
         ExpressionRule(hsq, f"AND({fc}{START_ROW}<={ASOF_CELL},{fc}{END_ROW}>={ASOF_CELL})",
                        DxfStyle(fill=TODAY, font_color="#FFFFFF", bold=True), stop_if_true=True),
         ExpressionRule(f"{fc}{CAMPAIGN_ROW}:{lc}{CAMPAIGN_ROW}", f'{fc}{CAMPAIGN_ROW}<>""',
@@ -312,8 +298,8 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
     widths = {"A": 7, "B": 24 if lang == "zh" else 32, "C": 11, "D": 7, "E": 7, "F": 8, "G": 8, "H": 10}
     for j in range(n_per):
         widths[num_to_col(first_col + j)] = _GRID_WIDTH[grid.freq]
-    spec = SheetSpec(cells=cells, col_widths=widths, freeze=f"{fc}{FIRST_TASK_ROW}",
-                     conditional_formats=rules, show_grid_lines=True)
+    # one page wide, whatever the plan's length: weeks for a short plan, months for a long one
+    spec = g.spec(widths, freeze=f"{fc}{FIRST_TASK_ROW}", setup=ONE_PAGE_WIDE, grid_lines=True)
     return spec, TimelineLayout(FIRST_TASK_ROW, last_task_row, first_col, last_col, hol_range)
 
 
@@ -359,12 +345,10 @@ def _timeline_sheet(review: model.Review, lang: str, as_of, warnings: list[str])
     try:
         grid = gantt(plan, review.tables.get("Progress"), review.tables.get("Campaigns"),
                      as_of=as_of or dt.date.today(), freq=_timeline_freq(plan))
-        spec, _ = timeline_sheet(grid, review.layouts, lang=lang)
+        return timeline_sheet(grid, review.layouts, lang=lang)[0]
     except InputError as exc:
         warnings.append(f"no timeline: {exc}")
         return None
-    # one page wide, whatever the plan's length: weeks for a short plan, months for a long one
-    return dataclasses.replace(spec, page_setup=PageSetup(landscape=True, fit_width=1, fit_height=0))
 
 
 #: a plan longer than this many weeks is drawn by month (a week grid would not fit a page)
