@@ -96,3 +96,17 @@ def test_a_blank_text_is_a_blank_cell_with_its_border_and_dates_are_days():
     by_ref = {c.ref: c for c in spec.cells}
     assert by_ref["B" + row].value is None and by_ref["B" + row].style.border
     assert by_ref["D" + row].value == dt.date(2025, 9, 15) and type(by_ref["D" + row].value) is dt.date
+
+
+def test_every_execution_word_has_both_languages_and_the_same_fields():
+    from reviewkit.messages import Messages, pairs
+    words = Messages.load("execution")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    for key in words.keys():
+        zh, en = words.fields(key)
+        assert zh == en, key
+        assert cjk.search(words.say(key, "zh", t=0.1)) and not cjk.search(words.say(key, "en", t=0.1)), key
+    for section in ("progress", "findings", "conflicts", "budget"):
+        headers = pairs("execution", f"{section}_columns").values()
+        assert all(cjk.search(zh) or zh == en == "ROI" for zh, en in headers), section
+        assert not any(cjk.search(en) for _, en in headers), section

@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from .. import model
+from ..messages import Messages, pairs, pick
 from ..ooxml import CellStyle, PageSetup, SheetSpec
 from ..planning.checks import check_actions, check_plan, check_risks
 from ..planning.messages import label
@@ -32,28 +33,16 @@ _NOTE_BAD = CellStyle(border=True, wrap=True, fill="#F8CBAD")
 _NOTE_COL = 10  # column J: the one wide, wrapping column every section writes its text into
 _DATE = CellStyle(num_format="yyyy-mm-dd", border=True)
 
-_LABELS = {
-    "title": ("执行跟踪", "Execution"),
-    "progress": ("进度偏差（偏差率 = 延误天数 ÷ 计划天数，超过 ±{t:.0%} 需写明问题与对策）",
-                 "Progress deviation (delay ÷ planned days; beyond ±{t:.0%} needs a cause and a countermeasure)"),
-    "progress_cols": (("任务编号", "里程碑", "负责人", "计划完成", "实际完成", "计划天数", "延误天数", "偏差率", "需补原因", "说明"),
-                      ("Task", "Milestone", "Owner", "Planned", "Actual", "Planned days", "Delay days", "Deviation",
-                       "Needs cause", "Issues")),
-    "findings": ("计划与行动检查", "Plan and action checks"),
-    "findings_cols": (("表", "任务/事项", "规则", "问题"), ("Table", "Task / item", "Rule", "Problem")),
-    "conflicts": ("时间冲突（大促、负责人并行任务、超出计划期）", "Timeline conflicts (campaigns, owner load, after plan end)"),
-    "conflicts_cols": (("类型", "任务", "负责人", "开始", "结束", "说明"), ("Kind", "Task", "Owner", "Start", "End", "Detail")),
-    "budget": ("预算与ROI", "Budget and ROI"),
-    "budget_cols": (("类别", "预算", "支出", "差异", "差异%", "带来收入", "ROI", "说明"),
-                    ("Category", "Budget", "Spend", "Variance", "Variance %", "Revenue", "ROI", "Note")),
-    "none": ("无", "none"),
-    "yes": ("是", "yes"),
-}
+_WORDS = Messages.load("execution")
+#: each section's column headers: a (zh, en) pair a column, in order
+_COLUMNS = {name: tuple(pairs("execution", f"{name}_columns").values())
+            for name in ("progress", "findings", "conflicts", "budget")}
+_say = _WORDS.say
 
 
-def _l(key: str, lang: str):
-    zh, en = _LABELS[key]
-    return zh if lang == "zh" else en
+def _columns(section: str, lang: str) -> tuple[str, ...]:
+    """The column headers of a section of the sheet, in ``lang``."""
+    return tuple(pick(lang, *pair) for pair in _COLUMNS[section])
 
 
 _WIDTHS = {"A": 12, "B": 22, "C": 22, "D": 12, "E": 12, "F": 12, "G": 12, "H": 12, "I": 12, "J": 70}
@@ -93,17 +82,17 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
     threshold = float(settings.get("deviation_threshold") or 0.10)
     as_of = pd.Timestamp(as_of or settings.get("as_of") or dt.date.today())
     g = _Grid()
-    g.put(1, _l("title", lang), _TITLE)
+    g.put(1, _say("title", lang), _TITLE)
     g.put(3, as_of.date(), CellStyle(num_format="yyyy-mm-dd", font_color="#C00000", bold=True))
 
     if progress is not None:
         tp = track_progress(progress, plan, as_of=as_of, threshold=threshold, lang=lang)
-        _section(g, _l("progress", lang).format(t=threshold), _l("progress_cols", lang))
+        _section(g, _say("progress", lang, t=threshold), _columns("progress", lang))
         for _, r in tp.iterrows():
             bad = bool(r["flagged"]) or bool(r["overdue"]) or bool(r["inconsistent"])
             _line(g, [r["task_id"], r["milestone"], r["owner"], r["planned_date"], r["actual_date"],
                     r["planned_days"], r["delay_days"], r["deviation"],
-                    _l("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
+                    _say("yes", lang) if r["needs_cause"] else None, r["issues"] or None],
                    [_TEXT, _NOTE, _TEXT, _DATE, _DATE, _NUM, _NUM, _PCT_BAD if r["flagged"] else _PCT,
                     _BAD if r["needs_cause"] else _TEXT, _NOTE_BAD if bad and r["issues"] else _NOTE])
 
@@ -118,7 +107,7 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
                                        compared, lang=lang), "item"))
     if risks is not None:
         findings.append((model.RISKS.sheet(lang), check_risks(risks, lang=lang), "item"))
-    _section(g, _l("findings", lang), _l("findings_cols", lang))
+    _section(g, _say("findings", lang), _columns("findings", lang))
     n = 0
     for sheet, df, key in findings:
         for _, r in df.iterrows():
@@ -126,21 +115,21 @@ def execution_sheet(review: model.Review, *, as_of=None, lang: str = "zh",
                   [_TEXT, _NOTE, _NOTE, _NOTE_BAD], note=True)
             n += 1
     if not n:
-        g.line([_l("none", lang)], [_TEXT])
+        g.line([_say("none", lang)], [_TEXT])
 
     if plan is not None:
         cf = conflicts(plan, campaigns, max_parallel=int(settings.get("max_parallel_tasks") or 3),
                        plan_end=settings.get("plan_end"), lang=lang)
-        _section(g, _l("conflicts", lang), _l("conflicts_cols", lang))
+        _section(g, _say("conflicts", lang), _columns("conflicts", lang))
         for _, r in cf.iterrows():
             _line(g, [label(r["kind"], lang), r["task_id"], r["owner"], r["start"], r["end"], r["message"]],
                   [_TEXT, _TEXT, _TEXT, _DATE, _DATE, _NOTE_BAD], note=True)
         if cf.empty:
-            g.line([_l("none", lang)], [_TEXT])
+            g.line([_say("none", lang)], [_TEXT])
 
     if budget is not None:
         b = budget_roi(budget, lang=lang)
-        _section(g, _l("budget", lang), _l("budget_cols", lang))
+        _section(g, _say("budget", lang), _columns("budget", lang))
         for _, r in b.iterrows():
             _line(g, [label(r["category"], lang) if r["category"] == TOTAL_KEY else r["category"], r["budget"],
                       r["spend"], r["variance"], r["variance_pct"], r["revenue"], r["roi"], r["note"] or None],
