@@ -33,6 +33,7 @@ import pandas as pd
 
 from .. import model
 from ..errors import InputError
+from ..messages import Messages, pick
 from ..model import TableLayout
 from ..ooxml import CellStyle, DxfStyle, ExpressionRule, PageSetup, SheetSpec, WorkbookEditor
 from ..ooxml.cellref import num_to_col
@@ -56,19 +57,7 @@ TASK_COLS = ("task_id", "task", "owner", "start", "end", "pct_complete", "done_u
 ASOF_CELL = "$C$2"
 ONE_PAGE_WIDE = PageSetup(landscape=True, fit_width=1, fit_height=0)
 
-_LABELS = {
-    "zh": {"title": "甘特图", "as_of": "截止日期", "task_id": "编号", "task": "关键任务", "owner": "负责人",
-           "start": "开始", "end": "结束", "pct_complete": "完成度", "done_until": "完成至",
-           "working_days": "工作日", "period_end": "止", "campaign": "大促", "workdays": "工作日",
-           "holidays": "假期（工作日计算用）",
-           "legend": "深蓝=已完成 浅蓝=计划 红=今天 黄=大促 灰=非工作日 ◆=里程碑"},
-    "en": {"title": "Timeline", "as_of": "As of", "task_id": "ID", "task": "Key task", "owner": "Owner",
-           "start": "Start", "end": "End", "pct_complete": "% done", "done_until": "Done to",
-           "working_days": "Work days", "period_end": "to", "campaign": "Campaign", "workdays": "Work days",
-           "holidays": "Holidays (for working days)",
-           "legend": "dark blue = done, light blue = planned, red = today, yellow = campaign, "
-                     "grey = non-working, ◆ = milestone"},
-}
+_WORDS = Messages.load("timeline")
 _HEADER_FMT = {"D": "d", "W": "m/d", "M": {"zh": 'm"月"', "en": "mmm"}}
 _GRID_WIDTH = {"D": 3.2, "W": 5.6, "M": 5.0}
 LABEL_ROW, CAMPAIGN_LABEL_ROW = 3, 2
@@ -136,11 +125,11 @@ def timeline_sheet(grid: GanttGrid, layouts: dict[str, TableLayout], *, lang: st
     as-of cell is ``TODAY()``; otherwise it holds ``grid.as_of``. Cached values come from ``grid``,
     so the file shows the right picture before any recalculation.
     """
-    if lang not in _LABELS:
+    if lang not in ("zh", "en"):
         raise InputError("unknown language", value=lang, expected="zh | en")
     if grid.freq not in FREQS:
         raise InputError("unknown timeline frequency", value=grid.freq, expected=" | ".join(FREQS))
-    L = _LABELS[lang]
+    L = {key: pick(lang, *pair) for key, pair in _WORDS.texts.items()}
     plan = _need(layouts, "Plan", ("task_id", "start", "end"))
     prog = layouts.get("Progress")
     camp = layouts.get("Campaigns")
