@@ -4,8 +4,8 @@ A Chinese workbook is read by people who may not read English, so what reviewkit
 written in its language. Every word table lives in ``data/words.toml`` (one section per module:
 ``planning``, ``timeline``, ``execution``, ``reading``, ``fill``, ``templates``, ``split``,
 ``rollup``, ``presets``, ``model``), read once when this module is imported;
-``Messages.load(section)`` gives a section's texts and labels. Texts are ``str.format`` templates taking the same fields in both languages (the tests
-check that through ``fields``).
+``Messages.load(section)`` gives a section's texts and labels. Texts are ``str.format`` templates
+taking the same fields in both languages (the tests check that through ``fields``).
 """
 from __future__ import annotations
 
