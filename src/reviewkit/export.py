@@ -114,6 +114,11 @@ def _print_scorecard(book, src: Path, chosen: list[str]) -> None:
         return
     widths = sheet.column_widths()
     shown = [n for n in range(table.first_col, table.last_col + 1) if n not in hidden and n != concl]
+    for n in shown:  # a header printed whole, not broken inside a word ("Achieveme / nt")
+        need = _display_width(str(table.columns[n - table.first_col].name)) + 3
+        if widths.get(n, 8.43) < need:
+            widths[n] = float(need)
+            sheet.set_column_width(col_letter(n), widths[n])
     room = PAGE_WIDTH_PT * 100 / SCORECARD_SCALE - sum(_column_pt(widths.get(n, 8.43)) for n in shown)
     longest = max(_display_width(t) for t in texts.values()) * 1.1 + 2
     width = min(255.0, longest, max(float(CONCLUSION_MIN), (room - 5) / 6.9))
