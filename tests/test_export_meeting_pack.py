@@ -214,6 +214,48 @@ def test_scorecard_prints_at_a_readable_size(packs):
         assert min(widths) >= 0.6, (n, min(widths))
 
 
+def test_scorecard_print_copy_keeps_every_value(tmp_path):
+    """The copy the Scorecard prints from hides the helper columns, fits one page wide, repeats
+    the header row and gives the wrapped conclusions their rows' height; every cell value of
+    the workbook stays what it was."""
+    from python_calamine import CalamineWorkbook
+
+    from reviewkit import model
+    from reviewkit.export import SCORECARD_PRINT, _print_scorecard
+    from reviewkit.fill import fill_workbook
+    from reviewkit.ooxml import WorkbookEditor
+    from reviewkit.reading.package import find_tables
+    from reviewkit.templates import build_workbook
+
+    path, copy = tmp_path / "b.xlsx", tmp_path / "copy.xlsx"
+    build_workbook(path, sample.make_sample_review("zh"), lang="zh", overwrite=True)
+    fill_workbook(path)
+    table = find_tables(path).table("Scorecard")
+    with WorkbookEditor.open(path) as book:
+        _print_scorecard(book, path, [table.sheet])
+        book.save(copy)
+        part = book.sheet(table.sheet).part
+    with WorkbookEditor.open(copy) as book:
+        xml = book.package.read(part).decode()
+        wb = book.package.read(book.workbook_part).decode()
+    keys = {c.zh: c.key for c in model.SCORECARD.columns}
+    hidden = {int(m) for m in re.findall(r'<col min="(\d+)" max="\1"[^>]*hidden="1"', xml)}
+    expect = {table.first_col + k for k, c in enumerate(table.columns) if keys[c.name] not in SCORECARD_PRINT}
+    assert hidden == expect and expect
+    assert re.search(r'<pageSetup[^>]*fitToWidth="1"', xml) and re.search(r'<pageSetup[^>]*fitToHeight="0"', xml)
+    assert 'orientation="landscape"' in xml and '<pageSetUpPr fitToPage="1"/>' in xml
+    assert f"!${table.first_row}:${table.first_row}</definedName>" in wb
+    tall = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)"[^>]*ht="([\d.]+)" customHeight="1"', xml)}
+    data = range(table.first_row + 1, table.last_row + 1)
+    assert all(tall.get(r, 0) >= 30 for r in data)  # the demo's conclusions take two lines or more
+
+    def values(p):
+        book = CalamineWorkbook.from_path(str(p))
+        return {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names}
+
+    assert values(copy) == values(path)
+
+
 def test_missing_cjk_font_is_one_warning_line(tmp_path, monkeypatch):
     from click.testing import CliRunner
 

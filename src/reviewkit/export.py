@@ -11,10 +11,10 @@ carries its own print set-up (landscape A4, fitted to the page width), written b
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from . import libreoffice
@@ -121,7 +121,7 @@ def _print_scorecard(book, src: Path, chosen: list[str]) -> None:
             sheet.set_column_width(col_letter(n), widths[n])
     room = PAGE_WIDTH_PT * 100 / SCORECARD_SCALE - sum(_column_pt(widths.get(n, 8.43)) for n in shown)
     longest = max(_display_width(t) for t in texts.values()) * 1.1 + 2
-    width = min(255.0, longest, max(float(CONCLUSION_MIN), (room - 5) / 6.9))
+    width = min(255.0, longest, max(float(CONCLUSION_MIN), (room - 5) / 6.9))  # _column_pt inverted
     sheet.set_column_width(col_letter(concl), width)
     wrap = replace(_computed_style("@", None), wrap=True)
     for r, text in texts.items():

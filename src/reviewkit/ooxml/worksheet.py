@@ -244,8 +244,8 @@ class WorksheetEditor:
 
     @property
     def dirty(self) -> bool:
-        return bool(self._writes or self._widths or self._hidden or self._page or self._cf is not None or self._dv is not None
-                    or self._blocks or self._stretch)
+        return bool(self._writes or self._widths or self._hidden or self._page or self._cf is not None
+                    or self._dv is not None or self._blocks or self._stretch)
 
     # -- rendering -----------------------------------------------------------------------
     def render(self, data: bytes, styles: StylesPart, date1904: bool = False) -> bytes:
