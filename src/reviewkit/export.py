@@ -6,7 +6,9 @@ the scorecard. ``sheets=[...]`` picks other sheets, ``all_sheets=True`` prints e
 
 The user's workbook is never written: the selection is made on a copy in a scratch folder (the
 lossless editor hides the other sheets there) and LibreOffice renders that copy. Each owned sheet
-carries its own print set-up (landscape A4, fitted to the page width), written by ``fill``.
+carries its own print set-up (landscape A4, fitted to the page width), written by ``fill``; the
+Scorecard is laid out for the meeting in the copy only (its key columns, wrapped conclusions, one
+page wide, the header on every page), so the user's table keeps every column as it is.
 """
 from __future__ import annotations
 
