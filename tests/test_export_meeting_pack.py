@@ -14,8 +14,8 @@ import pytest
 sample = pytest.importorskip("reviewkit.sample")
 
 #: the page bound of the zh and en demo packs (1 summary + 7 KPI pages of breakdown + peers,
-#: timeline, execution and scorecard on one page each)
-MAX_PAGES = 12
+#: timeline and execution on one page each, and up to three Scorecard pages)
+MAX_PAGES = 14
 
 
 def pdf_pages(pdf) -> list[str]:
@@ -157,6 +157,103 @@ def test_export_sheets_and_all(packs, tmp_path):
     assert res.exit_code == 0, res.output
     assert len(pdf_pages(tmp_path / "all" / f"{path.stem}.pdf")) > len(packs["en"]["pages"])
     assert path.read_bytes() == packs["en"]["before"]
+
+
+def pdf_words(pdf) -> list[list[tuple[str, float, float]]]:
+    """Per page, the words pdftotext finds with their printed width and height in points."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+    return [[(m[4], float(m[2]) - float(m[0]), float(m[3]) - float(m[1])) for m in word.findall(page)]
+            for page in re.split(r"<page\b", xml)[1:]]
+
+
+def scorecard_pages(pack, lang) -> range:
+    """The pages the Scorecard prints on: from its title to the end of the pack (it is last)."""
+    from reviewkit import model
+
+    first = next(i for i, pg in enumerate(pack["pages"]) if model.SCORECARD.sheet(lang) in pg.split("\n", 2)[0])
+    return range(first, len(pack["pages"]))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scorecard_pages_carry_the_meeting_columns(packs, lang):
+    """Each printed Scorecard page repeats the header of the columns a meeting reads; the helper
+    columns behind them are left out of the print, and every row (unit, KPI key) is printed."""
+    from reviewkit import model
+    from reviewkit.export import SCORECARD_PRINT
+
+    p = packs[lang]
+    pages = scorecard_pages(p, lang)
+    assert 1 <= len(pages) <= 3
+    i = 0 if lang == "zh" else 1
+    shown = [(c.zh, c.en)[i] for c in model.SCORECARD.columns if c.key in SCORECARD_PRINT]
+    hidden = [(c.zh, c.en)[i] for c in model.SCORECARD.columns if c.key not in SCORECARD_PRINT]
+    for n in pages:
+        flat = re.sub(r"\s+", " ", p["pages"][n])
+        missing = [h for h in shown if h not in flat]
+        assert missing == [], (n, missing)
+        assert not [h for h in hidden if f" {h} " in f" {flat} "], n
+    printed = "\n".join(p["pages"][n] for n in pages)
+    sc = p["review"].scorecard
+    for unit, kpi in zip(sc["unit"], sc["kpi"]):
+        assert re.search(rf"^\s*{re.escape(unit)}\s+{re.escape(kpi)}\s", printed, re.M), (unit, kpi)
+
+
+@pytest.mark.libreoffice
+def test_scorecard_prints_at_a_readable_size(packs):
+    """The zh Scorecard prints at 60 % of its size or more (it once printed at about 25 %, unreadable
+    on a projector): a Chinese character is one em wide, so a unit name of n characters in the
+    workbook's 11 pt body font is 11 * n points wide at full size."""
+    p = packs["zh"]
+    words = pdf_words(p["pdf"])
+    units = set(p["review"].scorecard["unit"])
+    for n in scorecard_pages(p, "zh"):
+        widths = [w / (11 * len(text)) for text, w, _ in words[n] if text in units]
+        assert widths, n
+        assert min(widths) >= 0.6, (n, min(widths))
+
+
+def test_scorecard_print_copy_keeps_every_value(tmp_path):
+    """The copy the Scorecard prints from hides the helper columns, fits one page wide, repeats
+    the header row and gives the wrapped conclusions their rows' height; every cell value of
+    the workbook stays what it was."""
+    from python_calamine import CalamineWorkbook
+
+    from reviewkit import model
+    from reviewkit.export import SCORECARD_PRINT, _print_scorecard
+    from reviewkit.fill import fill_workbook
+    from reviewkit.ooxml import WorkbookEditor
+    from reviewkit.reading.package import find_tables
+    from reviewkit.templates import build_workbook
+
+    path, copy = tmp_path / "b.xlsx", tmp_path / "copy.xlsx"
+    build_workbook(path, sample.make_sample_review("zh"), lang="zh", overwrite=True)
+    fill_workbook(path)
+    table = find_tables(path).table("Scorecard")
+    with WorkbookEditor.open(path) as book:
+        _print_scorecard(book, path, [table.sheet])
+        book.save(copy)
+        part = book.sheet(table.sheet).part
+    with WorkbookEditor.open(copy) as book:
+        xml = book.package.read(part).decode()
+        wb = book.package.read(book.workbook_part).decode()
+    keys = {c.zh: c.key for c in model.SCORECARD.columns}
+    hidden = {int(m) for m in re.findall(r'<col min="(\d+)" max="\1"[^>]*hidden="1"', xml)}
+    expect = {table.first_col + k for k, c in enumerate(table.columns) if keys[c.name] not in SCORECARD_PRINT}
+    assert hidden == expect and expect
+    assert re.search(r'<pageSetup[^>]*fitToWidth="1"', xml) and re.search(r'<pageSetup[^>]*fitToHeight="0"', xml)
+    assert 'orientation="landscape"' in xml and '<pageSetUpPr fitToPage="1"/>' in xml
+    assert f"!${table.first_row}:${table.first_row}</definedName>" in wb
+    tall = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)"[^>]*ht="([\d.]+)" customHeight="1"', xml)}
+    data = range(table.first_row + 1, table.last_row + 1)
+    assert all(tall.get(r, 0) >= 30 for r in data)  # the demo's conclusions take two lines or more
+
+    def values(p):
+        book = CalamineWorkbook.from_path(str(p))
+        return {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names}
+
+    assert values(copy) == values(path)
 
 
 def test_missing_cjk_font_is_one_warning_line(tmp_path, monkeypatch):

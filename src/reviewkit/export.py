@@ -6,7 +6,9 @@ the scorecard. ``sheets=[...]`` picks other sheets, ``all_sheets=True`` prints e
 
 The user's workbook is never written: the selection is made on a copy in a scratch folder (the
 lossless editor hides the other sheets there) and LibreOffice renders that copy. Each owned sheet
-carries its own print set-up (landscape A4, fitted to the page width), written by ``fill``.
+carries its own print set-up (landscape A4, fitted to the page width), written by ``fill``; the
+Scorecard is laid out for the meeting in the copy only (its key columns, wrapped conclusions, one
+page wide, the header on every page), so the user's table keeps every column as it is.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from . import libreoffice
@@ -63,29 +66,69 @@ def meeting_sheets(path: str | Path) -> list[str]:
     return out
 
 
-def _fit_conclusions(book, src: Path, chosen: list[str]) -> None:
-    """In the copy to print: widen the Scorecard's conclusion column to its longest sentence, so
-    no conclusion runs past the page margin (the page is fitted to its width)."""
+#: the Scorecard columns a review meeting reads; the printed copy hides the table's other columns
+#: (the inputs and comparisons behind them), so the rest prints at a readable size
+SCORECARD_PRINT = ("unit", "kpi", "target", "actual", "last_year", "achievement", "change_ly", "status", "rank",
+                   "conclusion")
+#: the print scale (percent) the Scorecard's page is laid out for: the conclusion column gets the
+#: width the kept columns leave on a landscape page at this scale, and its sentences wrap in it
+SCORECARD_SCALE = 62
+#: the narrowest conclusion column (characters) the layout gives, however wide the other columns
+CONCLUSION_MIN = 30
+
+
+def _print_scorecard(book, src: Path, chosen: list[str]) -> None:
+    """In the copy to print: lay the Scorecard out for a meeting. Only the columns of
+    ``SCORECARD_PRINT`` show (the table's other known columns are hidden; columns the user
+    added stay), the conclusion column is as wide as the page leaves at ``SCORECARD_SCALE``
+    percent and its sentences wrap in rows of their height, and the page is landscape,
+    fitted to one page wide and as many tall as needed, with the table's header on every page."""
     from python_calamine import CalamineWorkbook
 
     from . import model
-    from .fill.grid import _display_width
+    from .fill.grid import PAGE_WIDTH_PT, ROW_PT, _column_pt, _display_width, _text_lines
+    from .fill.styles import _computed_style
+    from .ooxml import PageSetup
     from .reading.package import col_letter, find_tables
 
     table = find_tables(src).table("Scorecard")
     if table is None or table.sheet.lower() not in {c.lower() for c in chosen}:
         return
-    column = model.SCORECARD.column("conclusion")
-    wanted = {model.normalize_header(h) for h in (column.zh, column.en, *column.synonyms)}
-    index = next((k for k, c in enumerate(table.columns) if model.normalize_header(c.name) in wanted), None)
-    if index is None:
+    keys = {}  # column number -> model key, for the table's known columns
+    for k, c in enumerate(table.columns):
+        name = model.normalize_header(c.name)
+        for col in model.SCORECARD.columns:
+            if name in {model.normalize_header(h) for h in (col.zh, col.en, *col.synonyms)}:
+                keys.setdefault(table.first_col + k, col.key)
+                break
+    sheet = book.sheet(table.sheet)
+    hidden = [n for n, key in keys.items() if key not in SCORECARD_PRINT]
+    sheet.hide_columns(hidden)
+    sheet.set_page_setup(PageSetup(landscape=True, fit_width=1, fit_height=0))
+    book.set_print_title_rows(table.sheet, table.first_row, table.first_row)
+    concl = next((n for n, key in keys.items() if key == "conclusion"), None)
+    if concl is None:
         return
     rows = CalamineWorkbook.from_path(str(src)).get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
-    col = table.first_col - 1 + index
-    texts = [r[col] for r in rows[table.first_row:table.last_row] if col < len(r) and isinstance(r[col], str)]
-    if texts:
-        width = min(255.0, max(_display_width(t) for t in texts) * 1.1 + 2)
-        book.sheet(table.sheet).set_column_width(col_letter(table.first_col + index), width)
+    texts = {r: row[concl - 1] for r, row in enumerate(rows[table.first_row:table.last_row], table.first_row + 1)
+             if concl - 1 < len(row) and isinstance(row[concl - 1], str) and row[concl - 1]}
+    if not texts:
+        return
+    widths = sheet.column_widths()
+    shown = [n for n in range(table.first_col, table.last_col + 1) if n not in hidden and n != concl]
+    for n in shown:  # a header printed whole, not broken inside a word ("Achieveme / nt")
+        need = _display_width(str(table.columns[n - table.first_col].name)) + 3
+        if widths.get(n, 8.43) < need:
+            widths[n] = float(need)
+            sheet.set_column_width(col_letter(n), widths[n])
+    room = PAGE_WIDTH_PT * 100 / SCORECARD_SCALE - sum(_column_pt(widths.get(n, 8.43)) for n in shown)
+    longest = max(_display_width(t) for t in texts.values()) * 1.1 + 2
+    width = min(255.0, longest, max(float(CONCLUSION_MIN), (room - 5) / 6.9))  # _column_pt inverted
+    sheet.set_column_width(col_letter(concl), width)
+    wrap = replace(_computed_style("@", None), wrap=True)
+    for r, text in texts.items():
+        sheet.write(f"{col_letter(concl)}{r}", text, wrap)
+        sheet.set_row_height(r, ROW_PT * _text_lines(text, width))
 
 
 def export_pdf(path: str | Path, outdir: str | Path | None = None, *, sheets: list[str] | None = None,
@@ -114,7 +157,7 @@ def export_pdf(path: str | Path, outdir: str | Path | None = None, *, sheets: li
         if chosen:
             with WorkbookEditor.open(src) as book:
                 book.show_only(chosen)
-                _fit_conclusions(book, src, chosen)
+                _print_scorecard(book, src, chosen)
                 book.save(copy)
         else:  # every sheet, or a workbook without a meeting pack: print it as it is
             shutil.copyfile(src, copy)

@@ -83,6 +83,47 @@ def apply_widths(root: etree._Element, widths: dict[int, float]) -> etree._Eleme
     return cols
 
 
+def apply_hidden(root: etree._Element, columns: set[int]) -> etree._Element:
+    """Hide ``columns`` (a <col> of their own each, width kept); returns the <cols> element."""
+    cols = root.find(q("cols"))
+    for col in sorted(columns):
+        width = next((float(el.get("width")) for el in (cols if cols is not None else ())
+                      if el.get("width") and int(el.get("min", "0")) <= col <= int(el.get("max", "0"))), 8.43)
+        cols = apply_widths(root, {col: width})  # a <col> of its own
+        for el in cols.findall(q("col")):
+            if el.get("min") == el.get("max") == str(col):
+                el.set("hidden", "1")
+    return cols
+
+
+def apply_page_setup(root: etree._Element, setup) -> list[etree._Element]:
+    """Orientation and fit-to-pages (or scale) of a :class:`.spec.PageSetup` on <pageSetup> and
+    <sheetPr>; the other attributes (paper size, margins, printer settings) stay. Returns the
+    top-level elements it changed."""
+    page = root.find(q("pageSetup"))
+    if page is None:
+        page = etree.Element(q("pageSetup"))
+        _xml.insert_in_order(root, page, WORKSHEET_ORDER)
+    page.set("orientation", "landscape" if setup.landscape else "portrait")
+    for attr in ("scale", "fitToWidth", "fitToHeight"):
+        page.attrib.pop(attr, None)
+    if setup.scale is not None:
+        page.set("scale", str(setup.scale))
+    else:
+        page.set("fitToWidth", str(setup.fit_width))
+        page.set("fitToHeight", str(setup.fit_height))
+    pr = root.find(q("sheetPr"))
+    if pr is None:
+        pr = etree.Element(q("sheetPr"))
+        _xml.insert_in_order(root, pr, WORKSHEET_ORDER)
+    fit = pr.find(q("pageSetUpPr"))
+    if fit is None:
+        fit = etree.Element(q("pageSetUpPr"))
+        _xml.insert_in_order(pr, fit, ("tabColor", "outlinePr", "pageSetUpPr"))
+    fit.set("fitToPage", "0" if setup.scale is not None else "1")
+    return [page, pr]
+
+
 def apply_cf(root: etree._Element, owned: list[Box], rules: list, styles: StylesPart,
               replace: dict | None = None) -> list[etree._Element]:
     """Replace the owned rules; returns the kept elements it put new ones after (still compared

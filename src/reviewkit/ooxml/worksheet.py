@@ -18,7 +18,7 @@ from . import _xml
 from .cellref import Box, box_ref, cell_name, col_to_num, num_to_col, parse_cell, parse_col, parse_range
 from .cells import CellWrite, cell_xml, number_text
 from .rowblock import RowBlock, XfIndex, plain, prefixed
-from .skeleton import WORKSHEET_ORDER, apply_cf, apply_dv, apply_widths, stretch_ranges
+from .skeleton import WORKSHEET_ORDER, apply_cf, apply_dv, apply_hidden, apply_page_setup, apply_widths, stretch_ranges
 from .styles import CellStyle, StylesPart
 
 __all__ = ["WORKSHEET_ORDER", "WorksheetEditor"]
@@ -37,6 +37,8 @@ _SI = re.compile(rb'\ssi="(\d+)"')
 _CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
 _COL_EL = re.compile(rb"<" + _P + rb"col\b([^>]*)/?>")
 _ATTR = re.compile(rb'\s(min|max|style)="(\d+)"')
+_ROW_HT = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
+_WIDTH = re.compile(rb'\swidth="([0-9.]+)"')
 _REF_ATTR = re.compile(rb'\sref="([^"]+)"')
 
 
@@ -49,6 +51,9 @@ class WorksheetEditor:
         self.part = part
         self._writes: dict[int, dict[int, CellWrite]] = {}
         self._widths: dict[int, float] = {}
+        self._hidden: set[int] = set()
+        self._heights: dict[int, float] = {}  # row -> height in points
+        self._page = None  # a spec.PageSetup to print with
         self._cf: tuple[list[Box], list] | None = None
         self._dv: tuple[list[Box], list] | None = None
         self._col_styles: list[tuple[int, int, int]] = []
@@ -178,6 +183,18 @@ class WorksheetEditor:
                 out[col_to_num(ref.group(1).decode())] = int(st.group(1))
         return out
 
+    def column_widths(self) -> dict[int, float]:
+        """{column number: width} of the columns the sheet as saved gives a width (pending widths aside)."""
+        data = self._book._pkg.read(self.part)
+        m = SHEETDATA_OPEN.search(data)
+        out: dict[int, float] = {}
+        for cm in _COL_EL.finditer(data, 0, m.start() if m else len(data)):
+            span = {k.decode(): int(v) for k, v in _ATTR.findall(cm.group(1))}
+            width = _WIDTH.search(cm.group(1))
+            if "min" in span and "max" in span and width:
+                out.update(dict.fromkeys(range(span["min"], min(span["max"], 16384) + 1), float(width.group(1))))
+        return out
+
     def extend_ranges(self, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
         """Stretch the data validations and conditional formats that cover rows from ``first_row``
         in columns ``first_col``..``last_col`` (a table's data rows) down to ``last_row``, so they
@@ -188,6 +205,22 @@ class WorksheetEditor:
         if not isinstance(width, (int, float)) or not 0 <= width <= 255:
             raise InputError("column width out of range", sheet=self.name, value=width, expected="0 .. 255")
         self._widths[parse_col(col)] = float(width)
+
+    def hide_columns(self, cols: Iterable[str | int]) -> None:
+        """Hide the columns (on screen and paper); their widths stay."""
+        self._hidden.update(parse_col(c) for c in cols)
+
+    def set_row_height(self, row: int, height: float) -> None:
+        """Give ``row`` a fixed height in points (a spreadsheet does not grow a row for wrapped text on load)."""
+        if not isinstance(height, (int, float)) or not 0 <= height <= 409:
+            raise InputError("row height out of range", sheet=self.name, value=height, expected="0 .. 409 points")
+        self._heights[row] = float(height)
+        self._writes.setdefault(row, {})  # the row is rewritten when the sheet is saved
+
+    def set_page_setup(self, setup) -> None:
+        """Print with ``setup`` (a :class:`.spec.PageSetup`): its orientation and fit to pages or
+        scale; the sheet's paper size, margins, header and footer stay."""
+        self._page = setup
 
     def set_conditional_formats(self, owned: Sequence[str], rules: Iterable) -> None:
         """Replace the rules whose ranges lie inside ``owned``; other rules (incl. x14 ones) stay."""
@@ -201,6 +234,9 @@ class WorksheetEditor:
         """Forget what was recorded once it is in the package (after a save)."""
         self._writes.clear()
         self._widths.clear()
+        self._hidden.clear()
+        self._heights.clear()
+        self._page = None
         self._cf = self._dv = None
         self._blocks.clear()
         self._stretch.clear()
@@ -208,8 +244,8 @@ class WorksheetEditor:
 
     @property
     def dirty(self) -> bool:
-        return bool(self._writes or self._widths or self._cf is not None or self._dv is not None
-                    or self._blocks or self._stretch)
+        return bool(self._writes or self._widths or self._hidden or self._page or self._cf is not None
+                    or self._dv is not None or self._blocks or self._stretch)
 
     # -- rendering -----------------------------------------------------------------------
     def render(self, data: bytes, styles: StylesPart, date1904: bool = False) -> bytes:
@@ -250,7 +286,7 @@ class WorksheetEditor:
             head = self._update_dimension(head)
         if self._stretch:
             head, tail = stretch_ranges(head, self._stretch), stretch_ranges(tail, self._stretch)
-        if self._widths or self._cf is not None or self._dv is not None:
+        if self._widths or self._hidden or self._page or self._cf is not None or self._dv is not None:
             head, tail = self._edit_skeleton(head, tail, tag, styles)
         if lo == hi and not self._writes and not tail_rows:
             return b"".join((head, m.group(0), tail))
@@ -402,7 +438,16 @@ class WorksheetEditor:
     def _new_row(self, rownum: int, styles, prefix, date1904) -> bytes:
         cells = self._writes[rownum]
         body = b"".join(self._cell_bytes(rownum, c, cells[c], None, styles, prefix, date1904) for c in sorted(cells))
-        return b"<%srow r=\"%d\">%s</%srow>" % (prefix, rownum, body, prefix)
+        return self._row_height(b"<%srow r=\"%d\">" % (prefix, rownum), rownum) + body + b"</%srow>" % prefix
+
+    def _row_height(self, start_tag: bytes, rownum: int) -> bytes:
+        """``start_tag`` with the height ``set_row_height`` gave its row (if any)."""
+        height = self._heights.get(rownum)
+        if height is None:
+            return start_tag
+        tag = _ROW_HT.sub(b"", start_tag)
+        end = len(tag) - (2 if tag.endswith(b"/>") else 1)
+        return tag[:end] + b' ht="%s" customHeight="1"' % number_text(height).encode() + tag[end:]
 
     def _merge_row(self, rownum: int, row_bytes: bytes, styles, prefix, date1904, shared) -> bytes:
         writes = self._writes[rownum]
@@ -440,8 +485,9 @@ class WorksheetEditor:
         merged = b"".join(existing[c] for c in sorted(existing))
         if shared:
             merged = _unshare(merged, rownum, shared)
+        start_tag = self._row_height(start_tag, rownum)
         sp = _SPANS.search(start_tag)
-        if sp:
+        if sp and writes:
             lo = min(int(sp.group(1)), *writes)
             hi = max(int(sp.group(2)), *writes)
             start_tag = start_tag[:sp.start()] + b' spans="%d:%d"' % (lo, hi) + start_tag[sp.end():]
@@ -492,6 +538,10 @@ class WorksheetEditor:
         replace: dict = {}
         if self._widths:
             changed.add(apply_widths(root, self._widths))
+        if self._hidden:
+            changed.add(apply_hidden(root, self._hidden))
+        if self._page is not None:
+            changed.update(apply_page_setup(root, self._page))
         if self._cf is not None:
             # new rules as text in place of a placeholder, where lxml would write them the same way
             as_text = doc.spliceable() and [p for p, uri in root.nsmap.items() if uri == _xml.MAIN] == [None]
