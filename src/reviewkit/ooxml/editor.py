@@ -419,14 +419,8 @@ class WorkbookEditor:
         self._set_sheet_name_def(name, "_xlnm.Print_Titles", f"${first}:${last or first}" if columns else None)
 
     def set_print_title_rows(self, name: str, first: int, last: int) -> None:
-        """Print rows ``first``..``last`` of sheet ``name`` at the top of every page (the sheet's
-        ``_xlnm.Print_Titles``; columns repeated across pages are dropped)."""
-        self._check_usable()
-        found = self._lookup(name)
-        if found is None:
-            raise SheetNotFoundError("no such sheet", file=str(self.path), value=name,
-                                     expected="one of " + ", ".join(repr(n) for n in self.sheet_names))
-        self._set_sheet_name_def(found[0].get("name"), "_xlnm.Print_Titles", f"${first}:${last}")
+        """Print rows ``first``..``last`` of sheet ``name`` on top of every page (``_xlnm.Print_Titles``)."""
+        self._set_sheet_name_def(self.sheet(name).name, "_xlnm.Print_Titles", f"${first}:${last}")
 
     def _set_print_area(self, name: str, area: str | None) -> None:
         """Set (or clear) the sheet's ``_xlnm.Print_Area`` defined name (``"A1:N40"``)."""

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from .cellref import num_to_col
-from .cells import value_xml
+from .cells import number_text, value_xml
 from .styles import CellStyle, StylesPart
 
 
@@ -115,3 +115,15 @@ def prefixed(text: bytes, prefix: bytes) -> bytes:
     if not prefix:
         return text
     return re.sub(rb"<(/?)(c|v|f|is|t|row)\b", rb"<\1" + prefix + rb"\2", text)
+
+
+_ROW_HT = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
+
+
+def with_height(start_tag: bytes, height: float | None) -> bytes:
+    """A row's start tag with a fixed ``height`` in points (None: as it is)."""
+    if height is None:
+        return start_tag
+    tag = _ROW_HT.sub(b"", start_tag)
+    end = len(tag) - (2 if tag.endswith(b"/>") else 1)
+    return tag[:end] + b' ht="%s" customHeight="1"' % number_text(height).encode() + tag[end:]

@@ -83,13 +83,18 @@ def apply_widths(root: etree._Element, widths: dict[int, float]) -> etree._Eleme
     return cols
 
 
+def column_widths(root: etree._Element) -> dict[int, float]:
+    """{column number: width} that a worksheet's <cols> gives."""
+    cols = root.find(q("cols"))
+    return {c: float(el.get("width")) for el in (cols if cols is not None else ()) if el.get("width")
+            for c in range(int(el.get("min", "0")), min(int(el.get("max", "0")), 16384) + 1)}
+
+
 def apply_hidden(root: etree._Element, columns: set[int]) -> etree._Element:
     """Hide ``columns`` (a <col> of their own each, width kept); returns the <cols> element."""
-    cols = root.find(q("cols"))
+    widths = column_widths(root)
     for col in sorted(columns):
-        width = next((float(el.get("width")) for el in (cols if cols is not None else ())
-                      if el.get("width") and int(el.get("min", "0")) <= col <= int(el.get("max", "0"))), 8.43)
-        cols = apply_widths(root, {col: width})  # a <col> of its own
+        cols = apply_widths(root, {col: widths.get(col, 8.43)})  # a <col> of its own
         for el in cols.findall(q("col")):
             if el.get("min") == el.get("max") == str(col):
                 el.set("hidden", "1")

@@ -17,8 +17,9 @@ from ..errors import InputError, WorkbookFormatError
 from . import _xml
 from .cellref import Box, box_ref, cell_name, col_to_num, num_to_col, parse_cell, parse_col, parse_range
 from .cells import CellWrite, cell_xml, number_text
-from .rowblock import RowBlock, XfIndex, plain, prefixed
-from .skeleton import WORKSHEET_ORDER, apply_cf, apply_dv, apply_hidden, apply_page_setup, apply_widths, stretch_ranges
+from .rowblock import RowBlock, XfIndex, plain, prefixed, with_height
+from .skeleton import (WORKSHEET_ORDER, apply_cf, apply_dv, apply_hidden, apply_page_setup, apply_widths,
+                       column_widths, stretch_ranges)
 from .styles import CellStyle, StylesPart
 
 __all__ = ["WORKSHEET_ORDER", "WorksheetEditor"]
@@ -37,8 +38,6 @@ _SI = re.compile(rb'\ssi="(\d+)"')
 _CUSTOM_FORMAT = re.compile(rb'\scustomFormat="(?:1|true)"')
 _COL_EL = re.compile(rb"<" + _P + rb"col\b([^>]*)/?>")
 _ATTR = re.compile(rb'\s(min|max|style)="(\d+)"')
-_ROW_HT = re.compile(rb'\s(?:ht|customHeight)="[^"]*"')
-_WIDTH = re.compile(rb'\swidth="([0-9.]+)"')
 _REF_ATTR = re.compile(rb'\sref="([^"]+)"')
 
 
@@ -185,15 +184,7 @@ class WorksheetEditor:
 
     def column_widths(self) -> dict[int, float]:
         """{column number: width} of the columns the sheet as saved gives a width (pending widths aside)."""
-        data = self._book._pkg.read(self.part)
-        m = SHEETDATA_OPEN.search(data)
-        out: dict[int, float] = {}
-        for cm in _COL_EL.finditer(data, 0, m.start() if m else len(data)):
-            span = {k.decode(): int(v) for k, v in _ATTR.findall(cm.group(1))}
-            width = _WIDTH.search(cm.group(1))
-            if "min" in span and "max" in span and width:
-                out.update(dict.fromkeys(range(span["min"], min(span["max"], 16384) + 1), float(width.group(1))))
-        return out
+        return column_widths(self._book._pkg.read_xml(self.part))
 
     def extend_ranges(self, first_col: int, last_col: int, first_row: int, last_row: int) -> None:
         """Stretch the data validations and conditional formats that cover rows from ``first_row``
@@ -438,16 +429,8 @@ class WorksheetEditor:
     def _new_row(self, rownum: int, styles, prefix, date1904) -> bytes:
         cells = self._writes[rownum]
         body = b"".join(self._cell_bytes(rownum, c, cells[c], None, styles, prefix, date1904) for c in sorted(cells))
-        return self._row_height(b"<%srow r=\"%d\">" % (prefix, rownum), rownum) + body + b"</%srow>" % prefix
-
-    def _row_height(self, start_tag: bytes, rownum: int) -> bytes:
-        """``start_tag`` with the height ``set_row_height`` gave its row (if any)."""
-        height = self._heights.get(rownum)
-        if height is None:
-            return start_tag
-        tag = _ROW_HT.sub(b"", start_tag)
-        end = len(tag) - (2 if tag.endswith(b"/>") else 1)
-        return tag[:end] + b' ht="%s" customHeight="1"' % number_text(height).encode() + tag[end:]
+        start = with_height(b"<%srow r=\"%d\">" % (prefix, rownum), self._heights.get(rownum))
+        return start + body + b"</%srow>" % prefix
 
     def _merge_row(self, rownum: int, row_bytes: bytes, styles, prefix, date1904, shared) -> bytes:
         writes = self._writes[rownum]
@@ -485,7 +468,7 @@ class WorksheetEditor:
         merged = b"".join(existing[c] for c in sorted(existing))
         if shared:
             merged = _unshare(merged, rownum, shared)
-        start_tag = self._row_height(start_tag, rownum)
+        start_tag = with_height(start_tag, self._heights.get(rownum))
         sp = _SPANS.search(start_tag)
         if sp and writes:
             lo = min(int(sp.group(1)), *writes)
