@@ -13,6 +13,7 @@ workbook's language in ``lang`` (set by the reader and by fill); the CLI renders
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,7 +112,34 @@ def translate(text: str | None, lang: str = "zh") -> str | None:
             groups = m.groups()
             return zh.format("", *(translate(g, lang) for g in groups),
                              **{f"t{i}": _table_zh(g) for i, g in enumerate(groups, 1)})
+    for pattern, zh in _reading_patterns():
+        m = pattern.fullmatch(text)
+        if m:
+            return zh.format(**{k: _table_zh(v) if k == "table" else translate(v, lang)
+                                for k, v in m.groupdict().items()})
     return text
+
+
+_READING: list[tuple[re.Pattern, str]] = []
+
+
+def _reading_patterns() -> list[tuple[re.Pattern, str]]:
+    """The ``reading`` word table of ``data/words.toml`` as (English pattern, Chinese template):
+    what the reader and validator say is kept in English (``str()``) and said in Chinese here.
+    A field matches any text (repeated fields the same text); the Chinese template gets the
+    matched text of each field, translated again (a field named ``table`` as its sheet name)."""
+    if not _READING:
+        from .messages import pairs
+
+        for zh, en in pairs("reading", "texts").values():
+            rx, names = "", set()
+            for literal, field, _, _ in string.Formatter().parse(en):
+                rx += re.escape(literal)
+                if field:
+                    rx += f"(?P={field})" if field in names else f"(?P<{field}>.+?)"
+                    names.add(field)
+            _READING.append((re.compile(rx, re.S), re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", r"{\1}", zh)))
+    return _READING
 
 
 def _table_zh(name: str) -> str:
