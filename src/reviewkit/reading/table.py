@@ -233,7 +233,7 @@ class TableReader:
     def _report(self, mask: np.ndarray, why, letter: str, message: str, expected: str, kind: str,
                 *, col: CellColumn | None = None, severity: str = "error", with_value: bool = True) -> None:
         """One problem per flagged row (capped per column; the rest are counted)."""
-        group = (f"{message} (column {letter})", kind)
+        group = (say("in_column_letter", "en", where=message, letter=letter), kind)
         for pos in np.flatnonzero(mask):
             value = col.uniques[col.codes[pos]] if (with_value and col is not None) else None
             detail = why(pos)
