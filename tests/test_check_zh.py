@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from builders import CASES, HEADERS, SHEETS, sample_rows, write_book
+from reviewkit import model
 from reviewkit.cli import main
 from reviewkit.errors import Problem
 from reviewkit.reading import messages
@@ -70,3 +72,123 @@ def test_no_finding_in_reading_is_an_english_literal(module):
     literal = [line for line, arg in _message_args(tree)
                if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))]
     assert not literal, f"{module}: English literals as findings on lines {literal}"
+
+
+# --- reviewkit check on workbooks that trigger the findings ------------------------------------
+def _header(table: str, key: str, lang: str) -> str:
+    return model.TABLES_BY_NAME[table].column(key).header(lang)
+
+
+def _books(folder: Path, lang: str) -> list[Path]:
+    """Workbooks in ``lang`` (the same edits in both languages) that between them trigger the
+    findings of the reader and the validator."""
+    zh = lang == "zh"
+
+    def book(name: str, **edit) -> Path:
+        rows = {t: [list(r) for r in rs] for t, rs in sample_rows(lang).items()}
+        tables = {t: {"sheet": SHEETS[lang][t], "headers": list(HEADERS[lang][t]), "rows": rows[t]} for t in rows}
+        for change in edit.values():
+            change(tables)
+        return write_book(folder / f"{name}.xlsx", tables)
+
+    def cell(table, row, col, value):
+        def change(tables):
+            tables[table]["rows"][row][col] = value
+        return change
+
+    def column(table, header, values):
+        def change(tables):
+            tables[table]["headers"].append(header)
+            for r, v in zip(tables[table]["rows"], values):
+                r.append(v)
+        return change
+
+    def table(name, keys, rows):
+        def change(tables):
+            tables[name] = {"sheet": SHEETS[lang][name], "headers": [_header(name, k, lang) for k in keys],
+                            "rows": rows}
+        return change
+
+    return [
+        book("values", a=cell("Scorecard", 1, 2, "很多"), b=cell("Scorecard", 2, 0, None),
+             c=cell("KPIs", 0, 3, "sideways"), d=cell("Causes", 0, 7, "next week"),
+             e=cell("Facts", 2, 4, "n/a"), f=cell("Settings", 0, 1, "明年"),
+             g=lambda t: t["Settings"]["rows"].append(["没有这项" if zh else "No such setting", 1, None]),
+             h=lambda t: t["Settings"]["rows"].append([_header("Settings", "setting", lang) and
+                                                       ("同时任务上限" if zh else "Max parallel tasks"), "2.5", None]),
+             i=cell("Scorecard", 0, 0, "华东" * 17000), j=cell("Scorecard", 2, 4, 1e-13)),
+        book("year", a=cell("Settings", 0, 1, 25)),
+        book("links", a=cell("Scorecard", 2, 1, "salez"), b=cell("Causes", 0, 1, "Sales"),
+             c=cell("KPIs", 1, 6, "续费数"), d=cell("KPIs", 2, 4, "比率" if zh else "Ratio"),
+             e=cell("KPIs", 0, 5, "行业" if zh else "Industry"), f=cell("Scorecard", 1, 2, 15),
+             g=cell("Causes", 0, 4, "很多客户流失"), h=lambda t: t["Scorecard"]["rows"].append(
+                 ["华北", "renew", 0, 0.5, None, None, None]),
+             i=lambda t: t["KPIs"]["rows"].append(["sales", "重复", "%", "越高越好" if zh else "Higher is better",
+                                                   None, None, None, None, None, None])),
+        book("kpis", a=column("KPIs", _header("KPIs", "weight", lang), [-1, 1, 1]),
+             b=column("KPIs", _header("KPIs", "number_format", lang), ["[Red", None, None]),
+             c=column("KPIs", _header("KPIs", "range_low", lang), [None, 0.9, None]),
+             d=column("KPIs", _header("KPIs", "range_high", lang), [None, 0.5, None]),
+             e=cell("KPIs", 2, 3, "区间内" if zh else "Within range"), f=cell("KPIs", 0, 9, "120%")),
+        book("plan", a=table("Plan", ("task_id", "task", "start", "end"),
+                             [["T1", "上线" if zh else "Launch", "2026-05-01", "2026-03-01"]]),
+             b=table("Progress", ("task_id", "planned_start", "planned_date"),
+                     [["T9", "2026-01-01", "2026-02-01"]])),
+        book("headers", a=column("Scorecard", "备注X" if zh else "Remark X", [1, 2, 3]),
+             b=column("Scorecard", _header("Scorecard", "target", "en" if zh else "zh"), [1, 2, 3]),
+             c=column("Facts", "地区" if zh else "Area", ["a", "b", "c"]),
+             d=column("Facts", "地区" if zh else "Area", ["a", "b", "c"]),
+             e=lambda t: t["Scorecard"]["rows"].append(["合计" if zh else "Total", "sales", 2000, 1500, None,
+                                                        None, None])),
+    ]
+
+
+#: what a Chinese line may hold in Latin letters: quoted values the user typed, the accepted
+#: English spelling of a drop-down choice ("越高越好 / Higher is better"), file names, commands
+_ALLOWED = [re.compile(p) for p in (r"'[^']*'", r'"[^"]*"', r"“[^”]*”", r"\[[^\]]*\]", r"/ [A-Za-z %]+",
+                                    r"\S+\.xlsx", r"reviewkit \w+",
+                                    r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)+",  # a list of the KPI codes typed
+                                    r"\b(?:Excel|KPI|TRUE|FALSE)\b")]
+_TWO_WORDS = re.compile(r"[A-Za-z]{2,}[\s,;:/'()-]+[A-Za-z]{2,}")
+
+
+def _english_in(line: str) -> str | None:
+    for p in _ALLOWED:
+        line = p.sub(" ", line)
+    m = _TWO_WORDS.search(line)
+    return m.group() if m else None
+
+
+def _check(paths: list[Path]) -> list[str]:
+    result = CliRunner().invoke(main, ["check", *map(str, paths)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_check_on_chinese_workbooks_prints_no_english(tmp_path):
+    folder = tmp_path / "zh"
+    folder.mkdir()
+    books = _books(folder, "zh")
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    for case in CASES:  # the bad-input corpus: those that are zh workbooks with a finding
+        if case.sheet is None or case.id == "damaged sheet data":  # files that cannot be read have no language
+            continue
+        sub = cases / case.id.replace(" ", "_")
+        sub.mkdir()
+        books.append(case.build(sub))
+    lines = _check(books)
+    assert len(lines) > 60, lines
+    english = [(line, bad) for line in lines if (bad := _english_in(line))]
+    assert not english, "\n".join(f"{bad!r} in: {line[:300]}" for line, bad in english)
+    assert all(line.startswith(("错误：", "警告：")) for line in lines[:-1]), lines
+    assert re.fullmatch(r"\d+ 个文件中共有 \d+ 个问题", lines[-1]), lines[-1]
+
+
+def test_check_on_english_workbooks_still_prints_english(tmp_path):
+    lines = _check(_books(tmp_path, "en"))
+    assert re.fullmatch(r"\d+ problem\(s\) in \d+ file\(s\)", lines.pop()), lines
+    assert len(lines) > 25, lines
+    assert all(line.startswith(("error: ", "warning: ")) for line in lines), lines
+    said = [line.split(": ", 1)[1].split("; expected")[0] for line in lines]
+    assert all(_english_in(line) for line in said), [line for line in said if not _english_in(line)]
