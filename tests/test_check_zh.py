@@ -114,8 +114,8 @@ def _books(folder: Path, lang: str) -> list[Path]:
              c=cell("KPIs", 0, 3, "sideways"), d=cell("Causes", 0, 7, "next week"),
              e=cell("Facts", 2, 4, "n/a"), f=cell("Settings", 0, 1, "明年"),
              g=lambda t: t["Settings"]["rows"].append(["没有这项" if zh else "No such setting", 1, None]),
-             h=lambda t: t["Settings"]["rows"].append([_header("Settings", "setting", lang) and
-                                                       ("同时任务上限" if zh else "Max parallel tasks"), "2.5", None]),
+             h=lambda t: t["Settings"]["rows"].append(
+                 [model.SETTING_KEYS["max_parallel_tasks"][0 if zh else 1], "2.5", None]),
              i=cell("Scorecard", 0, 0, "华东" * 17000), j=cell("Scorecard", 2, 4, 1e-13)),
         book("year", a=cell("Settings", 0, 1, 25)),
         book("links", a=cell("Scorecard", 2, 1, "salez"), b=cell("Causes", 0, 1, "Sales"),
