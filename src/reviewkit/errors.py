@@ -5,14 +5,15 @@ problem is (file, sheet, cell), the value found and what was expected, so the CL
 can print it as one line and exit with code 2 instead of showing a traceback.
 
 ``str()`` is English. ``render(lang)`` gives the same line in the workbook's language: the
-frame (file, sheet, cell, found, expected) always, and the message itself where
-``ZH_MESSAGES`` knows it (the reader's and validator's most frequent ones; the others stay
+frame (file, sheet, cell, found, expected) always, and the message itself where the
+``reading`` word table of ``data/words.toml`` or ``ZH_MESSAGES`` knows it (the reader's and validator's most frequent ones; the others stay
 English inside the Chinese frame). An error or problem raised about a workbook carries that
 workbook's language in ``lang`` (set by the reader and by fill); the CLI renders in it.
 """
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,21 +31,16 @@ ZH_MESSAGES: list[tuple[re.Pattern, str]] = [(re.compile(a, re.S), b) for a, b i
     (r"'(.+)' \(keys are matched exactly\)", "“{1}”（代码须完全一致）"),
     (r"a key defined in table 'KPIs': (.+)", "KPI定义表中的代码：{1}"),
     (r"duplicate row in table '(.+)': the same (.+) as (.+)", "表格“{t1}”有重复行：{2}与 {3} 相同"),
-    (r"one row per (.+)", "每个{1}只写一行"),
     (r"the required '(.+)' is empty in table '(.+)'", "表格“{t2}”的必填项“{1}”为空"),
     (r"a value for '(.+)'", "填写“{1}”"),
     (r"table '(.+)' lacks the required column '(.+)'", "表格“{t1}”缺少必需的列“{2}”"),
     (r"a header '(.+)' or '(.+)'", "列标题“{1}”或“{2}”"),
     (r"column '(.+)' is not a column of table '(.+)' and is ignored", "“{1}”不是表格“{t2}”的列，已忽略"),
     (r"column '(.+)' appears twice; the second is ignored", "“{1}”列出现两次，第二列被忽略"),
-    (r"the workbook has no Excel Table named '(.+)'", "工作簿中没有名为“{1}”的 Excel 表格（{t1}表）"),
-    (r"no Excel Table named '(.+?)'(.*)", "没有名为“{1}”的 Excel 表格{2}"),
     (r"sheet '(.+)' has no Excel Table named '(.+)', so its cells are not read",
      "工作表“{1}”中没有名为“{2}”的 Excel 表格，其单元格不会被读取"),
     (r"select the data, Insert > Table, and name it '(.+)'", "选中数据，插入 > 表格，并命名为“{1}”"),
     (r"a table named '(.+)' \(Table Design > Table Name\)", "名为“{1}”的表格（表设计 > 表名称）"),
-    (r"a table named '(.+)' \(sheet '(.+)' / '(.+)'\); start from `reviewkit new`",
-     "名为“{1}”的表格（工作表“{2}”）；可从 reviewkit new 生成的工作簿开始"),
     (r"a header '(.+)' or '(.+)' \(or (.+)\)", "列标题“{1}”或“{2}”（或 {3}）"),
     (r"the ratio's denominator adds up to 0 in one year, so the rate is not defined",
      "比率的分母在某一年合计为 0，比率无法计算"),
@@ -101,8 +97,8 @@ _FRAME = {
 
 
 def translate(text: str | None, lang: str = "zh") -> str | None:
-    """``text`` in ``lang``: Chinese where ``ZH_MESSAGES`` knows it (English and unknown
-    messages come back unchanged)."""
+    """``text`` in ``lang``: Chinese where ``ZH_MESSAGES`` or the ``reading`` word table knows
+    it (English and unknown messages come back unchanged)."""
     if not text or lang != "zh":
         return text
     for pattern, zh in ZH_MESSAGES:
@@ -111,7 +107,37 @@ def translate(text: str | None, lang: str = "zh") -> str | None:
             groups = m.groups()
             return zh.format("", *(translate(g, lang) for g in groups),
                              **{f"t{i}": _table_zh(g) for i, g in enumerate(groups, 1)})
+    for pattern, zh in _reading_patterns():
+        m = pattern.fullmatch(text)
+        if m:
+            return zh.format(**{k: _table_zh(v) if k == "table" else translate(v, lang)
+                                for k, v in m.groupdict().items()})
     return text
+
+
+_READING: list[tuple[re.Pattern, str]] = []
+
+
+def _reading_patterns() -> list[tuple[re.Pattern, str]]:
+    """The ``reading`` word table of ``data/words.toml`` as (English pattern, Chinese template):
+    what the reader and validator say is kept in English (``str()``) and said in Chinese here.
+    A field matches any text (repeated fields the same text; the templates with the most
+    literal text are tried first); the Chinese template gets the
+    matched text of each field, translated again (a field named ``table`` as its sheet name)."""
+    if not _READING:
+        from .messages import pairs
+
+        for zh, en in pairs("reading", "texts").values():
+            rx, names = "", set()
+            for literal, field, _, _ in string.Formatter().parse(en):
+                rx += re.escape(literal)
+                if field:
+                    rx += f"(?P={field})" if field in names else f"(?P<{field}>.+?)"
+                    names.add(field)
+            _READING.append((re.compile(rx, re.S), re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", r"{\1}", zh)))
+        # the most specific first: "{detail} in {where}" must not take "... in setting '{name}'"
+        _READING.sort(key=lambda p: -len(re.sub(r"\(\?P[<=]\w+>?(?:\.\+\?\))?", "", p[0].pattern)))
+    return _READING
 
 
 def _table_zh(name: str) -> str:

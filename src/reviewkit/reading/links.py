@@ -11,6 +11,7 @@ import pandas as pd
 from .. import model
 from .._pandas import block_arrays as _column_arrays
 from ..numbers import ParseError, Unit, parse_date, parse_number, parse_percent, parse_unit
+from .messages import say
 from .validate import _isna, _records
 
 
@@ -41,9 +42,9 @@ def read_settings(review: model.Review, sink) -> dict[str, object]:
         if key is None and _IMPORT_MAP.match(str(name)):
             continue  # a header mapping kept by `reviewkit import --save-map`
         if key is None:
-            sink.add(f"unknown setting '{name}' is ignored", sheet=layout.sheet, cell=cell, value=name,
+            sink.add(say("unknown_setting", "en", name=name), sheet=layout.sheet, cell=cell, value=name,
                      severity="warning",
-                     expected="one of " + ", ".join(v[0] for v in model.SETTING_KEYS.values()))
+                     expected=say("one_of", "en", choices=", ".join(v[0] for v in model.SETTING_KEYS.values())))
             continue
         raw = raws[pos]
         kind = _SETTING_KIND.get(key)
@@ -57,16 +58,16 @@ def read_settings(review: model.Review, sink) -> dict[str, object]:
                 x = parse_number(raw)
                 if x is not None and (not float(x).is_integer()
                                       or (kind == "year" and not 1900 <= x <= 2200)):
-                    raise ParseError("not a whole number" if kind == "int" else "not a year",
-                                     value=raw, expected="a year such as 2025" if kind == "year"
-                                     else "a whole number")
+                    raise ParseError(say("not_whole_number" if kind == "int" else "not_a_year", "en"),
+                                     value=raw, expected=None)
                 out[key] = None if x is None else int(x)
             else:
                 out[key] = out[key] if _isna(value) else value
         except ParseError as exc:
-            expected = {"year": "a year such as 2025", "int": "a whole number such as 3"}.get(kind, exc.expected)
-            sink.add(f"{exc.detail} in setting '{name}'", sheet=layout.sheet, cell=vcell, value=raw,
-                     expected=expected)
+            expected = (say({"year": "a_year", "int": "a_whole_number"}[kind], "en") if kind in ("year", "int")
+                        else exc.expected)
+            sink.add(say("bad_setting", "en", name=name, detail=exc.detail), sheet=layout.sheet,
+                     cell=vcell, value=raw, expected=expected)
     return out
 
 

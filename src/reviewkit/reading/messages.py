@@ -12,3 +12,11 @@ _MESSAGES = Messages.load("reading")
 say = _MESSAGES.say
 fields = _MESSAGES.fields
 keys = _MESSAGES.keys
+
+
+def table_name(name: str, lang: str) -> str:
+    """How a message names table ``name``: its Chinese sheet name in a Chinese workbook
+    (``Scorecard`` -> 计分卡), the Excel Table name otherwise."""
+    from ..errors import _table_zh
+
+    return _table_zh(name) if lang == "zh" else name

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .. import model
 from ..errors import Problem, ReviewkitError, ValidationError
 from .engine import Engine, FileEngine
+from .messages import say
 from .links import fact_columns_named_by_kpis, kpi_units, kpis_by_name, link_fact_columns, read_settings
 from .table import TableReader
 from .validate import validate
@@ -61,7 +62,7 @@ class Problems:
         for group, n in self._hidden.items():
             sheet, severity = self._where[group]
             self.items.append(Problem(self.file, sheet, None,
-                                      f"{n} more value(s) like the above in {group[0]}",
+                                      say("more_values", "en", n=n, where=group[0]),
                                       None, None, severity))
         return self.items
 
@@ -148,9 +149,8 @@ def check_files(paths: Iterable[str | Path]) -> list[Problem]:
             found = [Problem(str(path), exc.sheet, exc.cell, exc.detail, exc.value, exc.expected)]
         except Exception as exc:  # noqa: BLE001 - one odd file must not hide the others' report
             found = [Problem(str(path), None, None,
-                             f"the workbook could not be read ({type(exc).__name__}: {exc})",
-                             None, "a workbook saved by Excel; if it opens in Excel, please report "
-                             "this as a reviewkit bug")]
+                             say("unreadable", "en", error=f"{type(exc).__name__}: {exc}"),
+                             None, say("unreadable_expected", "en"))]
         problems.extend(found)
     return problems
 
@@ -172,25 +172,22 @@ def _missing_table(pkg: Engine, spec: model.TableSpec, sink: Problems) -> None:
     if spec.name not in REQUIRED_TABLES:
         sheet = next((s for s in pkg.sheets if s in (spec.sheet_zh, spec.sheet_en)), None)
         if sheet is not None:
-            sink.add(f"sheet '{sheet}' has no Excel Table named '{spec.name}', so its cells are not read",
-                     sheet=sheet, severity="warning",
-                     expected=f"select the data, Insert > Table, and name it '{spec.name}'")
+            sink.add(say("table_not_read", "en", sheet=sheet, name=spec.name),
+                     sheet=sheet, severity="warning", expected=say("insert_table_expected", "en", name=spec.name))
         return
-    hint = ""
     for t in pkg.tables:  # a table with the right columns but another name?
         found, _ = model.match_headers(spec, [c.name for c in t.columns])
         need = [c.key for c in spec.columns if c.required]
         if need and all(k in found for k in need) and model.TABLES_BY_NAME.get(t.name) is None:
-            hint = f"; table '{t.name}' on sheet '{t.sheet}' has its columns: rename it to '{spec.name}'"
-            sink.add(f"no Excel Table named '{spec.name}'{hint}", sheet=t.sheet, cell=t.ref,
-                     value=t.name, expected=f"a table named '{spec.name}' (Table Design > Table Name)")
+            sink.add(say("renamed_table", "en", name=spec.name, other=t.name, sheet=t.sheet), sheet=t.sheet, cell=t.ref,
+                     value=t.name, expected=say("renamed_table_expected", "en", name=spec.name))
             return
     sheet = next((s for s in pkg.sheets if s in (spec.sheet_zh, spec.sheet_en)), None)
     if sheet is not None:
-        sink.add(f"sheet '{sheet}' has no Excel Table named '{spec.name}' (plain cells are not read)",
-                 sheet=sheet, expected=f"select the data, Insert > Table, and name it '{spec.name}'")
+        sink.add(say("plain_cells", "en", sheet=sheet, name=spec.name),
+                 sheet=sheet, expected=say("insert_table_expected", "en", name=spec.name))
     else:
-        sink.add(f"the workbook has no Excel Table named '{spec.name}'",
+        sink.add(say("no_table", "en", name=spec.name),
                  value=", ".join(t.name for t in pkg.tables) or None,
-                 expected=f"a table named '{spec.name}' (sheet '{spec.sheet_zh}' / '{spec.sheet_en}'); "
-                          "start from `reviewkit new`")
+                 expected=say("no_table_expected", "en", name=spec.name, sheet_zh=spec.sheet_zh,
+                              sheet_en=spec.sheet_en))

@@ -18,7 +18,7 @@ from ..numbers import (DATE_EXPECTED, MAX_FIGURE, NUMBER_EXPECTED, PERCENT_EXPEC
                        parse_period)
 from ..ooxml.cells import MAX_TEXT
 from .engine import Engine
-from .messages import say
+from .messages import say, table_name
 from .package import MISSING_STRING, TableInfo, col_letter, parse_ref
 from .values import (CellColumn, all_blank, build_frame, cell_text, empty_column, header_unit,
                      is_blank)
@@ -64,8 +64,8 @@ class TableReader:
         if len(headers) != width:  # a broken part: trust the range
             headers = (headers + [""] * width)[:width]
         if info.header_rows == 0:
-            self._add(f"table '{info.name}' has no header row, so its columns cannot be found",
-                      cell=info.ref, expected="Table Design > Header Row turned on")
+            self._add(say("no_header_row", "en", table=info.name),
+                      cell=info.ref, expected=say("no_header_row_expected", "en"))
             return self._empty(), model.TableLayout(spec.name, info.sheet, info.ref, header_row,
                                                     header_row, header_row - 1)
         found, unmatched, zh, en = _matched(spec, headers)
@@ -132,9 +132,9 @@ class TableReader:
             data[col.key] = self._convert(col, cols[i], letters[i]) if rows else self._convert_empty(col)
         for i, name in extras:
             if name in data:
-                self._add(f"column '{name}' appears twice; the second is ignored",
+                self._add(say("column_twice", "en", name=name),
                           cell=f"{letters[i]}{header_row}", value=name, severity="warning",
-                          expected="unique column headers")
+                          expected=say("column_twice_expected", "en"))
                 continue
             self._index = i
             data[name] = self._extra(name, cols[i] if rows else CellColumn([]), letters[i])
@@ -157,9 +157,11 @@ class TableReader:
             if col.required and not (spec is model.SETTINGS and col.key == "value"):
                 blank = cols[i].blank
                 inside = np.array([f"{letters[i]}{r}" in merged for r in rows], dtype=bool)
+                lang = self._lang()
                 self._report(blank & ~inside, lambda pos: None, letters[i],
-                             f"the required '{col.header(self._lang())}' is empty in table '{spec.name}'",
-                             f"a value for '{col.header(self._lang())}'", "required", with_value=False)
+                             say("required_empty", "en", column=col.header(lang), table=table_name(spec.name, "en")),
+                             say("required_empty_expected", "en", column=col.header(lang)), "required",
+                             with_value=False)
                 for pos in np.flatnonzero(blank & inside).tolist():
                     cell = f"{letters[i]}{rows[pos]}"
                     whole, top = merged[cell]
@@ -195,27 +197,31 @@ class TableReader:
         by_key = {c.key: c for c in spec.columns}
         for c in spec.columns:
             if c.required and c.key not in found:
-                self._add(f"table '{info.name}' lacks the required column '{c.header(self._lang())}'",
+                lang = self._lang()
+                self._add(say("missing_required_column", "en", table=table_name(info.name, "en"),
+                              column=c.header(lang)),
                           cell=f"{letters[0]}{header_row}:{letters[-1]}{header_row}",
                           value=list(headers),
-                          expected=f"a header '{c.zh}' or '{c.en}'"
-                                   + (f" (or {', '.join(c.synonyms[:4])})" if c.synonyms else ""))
+                          expected=say("missing_required_column_expected", "en", zh=c.zh, en=c.en)
+                          + (say("missing_required_column_synonyms", "en", synonyms=", ".join(c.synonyms[:4]))
+                             if c.synonyms else ""))
         self._extras: list[tuple[int, str]] = []
         for i, h in unmatched:
             cell = f"{letters[i]}{header_row}"
             norm = model.normalize_header(h)
             dup = next((k for k in found if norm and norm in model.header_aliases(by_key[k])), None)
             if dup is not None:
-                self._add(f"column '{h}' is a second '{by_key[dup].header(self._lang())}' column and is "
-                          "ignored", cell=cell, value=h, severity="warning",
-                          expected=f"one column per field (the first, {letters[found[dup]]}, is used)")
+                self._add(say("second_column", "en", name=h, column=by_key[dup].header(self._lang())),
+                          cell=cell, value=h, severity="warning",
+                          expected=say("second_column_expected", "en", letter=letters[found[dup]]))
             elif spec.open_columns and str(h).strip():
                 self._extras.append((i, str(h).strip()))
             elif not spec.open_columns:
-                self._add(f"column '{h}' is not a column of table '{spec.name}' and is ignored",
+                lang = self._lang()
+                self._add(say("not_a_column", "en", name=h, table=table_name(spec.name, "en")),
                           cell=cell, value=h, severity="warning",
-                          expected="one of " + ", ".join(c.header(self._lang())
-                                                         for c in spec.input_columns))
+                          expected=say("one_of", "en", choices=", ".join(c.header(lang)
+                                                                           for c in spec.input_columns)))
 
     def _lang(self) -> str:
         return "en" if self.langs["en"] > self.langs["zh"] else "zh"
@@ -227,11 +233,12 @@ class TableReader:
     def _report(self, mask: np.ndarray, why, letter: str, message: str, expected: str, kind: str,
                 *, col: CellColumn | None = None, severity: str = "error", with_value: bool = True) -> None:
         """One problem per flagged row (capped per column; the rest are counted)."""
-        group = (f"{message} (column {letter})", kind)
+        group = (say("in_column_letter", "en", where=message, letter=letter), kind)
         for pos in np.flatnonzero(mask):
             value = col.uniques[col.codes[pos]] if (with_value and col is not None) else None
             detail = why(pos)
-            text = f"{detail} in {message}" if detail else message
+            text = say("bad_value", "en", detail=detail, where=message) \
+                if detail else message
             self._add(text, cell=f"{letter}{self.rows[pos]}", value=value, expected=expected,
                       severity=severity, group=group)
 
@@ -260,7 +267,8 @@ class TableReader:
 
     def _convert(self, c: model.Column, col: CellColumn, letter: str) -> np.ndarray:
         spec, kind = self.spec, c.kind
-        name = f"column '{c.header(self._lang())}' of table '{spec.name}'"
+        lang = self._lang()
+        name = say("in_column", "en", column=c.header(lang), table=table_name(spec.name, "en"))
         if spec is model.FACTS and c.key == "period":
             periods, why = self._parse_uniques(col, partial(parse_period, date1904=self.date1904))
             self._flag(col, why, letter, name, PERIOD_EXPECTED, "period")
@@ -286,21 +294,22 @@ class TableReader:
             return col.take(stamps, dtype="datetime64[ns]", fill=np.datetime64("NaT"))
         texts = [cell_text(u) for u in col.uniques]
         errs = [u if isinstance(u, str) and u in self.error_values else None for u in col.uniques]
-        self._flag(col, [None if not e else "the cell refers to a shared string that does not exist"
-                         if e.startswith(MISSING_STRING) else "the cell holds an Excel error" for e in errs],
-                   letter, name, "a value, not an Excel error", "error")
+        self._flag(col, [None if not e else say("missing_string", "en")
+                         if e.startswith(MISSING_STRING) else say("excel_error", "en") for e in errs],
+                   letter, name, say("excel_error_expected", "en"), "error")
         texts = [None if e else t for t, e in zip(texts, errs)]
         if c.key in _KEY_COLUMNS.get(spec.name, ()):
             self._note_trimmed(col, letter)
         if any(t is not None and len(t) > MAX_TEXT for t in texts):  # a hand-made file; fill could not write it
-            self._flag(col, [f"the text is {len(t):,} characters long" if t is not None and len(t) > MAX_TEXT
+            self._flag(col, [say("text_too_long", "en", n=len(t)) if t is not None and len(t) > MAX_TEXT
                              else None for t in texts], letter, name,
-                       f"at most {MAX_TEXT:,} characters (Excel's cell limit)", "length")
+                       say("text_too_long_expected", "en", most=MAX_TEXT), "length")
         if kind == model.CHOICE:
             keys = [None if t is None else model.choice_key(c, t) for t in texts]
             labels = ", ".join(f"{ch.zh} / {ch.en}" for ch in c.choices)
-            self._flag(col, ["unknown value" if (t is not None and k is None) else None
-                             for t, k in zip(texts, keys)], letter, name, f"one of {labels}", "choice")
+            self._flag(col, [say("unknown_choice", "en") if (t is not None and k is None) else None
+                             for t, k in zip(texts, keys)], letter, name, say("one_of", "en", choices=labels),
+                       "choice")
             return col.take(keys)
         return col.take(texts)
 
@@ -377,7 +386,7 @@ class TableReader:
         # at least one number. A column of text stays a dimension (validate names the KPI cell).
         if (filled and bad * 2 < filled) or (named and bad < filled) or (named and not filled):
             self.measures.append(name)
-            message = (f"measure column '{name}' of table '{self.spec.name}' (text where a number belongs)")
+            message = say("in_measure_column", "en", name=name, table=table_name(self.spec.name, "en"))
             unit = self.header_units.get(self._index) or self.measure_units.get(
                 model.normalize_header(_BRACKETS.sub("", name)))
             if unit is not None and any(type(u) is str for u in col.uniques):

@@ -21,7 +21,7 @@ from ..analysis._common import total_units, unit_stem
 from ..errors import Problem
 from ..numbers import is_blank as _blank, parse_unit
 from ..ooxml import numfmt
-from .messages import say
+from .messages import say, table_name
 
 _KPI_TABLES = ("Scorecard", "Causes", "Actions", "NextYear", "Results", "Plan")
 
@@ -201,8 +201,9 @@ def _report_duplicate(ck: _Checker, spec: model.TableSpec, first: int, pos: int,
     _, first_cell = ck.where(spec.name, spec.key[-1], first)
     label = " + ".join(ck.header(spec.name, k) for k in spec.key)
     ck.add(spec.name, spec.key[-1], pos,
-           f"duplicate row in table '{spec.name}': the same {label} as {first_cell or 'an earlier row'}",
-           value=" + ".join(str(_plain(x)) for x in values), expected=f"one row per {label}")
+           say("duplicate_row", "en", table=table_name(spec.name, "en"), label=label,
+               first=first_cell or say("an_earlier_row", "en")),
+           value=" + ".join(str(_plain(x)) for x in values), expected=say("duplicate_row_expected", "en", label=label))
 
 
 def _kpi_keys(review: model.Review) -> set[str] | None:
@@ -217,7 +218,7 @@ def _kpi_references(ck: _Checker) -> None:
     if keys is None:
         return
     folded = {model.normalize_header(k): k for k in keys}
-    listed = (", ".join(sorted(keys)[:12]) + (" …" if len(keys) > 12 else "")) or "(none yet)"
+    listed = (", ".join(sorted(keys)[:12]) + (" …" if len(keys) > 12 else "")) or say("none_yet", "en")
     for table in _KPI_TABLES:
         df = _frame(ck.review, table)
         if df is None or "kpi" not in df.columns:
@@ -226,9 +227,9 @@ def _kpi_references(ck: _Checker) -> None:
             if _blank(v) or str(v) in keys:
                 continue
             near = folded.get(model.normalize_header(v))
-            ck.add(table, "kpi", pos, f"unknown KPI key in table '{table}'", value=v,
-                   expected=(f"'{near}' (keys are matched exactly)" if near else
-                             f"a key defined in table 'KPIs': {listed}"))
+            ck.add(table, "kpi", pos, say("unknown_kpi", "en", table=table_name(table, "en")), value=v,
+                   expected=(say("unknown_kpi_near", "en", near=near) if near else
+                             say("unknown_kpi_expected", "en", listed=listed)))
 
 
 #: the KPIs columns _kpi_definitions reads (a missing one reads as None, as with row.get)
@@ -249,42 +250,43 @@ def _kpi_definitions(ck: _Checker) -> None:
         if agg == "ratio":
             for part in ("numerator", "denominator"):
                 if _blank(row.get(part)):
-                    ck.add("KPIs", part, pos, f"ratio KPI '{key}' has no {part} column",
-                           value=None, expected=f"the facts column holding the {part}, e.g. "
-                           + ("renewed" if part == "numerator" else "due"))
+                    ck.add("KPIs", part, pos, say("ratio_no_part", "en", kpi=key, part=say(f"part_{part}", "en")),
+                           value=None, expected=say("ratio_no_part_expected", "en", part=say(f"part_{part}", "en"),
+                                                    example="renewed" if part == "numerator" else "due"))
         for part in ("measure", "numerator", "denominator"):
             name = row.get(part)
             if _blank(name) or fact_cols is None:
                 continue
             if name not in fact_cols:
-                what = ("a text column, not numbers" if name in fact_all else "not a column of table 'Facts'")
-                ck.add("KPIs", part, pos, f"KPI '{key}' {part} '{name}' is {what}", value=name,
-                       expected="one of the numeric facts columns: "
-                                + (", ".join(ck.review.measures) or "(none)"))
+                ck.add("KPIs", part, pos,
+                       say("part_text_column" if name in fact_all else "part_not_fact", "en", kpi=key,
+                           part=say(f"part_{part}", "en"), name=name), value=name,
+                       expected=say("part_expected", "en",
+                                    columns=", ".join(ck.review.measures) or say("none", "en")))
         low, high = row.get("range_low"), row.get("range_high")
         if direction == "range":
             for part, v in (("range_low", low), ("range_high", high)):
                 if _blank(v):
-                    ck.add("KPIs", part, pos, f"KPI '{key}' is 'within a range' but has no {part.replace('_', ' ')}",
-                           expected="a number")
+                    ck.add("KPIs", part, pos, say("range_missing", "en", kpi=key, part=say(f"part_{part}", "en")),
+                           expected=say("a_number", "en"))
         if not _blank(low) and not _blank(high) and low > high:
-            ck.add("KPIs", "range_high", pos, f"KPI '{key}' range high is below range low",
-                   value=f"{_plain(low)} > {_plain(high)}", expected="range low ≤ range high")
+            ck.add("KPIs", "range_high", pos, say("range_inverted", "en", kpi=key),
+                   value=f"{_plain(low)} > {_plain(high)}", expected=say("range_inverted_expected", "en"))
         green, amber = row.get("green"), row.get("amber")
         if not _blank(green) and not _blank(amber) and amber > green:
-            ck.add("KPIs", "amber", pos, f"KPI '{key}' amber threshold is above its green threshold",
+            ck.add("KPIs", "amber", pos, say("amber_above_green", "en", kpi=key),
                    value=f"{_plain(amber)} > {_plain(green)}",
-                   expected="amber at or below green (e.g. green 100%, amber 90%)", severity="warning")
+                   expected=say("amber_above_green_expected", "en"), severity="warning")
         weight = row.get("weight")
         if not _blank(weight) and weight < 0:
-            ck.add("KPIs", "weight", pos, f"KPI '{key}' has a negative weight", value=weight,
-                   expected="a weight of 0 or more")
+            ck.add("KPIs", "weight", pos, say("negative_weight", "en", kpi=key), value=weight,
+                   expected=say("negative_weight_expected", "en"))
         fmt = row.get("number_format")
         if not _blank(fmt):
             why = numfmt.problem(str(fmt).strip())
             if why:  # fill would write it into styles.xml and the charts, and Excel would repair them
-                ck.add("KPIs", "number_format", pos, f"KPI '{key}' has a number format Excel cannot use: {why}",
-                       value=fmt, expected=numfmt.EXPECTED)
+                ck.add("KPIs", "number_format", pos, say("bad_number_format", "en", kpi=key, why=why),
+                       value=fmt, expected=say("bad_number_format_expected", "en"))
 
 
 #: the smallest non-zero comparison base: figures are at most 10^15 (numbers.MAX_FIGURE), so a
@@ -322,24 +324,22 @@ def _scorecard(ck: _Checker) -> None:
         small = [c for c, v in vals.items() if abs(v) <= 1.5]
         if big and small:
             ck.add("Scorecard", big[0], pos,
-                   f"KPI '{row['kpi']}' is a percentage but this row mixes scales: "
-                   f"{ck.header('Scorecard', big[0])} {_plain(vals[big[0]]):g} vs "
-                   f"{ck.header('Scorecard', small[0])} {_plain(vals[small[0]]):g}",
-                   value=vals[big[0]], expected=f"the same scale in every column, e.g. "
-                   f"{_plain(vals[big[0]]):g}% (or {_plain(vals[big[0]]) / 100:g})", severity="warning")
+                   say("mixed_scales", "en", kpi=row["kpi"], big=ck.header("Scorecard", big[0]),
+                       big_value=f"{_plain(vals[big[0]]):g}", small=ck.header("Scorecard", small[0]),
+                       small_value=f"{_plain(vals[small[0]]):g}"),
+                   value=vals[big[0]], expected=say("mixed_scales_expected", "en", value=f"{_plain(vals[big[0]]):g}",
+                                                    fraction=f"{_plain(vals[big[0]]) / 100:g}"),
+                   severity="warning")
     for pos, (unit, kpi, target) in enumerate(zip(ck.tolist("Scorecard", sc, "unit"), ck.tolist("Scorecard", sc, "kpi"),
                                                   ck.tolist("Scorecard", sc, "target"))):  # not boxed, as before
         if not _blank(target) and target == 0:
-            ck.add("Scorecard", "target", pos,
-                   f"target of {unit} / {kpi} is 0, so its achievement rate cannot be computed",
-                   value=0, expected="a non-zero target (or leave it blank)", severity="warning")
+            ck.add("Scorecard", "target", pos, say("zero_target", "en", unit=unit, kpi=kpi),
+                   value=0, expected=say("zero_target_expected", "en"), severity="warning")
     for col in cols:  # every comparison base divides something: a tiny one overflows the ratio
         for pos, v in enumerate(ck.tolist("Scorecard", sc, col)):
             if not _blank(v) and v != 0 and abs(v) < MIN_BASE:
-                ck.add("Scorecard", col, pos,
-                       f"{ck.header('Scorecard', col)} is too close to 0 to compare with "
-                       f"(a ratio to it would overflow)", value=v,
-                       expected=f"0, blank or a number of at least {MIN_BASE:g} in size")
+                ck.add("Scorecard", col, pos, say("tiny_base", "en", column=ck.header("Scorecard", col)), value=v,
+                       expected=say("tiny_base_expected", "en", least=f"{MIN_BASE:g}"))
 
 
 def _kpi_info(review: model.Review) -> dict[str, dict]:
@@ -499,9 +499,9 @@ def _dates_in_order(ck: _Checker) -> None:
             continue
         start, end = pd.to_datetime(df[a]), pd.to_datetime(df[b])
         for pos in np.flatnonzero((end < start).to_numpy()):
-            ck.add(table, b, int(pos), f"{ck.header(table, b)} is before {ck.header(table, a)}",
+            ck.add(table, b, int(pos), say("date_order", "en", end=ck.header(table, b), start=ck.header(table, a)),
                    value=f"{start.iloc[pos].date()} → {end.iloc[pos].date()}",
-                   expected=f"{ck.header(table, b)} on or after {ck.header(table, a)}")
+                   expected=say("date_order_expected", "en", end=ck.header(table, b), start=ck.header(table, a)))
 
 
 def _progress_tasks(ck: _Checker) -> None:
@@ -511,8 +511,8 @@ def _progress_tasks(ck: _Checker) -> None:
     ids = {str(v) for v in plan["task_id"] if not _blank(v)}
     for pos, v in enumerate(prog["task_id"]):
         if not _blank(v) and str(v) not in ids:
-            ck.add("Progress", "task_id", pos, "task ID not found in table 'Plan'", value=v,
-                   expected="a task ID from table 'Plan': " + ", ".join(sorted(ids)[:10]))
+            ck.add("Progress", "task_id", pos, say("unknown_task", "en"), value=v,
+                   expected=say("unknown_task_expected", "en", ids=", ".join(sorted(ids)[:10])))
 
 
 def _causes(ck: _Checker) -> None:
@@ -523,9 +523,8 @@ def _causes(ck: _Checker) -> None:
         if _blank(cause):
             continue
         if _blank(evidence) or not any(ch.isdigit() for ch in str(evidence)):
-            ck.add("Causes", "evidence", pos, "a cause without a number as evidence", value=evidence,
-                   expected="evidence with a figure, e.g. '40% of lost customers moved to a cheaper "
-                            "product'", severity="warning")
+            ck.add("Causes", "evidence", pos, say("cause_without_evidence", "en"), value=evidence,
+                   expected=say("cause_without_evidence_expected", "en"), severity="warning")
 
 
 def source_name(review: model.Review) -> str:
