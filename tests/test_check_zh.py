@@ -192,3 +192,23 @@ def test_check_on_english_workbooks_still_prints_english(tmp_path):
     assert all(line.startswith(("error: ", "warning: ")) for line in lines), lines
     said = [line.split(": ", 1)[1].split("; expected")[0] for line in lines]
     assert all(_english_in(line) for line in said), [line for line in said if not _english_in(line)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_blank_unit_cell_is_not_shown_as_nan(lang):
+    """A Scorecard row without a unit: its warnings name the KPI alone, never 'nan / …'."""
+    import numpy as np
+
+    from builders import small_review
+    from reviewkit.reading.validate import validate
+
+    review = small_review(["East", "West"])
+    review.lang = lang
+    sc = review.tables["Scorecard"]
+    sc.loc[0, "unit"] = np.nan
+    sc.loc[0, "target"] = np.nan  # a missing target: "<unit> / <KPI> has no target"
+    sc.loc[1, "target"] = 0.0  # a zero target: "target of <unit> / <KPI> is 0"
+    sc.loc[1, "unit"] = np.nan
+    said = [p.render(lang) for p in validate(review)]
+    assert any(s.startswith(("renewal_rate 的目标", "target of renewal_rate is 0")) for s in said), said
+    assert not [s for s in said if "nan" in s.lower().replace("nanjing", "")], said

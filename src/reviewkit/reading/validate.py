@@ -134,6 +134,11 @@ def _isna(v) -> bool:
     return bool(pd.isna(v))
 
 
+def _who(unit, kpi) -> str:
+    """"unit / KPI" in a finding; a row without a unit names the KPI alone."""
+    return str(kpi) if _blank(unit) else f"{unit} / {kpi}"
+
+
 def validate(review: model.Review) -> list[Problem]:
     """Every cross-row and cross-table problem of ``review`` (errors and warnings)."""
     ck = _Checker(review)
@@ -333,7 +338,7 @@ def _scorecard(ck: _Checker) -> None:
     for pos, (unit, kpi, target) in enumerate(zip(ck.tolist("Scorecard", sc, "unit"), ck.tolist("Scorecard", sc, "kpi"),
                                                   ck.tolist("Scorecard", sc, "target"))):  # not boxed, as before
         if not _blank(target) and target == 0:
-            ck.add("Scorecard", "target", pos, say("zero_target", "en", unit=unit, kpi=kpi),
+            ck.add("Scorecard", "target", pos, say("zero_target", "en", who=_who(unit, kpi)),
                    value=0, expected=say("zero_target_expected", "en"), severity="warning")
     for col in cols:  # every comparison base divides something: a tiny one overflows the ratio
         for pos, v in enumerate(ck.tolist("Scorecard", sc, col)):
@@ -411,7 +416,7 @@ def _scorecard_structure(ck: _Checker) -> None:
             kp = info.get(str(k))
             if kp is None or kp["direction"] == "range" or u in totals or not _blank(t):
                 continue
-            ck.add("Scorecard", "target", pos, say("missing_target", lang, unit=u, name=kp["name"]),
+            ck.add("Scorecard", "target", pos, say("missing_target", lang, who=_who(u, kp["name"])),
                    expected=say("missing_target_expected", lang), severity="warning")
 
 
@@ -481,7 +486,7 @@ def _scorecard_scales(ck: _Checker) -> None:
                 if lang == "zh" else ", ".join(f"{ck.header('Scorecard', o)} {_fmt(own[o])}" for o in own if o != c)
             unit_text = kp["unit_text"] if not _blank(kp["unit_text"]) else say("no_unit", lang)
             ck.add("Scorecard", c, pos,
-                   say("scale_outlier", lang, unit=units[pos], name=kp["name"], column=ck.header("Scorecard", c),
+                   say("scale_outlier", lang, who=_who(units[pos], kp["name"]), column=ck.header("Scorecard", c),
                        value=_fmt(own[c]), others=others, kpi_unit=unit_text),
                    value=row[c], expected=say("scale_outlier_expected", lang, kpi_unit=unit_text),
                    severity="warning")
