@@ -45,6 +45,20 @@ def test_split_review_gives_each_unit_only_its_rows(master):
     assert len(parts["华东区"].causes) == 1 and parts["华南区"].causes.empty
 
 
+@pytest.mark.parametrize("total", ["合计", "Total", "小计"])
+def test_a_total_row_is_not_split_into_a_workbook_of_its_own(master, total):
+    """A master with a total row per KPI (as finance masters often have): every real unit gets
+    its workbook with only its rows, and the total gets none."""
+    review = read_review(master)
+    sc = review.tables["Scorecard"]
+    sums = sc.groupby("kpi", as_index=False, sort=False)[["target", "actual"]].sum()
+    sums.insert(0, "unit", total)
+    review.tables["Scorecard"] = pd.concat([sc, sums], ignore_index=True)
+    parts = split_review(review)
+    assert list(parts) == UNITS
+    assert all(set(part.scorecard["unit"]) == {unit} for unit, part in parts.items())
+
+
 def test_split_by_an_unknown_column_names_the_choices(master):
     review = read_review(master)
     with pytest.raises(InputError, match="cannot split by") as exc:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import model
-from .analysis._common import text
+from .analysis._common import text, total_units
 from .errors import InputError, ReviewkitError
 from .files import check_target, make_dir, write_file
 from .messages import Messages
@@ -120,7 +120,9 @@ def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.R
     """``{unit: Review}``: each unit's own rows plus the shared tables (see the module docstring).
 
     Units come from the Scorecard's unit column (or the ``by`` Facts column) in order of first
-    appearance, then any that only appear in Facts. Rows are matched on the stripped text.
+    appearance, then any that only appear in Facts. Rows are matched on the stripped text. Total
+    rows (合计 / 小计 / Total, or 全国 over regions) are no unit: nobody fills them in, and the
+    rollup adds the units up again.
     """
     col = resolve_by(review, by)
     sc = review.tables.get("Scorecard")
@@ -131,6 +133,8 @@ def split_review(review: model.Review, *, by: str = "unit") -> dict[str, model.R
     if facts is not None and col in facts.columns:
         units += list(facts[col])
     units = [u for u in dict.fromkeys(map(text, units)) if u]
+    totals = total_units(units) if col == "unit" else set()
+    units = [u for u in units if u not in totals]  # a 合计 / Total row stays in the master only
     if not units:
         raise InputError("the master has no units to split by", file=review.source, value=by,
                          expected="Scorecard or Facts rows with a unit")
