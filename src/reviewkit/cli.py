@@ -111,15 +111,15 @@ def check(files: tuple[Path, ...]) -> None:
 def _stale_warnings(files) -> list:
     """A warning for each workbook whose inputs changed since its last fill, in its language."""
     from .errors import Problem
-    from .fill import is_stale
-    from .reading import read_review
+    from .fill import stale_review
 
     out = []
     for f in files:
         try:
-            if not is_stale(f):
+            stale, review = stale_review(f)
+            if not stale:
                 continue
-            lang = read_review(f, strict=False).lang
+            lang = review.lang
         except ReviewkitError:
             continue  # unreadable files are already reported by check_files
         out.append(Problem(str(f), None, None, "results are stale: inputs changed since the last fill",

@@ -39,8 +39,9 @@ from __future__ import annotations
 from .build import build_fill_plan
 from .plan import FillPlan, OwnedSheet, SheetRules
 from .properties import FILLED_AT_PROPERTY, FINGERPRINT_PROPERTY, OWNED_PROPERTY, fingerprint
-from .workflow import FillResult, apply_plan, fill_if_stale, fill_workbook, hand_typed_cells, is_stale
+from .workflow import (FillResult, apply_plan, fill_if_stale, fill_workbook, hand_typed_cells, is_stale,
+                       stale_review)
 
 __all__ = ["FillPlan", "FillResult", "OwnedSheet", "SheetRules", "build_fill_plan", "apply_plan",
-           "fill_workbook", "fill_if_stale", "fingerprint", "hand_typed_cells", "is_stale",
+           "fill_workbook", "fill_if_stale", "fingerprint", "hand_typed_cells", "is_stale", "stale_review",
            "FINGERPRINT_PROPERTY", "FILLED_AT_PROPERTY", "OWNED_PROPERTY"]

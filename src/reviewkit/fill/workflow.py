@@ -260,6 +260,12 @@ def is_stale(path) -> bool | None:
 
     Reads without validating (a workbook with input errors can still be stale).
     """
+    return stale_review(path)[0]
+
+
+def stale_review(path) -> tuple[bool | None, model.Review | None]:
+    """``(is_stale(path), the review read to decide it)``; the review is None when never filled
+    (``check`` words its warning in the review's language without reading the file again)."""
     from ..ooxml import WorkbookEditor
     from ..ooxml.package import Package
     from ..reading import read_review
@@ -267,6 +273,6 @@ def is_stale(path) -> bool | None:
     pkg = Package.open(path)
     stored = WorkbookEditor(pkg).get_custom_property(FINGERPRINT_PROPERTY)
     if not stored:
-        return None
+        return None, None
     review = read_review(pkg, strict=False)
-    return fingerprint(review) != str(stored)
+    return fingerprint(review) != str(stored), review
