@@ -45,14 +45,16 @@ def meeting_sheets(path: str | Path) -> list[str]:
     from .fill import OWNED_PROPERTY
     from .model import OWNED_SHEETS
     from .ooxml import WorkbookEditor
+    from .ooxml.package import Package
     from .reading.package import find_tables
 
-    with WorkbookEditor.open(path) as book:
-        names = book.sheet_names
-        try:
-            owned = json.loads(book.get_custom_property(OWNED_PROPERTY, "[]") or "[]")
-        except (TypeError, ValueError):
-            owned = []
+    pkg = Package.open(path)  # one read for the sheet names, the property and the tables
+    book = WorkbookEditor(pkg)
+    names = book.sheet_names
+    try:
+        owned = json.loads(book.get_custom_property(OWNED_PROPERTY, "[]") or "[]")
+    except (TypeError, ValueError):
+        owned = []
     owned = [n for n in owned if isinstance(n, str) and n in names]
     by_key = {}
     for n in owned:  # the names fill used: the standard name, or "<name> (reviewkit)" beside a user's sheet
@@ -60,7 +62,7 @@ def meeting_sheets(path: str | Path) -> list[str]:
             if any(n == std or n.startswith(f"{std} (reviewkit") for std in OWNED_SHEETS[key]):
                 by_key.setdefault(key, n)
     out = [by_key[k] for k in MEETING_PACK if k in by_key]
-    table = find_tables(path).table("Scorecard")
+    table = find_tables(pkg).table("Scorecard")
     if table is not None and table.sheet in names and table.sheet not in out:
         out.append(table.sheet)
     return out
@@ -83,24 +85,19 @@ def _print_scorecard(book, src: Path, chosen: list[str]) -> None:
     added stay), the conclusion column is as wide as the page leaves at ``SCORECARD_SCALE``
     percent and its sentences wrap in rows of their height, and the page is landscape,
     fitted to one page wide and as many tall as needed, with the table's header on every page."""
-    from python_calamine import CalamineWorkbook
-
     from . import model
     from .fill.grid import PAGE_WIDTH_PT, ROW_PT, _column_pt, _display_width, _text_lines
     from .fill.styles import _computed_style
     from .ooxml import PageSetup
-    from .reading.package import col_letter, find_tables
+    from .reading import FileEngine
+    from .reading.package import col_letter
 
-    table = find_tables(src).table("Scorecard")
+    engine = FileEngine.open(src)  # the table and its cells from one read
+    table = engine.table("Scorecard")
     if table is None or table.sheet.lower() not in {c.lower() for c in chosen}:
         return
-    keys = {}  # column number -> model key, for the table's known columns
-    for k, c in enumerate(table.columns):
-        name = model.normalize_header(c.name)
-        for col in model.SCORECARD.columns:
-            if name in {model.normalize_header(h) for h in (col.zh, col.en, *col.synonyms)}:
-                keys.setdefault(table.first_col + k, col.key)
-                break
+    found, _ = model.match_headers(model.SCORECARD, [c.name for c in table.columns])
+    keys = {table.first_col + k: key for key, k in found.items()}  # column number -> model key
     sheet = book.sheet(table.sheet)
     hidden = [n for n, key in keys.items() if key not in SCORECARD_PRINT]
     sheet.hide_columns(hidden)
@@ -109,7 +106,7 @@ def _print_scorecard(book, src: Path, chosen: list[str]) -> None:
     concl = next((n for n, key in keys.items() if key == "conclusion"), None)
     if concl is None:
         return
-    rows = CalamineWorkbook.from_path(str(src)).get_sheet_by_name(table.sheet).to_python(skip_empty_area=False)
+    rows = engine.grid(table.sheet)
     texts = {r: row[concl - 1] for r, row in enumerate(rows[table.first_row:table.last_row], table.first_row + 1)
              if concl - 1 < len(row) and isinstance(row[concl - 1], str) and row[concl - 1]}
     if not texts:
