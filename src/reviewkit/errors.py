@@ -17,6 +17,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import caching
+
 LANGS = ("zh", "en")
 
 #: English messages (as regular expressions, matched whole) and their Chinese; ``{n}`` is group n
@@ -115,29 +117,27 @@ def translate(text: str | None, lang: str = "zh") -> str | None:
     return text
 
 
-_READING: list[tuple[re.Pattern, str]] = []
-
-
-def _reading_patterns() -> list[tuple[re.Pattern, str]]:
+@caching.memo("errors.reading_patterns", 1)
+def _reading_patterns() -> tuple[tuple[re.Pattern, str], ...]:
     """The ``reading`` word table of ``data/words.toml`` as (English pattern, Chinese template):
     what the reader and validator say is kept in English (``str()``) and said in Chinese here.
     A field matches any text (repeated fields the same text; the templates with the most
     literal text are tried first); the Chinese template gets the
     matched text of each field, translated again (a field named ``table`` as its sheet name)."""
-    if not _READING:
-        from .messages import pairs
+    from .messages import pairs
 
-        for zh, en in pairs("reading", "texts").values():
-            rx, names = "", set()
-            for literal, field, _, _ in string.Formatter().parse(en):
-                rx += re.escape(literal)
-                if field:
-                    rx += f"(?P={field})" if field in names else f"(?P<{field}>.+?)"
-                    names.add(field)
-            _READING.append((re.compile(rx, re.S), re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", r"{\1}", zh)))
-        # the most specific first: "{detail} in {where}" must not take "... in setting '{name}'"
-        _READING.sort(key=lambda p: -len(re.sub(r"\(\?P[<=]\w+>?(?:\.\+\?\))?", "", p[0].pattern)))
-    return _READING
+    found = []
+    for zh, en in pairs("reading", "texts").values():
+        rx, names = "", set()
+        for literal, field, _, _ in string.Formatter().parse(en):
+            rx += re.escape(literal)
+            if field:
+                rx += f"(?P={field})" if field in names else f"(?P<{field}>.+?)"
+                names.add(field)
+        found.append((re.compile(rx, re.S), re.sub(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}", r"{\1}", zh)))
+    # the most specific first: "{detail} in {where}" must not take "... in setting '{name}'"
+    found.sort(key=lambda p: -len(re.sub(r"\(\?P[<=]\w+>?(?:\.\+\?\))?", "", p[0].pattern)))
+    return tuple(found)
 
 
 def _table_zh(name: str) -> str:
